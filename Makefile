@@ -1,0 +1,128 @@
+# hm: one entry point. `make` builds everything into build/; see README.md.
+#   make            kernel, user programs, boot images
+#   make run        boot the default board on QEMU, console on this terminal
+#   make test       host unit tests + QEMU system tests; ends "N passed, M failed"
+#   make bench      IPC benchmark -> build/bench/
+#   make debug      QEMU waiting for gdb-multiarch on :1234
+#   make clean      remove build/
+
+BOARD ?= qemu-virt
+B := build
+include boards/$(BOARD)/board.mk
+
+CROSS ?= aarch64-linux-gnu-
+CC_T := $(CROSS)gcc
+LD_T := $(CROSS)ld
+OBJCOPY := $(CROSS)objcopy
+HOSTCC ?= gcc
+PICOLIBC_SPECS := /usr/lib/picolibc/aarch64-linux-gnu/picolibc.specs
+
+WARN := -Wall -Wextra -Werror
+COMMON := -std=gnu11 -O2 -g -march=armv8-a -mno-outline-atomics -fno-pie -fno-omit-frame-pointer
+KINC := -Imicrokernel/include -Imicrokernel/arch/aarch64/include -Ilib/include -Imicrokernel/include/libfdt-env -I$(B)/libfdt
+KCFLAGS := $(COMMON) $(WARN) -ffreestanding -fno-builtin -nostdlib -mgeneral-regs-only -fno-stack-protector $(KINC)
+UCFLAGS := $(COMMON) $(WARN) --specs=$(PICOLIBC_SPECS) -Ilib/include -Imicrokernel/include
+ULDFLAGS := --specs=$(PICOLIBC_SPECS) -nostartfiles -static -no-pie -T lib/user.ld -Wl,--gc-sections
+
+all: $(B)/hm.bin $(B)/boot-default.img
+
+# ---- dependencies (Debian packages) ----
+$(B)/.bootstrap: scripts/bootstrap
+	@mkdir -p $(B)
+	@scripts/bootstrap
+	@touch $@
+
+# ---- libfdt from Debian's Linux source ----
+$(B)/libfdt/.stamp: | $(B)/.bootstrap
+	@scripts/prepare-libfdt $(B)/libfdt
+
+# ---- kernel ----
+KSRC := $(wildcard microkernel/generic/*.c microkernel/arch/aarch64/*.c microkernel/plat/$(BOARD)/*.c) \
+        lib/src/elf.c lib/src/bootimg.c
+KASM := $(wildcard microkernel/arch/aarch64/*.S)
+KOBJ := $(patsubst %.c,$(B)/k/%.o,$(KSRC)) $(patsubst %.S,$(B)/k/%.o,$(KASM))
+FDTOBJ := $(patsubst %,$(B)/k/libfdt/%.o,fdt fdt_ro fdt_rw fdt_wip fdt_sw fdt_addresses fdt_strerror fdt_empty_tree)
+
+$(B)/k/%.o: %.c $(B)/libfdt/.stamp
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC_T) $(KCFLAGS) -MMD -c $< -o $@
+$(B)/k/%.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	@$(CC_T) $(KCFLAGS) -D__ASSEMBLER__ -MMD -c $< -o $@
+$(B)/k/libfdt/%.o: $(B)/libfdt/.stamp
+	@mkdir -p $(dir $@)
+	@echo "  CC      libfdt/$*.c"
+	@$(CC_T) $(COMMON) -ffreestanding -fno-builtin -mgeneral-regs-only -fno-stack-protector $(KINC) -c $(B)/libfdt/$*.c -o $@
+
+$(B)/hm.elf: $(KOBJ) $(FDTOBJ) microkernel/arch/aarch64/kernel.ld
+	@echo "  LD      $@"
+	@$(LD_T) -nostdlib --no-warn-rwx-segments -T microkernel/arch/aarch64/kernel.ld -o $@ $(KOBJ) $(FDTOBJ) $$($(CC_T) -print-libgcc-file-name)
+$(B)/hm.bin: $(B)/hm.elf
+	@$(OBJCOPY) -O binary $< $@
+
+# ---- user runtime ----
+LSRC := $(filter-out lib/src/crt0.S,$(wildcard lib/src/*.c))
+LOBJ := $(patsubst %.c,$(B)/u/%.o,$(LSRC))
+$(B)/u/%.o: %.c | $(B)/.bootstrap
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC_T) $(UCFLAGS) -MMD -c $< -o $@
+$(B)/u/%.o: %.S | $(B)/.bootstrap
+	@mkdir -p $(dir $@)
+	$(CC_T) $(UCFLAGS) -c $< -o $@
+$(B)/libhm.a: $(LOBJ)
+	@$(CROSS)ar rcs $@ $^
+
+# a program: user/NAME/*.c, tests/system/NAME.c or tests/bench/NAME.c
+define PROGRAM
+$(B)/bin/$(1): $(patsubst %.c,$(B)/u/%.o,$(2)) $(B)/u/lib/src/crt0.o $(B)/libhm.a lib/user.ld
+	@mkdir -p $(B)/bin
+	@echo "  LD      $$@"
+	@$(CC_T) $(ULDFLAGS) -o $$@ $(B)/u/lib/src/crt0.o $(patsubst %.c,$(B)/u/%.o,$(2)) $(B)/libhm.a
+endef
+USER_PROGS := $(notdir $(wildcard user/*))
+$(foreach p,$(USER_PROGS),$(eval $(call PROGRAM,$(p),$(wildcard user/$(p)/*.c))))
+TEST_PROGS := $(basename $(notdir $(wildcard tests/system/kt_*.c)))
+$(foreach p,$(TEST_PROGS),$(eval $(call PROGRAM,$(p),tests/system/$(p).c tests/system/ktest.c)))
+BENCH_PROGS := $(basename $(notdir $(wildcard tests/bench/*.c)))
+$(foreach p,$(BENCH_PROGS),$(eval $(call PROGRAM,$(p),tests/bench/$(p).c)))
+
+# ---- boot images ----
+$(B)/boot-default.img: $(addprefix $(B)/bin/,$(USER_PROGS)) boards/$(BOARD)/boot.conf scripts/mkbootimg
+	scripts/mkbootimg $@ boot.conf=boards/$(BOARD)/boot.conf $(foreach p,$(USER_PROGS),$(p)=$(B)/bin/$(p))
+$(B)/boot-test.img: $(addprefix $(B)/bin/,$(USER_PROGS) $(TEST_PROGS) $(BENCH_PROGS)) boards/$(BOARD)/boot.conf scripts/mkbootimg
+	scripts/mkbootimg $@ boot.conf=boards/$(BOARD)/boot.conf \
+	  $(foreach p,$(USER_PROGS) $(TEST_PROGS) $(BENCH_PROGS),$(p)=$(B)/bin/$(p))
+
+# ---- host unit tests ----
+HOST_TESTS := $(basename $(notdir $(wildcard tests/host/test_*.c)))
+HOSTCFLAGS := -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined -Imicrokernel/include -Ilib/include
+$(B)/host/%: tests/host/%.c tests/host/tap.h microkernel/generic/pmm.c microkernel/generic/htab.c lib/src/elf.c lib/src/bootimg.c | $(B)/.bootstrap
+	@mkdir -p $(B)/host
+	$(HOSTCC) $(HOSTCFLAGS) -o $@ $< microkernel/generic/pmm.c microkernel/generic/htab.c lib/src/elf.c lib/src/bootimg.c
+
+# ---- running ----
+QEMU_RUN = $(QEMU) $(QEMU_MACHINE) -kernel $(B)/hm.bin -initrd $(B)/boot-default.img
+
+run: all
+	@echo "run: booting hm on QEMU virt (GICv$(GIC)); quit with Ctrl-A x"
+	$(QEMU_RUN) -nographic
+
+debug: all
+	@echo "debug: QEMU waits for gdb: gdb-multiarch $(B)/hm.elf -ex 'target remote :1234'"
+	$(QEMU_RUN) -nographic -s -S
+
+test: all $(B)/boot-test.img $(addprefix $(B)/host/,$(HOST_TESTS))
+	@python3 tests/run.py --build $(B) --qemu "$(QEMU) $(QEMU_MACHINE)" $(TESTFLAGS)
+
+bench: all $(B)/boot-test.img
+	@python3 tests/bench/run_bench.py --build $(B) --qemu "$(QEMU) $(QEMU_MACHINE)"
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all run debug test bench clean
+.SECONDARY:
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,75 @@
+/* C start-up: TLS for the first thread, the console streams, main(), exit. */
+#include <hm/hm.h>
+#include <picotls.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern char __tls_base[];
+extern int main(int argc, char **argv);
+
+static const struct hm_startup *startup;
+hm_handle_t hm_console = HM_HANDLE_INVALID;
+
+const struct hm_startup *hm_startup(void) { return startup; }
+
+hm_handle_t hm_start_handle(const char *name)
+{
+    for (uint32_t i = 0; startup && i < startup->nhandles && i < HM_START_MAX_HANDLES; i++)
+        if (!strncmp(startup->handles[i].name, name, HM_START_NAME))
+            return startup->handles[i].h;
+    return HM_HANDLE_INVALID;
+}
+
+/* ---- stdout/stderr: line-buffered writes to the console handle ---- */
+static char outbuf[256];
+static size_t outlen;
+
+static int con_flush(FILE *f)
+{
+    (void)f;
+    if (outlen && hm_console >= 0)
+        hm_console_write(hm_console, outbuf, outlen);
+    outlen = 0;
+    return 0;
+}
+
+static int con_put(char c, FILE *f)
+{
+    outbuf[outlen++] = c;
+    if (c == '\n' || outlen == sizeof outbuf)
+        con_flush(f);
+    return (unsigned char)c;
+}
+
+static int con_get(FILE *f)
+{
+    (void)f;
+    char c;
+    con_flush(NULL);
+    if (hm_console < 0 || hm_console_read(hm_console, &c, 1, HM_DEADLINE_NEVER) != 1)
+        return EOF;
+    return (unsigned char)c;
+}
+
+static FILE con_stream = FDEV_SETUP_STREAM(con_put, con_get, con_flush, _FDEV_SETUP_RW);
+FILE *const stdin = &con_stream;
+FILE *const stdout = &con_stream;
+FILE *const stderr = &con_stream;
+
+void _exit(int status)
+{
+    con_flush(NULL);
+    hm_proc_exit(status);
+}
+
+__attribute__((used)) void __hm_start(const struct hm_startup *st)
+{
+    _set_tls(__tls_base);
+    if (st && st->magic == HM_STARTUP_MAGIC)
+        startup = st;
+    hm_console = hm_start_handle("console");
+    int argc = startup ? (int)startup->argc : 0;
+    char **argv = startup ? (char **)startup->argv : NULL;
+    exit(main(argc, argv));
+}

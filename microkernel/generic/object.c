@@ -1,0 +1,78 @@
+/* Object lifetime: reference counting and the per-type destructors. */
+#include <kernel/object.h>
+#include <kernel/plat.h>
+
+static uint64_t next_koid = 1;
+
+void obj_init(struct kobj *o, uint32_t type)
+{
+    o->type = type;
+    o->refs = 1;
+    o->koid = next_koid++;
+}
+
+static void proc_free(struct proc *p)
+{
+    if (!p->dead) {
+        /* last handle to a process that has no threads (they hold references):
+         * terminate it, which takes and drops a reference of its own */
+        p->o.refs = 1;
+        proc_terminate(p, HM_PROC_EXIT_KILLED);
+        obj_unref(&p->o);
+        return;
+    }
+    kfree(p);
+}
+
+void obj_unref(struct kobj *o)
+{
+    KASSERT(o->refs > 0);
+    if (--o->refs)
+        return;
+    switch (o->type) {
+    case HM_OBJ_PROC:
+        proc_free((struct proc *)o);
+        break;
+    case HM_OBJ_THREAD: {
+        struct thread *t = (struct thread *)o;
+        KASSERT(t->state == T_DEAD && t != current);
+        kfree(t->kstack);
+        kfree(t);
+        break;
+    }
+    case HM_OBJ_EP:
+    case HM_OBJ_NOTIF:
+    case HM_OBJ_RESOURCE:
+        kfree(o);
+        break;
+    case HM_OBJ_IRQ: {
+        struct irqobj *q = (struct irqobj *)o;
+        extern void irq_unbind(struct irqobj *q);
+        irq_unbind(q);
+        obj_unref(&q->notif->o);
+        kfree(q);
+        break;
+    }
+    case HM_OBJ_TIMER: {
+        struct timerobj *tm = (struct timerobj *)o;
+        timeout_cancel(&tm->to);
+        obj_unref(&tm->notif->o);
+        kfree(tm);
+        break;
+    }
+    case HM_OBJ_MEM: {
+        struct memobj *m = (struct memobj *)o;
+        if (m->kind == HM_MEM_ANON) {
+            for (uint64_t i = 0; i < m->size / PAGE_SIZE; i++)
+                page_free(m->pages[i], 1);
+            kfree(m->pages);
+        } else if (m->kind == HM_MEM_CONTIG && !m->borrowed) {
+            page_free(m->phys, m->size / PAGE_SIZE);
+        }
+        kfree(m);
+        break;
+    }
+    default:
+        panic("obj_unref: type %u", o->type);
+    }
+}

@@ -1,0 +1,66 @@
+/* Processes: an address space, a handle table and threads. Termination
+ * (exit, kill, unsupervised fault) reclaims everything the process holds:
+ * threads, handles (and through them IRQ bindings, timers, endpoints),
+ * mappings and page tables. */
+#include <kernel/object.h>
+
+struct proc *proc_create(const char *name, size_t len, struct endpoint *sup, uint64_t badge, int *err)
+{
+    struct proc *p = kmalloc(sizeof *p);
+    if (!p) {
+        *err = -HM_ENOMEM;
+        return NULL;
+    }
+    obj_init(&p->o, HM_OBJ_PROC);
+    if (len >= sizeof p->name)
+        len = sizeof p->name - 1;
+    memcpy(p->name, name, len);
+    list_init(&p->threads);
+    list_init(&p->waiters);
+    *err = vs_init(&p->vs);
+    if (*err) {
+        kfree(p);
+        return NULL;
+    }
+    if (htab_init(&p->handles, kmalloc_sized, kfree_sized)) {
+        vs_destroy_tables(&p->vs);
+        kfree(p);
+        *err = -HM_ENOMEM;
+        return NULL;
+    }
+    int32_t self = handle_install(p, &p->o, HM_R_ALL, 0);
+    KASSERT(self == HM_HANDLE_SELF_PROC);
+    if (sup) {
+        p->sup = sup;
+        p->sup_badge = badge;
+        obj_ref(&sup->o);
+    }
+    kstats.procs_created++;
+    return p;
+}
+
+void proc_terminate(struct proc *p, int64_t status)
+{
+    if (p->dead)
+        return;
+    p->dead = true;
+    p->exit_status = status;
+    obj_ref(&p->o);   /* keep p while its threads and handles go */
+    while (!list_empty(&p->threads))
+        thread_kill(list_entry(p->threads.next, struct thread, proc_link));
+    handle_table_clear(p);
+    vm_destroy(&p->vs);
+    if (p->sup) {
+        obj_unref(&p->sup->o);
+        p->sup = NULL;
+    }
+    while (!list_empty(&p->waiters)) {
+        struct thread *w = list_entry(p->waiters.next, struct thread, qlink);
+        thread_unblock(w, 0);
+        w->tf->x[1] = (uint64_t)status;
+    }
+    kstats.procs_destroyed++;
+    obj_unref(&p->o);
+    if (current->state == T_DEAD)
+        schedule();   /* the caller was one of p's threads: never returns */
+}

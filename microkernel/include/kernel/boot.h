@@ -1,0 +1,21 @@
+/* What the boot path learns from the device tree. */
+#ifndef KERNEL_BOOT_H
+#define KERNEL_BOOT_H
+#include <stdint.h>
+
+struct boot_info {
+    uint64_t ram_base, ram_size;
+    uint64_t dtb_pa, dtb_size;
+    uint64_t initrd_pa, initrd_size;   /* the boot image */
+    uint64_t uart_pa, uart_size;
+    uint64_t gicd_pa, gicd_size, gicc_pa, gicc_size;   /* gicc = redistributor on v3 */
+    int gic_version;
+    int psci_hvc;
+    const char *bootargs;              /* /chosen/bootargs (QEMU -append), or NULL */
+};
+extern struct boot_info boot_info;
+
+void fdt_scan(const void *fdt, struct boot_info *bi);
+void kmap_device(uint64_t pa, uint64_t size);   /* at KERNEL_VBASE + pa, device memory */
+void mmu_init_kernel(void);
+#endif

@@ -1,0 +1,33 @@
+/* Platform interface (plat/qemu-virt): console, interrupt controller, timer, power. */
+#ifndef KERNEL_PLAT_H
+#define KERNEL_PLAT_H
+#include <stdint.h>
+#include <stdbool.h>
+
+struct boot_info;
+void plat_init(const void *fdt);          /* parse devices from the device tree, map them */
+void plat_console_putc(char c);
+int plat_console_getc(void);              /* -1 if none pending */
+void plat_console_enable_rx_irq(void);
+__attribute__((noreturn)) void plat_poweroff(void);
+
+/* interrupt controller */
+#define IRQ_SPURIOUS 1023
+void gic_init(void);
+uint32_t gic_ack(void);                   /* INTID of the pending interrupt */
+void gic_eoi(uint32_t intid);
+void gic_enable(uint32_t intid);
+void gic_disable(uint32_t intid);
+void gic_set_edge(uint32_t intid, bool edge);
+uint32_t gic_max_irq(void);
+int gic_version(void);
+
+/* kernel-owned interrupt numbers and device ranges (excluded from user grants) */
+extern uint32_t plat_timer_irq, plat_uart_irq;
+bool plat_kernel_owns_phys(uint64_t pa, uint64_t size);
+bool plat_kernel_owns_irq(uint32_t irq);
+
+/* generic timer (virtual) */
+void timer_hw_init(void);
+void timer_hw_program(uint64_t deadline);
+#endif

@@ -1,0 +1,41 @@
+/* Address spaces: the kernel's upper half and one TTBR0 space per process. */
+#ifndef KERNEL_VM_H
+#define KERNEL_VM_H
+#include <kernel/kernel.h>
+#include <kernel/list.h>
+
+struct memobj;
+
+struct vspace {
+    uint64_t l0_pa;       /* level-0 table */
+    uint16_t asid;
+    struct list maps;     /* struct vmap, sorted by va */
+    uint64_t nmaps;
+};
+
+struct vmap {
+    struct list link;
+    uint64_t va, size, offset;
+    struct memobj *mem;
+    uint32_t perms;       /* HM_MAP_R/W/X */
+};
+
+#define VM_MAX_MAPS 1024
+
+/* arch/aarch64/mmu.c: page-table level */
+int vs_init(struct vspace *vs);                     /* 0 or -HM_ENOMEM / -HM_ENOSPC */
+void vs_destroy_tables(struct vspace *vs);         /* frees tables and ASID */
+int vs_map_page(struct vspace *vs, uint64_t va, uint64_t pa, uint32_t perms, bool device);
+void vs_unmap_page(struct vspace *vs, uint64_t va);
+/* physical address of user va if mapped with at least the given access */
+bool vs_lookup(struct vspace *vs, uint64_t va, bool write, uint64_t *pa);
+void vs_activate(struct vspace *vs);                /* NULL = no user space (empty table) */
+
+/* generic/vm.c: mapping records over memory objects */
+int vm_map(struct vspace *vs, struct memobj *m, uint64_t off, uint64_t size, uint64_t *va, uint32_t perms);
+int vm_unmap(struct vspace *vs, uint64_t va);
+void vm_destroy(struct vspace *vs);
+/* copy between kernel and a user address space; return 0 or -HM_EFAULT */
+int copy_from_user(struct vspace *vs, void *dst, uint64_t uva, size_t n);
+int copy_to_user(struct vspace *vs, uint64_t uva, const void *src, size_t n);
+#endif

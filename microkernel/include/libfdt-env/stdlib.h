@@ -1,0 +1,1 @@
+/* libfdt includes <stdlib.h> but needs nothing from it in the files we build. */
