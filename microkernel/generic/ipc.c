@@ -147,8 +147,7 @@ static void drop_pending_caller(struct thread *srv)
     srv->reply_to = NULL;
     c->reply_from = NULL;
     if (c->in_fault) {
-        c->in_fault = false;   /* unanswered fault: the thread stays stopped */
-        c->state = T_PARKED;
+        fault_orphaned(c);   /* the supervisor dropped the fault */
         return;
     }
     thread_unblock(c, -HM_ECLOSED);
@@ -329,9 +328,8 @@ void ipc_endpoint_close(struct endpoint *ep)
         ipc_release_staged(s);
         if (s->in_fault) {
             /* the supervisor is gone: nobody can handle this fault */
-            s->in_fault = false;
             take_waiter(&ep->senders);
-            s->state = T_PARKED;
+            fault_orphaned(s);
             continue;
         }
         thread_unblock(s, -HM_ECLOSED);
@@ -348,8 +346,7 @@ void ipc_cancel(struct thread *t)
         t->reply_to = NULL;
         c->reply_from = NULL;
         if (c->in_fault) {
-            c->in_fault = false;
-            c->state = T_PARKED;
+            fault_orphaned(c);
         } else {
             thread_unblock(c, -HM_ECLOSED);
         }

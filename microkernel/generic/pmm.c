@@ -111,7 +111,7 @@ int pmm_free(struct pmm *p, uint64_t pa, size_t n)
     if (pa < p->base || (pa - p->base) % PMM_PAGE)
         return -1;
     size_t first = (pa - p->base) / PMM_PAGE;
-    if (first + n > p->npages)
+    if (first > p->npages || n > p->npages - first)   /* first + n could wrap */
         return -1;
     for (size_t j = 0; j < n; j++)
         if (!bit_get(p, first + j))

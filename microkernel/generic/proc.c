@@ -60,7 +60,10 @@ void proc_terminate(struct proc *p, int64_t status)
         w->tf->x[1] = (uint64_t)status;
     }
     kstats.procs_destroyed++;
+    bool own = current->proc == p;
     obj_unref(&p->o);
-    if (current->state == T_DEAD)
-        schedule();   /* the caller was one of p's threads: never returns */
+    /* the caller was one of p's threads: never returns. (A nested
+     * termination, of a process whose last handle p held, must not.) */
+    if (own && current->state == T_DEAD)
+        schedule();
 }

@@ -46,6 +46,8 @@ void syscall_entry(struct trapframe *tf)
         table[nr](tf);
     else
         tf->x[0] = (uint64_t)-HM_ENOSYS;
+    if (unlikely(fault_orphans_pending))
+        fault_reap_orphans();
     if (unlikely(need_resched))
         schedule();
 }

@@ -63,6 +63,8 @@ void trap_user_sync(struct trapframe *tf, uint64_t esr)
     default: kind = HM_FAULT_OTHER; break;
     }
     fault_user(current, kind, far, esr);
+    if (fault_orphans_pending)
+        fault_reap_orphans();
     if (need_resched)
         schedule();
 }

@@ -201,4 +201,7 @@ void console_rx_irq(void);
 
 /* fault kinds raised by traps (fault.c) */
 void fault_user(struct thread *t, uint32_t kind, uint64_t addr, uint64_t esr);
+void fault_orphaned(struct thread *t);
+void fault_reap_orphans(void);
+extern unsigned fault_orphans_pending;
 #endif

@@ -1,0 +1,113 @@
+/* Child process for the system tests: does one thing, chosen by argv[1]. */
+#include <hm/hm.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct hm_ipc_buf ipcbuf;
+
+static void serve(hm_handle_t ep)
+{
+    hm_ipc_buf_set(&ipcbuf);
+    struct hm_msg m;
+    long r = hm_recv(ep, &m, HM_DEADLINE_NEVER);
+    while (r >= 0) {
+        uint32_t label = HM_TAG_LABEL(m.tag);
+        if (label == 99) {             /* hold the caller: never reply */
+            for (;;)
+                hm_thread_park();
+        }
+        if (label == 100) {            /* report what arrived in the buffer */
+            struct hm_handle_info info = {0};
+            unsigned nh = HM_TAG_NHANDLES(m.tag);
+            if (nh)
+                hm_handle_info(ipcbuf.handles[0], &info);
+            uint64_t sum = 0;
+            for (unsigned i = 0; i < HM_TAG_NWORDS(m.tag); i++)
+                sum += ipcbuf.words[i];
+            m.w[0] = nh;
+            m.w[1] = info.type;
+            m.w[2] = info.rights;
+            m.w[3] = sum;
+            m.w[4] = HM_TAG_NWORDS(m.tag);
+            m.w[5] = m.badge;
+            m.tag = HM_TAG(101, 0, 0);
+        } else {                       /* echo: label + 1, words doubled, badge in w[5] */
+            m.tag = HM_TAG(label + 1, 0, 0);
+            for (int i = 0; i < 5; i++)
+                m.w[i] *= 2;
+            m.w[5] = m.badge;
+        }
+        r = hm_reply_recv(ep, &m);
+    }
+    printf("kt_helper: server stops: %s\n", hm_strerror(r));
+}
+
+int main(int argc, char **argv)
+{
+    const char *mode = argc > 1 ? argv[1] : "";
+    const char *arg = argc > 2 ? argv[2] : "0";
+    hm_handle_t notif = hm_start_handle("notif");
+    if (!strcmp(mode, "exit"))
+        return atoi(arg);
+    if (!strcmp(mode, "data-abort")) {
+        volatile int *volatile bad = (volatile int *)0x10;   /* hide the constant from the optimiser */
+        return *bad;
+    }
+    if (!strcmp(mode, "write-text")) {
+        *(volatile uint32_t *)(uintptr_t)main = 0;
+        return 0;
+    }
+    if (!strcmp(mode, "exec-data")) {
+        static uint32_t code[2] = { 0xd65f03c0 /* ret */ };
+        ((void (*)(void))(uintptr_t)code)();
+        return 0;
+    }
+    if (!strcmp(mode, "undef")) {
+        __asm__ volatile("udf #0");
+        return 0;
+    }
+    if (!strcmp(mode, "brk")) {
+        __asm__ volatile("brk #7");
+        return 0;
+    }
+    if (!strcmp(mode, "pager")) {
+        /* reads an unmapped address; the supervisor maps it and resumes us */
+        volatile uint64_t *volatile p = (volatile uint64_t *)0x20000000ull;
+        return (int)(*p & 0xff);
+    }
+    if (!strcmp(mode, "server")) {
+        serve(hm_start_handle("ep"));
+        return 0;
+    }
+    if (!strcmp(mode, "client")) {
+        struct hm_msg m = { .tag = HM_TAG(1, 0, 0) };
+        long r = hm_call(hm_start_handle("ep"), &m);
+        return r < 0 ? (int)-r : 0;
+    }
+    if (!strcmp(mode, "alloc")) {
+        size_t mib = (size_t)atoi(arg);
+        char *p = hm_alloc_pages(mib << 20, NULL);
+        if (!p)
+            return 2;
+        for (size_t i = 0; i < (mib << 20); i += 4096)
+            p[i] = 1;
+        hm_notif_signal(notif, 1);
+        for (;;)
+            hm_thread_park();
+    }
+    if (!strcmp(mode, "irqbind")) {
+        long n = hm_notif_create();
+        long irq = hm_irq_create(hm_start_handle("root"), (uint32_t)atoi(arg), (hm_handle_t)n, 1, 0);
+        hm_notif_signal(notif, irq >= 0 ? 1 : 2);
+        for (;;)
+            hm_thread_park();
+    }
+    if (!strcmp(mode, "spin")) {
+        hm_notif_signal(notif, 1);
+        for (;;)
+            ;
+    }
+    printf("kt_helper: unknown mode '%s'\n", mode);
+    return 99;
+}
