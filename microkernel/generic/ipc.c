@@ -384,3 +384,51 @@ int ipc_fault_send(struct thread *t, uint64_t kind, uint64_t addr, uint64_t esr)
     thread_block(T_SEND, &ep->senders, &ep->o, HM_DEADLINE_NEVER);
     return 0;
 }
+
+/*
+ * Fast path for the common case of call and reply_recv: no extra words or
+ * handles, the partner already waiting, nothing of higher priority ready,
+ * no pending kernel work. It moves the inline words register to register
+ * and resumes the partner straight from its trap frame (sched_fast_switch),
+ * skipping the kernel-stack switch. Anything else returns NULL and the
+ * general code above handles it.
+ */
+struct trapframe *ipc_fastpath(struct trapframe *tf)
+{
+    uint64_t nr = tf->x[8], tag = tf->x[1];
+    struct thread *me = current, *to;
+    struct hslot *s = htab_lookup(&me->proc->handles, (int32_t)tf->x[0]);
+    if (unlikely(!s || s->type != HM_OBJ_EP || (tag & (0xffull << 32 | 7ull << 40))))
+        return NULL;
+    struct endpoint *ep = (struct endpoint *)s->obj;
+    if (nr == HM_SYS_CALL) {
+        if (unlikely(!(s->rights & HM_R_SEND) || ep->closed || list_empty(&ep->receivers)))
+            return NULL;
+        to = list_entry(ep->receivers.next, struct thread, qlink);
+        if (unlikely(!sched_can_direct(to) || to->to.armed))
+            return NULL;
+        list_del(&to->qlink);
+        to->queue = NULL;
+        if (to->wait_obj) {
+            to->wait_obj = NULL;
+            obj_unref(&ep->o);   /* the receiver's reference; its handle still holds ep */
+        }
+        pair(me, to, s->badge);
+        kstats.ipc_calls++;
+    } else {   /* HM_SYS_REPLY_RECV */
+        to = me->reply_to;
+        if (unlikely(!(s->rights & HM_R_RECV) || !to || to->in_fault || !list_empty(&ep->senders) ||
+                     !sched_can_direct(to)))
+            return NULL;
+        me->reply_to = NULL;
+        to->reply_from = NULL;
+        transfer(me, to, 0);
+        me->state = T_RECV;
+        list_add_tail(&ep->receivers, &me->qlink);
+        me->queue = &ep->receivers;
+        obj_ref(&ep->o);
+        me->wait_obj = &ep->o;
+    }
+    kstats.ipc_fast++;
+    return sched_fast_switch(to);
+}

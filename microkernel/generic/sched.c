@@ -94,16 +94,10 @@ void sched_fp_forget(struct thread *t)
         fp_owner = NULL;
 }
 
-/* new_slice: a scheduler pick starts a new time slice; a direct IPC
- * switch passes the rest of the caller's slice on, so a call/reply pair
- * cannot starve other threads of the same priority. */
-static void switch_to(struct thread *next, bool new_slice)
+/* the per-thread user state the CPU holds: address space, TLS register,
+ * and whether FP/SIMD use traps (lazy switching) */
+static inline void switch_user_state(struct thread *prev, struct thread *next)
 {
-    struct thread *prev = current;
-    if (next == prev) {
-        prev->state = T_RUNNING;
-        return;
-    }
     kstats.switches++;
     next->state = T_RUNNING;
     if (prev->proc)
@@ -116,6 +110,37 @@ static void switch_to(struct thread *next, bool new_slice)
     if ((fp_owner == next) != (fp_owner == prev))
         fp_trap_set(fp_owner != next);
     current = next;
+}
+
+/*
+ * IPC fast path switch: the caller is leaving the kernel blocked, and its
+ * kernel stack holds nothing but its trap frame, so instead of saving a
+ * kernel context we reset it to "return to user from the trap frame" and
+ * resume next straight from its trap frame too. next must be a user thread
+ * blocked in recv or waiting for a reply, states whose kernel frames have
+ * no work left after waking (see ipc.c).
+ */
+struct trapframe *sched_fast_switch(struct thread *next)
+{
+    struct thread *prev = current;
+    prev->ctx.sp = (uint64_t)prev->tf;
+    prev->ctx.x19_x30[0] = 0;                       /* x19 = 0: user thread */
+    prev->ctx.x19_x30[11] = (uint64_t)thread_entry; /* x30 */
+    switch_user_state(prev, next);
+    return next->tf;
+}
+
+/* new_slice: a scheduler pick starts a new time slice; a direct IPC
+ * switch passes the rest of the caller's slice on, so a call/reply pair
+ * cannot starve other threads of the same priority. */
+static void switch_to(struct thread *next, bool new_slice)
+{
+    struct thread *prev = current;
+    if (next == prev) {
+        prev->state = T_RUNNING;
+        return;
+    }
+    switch_user_state(prev, next);
     if (new_slice) {
         slice_end = time_now() + time_freq / (1000000 / SLICE_US);
         if (timer_programmed > slice_end)

@@ -84,7 +84,8 @@ vec_el0_sync:
     cmp     x10, #0x15              /* SVC from AArch64 */
     b.ne    1f
     mov     x0, sp
-    bl      syscall_entry
+    bl      syscall_entry           /* returns the frame to resume (IPC fast path: the partner's) */
+    mov     sp, x0
     b       restore_frame
 1:  mov     x0, sp
     mov     x1, x9
