@@ -22,7 +22,8 @@ COMMON := -std=gnu11 -O2 -g -march=armv8-a -mno-outline-atomics -fno-pie -fno-om
 KINC := -Imicrokernel/include -Imicrokernel/arch/aarch64/include -Ilib/include -Imicrokernel/include/libfdt-env -I$(B)/libfdt
 KCFLAGS := $(COMMON) $(WARN) -ffreestanding -fno-builtin -nostdlib -mgeneral-regs-only -fno-stack-protector $(KINC)
 UCFLAGS := $(COMMON) $(WARN) --specs=$(PICOLIBC_SPECS) -Ilib/include -Imicrokernel/include
-ULDFLAGS := --specs=$(PICOLIBC_SPECS) -nostartfiles -static -no-pie -T lib/user.ld -Wl,--gc-sections
+# -u: pull in lib/src/lock.c (picolibc lock hooks) before picolibc supplies its no-op ones
+ULDFLAGS := --specs=$(PICOLIBC_SPECS) -nostartfiles -static -no-pie -T lib/user.ld -Wl,--gc-sections -Wl,-u,__retarget_lock_acquire_recursive
 
 all: $(B)/hm.bin $(B)/boot-default.img
 
@@ -77,7 +78,7 @@ $(B)/libhm.a: $(LOBJ)
 
 # a program: user/NAME/*.c, tests/system/NAME.c or tests/bench/NAME.c
 define PROGRAM
-$(B)/bin/$(1): $(patsubst %.c,$(B)/u/%.o,$(2)) $(B)/u/lib/src/crt0.o $(B)/libhm.a lib/user.ld
+$(B)/bin/$(1): $(patsubst %.c,$(B)/u/%.o,$(2)) $(B)/u/lib/src/crt0.o $(B)/libhm.a lib/user.ld Makefile
 	@mkdir -p $(B)/bin
 	@echo "  LD      $$@"
 	@$(CC_T) $(ULDFLAGS) -o $$@ $(B)/u/lib/src/crt0.o $(patsubst %.c,$(B)/u/%.o,$(2)) $(B)/libhm.a
@@ -124,5 +125,4 @@ clean:
 	rm -rf $(B)
 
 .PHONY: all run debug test bench clean
-.SECONDARY:
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -104,6 +104,23 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     names = sorted(os.path.basename(p)[:-2] for p in glob.glob(os.path.join(here, "system", "kt_*.c")))
     names = [n for n in names if n != "kt_helper" and (not only or n in only)]
+    # the default boot: init reads boot.conf from the boot image and runs what it names
+    if not only or "boot-default" in only:
+        cmd = args.qemu.split() + ["-kernel", f"{args.build}/hm.bin", "-initrd", f"{args.build}/boot-default.img",
+                                   "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot"]
+        try:
+            out = subprocess.run(cmd, capture_output=True, timeout=args.timeout,
+                                 stdin=subprocess.DEVNULL).stdout.decode(errors="replace")
+        except subprocess.TimeoutExpired as e:
+            out = (e.stdout or b"").decode(errors="replace")
+        expect = [("init runs boot.conf's program", "init: started hello"),
+                  ("program output reaches the console", "hello from hello"),
+                  ("init reports the exit status", "init: hello exited with status 0"),
+                  ("PSCI power-off ends QEMU", "hm: power off")]
+        passed = [f"boot-default: {n}" for n, s in expect if s in out]
+        failed = [f"boot-default: {n} (missing '{s}')" for n, s in expect if s not in out]
+        report("qemu boot-default", passed, failed, out, "boot-default.log")
+
     for gic in args.gic.split(","):
         qemu = re.sub(r"gic-version=\d", f"gic-version={gic}", args.qemu)
         for name in names:

@@ -88,10 +88,15 @@ void sched_fp_trap(void)
     fp_trap_set(false);
 }
 
+/* t dies: nobody owns the register file any more, so the next user of
+ * FP/SIMD must trap and load its own state (leaving the trap off would hand
+ * it the dead thread's registers) */
 void sched_fp_forget(struct thread *t)
 {
-    if (fp_owner == t)
+    if (fp_owner == t) {
         fp_owner = NULL;
+        fp_trap_set(true);
+    }
 }
 
 /* the per-thread user state the CPU holds: address space, TLS register,

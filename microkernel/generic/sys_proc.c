@@ -1,6 +1,7 @@
 /* System calls on handles, processes and threads. Each one decodes and
  * checks all its arguments before it changes anything. */
 #include <kernel/object.h>
+#include <kernel/boot.h>
 
 #define CUR (current->proc)
 #define RET(v) do { tf->x[0] = (uint64_t)(int64_t)(v); return; } while (0)
@@ -273,14 +274,23 @@ void sys_ipc_buf_set(struct trapframe *tf)
     RET(0);
 }
 
+extern void mmu_wx_stats(uint64_t *violations, uint64_t *exec_pages);
+extern int gic_version(void);
+
 void sys_klog_stats(struct trapframe *tf)
 {
-    char buf[256];
+    char buf[400];
+    uint64_t wx, xpages, sctlr;
+    mmu_wx_stats(&wx, &xpages);
+    __asm__ volatile("mrs %0, sctlr_el1" : "=r"(sctlr));
     int n = ksnprintf(buf, sizeof buf,
                       "syscalls=%lu ipc_calls=%lu ipc_fast=%lu switches=%lu irqs=%lu faults=%lu "
-                      "procs_created=%lu procs_destroyed=%lu free_pages=%lu\n",
+                      "procs_created=%lu procs_destroyed=%lu free_pages=%lu ram_mib=%lu gic=%d "
+                      "kernel_wx_pages=%lu kernel_exec_pages=%lu sctlr_wxn=%lu kernel_text=%lx\n",
                       kstats.syscalls, kstats.ipc_calls, kstats.ipc_fast, kstats.switches, kstats.irqs,
-                      kstats.faults, kstats.procs_created, kstats.procs_destroyed, (uint64_t)page_free_count());
+                      kstats.faults, kstats.procs_created, kstats.procs_destroyed, (uint64_t)page_free_count(),
+                      boot_info.ram_size >> 20, gic_version(), wx, xpages, (sctlr >> 19) & 1,
+                      (uint64_t)sys_klog_stats);
     if (n >= (int)sizeof buf)
         n = sizeof buf - 1;
     uint64_t len = tf->x[1];

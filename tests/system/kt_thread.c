@@ -35,6 +35,25 @@ static void *record(void *a)
     return NULL;
 }
 
+/* FP/SIMD registers belong to each thread: the kernel switches them lazily */
+static void *fp_clobber(void *a)
+{
+    double v = (double)(uintptr_t)a;
+    __asm__ volatile("fmov d0, %d0; fmov d8, %d0; fmov d31, %d0" :: "w"(v) : "d0", "d8", "d31");
+    return NULL;   /* and exits: the register file has no owner afterwards */
+}
+
+static int fp_survives(void)
+{
+    double in = 1234.5, out0, out8, out31;
+    __asm__ volatile("fmov d0, %d0; fmov d8, %d0; fmov d31, %d0" :: "w"(in) : "d0", "d8", "d31");
+    struct hm_thread t;
+    hm_thread_start(&t, fp_clobber, (void *)7, HM_PRIO_MAX - 2, 1);
+    hm_sleep_until(hm_deadline_ms(10));   /* the clobberer runs and exits meanwhile */
+    __asm__ volatile("fmov %d0, d0; fmov %d1, d8; fmov %d2, d31" : "=w"(out0), "=w"(out8), "=w"(out31));
+    return out0 == in && out8 == in && out31 == in;
+}
+
 int main(void)
 {
     kt_init("thread");
@@ -90,6 +109,8 @@ int main(void)
     hm_sleep_until(hm_deadline_ms(30));
     kt_report(spins[0] > 1000 && spins[1] > 1000, "round robin between equal priorities", "spins %lu %lu",
               (unsigned long)spins[0], (unsigned long)spins[1]);
+
+    KT_CHECK(fp_survives(), "FP/SIMD registers survive another thread using them and exiting");
 
     /* sleep to an absolute deadline */
     uint64_t d = hm_deadline_ms(50);

@@ -51,7 +51,7 @@ long kt_spawn(const char *mode, const char *arg, const struct hm_spawn_handle *h
 
 long kt_stat(const char *name)
 {
-    char buf[256];
+    char buf[512];
     if (hm_klog_stats(buf, sizeof buf) < 0)
         return -1;
     size_t l = strlen(name);

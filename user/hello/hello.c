@@ -5,7 +5,7 @@
 
 int main(int argc, char **argv)
 {
-    char stats[256];
+    char stats[512];
     printf("hello from %s: a user process on the hm microkernel\n", argc > 0 ? argv[0] : "?");
     if (hm_klog_stats(stats, sizeof stats) > 0)
         printf("kernel: %s", stats);

@@ -211,3 +211,33 @@ void vs_activate(struct vspace *vs)
     uint64_t v = vs ? (vs->l0_pa | ((uint64_t)vs->asid << 48)) : empty_l0_pa;
     __asm__ volatile("msr ttbr0_el1, %0; isb" :: "r"(v));
 }
+
+/* Boot self-check of the final kernel tables: count valid leaf entries that
+ * are both writable at EL1 and executable at EL1 (must be 0), and pages
+ * mapped executable for EL1 at all (the kernel text). The numbers are
+ * reported through hm_klog_stats so a test can hold the kernel to W^X. */
+static void wx_walk(uint64_t table_pa, int level, uint64_t *viol, uint64_t *exec_pages)
+{
+    uint64_t *t = table_va(table_pa);
+    for (int i = 0; i < 512; i++) {
+        uint64_t e = t[i];
+        if (!(e & PTE_VALID))
+            continue;
+        if (level < 3 && (e & 3) == PTE_TABLE) {
+            wx_walk(e & PTE_ADDR_MASK, level + 1, viol, exec_pages);
+            continue;
+        }
+        uint64_t pages = level == 3 ? 1 : level == 2 ? 512 : 512 * 512;
+        bool writable = !(e & PTE_AP_RO), exec = !(e & PTE_PXN);
+        if (writable && exec)
+            *viol += pages;
+        if (exec)
+            *exec_pages += pages;
+    }
+}
+
+void mmu_wx_stats(uint64_t *violations, uint64_t *exec_pages)
+{
+    *violations = *exec_pages = 0;
+    wx_walk(kernel_l0_pa, 0, violations, exec_pages);
+}

@@ -1,0 +1,42 @@
+/* Boot facts: the kernel runs in the upper half with W^X page tables (its
+ * own self-check, reported through klog_stats), found the RAM and GIC the
+ * device tree describes, and gave init what it documents. */
+#include "ktest.h"
+#include <string.h>
+#include <stdlib.h>
+
+int main(int argc, char **argv)
+{
+    kt_init("boot");
+    long text = 0;
+    char buf[512];
+    hm_klog_stats(buf, sizeof buf);
+    char *p = strstr(buf, "kernel_text=");
+    if (p)
+        text = (long)strtoul(p + 12, NULL, 16);
+    kt_report((unsigned long)text >= 0xffff000000000000ul, "kernel runs in the upper half", "text at %lx", text);
+    KT_EQ(kt_stat("kernel_wx_pages"), 0, "no kernel page is both writable and executable");
+    long x = kt_stat("kernel_exec_pages");
+    kt_report(x > 0 && x < 64, "only the kernel text is executable (a few pages)", "%ld pages", x);
+    KT_EQ(kt_stat("sctlr_wxn"), 1, "SCTLR_EL1.WXN set: writable implies never-execute");
+    KT_EQ(kt_stat("ram_mib"), 512, "RAM size from the device tree (QEMU -m 512M)");
+    long gic = kt_stat("gic");
+    KT_CHECK(gic == 2 || gic == 3, "GIC version from the device tree");
+    KT_CHECK(kt_stat("irqs") > 0, "timer interrupts arrive");
+    KT_CHECK(argc >= 1 && !strcmp(argv[0], "kt_boot"), "argv[0] from the loader");
+    KT_CHECK(hm_start_handle("console") >= 0 && hm_start_handle("bootimg") >= 0 && hm_start_handle("thread") >= 0,
+             "startup block carries console, bootimg and thread handles");
+    KT_EQ(hm_start_handle("nonexistent"), HM_HANDLE_INVALID, "unknown startup handle name");
+    struct hm_handle_info info;
+    KT_EQ(hm_handle_info(HM_HANDLE_SELF_PROC, &info), 0, "handle 0 is the process itself");
+    KT_EQ(info.type, HM_OBJ_PROC, "handle 0 type");
+    /* the loader refuses what is not an AArch64 executable, and missing files */
+    const char *av[] = { "boot.conf", NULL };
+    KT_EQ(hm_spawn("boot.conf", av, NULL, 0, HM_HANDLE_INVALID, 1), -HM_EINVAL, "spawn of a non-ELF file refused");
+    KT_EQ(hm_spawn("no-such-program", av, NULL, 0, HM_HANDLE_INVALID, 1), -HM_ERANGE, "spawn of a missing file refused");
+    long before = kt_stat("procs_created");
+    long p2 = kt_spawn("exit", "7", NULL, 0, HM_HANDLE_INVALID);
+    KT_EQ(kt_wait((hm_handle_t)p2, 2000), 7, "a spawned program's exit status reaches its parent");
+    KT_EQ(kt_stat("procs_created") - before, 1, "one process created");
+    return kt_finish();
+}
