@@ -11,6 +11,10 @@
  * A server thread holds at most one caller (reply_to); if it receives again
  * without replying, that caller gets HM_ECLOSED. If either side dies, the
  * other is unblocked with HM_ECLOSED. Faults reach supervisors as calls.
+ *
+ * Threads queued on an endpoint hold no reference to it: an endpoint with a
+ * receive handle is referenced by that handle, and when the last receive
+ * handle goes, ipc_endpoint_close() empties both queues first.
  */
 #include <kernel/object.h>
 
@@ -203,7 +207,7 @@ void sys_call(struct trapframe *tf)
         return;   /* the reply (or an error) is in our frame */
     }
     me->msg.badge = badge;
-    thread_block(T_SEND, &ep->senders, &ep->o, HM_DEADLINE_NEVER);
+    thread_block(T_SEND, &ep->senders, NULL, HM_DEADLINE_NEVER);
 }
 
 /* take a queued sender if any; returns true when a message was delivered */
@@ -228,7 +232,7 @@ void sys_recv(struct trapframe *tf)
     drop_pending_caller(me);
     if (recv_now(ep, me))
         return;
-    thread_block(T_RECV, &ep->receivers, &ep->o, tf->x[1]);
+    thread_block(T_RECV, &ep->receivers, NULL, tf->x[1]);
 }
 
 /* deliver the reply in tf to our caller; 0 or error (caller still waits) */
@@ -293,15 +297,13 @@ void sys_reply_recv(struct trapframe *tf)
         me->state = T_RECV;
         list_add_tail(&ep->receivers, &me->qlink);
         me->queue = &ep->receivers;
-        obj_ref(&ep->o);
-        me->wait_obj = &ep->o;
         kstats.ipc_fast++;
         sched_switch_to(c);
         return;
     }
     if (c)
         sched_ready(c);
-    thread_block(T_RECV, &ep->receivers, &ep->o, HM_DEADLINE_NEVER);
+    thread_block(T_RECV, &ep->receivers, NULL, HM_DEADLINE_NEVER);
 }
 
 void sys_ep_create(struct trapframe *tf)
@@ -381,54 +383,67 @@ int ipc_fault_send(struct thread *t, uint64_t kind, uint64_t addr, uint64_t esr)
         schedule();
         return 0;
     }
-    thread_block(T_SEND, &ep->senders, &ep->o, HM_DEADLINE_NEVER);
+    thread_block(T_SEND, &ep->senders, NULL, HM_DEADLINE_NEVER);
     return 0;
 }
 
 /*
- * Fast path for the common case of call and reply_recv: no extra words or
- * handles, the partner already waiting, nothing of higher priority ready,
- * no pending kernel work. It moves the inline words register to register
- * and resumes the partner straight from its trap frame (sched_fast_switch),
- * skipping the kernel-stack switch. Anything else returns NULL and the
- * general code above handles it.
+ * Fast path for the common case of call and reply_recv, entered from the
+ * exception vector before the general dispatcher: no extra words or handles
+ * (tag bits 32 and up clear), the partner already waiting, nothing of higher
+ * priority ready, no pending kernel work. It moves the inline words trap
+ * frame to trap frame and resumes the partner straight from its trap frame
+ * (sched_fast_switch), skipping the kernel-stack switch. Anything else
+ * returns NULL and syscall_entry() takes the general path above, which
+ * gives the same results.
  */
+_Static_assert(HM_SYS_CALL == SYS_NR_CALL && HM_SYS_REPLY_RECV == SYS_NR_REPLY_RECV &&
+               HM_SYS_THREAD_SWITCH == SYS_NR_THREAD_SWITCH, "entry.S numbers");
+
 struct trapframe *ipc_fastpath(struct trapframe *tf)
 {
-    uint64_t nr = tf->x[8], tag = tf->x[1];
     struct thread *me = current, *to;
-    struct hslot *s = htab_lookup(&me->proc->handles, (int32_t)tf->x[0]);
-    if (unlikely(!s || s->type != HM_OBJ_EP || (tag & (0xffull << 32 | 7ull << 40))))
+    uint64_t tag = tf->x[1];
+    int32_t h = (int32_t)tf->x[0];
+    struct htab *ht = &me->proc->handles;
+    uint32_t idx = (uint32_t)h & 0xffff;
+    if (unlikely((tag >> 32) | need_resched | fault_orphans_pending) || h < 0 || idx >= ht->cap)
+        return NULL;
+    struct hslot *s = &ht->slots[idx];
+    if (unlikely(!s->obj || s->type != HM_OBJ_EP || s->gen != ((uint32_t)h >> 16)))
         return NULL;
     struct endpoint *ep = (struct endpoint *)s->obj;
-    if (nr == HM_SYS_CALL) {
-        if (unlikely(!(s->rights & HM_R_SEND) || ep->closed || list_empty(&ep->receivers)))
-            return NULL;
+    uint64_t badge = 0;
+    if (tf->x[8] == HM_SYS_CALL) {
+        if (unlikely(!(s->rights & HM_R_SEND) || list_empty(&ep->receivers)))
+            return NULL;   /* a closed endpoint has no receivers either */
         to = list_entry(ep->receivers.next, struct thread, qlink);
-        if (unlikely(!sched_can_direct(to) || to->to.armed))
-            return NULL;
+        if (unlikely(to->to.armed || (runq_bitmap >> to->prio) > 1))
+            return NULL;   /* receiver has a deadline, or someone outranks it */
         list_del(&to->qlink);
         to->queue = NULL;
-        if (to->wait_obj) {
-            to->wait_obj = NULL;
-            obj_unref(&ep->o);   /* the receiver's reference; its handle still holds ep */
-        }
-        pair(me, to, s->badge);
+        badge = s->badge;
+        me->state = T_REPLY;
+        me->reply_from = to;
+        to->reply_to = me;
         kstats.ipc_calls++;
-    } else {   /* HM_SYS_REPLY_RECV */
+    } else {
         to = me->reply_to;
         if (unlikely(!(s->rights & HM_R_RECV) || !to || to->in_fault || !list_empty(&ep->senders) ||
-                     !sched_can_direct(to)))
+                     (runq_bitmap >> to->prio) > 1))
             return NULL;
         me->reply_to = NULL;
         to->reply_from = NULL;
-        transfer(me, to, 0);
         me->state = T_RECV;
         list_add_tail(&ep->receivers, &me->qlink);
         me->queue = &ep->receivers;
-        obj_ref(&ep->o);
-        me->wait_obj = &ep->o;
     }
+    uint64_t *out = to->tf->x;
+    const uint64_t *in = tf->x;
+    out[0] = 0;
+    out[1] = in[1]; out[2] = in[2]; out[3] = in[3]; out[4] = in[4];
+    out[5] = in[5]; out[6] = in[6]; out[7] = in[7];
+    out[8] = badge;
     kstats.ipc_fast++;
     return sched_fast_switch(to);
 }

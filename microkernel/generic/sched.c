@@ -13,7 +13,7 @@
 struct thread *current;
 bool need_resched;
 static struct list runq[NPRIO];
-static uint32_t runq_bitmap;
+uint32_t runq_bitmap;   /* bit p set: run queue p non-empty (read by the IPC fast path) */
 static struct thread *idle_thread;
 static struct thread *fp_owner;
 static uint64_t slice_end;
@@ -128,10 +128,20 @@ static inline void switch_user_state(struct thread *prev, struct thread *next)
 struct trapframe *sched_fast_switch(struct thread *next)
 {
     struct thread *prev = current;
+    uint64_t tp;
     prev->ctx.sp = (uint64_t)prev->tf;
     prev->ctx.x19_x30[0] = 0;                       /* x19 = 0: user thread */
     prev->ctx.x19_x30[11] = (uint64_t)thread_entry; /* x30 */
-    switch_user_state(prev, next);
+    kstats.switches++;
+    next->state = T_RUNNING;
+    __asm__ volatile("mrs %0, tpidr_el0" : "=r"(tp));
+    prev->tpidr = tp;
+    __asm__ volatile("msr tpidr_el0, %0" :: "r"(next->tpidr));
+    if (next->proc != prev->proc)
+        __asm__ volatile("msr ttbr0_el1, %0; isb" :: "r"(next->proc->vs.ttbr));
+    if (unlikely((fp_owner == next) != (fp_owner == prev)))
+        fp_trap_set(fp_owner != next);
+    current = next;
     return next->tf;
 }
 

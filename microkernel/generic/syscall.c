@@ -38,17 +38,13 @@ static const syscall_fn table[HM_NSYSCALLS] = {
     [HM_SYS_POWEROFF] = sys_poweroff, [HM_SYS_KLOG_STATS] = sys_klog_stats,
 };
 
-/* returns the trap frame to return to user space from: the caller's, or
- * on the IPC fast path the partner's */
+/* general system-call path (entry.S tries ipc_fastpath first for call and
+ * reply_recv); returns the trap frame to return to user space from */
 struct trapframe *syscall_entry(struct trapframe *tf)
 {
     uint64_t nr = tf->x[8];
     kstats.syscalls++;
-    if ((nr == HM_SYS_CALL || nr == HM_SYS_REPLY_RECV) && likely(!need_resched && !fault_orphans_pending)) {
-        struct trapframe *next = ipc_fastpath(tf);
-        if (likely(next))
-            return next;
-    }
+
     if (likely(nr < HM_NSYSCALLS))
         table[nr](tf);
     else

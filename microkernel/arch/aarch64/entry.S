@@ -83,8 +83,21 @@ vec_el0_sync:
     lsr     x10, x9, #26
     cmp     x10, #0x15              /* SVC from AArch64 */
     b.ne    1f
+    cmp     x8, #SYS_NR_CALL
+    ccmp    x8, #SYS_NR_REPLY_RECV, #4, ne
+    b.ne    3f
     mov     x0, sp
-    bl      syscall_entry           /* returns the frame to resume (IPC fast path: the partner's) */
+    bl      ipc_fastpath            /* returns the partner's frame, or NULL */
+    b       4f
+3:  cmp     x8, #SYS_NR_THREAD_SWITCH
+    b.ne    2f
+    mov     x0, sp
+    bl      thread_switch_fastpath  /* returns the target's frame, or NULL */
+4:  cbz     x0, 2f
+    mov     sp, x0
+    b       restore_frame
+2:  mov     x0, sp
+    bl      syscall_entry           /* returns the frame to resume */
     mov     sp, x0
     b       restore_frame
 1:  mov     x0, sp

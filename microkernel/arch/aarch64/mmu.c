@@ -133,6 +133,7 @@ int vs_init(struct vspace *vs)
         asid_map[a / 8] |= 1 << (a % 8);
         asid_next = a + 1;
         vs->asid = (uint16_t)a;
+        vs->ttbr = vs->l0_pa | ((uint64_t)a << 48);
         list_init(&vs->maps);
         vs->nmaps = 0;
         return 0;
@@ -208,7 +209,7 @@ bool vs_lookup(struct vspace *vs, uint64_t va, bool write, uint64_t *pa)
 
 void vs_activate(struct vspace *vs)
 {
-    uint64_t v = vs ? (vs->l0_pa | ((uint64_t)vs->asid << 48)) : empty_l0_pa;
+    uint64_t v = vs ? vs->ttbr : empty_l0_pa;
     __asm__ volatile("msr ttbr0_el1, %0; isb" :: "r"(v));
 }
 

@@ -186,6 +186,7 @@ void sched_switch_to(struct thread *t);   /* current is already not runnable */
 struct trapframe *sched_fast_switch(struct thread *t);
 struct trapframe *ipc_fastpath(struct trapframe *tf);   /* NULL: take the slow path */
 bool sched_can_direct(struct thread *t);  /* no ready thread outranks t */
+extern uint32_t runq_bitmap;
 void sched_tick(uint64_t now);
 void sched_start(void) __attribute__((noreturn));
 

@@ -8,6 +8,7 @@ struct memobj;
 
 struct vspace {
     uint64_t l0_pa;       /* level-0 table */
+    uint64_t ttbr;        /* TTBR0_EL1 value: table | ASID << 48 */
     uint16_t asid;
     struct list maps;     /* struct vmap, sorted by va */
     uint64_t nmaps;

@@ -4,6 +4,12 @@
 
 #define TF_SIZE 272
 
+/* system-call numbers the exception vector sends to the IPC fast path
+ * (checked against uapi/hm/syscall.h in ipc.c) */
+#define SYS_NR_CALL       20
+#define SYS_NR_REPLY_RECV 23
+#define SYS_NR_THREAD_SWITCH 12
+
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 
