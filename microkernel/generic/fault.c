@@ -21,30 +21,30 @@ void fault_user(struct thread *t, uint32_t kind, uint64_t addr, uint64_t esr)
 /* A faulted thread whose supervisor went away (endpoint closed, or the
  * supervisor thread died or received again without replying): nobody will
  * resume it, so its process is terminated. Termination is deferred to the
- * end of the current kernel entry, where no other operation is half done. */
-static struct proc *orphans[16];
+ * end of the current kernel entry (or the idle loop), where no other
+ * operation is half done. */
+static struct list orphans = LIST_INIT(orphans);
 unsigned fault_orphans_pending;
-#define norphans fault_orphans_pending
 
 void fault_orphaned(struct thread *t)
 {
     t->in_fault = false;
     t->state = T_PARKED;
-    for (unsigned i = 0; i < norphans; i++)
-        if (orphans[i] == t->proc)
-            return;
-    if (norphans < ARRAY_SIZE(orphans)) {
-        obj_ref(&t->proc->o);
-        orphans[norphans++] = t->proc;
-    } else {
-        kprintf("hm: too many orphaned faults; %s stays stopped\n", t->proc->name);
-    }
+    struct proc *p = t->proc;
+    if (p->orphaned)
+        return;
+    p->orphaned = true;
+    obj_ref(&p->o);
+    list_add_tail(&orphans, &p->orphan_link);
+    fault_orphans_pending++;
 }
 
 void fault_reap_orphans(void)
 {
-    while (norphans) {
-        struct proc *p = orphans[--norphans];
+    while (!list_empty(&orphans)) {
+        struct proc *p = list_entry(orphans.next, struct proc, orphan_link);
+        list_del(&p->orphan_link);
+        fault_orphans_pending--;
         if (!p->dead)
             kprintf("hm: %s: fault left without a supervisor: terminated\n", p->name);
         proc_terminate(p, HM_PROC_EXIT_FAULTED);

@@ -61,8 +61,6 @@ static int stage_extras(struct thread *t, uint64_t tag)
         int err = handle_get(t->proc, hv[i], HM_OBJ_NONE, HM_R_GRANT, &s);
         if (err)
             return err;
-        if (s->obj == &t->proc->o)
-            return -HM_EINVAL;   /* the self handle is weak; give a duplicate instead */
         for (unsigned j = 0; j < i; j++)
             if (hv[j] == hv[i] && (tag & HM_TAG_MOVE))
                 return -HM_EINVAL;
@@ -180,6 +178,10 @@ void sys_call(struct trapframe *tf)
     }
     struct thread *me = current;
     uint64_t tag = tf->x[1];
+    if (unlikely(ep->closed)) {
+        tf->x[0] = (uint64_t)-HM_ECLOSED;   /* before staging: moved handles stay with the caller */
+        return;
+    }
     if (unlikely(tag & (0xffull << 32 | 7ull << 40))) {
         err = stage_extras(me, tag);
         if (err) {
@@ -187,11 +189,6 @@ void sys_call(struct trapframe *tf)
             tf->x[0] = (uint64_t)err;
             return;
         }
-    }
-    if (unlikely(ep->closed)) {
-        ipc_release_staged(me);
-        tf->x[0] = (uint64_t)-HM_ECLOSED;
-        return;
     }
     kstats.ipc_calls++;
     if (likely(!list_empty(&ep->receivers))) {
@@ -232,6 +229,10 @@ void sys_recv(struct trapframe *tf)
     drop_pending_caller(me);
     if (recv_now(ep, me))
         return;
+    if (tf->x[1] != HM_DEADLINE_NEVER && tf->x[1] <= time_now()) {
+        tf->x[0] = (uint64_t)-HM_ETIMEDOUT;   /* a poll, or a deadline already past */
+        return;
+    }
     thread_block(T_RECV, &ep->receivers, NULL, tf->x[1]);
 }
 
@@ -252,9 +253,12 @@ static int do_reply(struct thread *me, struct trapframe *tf, struct thread **cal
     me->reply_to = NULL;
     c->reply_from = NULL;
     if (unlikely(c->in_fault)) {
-        /* a fault reply resumes the thread where it faulted, registers intact */
+        /* a fault reply resumes the thread where it faulted, registers
+         * intact, or at the pc given with label HM_FAULT_RESUME_AT */
         c->in_fault = false;
         ipc_release_staged(me);
+        if (HM_TAG_LABEL(tag) == HM_FAULT_RESUME_AT && tf->x[2] < USER_VA_MAX && !(tf->x[2] & 3))
+            c->tf->pc = tf->x[2];
     } else {
         transfer(me, c, 0);
     }
@@ -269,6 +273,7 @@ void sys_reply(struct trapframe *tf)
     if (!err)
         sched_ready(c);
     tf->x[0] = (uint64_t)err;
+    tf->x[8] = 0;   /* no badge: x8 carries one on every IPC return */
 }
 
 void sys_reply_recv(struct trapframe *tf)
@@ -281,9 +286,18 @@ void sys_reply_recv(struct trapframe *tf)
         return;
     }
     if (me->reply_to) {
+        /* the reply may carry away (move) the last receive handle of ep */
+        obj_ref(&ep->o);
         err = do_reply(me, tf, &c);
+        bool closed = ep->closed;
+        obj_unref(&ep->o);
         if (err) {
             tf->x[0] = (uint64_t)err;
+            return;
+        }
+        if (closed) {
+            sched_ready(c);
+            tf->x[0] = (uint64_t)-HM_ECLOSED;
             return;
         }
     }

@@ -17,6 +17,7 @@ struct proc *proc_create(const char *name, size_t len, struct endpoint *sup, uin
     memcpy(p->name, name, len);
     list_init(&p->threads);
     list_init(&p->waiters);
+    list_init(&p->orphan_link);
     *err = vs_init(&p->vs);
     if (*err) {
         kfree(p);

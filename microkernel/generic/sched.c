@@ -211,6 +211,8 @@ static void idle_loop(void *arg)
     (void)arg;
     for (;;) {
         thread_reap_zombies();
+        if (fault_orphans_pending)
+            fault_reap_orphans();
         if (runq_bitmap) {
             sched_yield();
             continue;

@@ -231,11 +231,11 @@ void sys_thread_park(struct trapframe *tf)
     schedule();
 }
 
-static void exit_thread(struct thread *t)
+static void exit_thread(struct thread *t, int64_t status)
 {
     struct proc *p = t->proc;
     if (p->nthreads == 1) {
-        proc_terminate(p, 0);   /* last thread: the process ends */
+        proc_terminate(p, status);   /* last thread: the process ends */
         return;
     }
     bool self = t == current;
@@ -247,7 +247,7 @@ static void exit_thread(struct thread *t)
 void sys_thread_exit(struct trapframe *tf)
 {
     (void)tf;
-    exit_thread(current);
+    exit_thread(current, 0);
 }
 
 void sys_thread_kill(struct trapframe *tf)
@@ -257,7 +257,7 @@ void sys_thread_kill(struct trapframe *tf)
     if (err)
         RET(err);
     tf->x[0] = 0;
-    exit_thread(t);
+    exit_thread(t, HM_PROC_EXIT_KILLED);
 }
 
 void sys_thread_yield(struct trapframe *tf)
@@ -304,17 +304,19 @@ extern int gic_version(void);
 void sys_klog_stats(struct trapframe *tf)
 {
     char buf[400];
-    uint64_t wx, xpages, sctlr;
-    mmu_wx_stats(&wx, &xpages);
+    static uint64_t wx = ~0ull, xpages;   /* the kernel tables do not change after boot */
+    uint64_t sctlr;
+    if (wx == ~0ull)
+        mmu_wx_stats(&wx, &xpages);
     __asm__ volatile("mrs %0, sctlr_el1" : "=r"(sctlr));
     int n = ksnprintf(buf, sizeof buf,
                       "syscalls=%lu ipc_calls=%lu ipc_fast=%lu switches=%lu irqs=%lu faults=%lu "
                       "procs_created=%lu procs_destroyed=%lu free_pages=%lu ram_mib=%lu gic=%d "
-                      "kernel_wx_pages=%lu kernel_exec_pages=%lu sctlr_wxn=%lu kernel_text=%lx\n",
+                      "kernel_wx_pages=%lu kernel_exec_pages=%lu sctlr_wxn=%lu kernel_upper_half=%d\n",
                       kstats.syscalls, kstats.ipc_calls, kstats.ipc_fast, kstats.switches, kstats.irqs,
                       kstats.faults, kstats.procs_created, kstats.procs_destroyed, (uint64_t)page_free_count(),
                       boot_info.ram_size >> 20, gic_version(), wx, xpages, (sctlr >> 19) & 1,
-                      (uint64_t)sys_klog_stats);
+                      (uint64_t)sys_klog_stats >= KERNEL_VBASE);
     if (n >= (int)sizeof buf)
         n = sizeof buf - 1;
     uint64_t len = tf->x[1];

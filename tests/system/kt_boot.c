@@ -8,13 +8,7 @@
 int main(int argc, char **argv)
 {
     kt_init("boot");
-    long text = 0;
-    char buf[512];
-    hm_klog_stats(buf, sizeof buf);
-    char *p = strstr(buf, "kernel_text=");
-    if (p)
-        text = (long)strtoul(p + 12, NULL, 16);
-    kt_report((unsigned long)text >= 0xffff000000000000ul, "kernel runs in the upper half", "text at %lx", text);
+    KT_EQ(kt_stat("kernel_upper_half"), 1, "kernel runs in the upper half");
     KT_EQ(kt_stat("kernel_wx_pages"), 0, "no kernel page is both writable and executable");
     long x = kt_stat("kernel_exec_pages");
     kt_report(x > 0 && x < 64, "only the kernel text is executable (a few pages)", "%ld pages", x);

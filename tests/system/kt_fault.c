@@ -56,6 +56,16 @@ int main(void)
     KT_EQ(hm_reply(&m), 0, "pager: reply resumes the thread");
     KT_EQ(kt_wait((hm_handle_t)p, 2000), 42, "pager: child read the mapped value and exited");
 
+    /* a debugger-like supervisor skips a breakpoint: resume at pc + 4 */
+    p = kt_spawn("brk", NULL, NULL, 0, (hm_handle_t)sup);
+    r = hm_recv((hm_handle_t)ep, &m, hm_deadline_ms(2000));
+    KT_CHECK(r == 0 && m.w[3] == HM_FAULT_BRK, "brk: fault message");
+    uint64_t pc = m.w[1];
+    m.tag = HM_TAG(HM_FAULT_RESUME_AT, 0, 0);
+    m.w[0] = pc + 4;
+    KT_EQ(hm_reply(&m), 0, "brk: reply resume-at");
+    KT_EQ(kt_wait((hm_handle_t)p, 2000), 0, "brk: child continued after the breakpoint and exited normally");
+
     /* no supervisor: the process is terminated, status FAULTED */
     p = kt_spawn("data-abort", NULL, NULL, 0, HM_HANDLE_INVALID);
     KT_EQ(kt_wait((hm_handle_t)p, 2000), HM_PROC_EXIT_FAULTED, "unsupervised fault terminates the process");

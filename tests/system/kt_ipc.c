@@ -100,7 +100,9 @@ int main(void)
     r = hm_recv((hm_handle_t)ep2, &m, t0 + hm_ms(20));
     KT_EQ(r, -HM_ETIMEDOUT, "recv with a deadline times out");
     KT_CHECK(hm_now() >= t0 + hm_ms(20), "recv timed out no earlier than its deadline");
+    long sw = kt_stat("switches");
     KT_EQ(hm_recv((hm_handle_t)ep2, &m, HM_DEADLINE_POLL), -HM_ETIMEDOUT, "recv poll with no sender");
+    KT_EQ(kt_stat("switches") - sw, 0, "recv poll returns without blocking");
     m.tag = 0;
     KT_EQ(hm_reply(&m), -HM_ESTATE, "reply with no caller");
 
@@ -128,6 +130,11 @@ int main(void)
     m.tag = HM_TAG(99, 0, 0);
     KT_EQ(hm_call((hm_handle_t)send3, &m), -HM_ECLOSED, "kill during IPC: caller gets ECLOSED");
     KT_EQ(hm_call((hm_handle_t)send3, &m), -HM_ECLOSED, "endpoint closed once its receiver died");
+    long keep = hm_handle_dup((hm_handle_t)n, HM_R_SIGNAL | HM_R_GRANT, 0);
+    buf.handles[0] = (hm_handle_t)keep;
+    m.tag = HM_TAG(100, 0, 1) | HM_TAG_MOVE;
+    KT_EQ(hm_call((hm_handle_t)send3, &m), -HM_ECLOSED, "move to a closed endpoint fails");
+    KT_EQ(hm_handle_info((hm_handle_t)keep, &info), 0, "and the handle stays with the caller");
 
     /* a client blocked in the send queue sees the endpoint close */
     long ep4 = hm_ep_create();

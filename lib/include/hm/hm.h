@@ -83,7 +83,7 @@ static inline long hm_sys2r(long nr, long a0, long a1, uint64_t *out1)
     register long x1 __asm__("x1") = a1;
     register long x8 __asm__("x8") = nr;
     __asm__ volatile("svc #0" : "+r"(x0), "+r"(x1) : "r"(x8) : "memory");
-    if (out1)
+    if (out1 && x0 >= 0)
         *out1 = (uint64_t)x1;
     return x0;
 }

@@ -41,6 +41,8 @@ void trap_irq(struct trapframe *tf)
         irq_dispatch(intid);
         gic_eoi(intid);
     }
+    if (fault_orphans_pending && current->proc)
+        fault_reap_orphans();
     if (need_resched)
         schedule();
 }

@@ -125,6 +125,8 @@ struct proc {
     bool dead;
     int64_t exit_status;
     struct list waiters;         /* threads in proc_wait */
+    struct list orphan_link;     /* on the list of processes to terminate (fault.c) */
+    bool orphaned;
 };
 
 struct irqobj {

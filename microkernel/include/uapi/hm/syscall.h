@@ -44,7 +44,7 @@
 #define HM_OBJ_CONSOLE  9
 
 /* ---- rights carried by a handle ---- */
-#define HM_R_READ    (1u << 0)  /* map readable; read object state */
+#define HM_R_READ    (1u << 0)  /* map readable; wait for a process; read the console */
 #define HM_R_WRITE   (1u << 1)  /* map writable; write console */
 #define HM_R_EXEC    (1u << 2)  /* map executable */
 #define HM_R_MAP     (1u << 3)  /* memory object may be mapped */
@@ -101,6 +101,9 @@ struct hm_ipc_buf {
 #define HM_FAULT_ALIGN     4  /* PC or SP alignment */
 #define HM_FAULT_BRK       5  /* brk instruction */
 #define HM_FAULT_OTHER     6
+/* Reply label to a fault: resume at the pc in word 0 (any other label
+ * resumes at the faulting instruction, e.g. after mapping the page). */
+#define HM_FAULT_RESUME_AT 0xfa170001u
 
 /* ---- memory objects ---- */
 #define HM_MEM_ANON    0  /* zeroed pages, not necessarily contiguous */
@@ -170,7 +173,7 @@ enum {
     HM_SYS_REPLY_RECV,        /* (ep, tag, w0..w5) -> as RECV (no deadline) */
     HM_SYS_NOTIF_CREATE,      /* () -> notif */
     HM_SYS_NOTIF_SIGNAL,      /* (notif, bits) */
-    HM_SYS_NOTIF_WAIT,        /* (notif, deadline) -> bits (nonzero) */
+    HM_SYS_NOTIF_WAIT,        /* (notif, deadline) -> 0, bits in x1 */
     HM_SYS_IRQ_CREATE,        /* (resource, irq, notif, bits, flags) -> irq */
     HM_SYS_IRQ_CTL,           /* (irq, op) */
     HM_SYS_MEM_CREATE,        /* (size, kind) -> mem */
