@@ -100,9 +100,11 @@ $(B)/boot-test.img: $(addprefix $(B)/bin/,$(USER_PROGS) $(TEST_PROGS) $(BENCH_PR
 # ---- host unit tests ----
 HOST_TESTS := $(basename $(notdir $(wildcard tests/host/test_*.c)))
 HOSTCFLAGS := -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined -Imicrokernel/include -Ilib/include
-$(B)/host/%: tests/host/%.c tests/host/tap.h microkernel/generic/pmm.c microkernel/generic/htab.c lib/src/elf.c lib/src/bootimg.c | $(B)/.bootstrap
+HOST_SRCS := microkernel/generic/pmm.c microkernel/generic/htab.c lib/src/elf.c lib/src/bootimg.c lib/src/sha256.c
+$(B)/host/%: tests/host/%.c tests/host/tap.h $(HOST_SRCS) | $(B)/.bootstrap
 	@mkdir -p $(B)/host
-	$(HOSTCC) $(HOSTCFLAGS) -o $@ $< microkernel/generic/pmm.c microkernel/generic/htab.c lib/src/elf.c lib/src/bootimg.c
+	@echo "  HOSTCC  $@"
+	@$(HOSTCC) $(HOSTCFLAGS) -o $@ $< $(HOST_SRCS)
 
 # ---- running ----
 QEMU_RUN = $(QEMU) $(QEMU_MACHINE) -kernel $(B)/hm.bin -initrd $(B)/boot-default.img

@@ -112,6 +112,16 @@ static void load_init(void)
     give(p, &st, "bootimg", &bm->o, HM_R_READ | HM_R_MAP | HM_R_GRANT | HM_R_DUP);
     give(p, &st, "root", &root->o, HM_R_ALL);
     give(p, &st, "console", &the_console.o, HM_R_READ | HM_R_WRITE | HM_R_GRANT | HM_R_DUP);
+    /* the device tree, copied to page-aligned memory of its own: the device
+     * manager reads the board from it (read-only for init and its children) */
+    struct memobj *dm = memobj_create(HM_MEM_ANON, ALIGN_UP(bi->dtb_size, PAGE_SIZE), 0, &err);
+    if (!dm)
+        panic("no memory for the device tree copy");
+    for (uint64_t off = 0; off < bi->dtb_size; off += PAGE_SIZE)
+        memcpy(phys_to_virt(memobj_page(dm, off)), (const char *)phys_to_virt(bi->dtb_pa) + off,
+               bi->dtb_size - off < PAGE_SIZE ? bi->dtb_size - off : PAGE_SIZE);
+    give(p, &st, "dtb", &dm->o, HM_R_READ | HM_R_MAP | HM_R_GRANT | HM_R_DUP);
+    obj_unref(&dm->o);
     obj_unref(&bm->o);
     obj_unref(&root->o);
     struct memobj *sm = memobj_create(HM_MEM_ANON, HM_STACK_SIZE, 0, &err);

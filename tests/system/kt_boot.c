@@ -23,6 +23,11 @@ int main(int argc, char **argv)
     KT_CHECK(hm_start_handle("console") >= 0 && hm_start_handle("bootimg") >= 0 && hm_start_handle("thread") >= 0,
              "startup block carries console, bootimg and thread handles");
     KT_EQ(hm_start_handle("nonexistent"), HM_HANDLE_INVALID, "unknown startup handle name");
+    /* init passes the device tree on (to the device manager, later); it starts with the FDT magic */
+    struct hm_mem_info mi;
+    hm_handle_t dtb = hm_start_handle("dtb");
+    long dva = dtb >= 0 && hm_mem_info(dtb, &mi) == 0 ? hm_vm_map(HM_HANDLE_SELF_PROC, dtb, 0, mi.size, 0, HM_MAP_R) : -1;
+    KT_CHECK(dva > 0 && *(volatile uint32_t *)dva == 0xedfe0dd0, "device tree handed to user space (FDT magic)");
     struct hm_handle_info info;
     KT_EQ(hm_handle_info(HM_HANDLE_SELF_PROC, &info), 0, "handle 0 is the process itself");
     KT_EQ(info.type, HM_OBJ_PROC, "handle 0 type");

@@ -8,7 +8,8 @@
  *   run [+root] NAME [ARGS...]    start NAME and wait for it to exit
  *   start [+root] NAME [ARGS...]  start NAME and go on
  *   poweroff                      power off (after every "run" finished)
- * "+root" also gives the program the root resource (device MMIO, IRQs, power).
+ * "+root" also gives the program the root resource (device MMIO, IRQs, power)
+ * and the device tree.
  */
 #include <hm/hm.h>
 #include <hm/bootimg.h>
@@ -25,7 +26,7 @@ struct child {
 };
 static struct child children[MAX_CHILDREN];
 static int nchildren;
-static hm_handle_t sup_ep, root, bootimg_h;
+static hm_handle_t sup_ep, root, bootimg_h, dtb_h;
 
 /* supervisor thread: fault messages from children arrive as calls */
 static void *supervise(void *arg)
@@ -55,11 +56,12 @@ static long start(char **argv, int with_root)
     long ep = hm_handle_dup(sup_ep, HM_R_SEND, (uint64_t)nchildren + 1);   /* badge = slot + 1 */
     if (ep < 0)
         return ep;
-    struct hm_spawn_handle hs[2] = {
+    struct hm_spawn_handle hs[3] = {
         { "bootimg", bootimg_h, HM_R_READ | HM_R_MAP | HM_R_GRANT | HM_R_DUP },
         { "root", root, HM_R_ALL },
+        { "dtb", dtb_h, HM_R_READ | HM_R_MAP | HM_R_GRANT | HM_R_DUP },
     };
-    long p = hm_spawn(argv[0], (const char *const *)argv, hs, with_root ? 2 : 1, (hm_handle_t)ep, HM_PRIO_MAX - 2);
+    long p = hm_spawn(argv[0], (const char *const *)argv, hs, with_root ? 3 : 1, (hm_handle_t)ep, HM_PRIO_MAX - 2);
     hm_handle_close((hm_handle_t)ep);
     if (p < 0)
         return p;
@@ -119,6 +121,7 @@ int main(int argc, char **argv)
 {
     root = hm_start_handle("root");
     bootimg_h = hm_start_handle("bootimg");
+    dtb_h = hm_start_handle("dtb");
     printf("init: hm user space starting\n");
     long ep = hm_ep_create();
     if (ep < 0 || !hm_bootimg(NULL)) {
