@@ -335,10 +335,15 @@ void sys_ep_create(struct trapframe *tf)
     tf->x[0] = (uint64_t)(int64_t)h;
 }
 
-void ipc_endpoint_close(struct endpoint *ep)
+/* Releasing a queued sender's handles may close another endpoint (the
+ * sender carried its last receive handle), and so on: endpoints closed
+ * meanwhile are queued and emptied by the outermost call in a loop, so a
+ * chain of them cannot overflow the kernel stack. */
+static struct list closing = LIST_INIT(closing);
+static bool closing_busy;
+
+static void endpoint_drain(struct endpoint *ep)
 {
-    ep->closed = true;
-    obj_ref(&ep->o);
     while (!list_empty(&ep->senders)) {
         struct thread *s = list_entry(ep->senders.next, struct thread, qlink);
         ipc_release_staged(s);
@@ -352,7 +357,23 @@ void ipc_endpoint_close(struct endpoint *ep)
     }
     while (!list_empty(&ep->receivers))
         thread_unblock(list_entry(ep->receivers.next, struct thread, qlink), -HM_ECLOSED);
-    obj_unref(&ep->o);
+}
+
+void ipc_endpoint_close(struct endpoint *ep)
+{
+    ep->closed = true;
+    obj_ref(&ep->o);   /* the closing list's */
+    list_add_tail(&closing, &ep->close_link);
+    if (closing_busy)
+        return;        /* an outer call is looping: it will get to ep */
+    closing_busy = true;
+    while (!list_empty(&closing)) {
+        struct endpoint *e = list_entry(closing.next, struct endpoint, close_link);
+        list_del(&e->close_link);
+        endpoint_drain(e);
+        obj_unref(&e->o);
+    }
+    closing_busy = false;
 }
 
 void ipc_cancel(struct thread *t)

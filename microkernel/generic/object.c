@@ -11,14 +11,30 @@ void obj_init(struct kobj *o, uint32_t type)
     o->koid = next_koid++;
 }
 
+/* Processes whose last reference went while they were alive. Terminating
+ * one closes its handles, which may drop the last reference to another: a
+ * chain of such processes is handled by this loop, not by recursion, which
+ * would overflow the kernel stack (one frame set per link). */
+static struct list dying = LIST_INIT(dying);
+static bool draining;
+
 static void proc_free(struct proc *p)
 {
     if (!p->dead) {
         /* last handle to a process that has no threads (they hold references):
          * terminate it, which takes and drops a reference of its own */
-        p->o.refs = 1;
-        proc_terminate(p, HM_PROC_EXIT_KILLED);
-        obj_unref(&p->o);
+        p->o.refs = 1;   /* the dying list's */
+        list_add_tail(&dying, &p->dying_link);
+        if (draining)
+            return;      /* an outer proc_free is looping: it will get to p */
+        draining = true;
+        while (!list_empty(&dying)) {
+            struct proc *q = list_entry(dying.next, struct proc, dying_link);
+            list_del(&q->dying_link);
+            proc_terminate(q, HM_PROC_EXIT_KILLED);
+            obj_unref(&q->o);
+        }
+        draining = false;
         return;
     }
     kfree(p);

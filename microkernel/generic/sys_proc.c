@@ -47,6 +47,12 @@ void sys_handle_give(struct trapframe *tf)
     struct proc *p = err ? NULL : (struct proc *)ps->obj;
     if (!err && p->dead)
         err = -HM_ESTATE;
+    /* A process that never ran a thread holds no process handles: otherwise
+     * two of them could hold each other and, unreachable, never die (a
+     * process that has run dies with its last thread, which clears its
+     * handles, so no such cycle survives). */
+    if (!err && s->type == HM_OBJ_PROC && p->nthreads == 0 && (struct proc *)s->obj != p)
+        err = -HM_ESTATE;
     if (err)
         RET(err);
     RET(handle_install(p, s->obj, (uint32_t)tf->x[2] & s->rights, s->badge));

@@ -67,6 +67,7 @@ struct endpoint {
     struct list receivers;   /* threads blocked in recv */
     uint32_t recv_handles;   /* live handles with RECV right; 0 = closed */
     bool closed;
+    struct list close_link;  /* closed, queues not yet emptied (ipc.c) */
 };
 
 struct notif {
@@ -127,6 +128,7 @@ struct proc {
     struct list waiters;         /* threads in proc_wait */
     struct list orphan_link;     /* on the list of processes to terminate (fault.c) */
     bool orphaned;
+    struct list dying_link;      /* unreferenced, waiting to be terminated (object.c) */
 };
 
 struct irqobj {
