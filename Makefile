@@ -83,8 +83,9 @@ $(B)/bin/$(1): $(patsubst %.c,$(B)/u/%.o,$(2)) $(B)/u/lib/src/crt0.o $(B)/libhm.
 	@echo "  LD      $$@"
 	@$(CC_T) $(ULDFLAGS) -o $$@ $(B)/u/lib/src/crt0.o $(patsubst %.c,$(B)/u/%.o,$(2)) $(B)/libhm.a
 endef
-USER_PROGS := $(notdir $(wildcard user/*))
-$(foreach p,$(USER_PROGS),$(eval $(call PROGRAM,$(p),$(wildcard user/$(p)/*.c))))
+USER_PROGS := $(notdir $(wildcard user/*)) ndc
+$(foreach p,$(filter-out ndc,$(USER_PROGS)),$(eval $(call PROGRAM,$(p),$(wildcard user/$(p)/*.c))))
+$(eval $(call PROGRAM,ndc,$(wildcard twin/*.c)))
 TEST_PROGS := $(basename $(notdir $(wildcard tests/system/kt_*.c)))
 $(foreach p,$(TEST_PROGS),$(eval $(call PROGRAM,$(p),tests/system/$(p).c tests/system/ktest.c)))
 BENCH_PROGS := $(basename $(notdir $(wildcard tests/bench/*.c)))
@@ -100,7 +101,7 @@ $(B)/boot-test.img: $(addprefix $(B)/bin/,$(USER_PROGS) $(TEST_PROGS) $(BENCH_PR
 # ---- host unit tests ----
 HOST_TESTS := $(basename $(notdir $(wildcard tests/host/test_*.c)))
 HOSTCFLAGS := -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined -Imicrokernel/include -Ilib/include
-HOST_SRCS := microkernel/generic/pmm.c microkernel/generic/htab.c lib/src/elf.c lib/src/bootimg.c lib/src/sha256.c
+HOST_SRCS := microkernel/generic/pmm.c microkernel/generic/htab.c lib/src/elf.c lib/src/bootimg.c lib/src/sha256.c lib/src/blk.c
 $(B)/host/%: tests/host/%.c tests/host/tap.h $(HOST_SRCS) | $(B)/.bootstrap
 	@mkdir -p $(B)/host
 	@echo "  HOSTCC  $@"
