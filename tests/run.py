@@ -10,6 +10,8 @@ counts as crashed/hung. A kernel panic fails the boot. The last line is
 """
 import argparse
 import glob
+import hashlib
+import random
 import os
 import re
 import subprocess
@@ -44,9 +46,9 @@ def run_host(path, timeout):
     return passed, failed, out
 
 
-def run_qemu(qemu, build, name, timeout, extra):
+def run_qemu(qemu, build, name, timeout, extra, append=None):
     cmd = qemu.split() + ["-kernel", f"{build}/hm.bin", "-initrd", f"{build}/boot-test.img",
-                          "-append", f"hm.run={name}", "-display", "none", "-monitor", "none",
+                          "-append", append or f"hm.run={name}", "-display", "none", "-monitor", "none",
                           "-serial", "stdio", "-no-reboot"] + extra
     t0 = time.time()
     try:
@@ -64,6 +66,39 @@ def run_qemu(qemu, build, name, timeout, extra):
     elif hung or "hm: power off" not in out:
         failed.append(f"{name}: finished but the system did not power off (init never saw it exit)")
     return passed, failed, out, time.time() - t0
+
+
+PATTERN_OFF, PATTERN_LEN = 1024 * 1024 + 4096, 8192
+
+
+def vblk_setup(build, variant):
+    """A 4 MiB random disk for kt_vblk; after the run the host checks that
+    exactly the test's pattern was written and nothing else changed."""
+    os.makedirs(f"{build}/test-disks", exist_ok=True)
+    path = f"{build}/test-disks/vblk-{variant}.img"
+    data = bytes(random.Random(42).getrandbits(8) for _ in range(4 * 1024 * 1024))
+    with open(path, "wb") as f:
+        f.write(data)
+    extra = ["-drive", f"if=none,id=hd0,file={path},format=raw,cache=writeback",
+             "-device", "virtio-blk-device,drive=hd0"]
+    if variant == "modern":
+        extra += ["-global", "virtio-mmio.force-legacy=false"]
+    append = f"hm.run=kt_vblk:{len(data)}:{hashlib.sha256(data).hexdigest()}"
+    pattern = bytes((i * 7 + 3) & 0xff for i in range(PATTERN_LEN))
+    expect = data[:PATTERN_OFF] + pattern + data[PATTERN_OFF + PATTERN_LEN:]
+
+    def post():
+        with open(path, "rb") as f:
+            now = f.read()
+        if now == expect:
+            return [f"vblk {variant}: host image holds exactly the written pattern"], []
+        diff = [i for i in range(0, len(now), 4096) if now[i:i + 4096] != expect[i:i + 4096]]
+        return [], [f"vblk {variant}: host image differs in 4 KiB blocks {diff[:8]}"]
+    return extra, append, post
+
+
+# system tests that need devices: name -> list of (variant, setup function)
+SETUPS = {"kt_vblk": [("legacy", vblk_setup), ("modern", vblk_setup)]}
 
 
 def main():
@@ -124,9 +159,15 @@ def main():
     for gic in args.gic.split(","):
         qemu = re.sub(r"gic-version=\d", f"gic-version={gic}", args.qemu)
         for name in names:
-            passed, failed, out, secs = run_qemu(qemu, args.build, name, args.timeout, [])
-            report(f"qemu {name} (GICv{gic}, {secs:.1f}s)", [f"GICv{gic} {p}" for p in passed],
-                   [f"GICv{gic} {f}" for f in failed], out, f"{name}-gicv{gic}.log")
+            for variant, setup in SETUPS.get(name, [("", None)]):
+                extra, append, post = setup(args.build, variant) if setup else ([], None, None)
+                passed, failed, out, secs = run_qemu(qemu, args.build, name, args.timeout, extra, append)
+                if post:
+                    p2, f2 = post()
+                    passed, failed = passed + p2, failed + f2
+                tag = f"GICv{gic}" + (f" {variant}" if variant else "")
+                report(f"qemu {name} ({tag}, {secs:.1f}s)", [f"{tag} {p}" for p in passed],
+                       [f"{tag} {f}" for f in failed], out, f"{name}-gicv{gic}{'-' + variant if variant else ''}.log")
 
     print(f"{total_pass} passed, {total_fail} failed")
     return 1 if total_fail or total_pass == 0 else 0

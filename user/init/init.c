@@ -1,7 +1,7 @@
 /*
  * init: the first process. It starts the programs its boot configuration
  * names (boot.conf in the boot image, or "hm.run=a,b" on the kernel command
- * line, which the tests use), supervises them — a fault in one is reported
+ * line, which the tests use; "prog:arg:arg" passes arguments), supervises them — a fault in one is reported
  * and that process is terminated — and powers the machine off when told.
  *
  * boot.conf, one command per line ('#' starts a comment):
@@ -146,6 +146,9 @@ int main(int argc, char **argv)
         snprintf(buf, sizeof buf, "%s", runlist);
         for (char *save, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
             char line[300];
+            for (char *c = tok; *c; c++)
+                if (*c == ':')
+                    *c = ' ';   /* hm.run=prog:arg1:arg2 passes arguments */
             snprintf(line, sizeof line, "run +root %s", tok);
             run_line(line, &poweroff);
         }

@@ -1,0 +1,228 @@
+/*
+ * ndc: the native driver container. Today it drives one virtio-blk device
+ * with the native driver (vblk_*.c) and serves block sessions (hm/blk.h).
+ *
+ * Started (by the device manager, or a test acting as one) with handles
+ *   "mmio"   device memory object covering the virtio-mmio slot's page
+ *   "irqres" IRQ resource covering the slot's interrupt
+ *   "ep"     endpoint (RECV) on which it serves HM_BLK_INFO / HM_BLK_ATTACH
+ * and argv: ndc OFFSET-IN-PAGE-HEX IRQ
+ * Two threads: this one answers control IPC; the data-plane thread waits on
+ * one notification for device interrupts and client doorbells.
+ */
+#include "vblk.h"
+#include <hm/hm.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SESSIONS 16
+#define IRQ_BIT 1ull
+#define DOORBELL_BIT 2ull
+
+struct session {
+    volatile int active;
+    struct hm_blk_shared *sh;
+    struct hm_blk_req *sq;
+    struct hm_blk_cpl *cq;
+    uint32_t entries;
+    uint64_t data_phys, data_size;
+    hm_handle_t client;        /* client's notification */
+    uint64_t client_bits;
+    uint32_t inflight;
+};
+
+static struct vblk dev;
+static struct session sessions[MAX_SESSIONS];
+static hm_handle_t dnotif, irq_h;
+static struct hm_ipc_buf ipcbuf;
+
+static void post(struct session *s, uint64_t id, int status, uint32_t len)
+{
+    struct hm_blk_shared *sh = s->sh;
+    if (hm_blk_pending(sh->cq_head, sh->cq_tail, s->entries) < 0) {
+        sh->broken = 1;   /* the client corrupted its completion index; done() wakes it */
+        return;
+    }
+    s->cq[sh->cq_tail % s->entries] = (struct hm_blk_cpl){ id, status, len };
+    __asm__ volatile("dmb ish" ::: "memory");
+    sh->cq_tail++;
+}
+
+static void done(void *owner, uint64_t id, int status, uint32_t len)
+{
+    struct session *s = owner;
+    s->inflight--;
+    post(s, id, status, len);
+    hm_notif_signal(s->client, s->client_bits);
+}
+
+/* take what the client queued, as far as the device and the rings have room */
+static void pump(struct session *s)
+{
+    struct hm_blk_shared *sh = s->sh;
+    int posted = 0;
+    while (!sh->broken) {
+        int n = hm_blk_pending(sh->sq_head, sh->sq_tail, s->entries);
+        int used = hm_blk_pending(sh->cq_head, sh->cq_tail, s->entries);
+        if (n < 0 || used < 0) {
+            sh->broken = 1;
+            fprintf(stderr, "ndc: session ring indexes corrupt: session stopped\n");
+            posted = 1;   /* wake the client so it sees the session is gone */
+            break;
+        }
+        if (n == 0 || (uint32_t)used + s->inflight >= s->entries)
+            break;
+        struct hm_blk_req r = s->sq[sh->sq_head % s->entries];   /* copy: the client may scribble */
+        int err = hm_blk_check(&r, dev.capacity, 512, dev.ro, s->data_size);
+        if (!err) {
+            err = vblk_submit(&dev, s, r.id, r.op, r.offset, s->data_phys + r.data_off, r.len);
+            if (err == -EBUSY)
+                break;   /* device queue full: retry on the next completion */
+        }
+        sh->sq_head++;
+        if (err == 0) {
+            s->inflight++;
+        } else {
+            post(s, r.id, err > 0 ? 0 : err, 0);   /* 1: completed at once (flush without cache) */
+            posted = 1;
+        }
+    }
+    if (posted)
+        hm_notif_signal(s->client, s->client_bits);
+}
+
+static void *dataplane(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        uint64_t bits = 0;
+        hm_notif_wait(dnotif, HM_DEADLINE_NEVER, &bits);
+        if (bits & IRQ_BIT) {
+            uint32_t st = vr(&dev, VM_INT_STATUS);
+            vw(&dev, VM_INT_ACK, st);
+            if (st & 2)
+                vblk_config_changed(&dev);
+            hm_irq_ctl(irq_h, HM_IRQ_ACK);
+        }
+        vblk_complete(&dev, done);
+        for (int i = 0; i < MAX_SESSIONS; i++)
+            if (sessions[i].active)
+                pump(&sessions[i]);
+    }
+    return NULL;
+}
+
+/* HM_BLK_ATTACH: handles [memory object, client notification], w0 entries, w1 bits */
+static int attach(struct hm_msg *m)
+{
+    if (HM_TAG_NHANDLES(m->tag) != 2)
+        return EINVAL;
+    hm_handle_t mem = ipcbuf.handles[0], cn = ipcbuf.handles[1];
+    uint32_t entries = (uint32_t)m->w[0];
+    struct hm_mem_info mi;
+    int err = 0;
+    if (entries == 0 || entries > HM_BLK_MAX_ENTRIES || (entries & (entries - 1)) || !m->w[1])
+        err = EINVAL;
+    else if (hm_mem_info(mem, &mi) < 0 || mi.kind != HM_MEM_CONTIG || mi.size <= hm_blk_data_off(entries))
+        err = EINVAL;   /* the device must be able to reach the data area: contiguous memory */
+    int slot = -1;
+    for (int i = 0; !err && i < MAX_SESSIONS && slot < 0; i++)
+        if (!sessions[i].active)
+            slot = i;
+    if (!err && slot < 0)
+        err = ENOSPC;
+    long va = err ? -1 : hm_vm_map(HM_HANDLE_SELF_PROC, mem, 0, mi.size, 0, HM_MAP_R | HM_MAP_W);
+    if (!err && va < 0)
+        err = EINVAL;
+    if (err) {
+        hm_handle_close(mem);
+        hm_handle_close(cn);
+        return err;
+    }
+    hm_handle_close(mem);   /* the mapping keeps it */
+    struct session *s = &sessions[slot];
+    s->sh = (struct hm_blk_shared *)va;
+    s->sh->magic = HM_BLK_MAGIC;
+    s->sh->entries = entries;
+    s->sh->sq_head = s->sh->sq_tail = s->sh->cq_head = s->sh->cq_tail = 0;
+    s->sh->broken = 0;
+    s->sq = (struct hm_blk_req *)(va + HM_BLK_SQ_OFF);
+    s->cq = (struct hm_blk_cpl *)(va + hm_blk_cq_off(entries));
+    s->entries = entries;
+    s->data_phys = mi.phys + hm_blk_data_off(entries);
+    s->data_size = mi.size - hm_blk_data_off(entries);
+    s->client = cn;
+    s->client_bits = m->w[1];
+    s->inflight = 0;
+    __asm__ volatile("dmb ish" ::: "memory");
+    s->active = 1;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    hm_handle_t mmio = hm_start_handle("mmio"), irqres = hm_start_handle("irqres"), ep = hm_start_handle("ep");
+    if (argc < 3 || mmio < 0 || irqres < 0 || ep < 0) {
+        fprintf(stderr, "ndc: usage: ndc OFFSET IRQ with handles mmio, irqres, ep\n");
+        return 2;
+    }
+    uint64_t off = strtoull(argv[1], NULL, 16);
+    uint32_t irq = (uint32_t)strtoul(argv[2], NULL, 10);
+    long va = hm_vm_map(HM_HANDLE_SELF_PROC, mmio, 0, 4096, 0, HM_MAP_R | HM_MAP_W);
+    long dmamem = hm_mem_create(3 * 4096, HM_MEM_CONTIG);
+    struct hm_mem_info mi;
+    long dva = dmamem < 0 ? dmamem : hm_vm_map(HM_HANDLE_SELF_PROC, (hm_handle_t)dmamem, 0, 3 * 4096, 0, HM_MAP_R | HM_MAP_W);
+    if (va < 0 || dva < 0 || off > 4096 - 0x200 || hm_mem_info((hm_handle_t)dmamem, &mi) < 0) {
+        fprintf(stderr, "ndc: cannot map the device or its queue memory\n");
+        return 1;
+    }
+    int err = vblk_init(&dev, (volatile uint8_t *)va + off, (uint8_t *)dva, mi.phys, 3 * 4096);
+    if (err) {
+        fprintf(stderr, "ndc: virtio-blk init failed: %s\n", strerror(-err));
+        return 1;
+    }
+    dnotif = (hm_handle_t)hm_notif_create();
+    long q = hm_irq_create(irqres, irq, dnotif, IRQ_BIT, HM_IRQ_EDGE);
+    if (q < 0) {
+        fprintf(stderr, "ndc: cannot bind IRQ %u: %s\n", irq, hm_strerror(q));
+        return 1;
+    }
+    irq_h = (hm_handle_t)q;
+    printf("ndc: virtio-blk (virtio-mmio v%d) %lu bytes%s, IRQ %u\n", dev.version, (unsigned long)dev.capacity,
+           dev.ro ? " read-only" : "", irq);
+    static struct hm_thread dp;
+    hm_thread_start(&dp, dataplane, NULL, HM_PRIO_MAX - 3, 1);
+
+    hm_ipc_buf_set(&ipcbuf);
+    struct hm_msg m;
+    long r = hm_recv(ep, &m, HM_DEADLINE_NEVER);
+    while (r >= 0) {
+        uint32_t label = HM_TAG_LABEL(m.tag);
+        int status = 0;
+        unsigned nh_out = 0;
+        if (label != HM_BLK_ATTACH)
+            for (unsigned i = 0; i < HM_TAG_NHANDLES(m.tag); i++)
+                hm_handle_close(ipcbuf.handles[i]);   /* nothing else takes handles */
+        if (label == HM_BLK_INFO) {
+            m.w[0] = dev.capacity;
+            m.w[1] = 512;
+            m.w[2] = (uint64_t)dev.ro;
+        } else if (label == HM_BLK_ATTACH) {
+            status = attach(&m);
+            if (!status) {
+                long db = hm_handle_dup(dnotif, HM_R_SIGNAL | HM_R_GRANT, 0);
+                ipcbuf.handles[0] = (hm_handle_t)db;
+                nh_out = 1;
+                m.tag = HM_TAG_MOVE;
+            }
+        } else {
+            status = EINVAL;   /* malformed: an error reply, and on to the next request */
+        }
+        m.tag = (m.tag & HM_TAG_MOVE) | HM_TAG((uint32_t)status, 0, nh_out);
+        r = hm_reply_recv(ep, &m);
+    }
+    fprintf(stderr, "ndc: endpoint closed (%s), exiting\n", hm_strerror(r));
+    return 0;
+}
