@@ -21,7 +21,7 @@ WARN := -Wall -Wextra -Werror
 COMMON := -std=gnu11 -O2 -g -march=armv8-a -mno-outline-atomics -fno-pie -fno-omit-frame-pointer
 KINC := -Imicrokernel/include -Imicrokernel/arch/aarch64/include -Ilib/include -Imicrokernel/include/libfdt-env -I$(B)/libfdt
 KCFLAGS := $(COMMON) $(WARN) -ffreestanding -fno-builtin -nostdlib -mgeneral-regs-only -fno-stack-protector $(KINC)
-UCFLAGS := $(COMMON) $(WARN) --specs=$(PICOLIBC_SPECS) -Ilib/include -Imicrokernel/include
+UCFLAGS := $(COMMON) $(WARN) --specs=$(PICOLIBC_SPECS) -Ilib/include -Imicrokernel/include -I$(B)/libfdt
 # -u: pull in lib/src/lock.c (picolibc lock hooks) before picolibc supplies its no-op ones
 ULDFLAGS := --specs=$(PICOLIBC_SPECS) -nostartfiles -static -no-pie -T lib/user.ld -Wl,--gc-sections -Wl,-u,__retarget_lock_acquire_recursive
 
@@ -66,14 +66,20 @@ $(B)/hm.bin: $(B)/hm.elf
 # ---- user runtime ----
 LSRC := $(filter-out lib/src/crt0.S,$(wildcard lib/src/*.c))
 LOBJ := $(patsubst %.c,$(B)/u/%.o,$(LSRC))
-$(B)/u/%.o: %.c | $(B)/.bootstrap
+$(B)/u/%.o: %.c | $(B)/.bootstrap $(B)/libfdt/.stamp
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC_T) $(UCFLAGS) -MMD -c $< -o $@
 $(B)/u/%.o: %.S | $(B)/.bootstrap
 	@mkdir -p $(dir $@)
 	$(CC_T) $(UCFLAGS) -c $< -o $@
-$(B)/libhm.a: $(LOBJ)
+# libfdt (from Debian's Linux source) for user programs too: the device manager reads the board
+UFDTOBJ := $(patsubst %,$(B)/u/libfdt/%.o,fdt fdt_ro fdt_rw fdt_wip fdt_sw fdt_addresses fdt_strerror fdt_empty_tree)
+$(B)/u/libfdt/%.o: $(B)/libfdt/.stamp
+	@mkdir -p $(dir $@)
+	@echo "  CC      libfdt/$*.c (user)"
+	@$(CC_T) $(COMMON) --specs=$(PICOLIBC_SPECS) -I$(B)/libfdt -c $(B)/libfdt/$*.c -o $@
+$(B)/libhm.a: $(LOBJ) $(UFDTOBJ)
 	@$(CROSS)ar rcs $@ $^
 
 # a program: user/NAME/*.c, tests/system/NAME.c or tests/bench/NAME.c
@@ -83,19 +89,21 @@ $(B)/bin/$(1): $(patsubst %.c,$(B)/u/%.o,$(2)) $(B)/u/lib/src/crt0.o $(B)/libhm.
 	@echo "  LD      $$@"
 	@$(CC_T) $(ULDFLAGS) -o $$@ $(B)/u/lib/src/crt0.o $(patsubst %.c,$(B)/u/%.o,$(2)) $(B)/libhm.a
 endef
-USER_PROGS := $(notdir $(wildcard user/*)) ndc
-$(foreach p,$(filter-out ndc,$(USER_PROGS)),$(eval $(call PROGRAM,$(p),$(wildcard user/$(p)/*.c))))
+USER_PROGS := $(notdir $(wildcard user/*)) ndc devmgr
+$(foreach p,$(filter-out ndc devmgr,$(USER_PROGS)),$(eval $(call PROGRAM,$(p),$(wildcard user/$(p)/*.c))))
 $(eval $(call PROGRAM,ndc,$(wildcard twin/*.c)))
+$(eval $(call PROGRAM,devmgr,$(wildcard devmgr/*.c)))
 TEST_PROGS := $(basename $(notdir $(wildcard tests/system/kt_*.c)))
 $(foreach p,$(TEST_PROGS),$(eval $(call PROGRAM,$(p),tests/system/$(p).c tests/system/ktest.c)))
 BENCH_PROGS := $(basename $(notdir $(wildcard tests/bench/*.c)))
 $(foreach p,$(BENCH_PROGS),$(eval $(call PROGRAM,$(p),tests/bench/$(p).c)))
 
 # ---- boot images ----
-$(B)/boot-default.img: $(addprefix $(B)/bin/,$(USER_PROGS)) boards/$(BOARD)/boot.conf scripts/mkbootimg
-	scripts/mkbootimg $@ boot.conf=boards/$(BOARD)/boot.conf $(foreach p,$(USER_PROGS),$(p)=$(B)/bin/$(p))
-$(B)/boot-test.img: $(addprefix $(B)/bin/,$(USER_PROGS) $(TEST_PROGS) $(BENCH_PROGS)) boards/$(BOARD)/boot.conf scripts/mkbootimg
-	scripts/mkbootimg $@ boot.conf=boards/$(BOARD)/boot.conf \
+$(B)/boot-default.img: $(addprefix $(B)/bin/,$(USER_PROGS)) boards/$(BOARD)/boot.conf boards/$(BOARD)/devices.conf scripts/mkbootimg
+	scripts/mkbootimg $@ boot.conf=boards/$(BOARD)/boot.conf devices.conf=boards/$(BOARD)/devices.conf \
+	  $(foreach p,$(USER_PROGS),$(p)=$(B)/bin/$(p))
+$(B)/boot-test.img: $(addprefix $(B)/bin/,$(USER_PROGS) $(TEST_PROGS) $(BENCH_PROGS)) boards/$(BOARD)/boot.conf boards/$(BOARD)/devices.conf scripts/mkbootimg
+	scripts/mkbootimg $@ boot.conf=boards/$(BOARD)/boot.conf devices.conf=boards/$(BOARD)/devices.conf \
 	  $(foreach p,$(USER_PROGS) $(TEST_PROGS) $(BENCH_PROGS),$(p)=$(B)/bin/$(p))
 
 # ---- host unit tests ----
@@ -108,13 +116,21 @@ $(B)/host/%: tests/host/%.c tests/host/tap.h $(HOST_SRCS) | $(B)/.bootstrap
 	@$(HOSTCC) $(HOSTCFLAGS) -o $@ $< $(HOST_SRCS)
 
 # ---- running ----
-QEMU_RUN = $(QEMU) $(QEMU_MACHINE) -kernel $(B)/hm.bin -initrd $(B)/boot-default.img
+# DISK=path: the virtio-blk disk (default: a 64 MiB image made on first use)
+DISK ?= $(B)/disk.img
+QEMU_RUN = $(QEMU) $(QEMU_MACHINE) -kernel $(B)/hm.bin -initrd $(B)/boot-default.img \
+           -drive if=none,id=vda,file=$(DISK),format=raw,cache=writeback -device virtio-blk-device,drive=vda
 
-run: all
+$(B)/disk.img:
+	@mkdir -p $(B)
+	@echo "run: making a default 64 MiB disk image $@ (DISK=path uses another)"
+	@truncate -s 64M $@
+
+run: all $(DISK)
 	@echo "run: booting hm on QEMU virt (GICv$(GIC)); quit with Ctrl-A x"
 	$(QEMU_RUN) -nographic
 
-debug: all
+debug: all $(DISK)
 	@echo "debug: QEMU waits for gdb: gdb-multiarch $(B)/hm.elf -ex 'target remote :1234'"
 	$(QEMU_RUN) -nographic -s -S
 

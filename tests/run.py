@@ -97,8 +97,18 @@ def vblk_setup(build, variant):
     return extra, append, post
 
 
+def small_disk(build, variant):
+    """Any block device, for tests that only need one to exist."""
+    os.makedirs(f"{build}/test-disks", exist_ok=True)
+    path = f"{build}/test-disks/small.img"
+    with open(path, "wb") as f:
+        f.truncate(1024 * 1024)
+    return ["-drive", f"if=none,id=hd0,file={path},format=raw", "-device", "virtio-blk-device,drive=hd0"], None, None
+
+
 # system tests that need devices: name -> list of (variant, setup function)
-SETUPS = {"kt_vblk": [("legacy", vblk_setup), ("modern", vblk_setup)]}
+SETUPS = {"kt_vblk": [("legacy", vblk_setup), ("modern", vblk_setup)],
+          "kt_dm": [("disk", small_disk)]}
 
 
 def main():
@@ -141,14 +151,18 @@ def main():
     names = [n for n in names if n != "kt_helper" and (not only or n in only)]
     # the default boot: init reads boot.conf from the boot image and runs what it names
     if not only or "boot-default" in only:
+        disk, _, _ = small_disk(args.build, "")
         cmd = args.qemu.split() + ["-kernel", f"{args.build}/hm.bin", "-initrd", f"{args.build}/boot-default.img",
-                                   "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot"]
+                                   "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot"] + disk
         try:
             out = subprocess.run(cmd, capture_output=True, timeout=args.timeout,
                                  stdin=subprocess.DEVNULL).stdout.decode(errors="replace")
         except subprocess.TimeoutExpired as e:
             out = (e.stdout or b"").decode(errors="replace")
-        expect = [("init runs boot.conf's program", "init: started hello"),
+        expect = [("devmgr starts the disk's driver container", "devmgr: virtio-mmio@a003e00: virtio_blk in ndc0"),
+                  ("lsdev lists the disk with driver, container and state",
+                   "virtio-mmio@a003e00      virtio,mmio            block     virtio_blk   ndc0      running"),
+                  ("init runs boot.conf's program", "init: started hello"),
                   ("program output reaches the console", "hello from hello"),
                   ("init reports the exit status", "init: hello exited with status 0"),
                   ("PSCI power-off ends QEMU", "hm: power off")]

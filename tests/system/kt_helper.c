@@ -103,6 +103,19 @@ int main(int argc, char **argv)
         for (;;)
             hm_thread_park();
     }
+    if (!strcmp(mode, "nomap")) {
+        /* a driver with one granted page ("mmio") and an IRQ resource ("irqres")
+         * must not reach any other device memory; exit 0 if all is refused */
+        hm_handle_t mmio = hm_start_handle("mmio"), irqres = hm_start_handle("irqres");
+        int bad = 0;
+        bad |= hm_start_handle("root") != HM_HANDLE_INVALID;
+        bad |= hm_mem_device(irqres, 0x0a000000, 4096) != -HM_ERANGE;        /* IRQ resource, not MMIO */
+        bad |= hm_mem_device(mmio, 0x0a000000, 4096) != -HM_ETYPE;           /* a memory object is no resource */
+        bad |= hm_mem_device(HM_HANDLE_SELF_PROC, 0x0a000000, 4096) != -HM_ETYPE;
+        bad |= hm_vm_map(HM_HANDLE_SELF_PROC, mmio, 0, 8192, 0, HM_MAP_R) != -HM_EINVAL;   /* beyond its page */
+        bad |= hm_vm_map(HM_HANDLE_SELF_PROC, mmio, 0, 4096, 0, HM_MAP_R) <= 0;            /* its page is fine */
+        return bad;
+    }
     if (!strcmp(mode, "spin")) {
         hm_notif_signal(notif, 1);
         for (;;)

@@ -5,11 +5,14 @@
  * and that process is terminated — and powers the machine off when told.
  *
  * boot.conf, one command per line ('#' starts a comment):
- *   run [+root] NAME [ARGS...]    start NAME and wait for it to exit
- *   start [+root] NAME [ARGS...]  start NAME and go on
- *   poweroff                      power off (after every "run" finished)
- * "+root" also gives the program the root resource (device MMIO, IRQs, power)
- * and the device tree.
+ *   run [OPTIONS] NAME [ARGS...]    start NAME and wait for it to exit
+ *   start [OPTIONS] NAME [ARGS...]  start NAME and go on
+ *   poweroff                        power off (after every "run" finished)
+ * OPTIONS: "+root" also gives the root resource (device MMIO, IRQs, power)
+ * and the device tree; "recv=EP" / "send=EP" give the program a handle named
+ * EP to init's endpoint of that name (created on first use): the server's
+ * may receive, call, duplicate and grant (it mints badged handles from it),
+ * the clients' may only call.
  */
 #include <hm/hm.h>
 #include <hm/bootimg.h>
@@ -25,6 +28,26 @@ struct child {
     hm_handle_t proc;
 };
 static struct child children[MAX_CHILDREN];
+
+/* endpoints named in boot.conf, connecting servers and clients */
+#define MAX_EPS 8
+static struct { char name[16]; hm_handle_t h; } eps[MAX_EPS];
+
+static hm_handle_t named_ep(const char *name)
+{
+    int i;
+    for (i = 0; i < MAX_EPS && eps[i].name[0]; i++)
+        if (!strcmp(eps[i].name, name))
+            return eps[i].h;
+    if (i == MAX_EPS)
+        return HM_HANDLE_INVALID;
+    long h = hm_ep_create();
+    if (h < 0)
+        return HM_HANDLE_INVALID;
+    snprintf(eps[i].name, sizeof eps[i].name, "%s", name);
+    eps[i].h = (hm_handle_t)h;
+    return eps[i].h;
+}
 static int nchildren;
 static hm_handle_t sup_ep, root, bootimg_h, dtb_h;
 
@@ -48,7 +71,7 @@ static void *supervise(void *arg)
     return NULL;
 }
 
-static long start(char **argv, int with_root)
+static long start(char **argv, int with_root, const struct hm_spawn_handle *extra, int nextra)
 {
     if (nchildren >= MAX_CHILDREN)
         return -HM_ENOSPC;
@@ -56,12 +79,17 @@ static long start(char **argv, int with_root)
     long ep = hm_handle_dup(sup_ep, HM_R_SEND, (uint64_t)nchildren + 1);   /* badge = slot + 1 */
     if (ep < 0)
         return ep;
-    struct hm_spawn_handle hs[3] = {
+    struct hm_spawn_handle hs[3 + MAX_EPS] = {
         { "bootimg", bootimg_h, HM_R_READ | HM_R_MAP | HM_R_GRANT | HM_R_DUP },
         { "root", root, HM_R_ALL },
         { "dtb", dtb_h, HM_R_READ | HM_R_MAP | HM_R_GRANT | HM_R_DUP },
     };
-    long p = hm_spawn(argv[0], (const char *const *)argv, hs, with_root ? 3 : 1, (hm_handle_t)ep, HM_PRIO_MAX - 2);
+    int n = 1;
+    if (with_root)
+        n = 3;
+    for (int i = 0; i < nextra; i++)
+        hs[n++] = extra[i];
+    long p = hm_spawn(argv[0], (const char *const *)argv, hs, n, (hm_handle_t)ep, HM_PRIO_MAX - 2);
     hm_handle_close((hm_handle_t)ep);
     if (p < 0)
         return p;
@@ -92,13 +120,28 @@ static int run_line(char *line, int *poweroff)
         printf("init: unknown command '%s'\n", argv[0]);
         return -1;
     }
-    int with_root = argc > 1 && !strcmp(argv[1], "+root");
-    char **prog = argv + 1 + with_root;
+    int with_root = 0, nextra = 0;
+    struct hm_spawn_handle extra[MAX_EPS];
+    char **prog = argv + 1;
+    for (; *prog; prog++) {
+        if (!strcmp(*prog, "+root")) {
+            with_root = 1;
+        } else if ((!strncmp(*prog, "recv=", 5) || !strncmp(*prog, "send=", 5)) && nextra < MAX_EPS) {
+            hm_handle_t h = named_ep(*prog + 5);
+            if (h < 0) {
+                printf("init: cannot create endpoint '%s'\n", *prog + 5);
+                return -1;
+            }
+            extra[nextra++] = (struct hm_spawn_handle){ *prog + 5, h, (*prog)[0] == 'r' ? HM_R_RECV | HM_R_SEND | HM_R_DUP | HM_R_GRANT : HM_R_SEND };
+        } else {
+            break;
+        }
+    }
     if (!prog[0]) {
         printf("init: '%s' needs a program name\n", argv[0]);
         return -1;
     }
-    long p = start(prog, with_root);
+    long p = start(prog, with_root, extra, nextra);
     if (p < 0) {
         printf("init: cannot start %s: %s\n", prog[0], hm_strerror(p));
         return -1;

@@ -1,0 +1,230 @@
+/*
+ * devmgr: the device manager. It reads the board from the device tree
+ * (libfdt), probes the virtio-mmio slots, reads which container drives
+ * which kind of device from devices.conf in the boot image, starts each
+ * container with exactly its device's MMIO page and interrupt, supervises
+ * it (a fault stops it and is recorded), and answers HM_DM_LSDEV (hm/dm.h).
+ *
+ * Handles: "root" (resources), "dtb", "bootimg", "dm" (its endpoint, RECV).
+ */
+#include <hm/hm.h>
+#include <hm/dm.h>
+#include <hm/bootimg.h>
+#include <libfdt.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_DEVS 48
+#define FAULT_BADGE 0x1000   /* supervisor badges: FAULT_BADGE + device index */
+
+struct dev {
+    struct hm_dm_dev info;
+    uint64_t phys;
+    uint32_t irq;
+    int state, restarts;
+    hm_handle_t proc, ep;   /* the container and its endpoint (SEND) */
+};
+
+static struct dev devs[MAX_DEVS];
+static int ndevs;
+static hm_handle_t root, dm_ep;
+static struct hm_ipc_buf ipcbuf;
+
+static void set(char *dst, size_t n, const char *src) { snprintf(dst, n, "%s", src); }
+
+static struct dev *add(const char *name, const char *compat, const char *kind, uint64_t phys, uint32_t irq)
+{
+    if (ndevs == MAX_DEVS)
+        return NULL;
+    struct dev *d = &devs[ndevs++];
+    set(d->info.name, sizeof d->info.name, name);
+    set(d->info.compatible, sizeof d->info.compatible, compat);
+    set(d->info.kind, sizeof d->info.kind, kind);
+    d->phys = phys;
+    d->irq = irq;
+    d->proc = d->ep = HM_HANDLE_INVALID;
+    return d;
+}
+
+static int reg_of(const void *fdt, int node, uint64_t *addr)
+{
+    int len;
+    const fdt32_t *p = fdt_getprop(fdt, node, "reg", &len);
+    int ac = fdt_address_cells(fdt, fdt_parent_offset(fdt, node));
+    if (!p || ac < 1 || ac > 2 || len < ac * 4)
+        return -1;
+    *addr = ac == 2 ? ((uint64_t)fdt32_to_cpu(p[0]) << 32) | fdt32_to_cpu(p[1]) : fdt32_to_cpu(p[0]);
+    return 0;
+}
+
+static uint32_t irq_of(const void *fdt, int node)
+{
+    int len;
+    const fdt32_t *p = fdt_getprop(fdt, node, "interrupts", &len);
+    if (!p || len < 12)
+        return 0;
+    return fdt32_to_cpu(p[1]) + (fdt32_to_cpu(p[0]) == 0 ? 32 : 16);   /* GIC SPI / PPI */
+}
+
+/* every populated virtio-mmio slot and the PCIe host */
+static void scan(const void *fdt)
+{
+    for (int node = fdt_node_offset_by_compatible(fdt, -1, "virtio,mmio"); node >= 0;
+         node = fdt_node_offset_by_compatible(fdt, node, "virtio,mmio")) {
+        uint64_t pa;
+        if (reg_of(fdt, node, &pa))
+            continue;
+        long m = hm_mem_device(root, pa & ~0xfffull, 4096);
+        long va = m < 0 ? m : hm_vm_map(HM_HANDLE_SELF_PROC, (hm_handle_t)m, 0, 4096, 0, HM_MAP_R);
+        if (va < 0) {
+            printf("devmgr: cannot map %s: %s\n", fdt_get_name(fdt, node, NULL), hm_strerror(va));
+            continue;
+        }
+        volatile uint32_t *r = (volatile uint32_t *)(va + (pa & 0xfff));
+        uint32_t magic = r[0], id = r[2];
+        hm_vm_unmap(HM_HANDLE_SELF_PROC, (uint64_t)va);
+        hm_handle_close((hm_handle_t)m);
+        if (magic != 0x74726976 || id == 0)
+            continue;   /* empty slot */
+        char name[32], kind[32];
+        snprintf(name, sizeof name, "virtio-mmio@%lx", (unsigned long)pa);
+        if (id == 2)
+            snprintf(kind, sizeof kind, "block");
+        else
+            snprintf(kind, sizeof kind, "virtio-%u", id);
+        add(name, "virtio,mmio", kind, pa, irq_of(fdt, node));
+    }
+    int node = fdt_node_offset_by_compatible(fdt, -1, "pci-host-ecam-generic");
+    uint64_t pa;
+    if (node >= 0 && !reg_of(fdt, node, &pa)) {
+        char name[32];
+        snprintf(name, sizeof name, "pcie@%lx", (unsigned long)pa);
+        add(name, "pci-host-ecam-generic", "pci-host", pa, 0);
+    }
+}
+
+static int start_container(struct dev *d, int idx, const char *program)
+{
+    uint64_t page = d->phys & ~0xfffull;
+    long mmio = hm_mem_device(root, page, 4096);
+    long irqres = hm_resource_create(root, HM_RES_IRQ, d->irq, 1);
+    long ep = hm_ep_create();
+    long sup = hm_handle_dup(dm_ep, HM_R_SEND, FAULT_BADGE + (uint64_t)idx);
+    if (mmio < 0 || irqres < 0 || ep < 0 || sup < 0)
+        return -ENOMEM;
+    char off[16], irq[16];
+    snprintf(off, sizeof off, "%lx", (unsigned long)(d->phys & 0xfff));
+    snprintf(irq, sizeof irq, "%u", d->irq);
+    const char *argv[] = { program, off, irq, NULL };
+    struct hm_spawn_handle hs[3] = { { "mmio", (hm_handle_t)mmio, HM_R_READ | HM_R_WRITE | HM_R_MAP },
+                                     { "irqres", (hm_handle_t)irqres, HM_R_MANAGE },
+                                     { "ep", (hm_handle_t)ep, HM_R_RECV } };
+    long p = hm_spawn(program, argv, hs, 3, (hm_handle_t)sup, HM_PRIO_MAX - 3);
+    hm_handle_close((hm_handle_t)mmio);
+    hm_handle_close((hm_handle_t)irqres);
+    hm_handle_close((hm_handle_t)sup);
+    if (p < 0) {
+        printf("devmgr: cannot start %s: %s\n", program, hm_strerror(p));
+        hm_handle_close((hm_handle_t)ep);
+        return -EIO;
+    }
+    d->proc = (hm_handle_t)p;
+    d->ep = (hm_handle_t)hm_handle_dup((hm_handle_t)ep, HM_R_SEND | HM_R_GRANT | HM_R_DUP, 0);
+    hm_handle_close((hm_handle_t)ep);   /* only the container receives */
+    return 0;
+}
+
+/* devices.conf: "driver KIND DRIVER CONTAINER PROGRAM" */
+static void assign(void)
+{
+    const void *conf;
+    size_t len;
+    if (hm_bootimg_find(hm_bootimg(NULL), "devices.conf", &conf, &len)) {
+        printf("devmgr: no devices.conf in the boot image: no drivers started\n");
+        return;
+    }
+    char *text = malloc(len + 1);
+    if (!text)
+        return;
+    memcpy(text, conf, len);
+    text[len] = 0;
+    for (char *save, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char kind[16], driver[24], container[16], program[32];
+        if (line[0] == '#' || sscanf(line, "driver %15s %23s %15s %31s", kind, driver, container, program) != 4)
+            continue;
+        for (int i = 0; i < ndevs; i++) {
+            struct dev *d = &devs[i];
+            if (strcmp(d->info.kind, kind) || d->info.driver[0])
+                continue;
+            set(d->info.driver, sizeof d->info.driver, driver);
+            set(d->info.container, sizeof d->info.container, container);
+            int err = start_container(d, i, program);
+            d->state = err ? HM_DM_FAILED : HM_DM_RUNNING;
+            printf("devmgr: %s: %s in %s%s\n", d->info.name, driver, container, err ? ": failed to start" : "");
+        }
+    }
+    free(text);
+}
+
+static void fault(struct hm_msg *m)
+{
+    int idx = (int)(m->badge - FAULT_BADGE);
+    struct dev *d = &devs[idx];
+    printf("devmgr: container %s faulted (pc 0x%lx, address 0x%lx): stopped\n", d->info.container,
+           (unsigned long)m->w[1], (unsigned long)m->w[2]);
+    hm_proc_kill(d->proc);
+    d->state = HM_DM_FAULTED;
+}
+
+int main(void)
+{
+    root = hm_start_handle("root");
+    dm_ep = hm_start_handle("dm");
+    hm_handle_t dtb = hm_start_handle("dtb");
+    struct hm_mem_info mi;
+    long va = dtb < 0 || hm_mem_info(dtb, &mi) < 0 ? -1 : hm_vm_map(HM_HANDLE_SELF_PROC, dtb, 0, mi.size, 0, HM_MAP_R);
+    if (root < 0 || dm_ep < 0 || va < 0 || fdt_check_header((const void *)va)) {
+        printf("devmgr: needs handles root, dm and a valid dtb\n");
+        return 1;
+    }
+    scan((const void *)va);
+    assign();
+    hm_ipc_buf_set(&ipcbuf);
+    struct hm_msg m;
+    long r = hm_recv(dm_ep, &m, HM_DEADLINE_NEVER);
+    for (;;) {
+        if (r < 0) {
+            r = hm_recv(dm_ep, &m, HM_DEADLINE_NEVER);
+            continue;
+        }
+        for (unsigned i = 0; i < HM_TAG_NHANDLES(m.tag); i++)
+            hm_handle_close(ipcbuf.handles[i]);   /* no request takes handles */
+        uint32_t label = HM_TAG_LABEL(m.tag);
+        if (label == HM_MSG_FAULT && m.badge >= FAULT_BADGE && m.badge < FAULT_BADGE + (uint64_t)ndevs) {
+            /* the badge proves the kernel sent it for our container; the
+             * faulting thread goes with its process, so no reply */
+            fault(&m);
+            r = hm_recv(dm_ep, &m, HM_DEADLINE_NEVER);
+            continue;
+        }
+        int status = 0;
+        if (label == HM_DM_LSDEV) {
+            uint64_t i = m.w[0];
+            if (i >= (uint64_t)ndevs) {
+                status = ENOENT;
+            } else {
+                memcpy(ipcbuf.words, &devs[i].info, sizeof devs[i].info);
+                m.w[0] = (uint64_t)devs[i].state;
+                m.w[1] = devs[i].phys;
+                m.w[2] = devs[i].irq;
+                m.w[3] = (uint64_t)devs[i].restarts;
+            }
+        } else {
+            status = EINVAL;   /* malformed or unknown: an error, and on to the next */
+        }
+        m.tag = HM_TAG((uint32_t)status, status ? 0 : HM_DM_DEV_WORDS, 0);
+        r = hm_reply_recv(dm_ep, &m);
+    }
+}

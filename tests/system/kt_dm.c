@@ -1,0 +1,75 @@
+/* The device manager: finds the virtio-mmio block device and the PCIe host
+ * in the device tree, starts the native driver container for the disk
+ * (devices.conf), lists devices over IPC, and survives malformed and
+ * forged messages. A driver reaches only the MMIO it was granted. */
+#include "ktest.h"
+#include <hm/dm.h>
+#include <errno.h>
+#include <string.h>
+
+static struct hm_ipc_buf buf;
+
+static long lsdev(hm_handle_t dm, uint64_t i, struct hm_dm_dev *d, struct hm_msg *m)
+{
+    *m = (struct hm_msg){ .tag = HM_TAG(HM_DM_LSDEV, 0, 0), .w = { i } };
+    long r = hm_call(dm, m);
+    if (r < 0)
+        return r;
+    memcpy(d, buf.words, sizeof *d);
+    return HM_TAG_LABEL(m->tag);
+}
+
+int main(void)
+{
+    kt_init("dm");
+    hm_ipc_buf_set(&buf);
+    long ep = hm_ep_create();
+    const char *argv[] = { "devmgr", NULL };
+    struct hm_spawn_handle hs[4] = {
+        { "bootimg", hm_start_handle("bootimg"), HM_R_READ | HM_R_MAP | HM_R_GRANT | HM_R_DUP },
+        { "root", hm_start_handle("root"), HM_R_ALL },
+        { "dtb", hm_start_handle("dtb"), HM_R_READ | HM_R_MAP },
+        { "dm", (hm_handle_t)ep, HM_R_RECV | HM_R_SEND | HM_R_DUP | HM_R_GRANT },
+    };
+    long dmp = hm_spawn("devmgr", argv, hs, 4, HM_HANDLE_INVALID, HM_PRIO_MAX - 2);
+    KT_OK(dmp, "start devmgr");
+    long dm = hm_handle_dup((hm_handle_t)ep, HM_R_SEND, 0);
+    hm_handle_close((hm_handle_t)ep);
+
+    struct hm_dm_dev d;
+    struct hm_msg m;
+    int found_blk = 0, found_pci = 0, n = 0;
+    while (lsdev((hm_handle_t)dm, (uint64_t)n, &d, &m) == 0 && n < 64) {
+        if (!strcmp(d.kind, "block") && !strcmp(d.driver, "virtio_blk") && !strcmp(d.container, "ndc0") &&
+            !strcmp(d.compatible, "virtio,mmio") && m.w[0] == HM_DM_RUNNING && m.w[2] >= 48 && m.w[2] < 80)
+            found_blk = 1;
+        if (!strcmp(d.kind, "pci-host") && m.w[0] == HM_DM_UNASSIGNED)
+            found_pci = 1;
+        n++;
+    }
+    KT_CHECK(found_blk, "lsdev: virtio-mmio block device, driver virtio_blk in ndc0, running");
+    KT_CHECK(found_pci, "lsdev: the PCIe host, unassigned");
+    KT_EQ(lsdev((hm_handle_t)dm, (uint64_t)n, &d, &m), ENOENT, "past the last device: ENOENT");
+    KT_EQ(lsdev((hm_handle_t)dm, ~0ull, &d, &m), ENOENT, "huge index: ENOENT");
+
+    m = (struct hm_msg){ .tag = HM_TAG(4242, 0, 0) };
+    KT_CHECK(hm_call((hm_handle_t)dm, &m) == 0 && HM_TAG_LABEL(m.tag) == EINVAL, "unknown request: EINVAL");
+    long nn = hm_notif_create();
+    buf.handles[0] = (hm_handle_t)nn;
+    m = (struct hm_msg){ .tag = HM_TAG(HM_DM_LSDEV, 3, 1) };
+    KT_CHECK(hm_call((hm_handle_t)dm, &m) == 0, "request with stray words and a handle answered");
+    m = (struct hm_msg){ .tag = HM_TAG(HM_MSG_FAULT, 0, 0), .w = { 1, 2, 3, 4, 5, 6 } };
+    KT_CHECK(hm_call((hm_handle_t)dm, &m) == 0 && HM_TAG_LABEL(m.tag) == EINVAL, "forged fault message refused");
+    KT_CHECK(lsdev((hm_handle_t)dm, 0, &d, &m) == 0 && m.w[0] == HM_DM_RUNNING, "devmgr still serves; driver still running");
+
+    /* isolation: a driver-like process with one page and one IRQ resource */
+    long mmio = hm_mem_device(hm_start_handle("root"), 0x0a003000, 4096);
+    long irqres = hm_resource_create(hm_start_handle("root"), HM_RES_IRQ, 79, 1);
+    const char *hargv[] = { "kt_helper", "nomap", NULL };
+    struct hm_spawn_handle hh[2] = { { "mmio", (hm_handle_t)mmio, HM_R_READ | HM_R_MAP },
+                                     { "irqres", (hm_handle_t)irqres, HM_R_MANAGE } };
+    long h = hm_spawn("kt_helper", hargv, hh, 2, HM_HANDLE_INVALID, HM_PRIO_MAX - 3);
+    KT_EQ(kt_wait((hm_handle_t)h, 2000), 0, "a container cannot map MMIO it was not granted");
+    hm_proc_kill((hm_handle_t)dmp);
+    return kt_finish();
+}
