@@ -89,10 +89,11 @@ $(B)/bin/$(1): $(patsubst %.c,$(B)/u/%.o,$(2)) $(B)/u/lib/src/crt0.o $(B)/libhm.
 	@echo "  LD      $$@"
 	@$(CC_T) $(ULDFLAGS) -o $$@ $(B)/u/lib/src/crt0.o $(patsubst %.c,$(B)/u/%.o,$(2)) $(B)/libhm.a
 endef
-USER_PROGS := $(notdir $(wildcard user/*)) ndc devmgr
-$(foreach p,$(filter-out ndc devmgr,$(USER_PROGS)),$(eval $(call PROGRAM,$(p),$(wildcard user/$(p)/*.c))))
+USER_PROGS := $(notdir $(wildcard user/*)) ndc devmgr vfs
+$(foreach p,$(filter-out ndc devmgr vfs,$(USER_PROGS)),$(eval $(call PROGRAM,$(p),$(wildcard user/$(p)/*.c))))
 $(eval $(call PROGRAM,ndc,$(wildcard twin/*.c)))
 $(eval $(call PROGRAM,devmgr,$(wildcard devmgr/*.c)))
+$(eval $(call PROGRAM,vfs,$(wildcard vfs/*.c)))
 TEST_PROGS := $(basename $(notdir $(wildcard tests/system/kt_*.c)))
 $(foreach p,$(TEST_PROGS),$(eval $(call PROGRAM,$(p),tests/system/$(p).c tests/system/ktest.c)))
 BENCH_PROGS := $(basename $(notdir $(wildcard tests/bench/*.c)))

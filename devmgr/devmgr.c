@@ -9,6 +9,8 @@
  */
 #include <hm/hm.h>
 #include <hm/dm.h>
+#include <hm/vfs.h>
+#include <hm/blk.h>
 #include <hm/bootimg.h>
 #include <libfdt.h>
 #include <errno.h>
@@ -29,10 +31,17 @@ struct dev {
 
 static struct dev devs[MAX_DEVS];
 static int ndevs;
-static hm_handle_t root, dm_ep;
+static hm_handle_t root, dm_ep, vfs_ep;
+static int nblk;   /* block nodes named so far: vda, vdb, ... as Linux names them */
 static struct hm_ipc_buf ipcbuf;
 
-static void set(char *dst, size_t n, const char *src) { snprintf(dst, n, "%s", src); }
+/* bounded copy; names are cut, never overflow */
+static void set(char *dst, size_t n, const char *src)
+{
+    size_t l = strnlen(src, n - 1);
+    memcpy(dst, src, l);
+    dst[l] = 0;
+}
 
 static struct dev *add(const char *name, const char *compat, const char *kind, uint64_t phys, uint32_t irq)
 {
@@ -136,6 +145,30 @@ static int start_container(struct dev *d, int idx, const char *program)
     return 0;
 }
 
+/* ask the driver for the disk's size and publish /dev/vdX in vfs with a
+ * handle to the driver, so that opening it connects the client directly */
+static void register_block(struct dev *d)
+{
+    struct hm_msg m = { .tag = HM_TAG(HM_BLK_INFO, 0, 0) };
+    if (hm_call(d->ep, &m) < 0 || HM_TAG_LABEL(m.tag)) {
+        printf("devmgr: %s: driver does not answer\n", d->info.name);
+        return;
+    }
+    uint64_t size = m.w[0];
+    if (vfs_ep < 0)
+        return;
+    char path[HM_VFS_PATH_MAX] = {0};
+    snprintf(path, sizeof path, "/dev/vd%c", 'a' + nblk++);
+    memcpy(ipcbuf.words, path, sizeof path);
+    ipcbuf.handles[0] = (hm_handle_t)hm_handle_dup(d->ep, HM_R_SEND | HM_R_GRANT | HM_R_DUP, 0);
+    m = (struct hm_msg){ .tag = HM_TAG(HM_VFS_REGISTER, HM_VFS_PATH_WORDS, 1) | HM_TAG_MOVE,
+                         .w = { HM_VFS_BLK, size } };
+    if (hm_call(vfs_ep, &m) < 0 || HM_TAG_LABEL(m.tag))
+        printf("devmgr: cannot register %s in vfs\n", path);
+    else
+        set(d->info.node, sizeof d->info.node, path + 5);
+}
+
 /* devices.conf: "driver KIND DRIVER CONTAINER PROGRAM" */
 static void assign(void)
 {
@@ -163,6 +196,8 @@ static void assign(void)
             int err = start_container(d, i, program);
             d->state = err ? HM_DM_FAILED : HM_DM_RUNNING;
             printf("devmgr: %s: %s in %s%s\n", d->info.name, driver, container, err ? ": failed to start" : "");
+            if (!err && !strcmp(kind, "block"))
+                register_block(d);
         }
     }
     free(text);
@@ -182,6 +217,7 @@ int main(void)
 {
     root = hm_start_handle("root");
     dm_ep = hm_start_handle("dm");
+    vfs_ep = hm_start_handle("vfs");   /* optional: without it no nodes are published */
     hm_handle_t dtb = hm_start_handle("dtb");
     struct hm_mem_info mi;
     long va = dtb < 0 || hm_mem_info(dtb, &mi) < 0 ? -1 : hm_vm_map(HM_HANDLE_SELF_PROC, dtb, 0, mi.size, 0, HM_MAP_R);
@@ -190,9 +226,9 @@ int main(void)
         return 1;
     }
     scan((const void *)va);
-    assign();
     hm_ipc_buf_set(&ipcbuf);
-    struct hm_msg m;
+    assign();
+    struct hm_msg m = {0};
     long r = hm_recv(dm_ep, &m, HM_DEADLINE_NEVER);
     for (;;) {
         if (r < 0) {

@@ -106,6 +106,106 @@ def small_disk(build, variant):
     return ["-drive", f"if=none,id=hd0,file={path},format=raw", "-device", "virtio-blk-device,drive=hd0"], None, None
 
 
+def gpt_image(size, parts, seed):
+    """Random content with a valid GPT (protective MBR, header and entries at
+    both ends) describing the given (first_lba, last_lba) partitions."""
+    import struct
+    import uuid
+    import zlib
+    rnd = random.Random(seed)
+    img = bytearray(rnd.getrandbits(8) for _ in range(size))
+    sectors = size // 512
+    mbr = bytearray(512)
+    mbr[446:462] = struct.pack("<B3sB3sII", 0, b"\0\2\0", 0xEE, b"\xff\xff\xff", 1, min(sectors - 1, 0xFFFFFFFF))
+    mbr[510:512] = b"\x55\xaa"
+    img[0:512] = mbr
+    entries = bytearray(128 * 128)
+    linux = uuid.UUID("0fc63daf-8483-4772-8e79-3d69d8477de4").bytes_le
+    for i, (first, last) in enumerate(parts):
+        name = f"part{i + 1}".encode("utf-16-le")
+        entries[i * 128:(i + 1) * 128] = struct.pack("<16s16sQQQ72s", linux, uuid.UUID(int=rnd.getrandbits(128)).bytes_le,
+                                                     first, last, 0, name)
+    ecrc = zlib.crc32(entries)
+    disk = uuid.UUID(int=rnd.getrandbits(128)).bytes_le
+
+    def header(my, alt, entries_lba):
+        h = bytearray(struct.pack("<8sIIIIQQQQ16sQIII", b"EFI PART", 0x10000, 92, 0, 0, my, alt, 34,
+                                  sectors - 34, disk, entries_lba, 128, 128, ecrc))
+        h[16:20] = struct.pack("<I", zlib.crc32(h))
+        return bytes(h) + bytes(512 - len(h))
+    img[512:1024] = header(1, sectors - 1, 2)
+    img[1024:1024 + len(entries)] = entries
+    img[(sectors - 33) * 512:(sectors - 1) * 512] = entries
+    img[(sectors - 1) * 512:] = header(sectors - 1, 1, sectors - 33)
+    return bytes(img)
+
+
+def shell_setup(build, variant):
+    """The shell on the default boot with a GPT disk: commands come on the
+    console; the host checks the hashes, the output and the image after."""
+    os.makedirs(f"{build}/test-disks", exist_ok=True)
+    path = f"{build}/test-disks/shell.img"
+    size = 8 * 1024 * 1024
+    data = gpt_image(size, [(2048, 6143), (6144, 10239), (10240, 16349)], 7)
+    with open(path, "wb") as f:
+        f.write(data)
+    blocks = size // 4096
+    script = ["lsdev", "ls /dev", "sha256sum /dev/vda",
+              "dd if=/dev/vda of=/dev/vda bs=1000 count=5 skip=3 seek=3000",
+              "dd if=/dev/zero of=/dev/vda bs=4096 count=2 seek=100",
+              f"dd if=/dev/zero of=/dev/vda bs=4096 count=4 seek={blocks - 2}",
+              f"dd if=/dev/vda of=/tmp/t bs=512 count=2 skip={size // 512}",
+              "dd if=/dev/vda of=/tmp/t bs=700 count=3 skip=1",
+              "sha256sum /tmp/t", "sha256sum /dev/missing", "ls /nowhere", "frobnicate", "poweroff"]
+    expect = bytearray(data)
+    expect[3000000:3005000] = data[3000:8000]
+    expect[409600:409600 + 8192] = bytes(8192)
+    expect[size - 8192:] = bytes(8192)
+    tmp_hash = hashlib.sha256(bytes(expect[700:2800])).hexdigest()
+    checks = [("sha256sum of the GPT disk equals the host's", f"{hashlib.sha256(data).hexdigest()}  /dev/vda"),
+              ("lsdev shows the disk's driver, container and node", "virtio_blk   ndc0      vda   running"),
+              ("ls /dev shows vda with its size", f"vda          {size}"),
+              ("dd with an odd block size copies 5 records", "5+0 records in\n5+0 records out\n5000 bytes copied"),
+              ("dd past the end writes what fits and says why",
+               "sh: dd: error writing '/dev/vda': No space left on device"),
+              ("dd past the end of input copies nothing", "0+0 records in\n0+0 records out\n0 bytes copied"),
+              ("dd into /tmp, partial last block read", "3+0 records in"),
+              ("sha256sum of a /tmp file", f"{tmp_hash}  /tmp/t"),
+              ("missing path: clear error", "sh: sha256sum: /dev/missing: No such file or directory"),
+              ("ls of a missing directory: clear error", "sh: ls: /nowhere: No such file or directory"),
+              ("unknown command", "sh: frobnicate: command not found")]
+    extra = ["-drive", f"if=none,id=hd0,file={path},format=raw,cache=writeback",
+             "-device", "virtio-blk-device,drive=hd0"]
+
+    def post(out):
+        out = out.replace("\r\n", "\n")
+        passed = [f"shell: {n}" for n, t in checks if t in out]
+        failed = [f"shell: {n} (missing '{t}')" for n, t in checks if t not in out]
+        with open(path, "rb") as f:
+            now = f.read()
+        if now == bytes(expect):
+            passed.append("shell: host image holds exactly the dd writes, nothing else changed")
+        else:
+            diff = [i for i in range(0, size, 4096) if now[i:i + 4096] != expect[i:i + 4096]]
+            failed.append(f"shell: host image differs in 4 KiB blocks {diff[:8]}")
+        return passed, failed
+    return extra, "\n".join(script) + "\n", post
+
+
+def run_shell(qemu, build, timeout):
+    extra, script, post = shell_setup(build, "")
+    cmd = qemu.split() + ["-kernel", f"{build}/hm.bin", "-initrd", f"{build}/boot-default.img",
+                          "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot"] + extra
+    try:
+        out = subprocess.run(cmd, input=script.encode(), capture_output=True, timeout=timeout).stdout.decode(errors="replace")
+    except subprocess.TimeoutExpired as e:
+        out = (e.stdout or b"").decode(errors="replace") + f"\n(timed out after {timeout}s)"
+    passed, failed = post(out)
+    if "hm: power off" not in out:
+        failed.append("shell: poweroff did not end the system")
+    return passed, failed, out
+
+
 # system tests that need devices: name -> list of (variant, setup function)
 SETUPS = {"kt_vblk": [("legacy", vblk_setup), ("modern", vblk_setup)],
           "kt_dm": [("disk", small_disk)]}
@@ -156,19 +256,22 @@ def main():
                                    "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot"] + disk
         try:
             out = subprocess.run(cmd, capture_output=True, timeout=args.timeout,
-                                 stdin=subprocess.DEVNULL).stdout.decode(errors="replace")
+                                 input=b"poweroff\n").stdout.decode(errors="replace")
         except subprocess.TimeoutExpired as e:
             out = (e.stdout or b"").decode(errors="replace")
         expect = [("devmgr starts the disk's driver container", "devmgr: virtio-mmio@a003e00: virtio_blk in ndc0"),
-                  ("lsdev lists the disk with driver, container and state",
-                   "virtio-mmio@a003e00      virtio,mmio            block     virtio_blk   ndc0      running"),
-                  ("init runs boot.conf's program", "init: started hello"),
-                  ("program output reaches the console", "hello from hello"),
-                  ("init reports the exit status", "init: hello exited with status 0"),
+                  ("the disk appears in vfs", "vfs: /dev/vda registered"),
+                  ("init runs boot.conf's shell", "init: started sh"),
+                  ("the shell prompts", "hm# "),
+                  ("init reports the shell's exit status", "init: sh exited with status 0"),
                   ("PSCI power-off ends QEMU", "hm: power off")]
         passed = [f"boot-default: {n}" for n, s in expect if s in out]
         failed = [f"boot-default: {n} (missing '{s}')" for n, s in expect if s not in out]
         report("qemu boot-default", passed, failed, out, "boot-default.log")
+
+    if not only or "shell" in only:
+        passed, failed, out = run_shell(args.qemu, args.build, args.timeout)
+        report("qemu shell (default boot, GPT disk, scripted console)", passed, failed, out, "shell.log")
 
     for gic in args.gic.split(","):
         qemu = re.sub(r"gic-version=\d", f"gic-version={gic}", args.qemu)

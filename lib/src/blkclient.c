@@ -3,9 +3,9 @@
 #include <errno.h>
 #include <string.h>
 
-static struct hm_ipc_buf ipcbuf;
+static struct hm_ipc_buf own_buf;
 
-int hm_blk_open(struct hm_blk_client *c, hm_handle_t ep, uint32_t entries, size_t data_size)
+int hm_blk_open(struct hm_blk_client *c, hm_handle_t ep, uint32_t entries, size_t data_size, struct hm_ipc_buf *buf)
 {
     memset(c, 0, sizeof *c);
     c->ep = ep;
@@ -32,9 +32,13 @@ int hm_blk_open(struct hm_blk_client *c, hm_handle_t ep, uint32_t entries, size_
     c->cq = (struct hm_blk_cpl *)(va + hm_blk_cq_off(entries));
     c->data = (uint8_t *)va + off;
     c->data_size = total - off;
-    hm_ipc_buf_set(&ipcbuf);
-    ipcbuf.handles[0] = (hm_handle_t)hm_handle_dup(c->mem, HM_R_READ | HM_R_WRITE | HM_R_MAP | HM_R_GRANT, 0);
-    ipcbuf.handles[1] = (hm_handle_t)hm_handle_dup(c->notif, HM_R_SIGNAL | HM_R_GRANT, 0);
+    if (!buf) {
+        buf = &own_buf;
+        hm_ipc_buf_set(buf);
+    }
+    struct hm_ipc_buf *ipcbuf = buf;
+    ipcbuf->handles[0] = (hm_handle_t)hm_handle_dup(c->mem, HM_R_READ | HM_R_WRITE | HM_R_MAP | HM_R_GRANT, 0);
+    ipcbuf->handles[1] = (hm_handle_t)hm_handle_dup(c->notif, HM_R_SIGNAL | HM_R_GRANT, 0);
     m = (struct hm_msg){ .tag = HM_TAG(HM_BLK_ATTACH, 0, 2) | HM_TAG_MOVE, .w = { entries, 1 } };
     r = hm_call(ep, &m);
     if (r < 0)
@@ -43,7 +47,7 @@ int hm_blk_open(struct hm_blk_client *c, hm_handle_t ep, uint32_t entries, size_
         return -(int)HM_TAG_LABEL(m.tag);
     if (HM_TAG_NHANDLES(m.tag) != 1)
         return -EIO;
-    c->doorbell = ipcbuf.handles[0];
+    c->doorbell = ipcbuf->handles[0];
     return 0;
 }
 

@@ -103,6 +103,20 @@ int main(int argc, char **argv)
         for (;;)
             hm_thread_park();
     }
+    if (!strcmp(mode, "novfs")) {
+        /* given no vfs handle: no handle value it can name opens anything; exit 0 if so */
+        memset(ipcbuf.words, 0, 128);
+        strcpy((char *)ipcbuf.words, "/dev/vda");
+        hm_ipc_buf_set(&ipcbuf);
+        int opened = hm_start_handle("vfs") != HM_HANDLE_INVALID;
+        for (int h = 0; h < 64; h++) {
+            struct hm_msg m = { .tag = HM_TAG(0x56460001u, 16, 0) };
+            for (int gen = 0; gen < 4; gen++)
+                if (hm_call(h | gen << 16, &m) == 0 && HM_TAG_LABEL(m.tag) == 0 && HM_TAG_NHANDLES(m.tag))
+                    opened = 1;
+        }
+        return opened;
+    }
     if (!strcmp(mode, "nomap")) {
         /* a driver with one granted page ("mmio") and an IRQ resource ("irqres")
          * must not reach any other device memory; exit 0 if all is refused */

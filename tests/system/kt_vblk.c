@@ -56,7 +56,7 @@ int main(int argc, char **argv)
     hm_handle_close((hm_handle_t)ep);   /* only the driver receives */
 
     struct hm_blk_client c;
-    int r = hm_blk_open(&c, (hm_handle_t)cli_ep, 64, 1 << 20);
+    int r = hm_blk_open(&c, (hm_handle_t)cli_ep, 64, 1 << 20, NULL);
     KT_EQ(r, 0, "open a block session");
     KT_EQ(c.size, want_size, "device size equals the image size");
     KT_EQ(c.lbs, 512, "logical block size");
@@ -119,7 +119,7 @@ int main(int argc, char **argv)
     hm_notif_signal(c.doorbell, 2);
     KT_EQ(hm_blk_wait(&c, &cpl, hm_deadline_ms(2000)), -EIO, "corrupt ring index: session stopped with EIO");
     struct hm_blk_client c2;
-    KT_EQ(hm_blk_open(&c2, (hm_handle_t)cli_ep, 16, 65536), 0, "driver still serves: a new session opens");
+    KT_EQ(hm_blk_open(&c2, (hm_handle_t)cli_ep, 16, 65536, NULL), 0, "driver still serves: a new session opens");
     KT_EQ(hm_blk_io(&c2, HM_BLK_READ, 0, 0, 4096), 0, "and reads");
 
     /* malformed IPC to the driver */

@@ -23,7 +23,12 @@ struct hm_dm_dev {
     char kind[16];          /* e.g. block, empty, pci-host */
     char driver[24];        /* e.g. virtio_blk */
     char container[16];     /* e.g. ndc0 */
+    char node[16];          /* its node in /dev, e.g. vda; empty if none */
 };
 #define HM_DM_DEV_WORDS (sizeof(struct hm_dm_dev) / 8)
 _Static_assert(sizeof(struct hm_dm_dev) % 8 == 0 && sizeof(struct hm_dm_dev) / 8 <= 64, "fits the IPC buffer");
+
+#include <hm/hm.h>
+/* print the device table (the buffer must be this thread's IPC buffer); 0 or a kernel error */
+int hm_dm_print(hm_handle_t dm, struct hm_ipc_buf *buf);
 #endif

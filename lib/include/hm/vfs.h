@@ -1,0 +1,37 @@
+/*
+ * VFS protocol (IPC on vfs's endpoint; reply label 0 or a positive errno:
+ * ENOENT, EACCES, EINVAL, EIO, ENOSPC, EROFS...). Paths travel in the IPC
+ * buffer's extra words (NUL-terminated, at most HM_VFS_PATH_MAX bytes).
+ *   HM_VFS_OPEN     path -> w0 type, w1 size; for a device, handles[0] is
+ *                   a direct session to its driver (vfs leaves the data path)
+ *   HM_VFS_STAT     path -> w0 type, w1 size
+ *   HM_VFS_READDIR  path, w0 index -> w0 type, w1 size, name in the buffer;
+ *                   ENOENT past the end
+ *   HM_VFS_READ     path, w0 offset, w1 length (<= HM_VFS_IO_MAX) -> w0 bytes,
+ *                   data in the buffer (files under /tmp)
+ *   HM_VFS_WRITE    path + data in the buffer, w0 offset, w1 length -> w0 bytes
+ *                   (creates the file; /tmp only)
+ *   HM_VFS_REGISTER path, w0 type, w1 size, handles[0] = driver endpoint;
+ *                   only from the device manager (badge HM_VFS_BADGE_DM)
+ */
+#ifndef HM_VFS_H
+#define HM_VFS_H
+#include <stdint.h>
+
+#define HM_VFS_OPEN     0x56460001u
+#define HM_VFS_STAT     0x56460002u
+#define HM_VFS_READDIR  0x56460003u
+#define HM_VFS_READ     0x56460004u
+#define HM_VFS_WRITE    0x56460005u
+#define HM_VFS_REGISTER 0x56460006u
+
+#define HM_VFS_DIR  1
+#define HM_VFS_FILE 2
+#define HM_VFS_BLK  3   /* block device: session protocol hm/blk.h */
+#define HM_VFS_ZERO 4   /* /dev/zero: reads as zeros, writes are discarded */
+
+#define HM_VFS_PATH_MAX 128
+#define HM_VFS_PATH_WORDS (HM_VFS_PATH_MAX / 8)
+#define HM_VFS_IO_MAX 256   /* bytes of file data per READ/WRITE, after the path */
+#define HM_VFS_BADGE_DM 1
+#endif

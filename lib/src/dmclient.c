@@ -1,0 +1,27 @@
+/* Printing the device manager's device list (lsdev program and shell). */
+#include <hm/hm.h>
+#include <hm/dm.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const states[] = { "unassigned", "running", "faulted", "failed" };
+
+int hm_dm_print(hm_handle_t dm, struct hm_ipc_buf *buf)
+{
+    printf("%-24s %-22s %-9s %-12s %-9s %-5s %s\n", "DEVICE", "COMPATIBLE", "KIND", "DRIVER", "CONTAINER", "NODE",
+           "STATE");
+    for (uint64_t i = 0;; i++) {
+        struct hm_msg m = { .tag = HM_TAG(HM_DM_LSDEV, 0, 0), .w = { i } };
+        long r = hm_call(dm, &m);
+        if (r < 0)
+            return (int)r;
+        if (HM_TAG_LABEL(m.tag))
+            return 0;
+        struct hm_dm_dev d;
+        memcpy(&d, buf->words, sizeof d);
+        d.name[31] = d.compatible[31] = d.kind[15] = d.driver[23] = d.container[15] = d.node[15] = 0;
+        printf("%-24s %-22s %-9s %-12s %-9s %-5s %s (irq %lu, restarts %lu)\n", d.name, d.compatible, d.kind,
+               d.driver[0] ? d.driver : "-", d.container[0] ? d.container : "-", d.node[0] ? d.node : "-",
+               m.w[0] < 4 ? states[m.w[0]] : "?", (unsigned long)m.w[2], (unsigned long)m.w[3]);
+    }
+}

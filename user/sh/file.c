@@ -1,0 +1,147 @@
+/* Byte-granular access to vfs nodes for the shell's tools (see file.h). */
+#include "file.h"
+#include <errno.h>
+#include <string.h>
+
+#define BLK_WINDOW (256 * 1024)
+
+hm_handle_t sh_vfs = HM_HANDLE_INVALID;
+struct hm_ipc_buf sh_buf;
+
+int vfs_req(uint32_t op, const char *path, struct hm_msg *m, unsigned extra_words)
+{
+    memset(sh_buf.words, 0, HM_VFS_PATH_MAX);
+    if (strlen(path) >= HM_VFS_PATH_MAX)
+        return ENAMETOOLONG;
+    strcpy((char *)sh_buf.words, path);
+    m->tag = HM_TAG(op, HM_VFS_PATH_WORDS + extra_words, 0);
+    if (sh_vfs < 0 || hm_call(sh_vfs, m) < 0)
+        return EIO;
+    return (int)HM_TAG_LABEL(m->tag);
+}
+
+int f_open(struct file *f, const char *path)
+{
+    memset(f, 0, sizeof *f);
+    struct hm_msg m = {0};
+    int st = vfs_req(HM_VFS_OPEN, path, &m, 0);
+    if (st)
+        return st;
+    strcpy(f->path, path);
+    f->type = (int)m.w[0];
+    f->size = m.w[1];
+    if (f->type == HM_VFS_DIR)
+        return EISDIR;
+    if (f->type == HM_VFS_BLK) {
+        if (HM_TAG_NHANDLES(m.tag) != 1)
+            return EIO;
+        int r = hm_blk_open(&f->blk, sh_buf.handles[0], 16, BLK_WINDOW, &sh_buf);
+        if (r)
+            return -r;
+        f->size = f->blk.size;
+    }
+    return 0;
+}
+
+/* aligned window [a, a+n) of a block device into the session's data area */
+static int blk_rw(struct file *f, uint32_t op, uint64_t a, uint32_t n)
+{
+    int r = hm_blk_io(&f->blk, op, a, 0, n);
+    return r < 0 ? r : 0;
+}
+
+static long blk_access(struct file *f, uint8_t *buf, uint64_t len, uint64_t off, int write)
+{
+    uint64_t done = 0;
+    while (done < len) {
+        uint64_t o = off + done;
+        uint64_t a = o & ~511ull;
+        uint64_t end = o + (len - done);
+        if (end > a + BLK_WINDOW)
+            end = a + BLK_WINDOW;
+        uint64_t b = (end + 511) & ~511ull;
+        uint32_t n = (uint32_t)(b - a);
+        uint64_t chunk = end - o;
+        int r = 0;
+        /* read first when reading, or when a write covers a block only partly */
+        if (!write || (o & 511) || (end & 511))
+            r = blk_rw(f, HM_BLK_READ, a, n);
+        if (r)
+            return done ? (long)done : r;
+        if (write) {
+            memcpy(f->blk.data + (o - a), buf + done, chunk);
+            if ((r = blk_rw(f, HM_BLK_WRITE, a, n)))
+                return done ? (long)done : r;
+        } else {
+            memcpy(buf + done, f->blk.data + (o - a), chunk);
+        }
+        done += chunk;
+    }
+    return (long)done;
+}
+
+long f_pread(struct file *f, void *buf, uint64_t len, uint64_t off)
+{
+    if (f->type == HM_VFS_ZERO) {
+        memset(buf, 0, len);
+        return (long)len;
+    }
+    if (off >= f->size)
+        return 0;
+    if (len > f->size - off)
+        len = f->size - off;   /* a short read at the end, as read(2) */
+    if (f->type == HM_VFS_BLK)
+        return blk_access(f, buf, len, off, 0);
+    uint64_t done = 0;
+    while (done < len) {
+        struct hm_msg m = { .w = { off + done, len - done < HM_VFS_IO_MAX ? len - done : HM_VFS_IO_MAX } };
+        int st = vfs_req(HM_VFS_READ, f->path, &m, 0);
+        if (st)
+            return -st;
+        if (m.w[0] == 0)
+            break;
+        memcpy((uint8_t *)buf + done, (uint8_t *)sh_buf.words + HM_VFS_PATH_MAX, m.w[0]);
+        done += m.w[0];
+    }
+    return (long)done;
+}
+
+long f_pwrite(struct file *f, const void *buf, uint64_t len, uint64_t off)
+{
+    if (f->type == HM_VFS_ZERO)
+        return (long)len;
+    if (f->type == HM_VFS_BLK) {
+        if (off >= f->size)
+            return -ENOSPC;
+        uint64_t n = len > f->size - off ? f->size - off : len;
+        long r = blk_access(f, (uint8_t *)buf, n, off, 1);
+        return r >= 0 && (uint64_t)r < len ? (r ? r : -ENOSPC) : r;
+    }
+    uint64_t done = 0;
+    while (done < len) {
+        uint64_t n = len - done < HM_VFS_IO_MAX ? len - done : HM_VFS_IO_MAX;
+        struct hm_msg m = { .w = { off + done, n } };
+        memset(sh_buf.words, 0, sizeof sh_buf.words);
+        memcpy((uint8_t *)sh_buf.words + HM_VFS_PATH_MAX, (const uint8_t *)buf + done, n);
+        strcpy((char *)sh_buf.words, f->path);
+        m.tag = HM_TAG(HM_VFS_WRITE, HM_VFS_PATH_WORDS + (unsigned)((n + 7) / 8), 0);
+        if (sh_vfs < 0 || hm_call(sh_vfs, &m) < 0)
+            return done ? (long)done : -EIO;
+        if (HM_TAG_LABEL(m.tag))
+            return done ? (long)done : -(long)HM_TAG_LABEL(m.tag);
+        done += n;
+    }
+    if (off + len > f->size)
+        f->size = off + len;
+    return (long)done;
+}
+
+void f_close(struct file *f)
+{
+    if (f->type == HM_VFS_BLK && f->blk.sh) {
+        hm_handle_t session = f->blk.ep;
+        hm_blk_close(&f->blk);
+        hm_handle_close(session);
+    }
+    f->type = 0;
+}

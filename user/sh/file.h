@@ -1,0 +1,25 @@
+/* The shell's view of a path: a vfs node it can read and write at any byte
+ * offset (block devices through a session with read-modify-write at the
+ * edges, /tmp files through vfs, /dev/zero locally). */
+#ifndef SH_FILE_H
+#define SH_FILE_H
+#include <hm/blkclient.h>
+#include <hm/vfs.h>
+
+struct file {
+    char path[HM_VFS_PATH_MAX];
+    int type;
+    uint64_t size;
+    struct hm_blk_client blk;
+};
+
+extern hm_handle_t sh_vfs;
+extern struct hm_ipc_buf sh_buf;
+
+int f_open(struct file *f, const char *path);                       /* 0 or errno */
+long f_pread(struct file *f, void *buf, uint64_t len, uint64_t off);  /* bytes (0 at end) or -errno */
+long f_pwrite(struct file *f, const void *buf, uint64_t len, uint64_t off);
+void f_close(struct file *f);
+/* one vfs request about path; reply label (0 or errno), or EIO if vfs is unreachable */
+int vfs_req(uint32_t op, const char *path, struct hm_msg *m, unsigned extra_words);
+#endif

@@ -1,0 +1,272 @@
+/*
+ * sh: the serial shell. Prompt "hm# ", one command per line, errors as
+ * "sh: <cmd>: <reason>". Handles: "vfs" (namespace), "dm" (device manager).
+ * poweroff ends the shell; init then powers the machine off.
+ */
+#include "file.h"
+#include <hm/dm.h>
+#include <hm/sha256.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_ARGS 16
+static hm_handle_t dm = HM_HANDLE_INVALID;
+
+static void err(const char *cmd, const char *what, int e)
+{
+    if (what)
+        printf("sh: %s: %s: %s\n", cmd, what, strerror(e));
+    else
+        printf("sh: %s: %s\n", cmd, strerror(e));
+}
+
+static int cmd_help(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    printf("commands:\n"
+           "  help                      this list\n"
+           "  ls [PATH]                 list a directory (default /)\n"
+           "  lsdev                     devices, their drivers and containers\n"
+           "  dd if=F of=F [bs=N] [count=N] [skip=N] [seek=N]   copy blocks (coreutils semantics)\n"
+           "  sha256sum PATH...         SHA-256 of files and devices\n"
+           "  poweroff                  end the session and power off\n");
+    return 0;
+}
+
+static int cmd_ls(int argc, char **argv)
+{
+    const char *path = argc > 1 ? argv[1] : "/";
+    for (uint64_t i = 0;; i++) {
+        struct hm_msg m = { .w = { i } };
+        int st = vfs_req(HM_VFS_READDIR, path, &m, 0);
+        if (st == ENOENT && i > 0)
+            return 0;
+        if (st) {
+            err("ls", path, st);
+            return 1;
+        }
+        const char *name = (const char *)sh_buf.words;
+        if (m.w[0] == HM_VFS_DIR)
+            printf("%s/\n", name);
+        else
+            printf("%-12s %lu\n", name, (unsigned long)m.w[1]);
+    }
+}
+
+static int cmd_lsdev(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    long r = dm < 0 ? -HM_EBADH : hm_dm_print(dm, &sh_buf);
+    if (r < 0) {
+        printf("sh: lsdev: device manager: %s\n", hm_strerror(r));
+        return 1;
+    }
+    return 0;
+}
+
+static int cmd_sha256sum(int argc, char **argv)
+{
+    static uint8_t chunk[64 * 1024];
+    int rc = 0;
+    if (argc < 2) {
+        printf("sh: sha256sum: missing operand\n");
+        return 1;
+    }
+    for (int i = 1; i < argc; i++) {
+        struct file f;
+        int st = f_open(&f, argv[i]);
+        if (st) {
+            err("sha256sum", argv[i], st);
+            rc = 1;
+            continue;
+        }
+        struct hm_sha256 h;
+        hm_sha256_init(&h);
+        long n = 0;
+        for (uint64_t off = 0; f.type != HM_VFS_ZERO && (n = f_pread(&f, chunk, sizeof chunk, off)) > 0; off += (uint64_t)n)
+            hm_sha256_update(&h, chunk, (size_t)n);
+        f_close(&f);
+        if (n < 0) {
+            err("sha256sum", argv[i], (int)-n);
+            rc = 1;
+            continue;
+        }
+        uint8_t d[32];
+        char hex[65];
+        hm_sha256_final(&h, d);
+        hm_sha256_hex(d, hex);
+        printf("%s  %s\n", hex, argv[i]);
+    }
+    return rc;
+}
+
+/* dd operands: NAME=VALUE; numbers take K/M/G suffixes (1024-based) */
+static int parse_num(const char *s, uint64_t *out)
+{
+    char *end;
+    uint64_t v = strtoull(s, &end, 10);
+    if (end == s)
+        return -1;
+    if (*end == 'K' || *end == 'k') { v <<= 10; end++; }
+    else if (*end == 'M') { v <<= 20; end++; }
+    else if (*end == 'G') { v <<= 30; end++; }
+    if (*end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int cmd_dd(int argc, char **argv)
+{
+    const char *in = NULL, *out = NULL;
+    uint64_t bs = 512, count = UINT64_MAX, skip = 0, seek = 0;
+    for (int i = 1; i < argc; i++) {
+        char *eq = strchr(argv[i], '=');
+        if (!eq) {
+            printf("sh: dd: unrecognized operand '%s'\n", argv[i]);
+            return 1;
+        }
+        *eq = 0;
+        const char *k = argv[i], *v = eq + 1;
+        int bad = 0;
+        if (!strcmp(k, "if")) in = v;
+        else if (!strcmp(k, "of")) out = v;
+        else if (!strcmp(k, "bs")) bad = parse_num(v, &bs) || bs == 0 || bs > (1 << 20);
+        else if (!strcmp(k, "count")) bad = parse_num(v, &count);
+        else if (!strcmp(k, "skip")) bad = parse_num(v, &skip);
+        else if (!strcmp(k, "seek")) bad = parse_num(v, &seek);
+        else {
+            printf("sh: dd: unrecognized operand '%s'\n", k);
+            return 1;
+        }
+        if (bad) {
+            printf("sh: dd: invalid number: '%s'\n", v);
+            return 1;
+        }
+    }
+    if (!in || !out) {
+        printf("sh: dd: if= and of= are required\n");
+        return 1;
+    }
+    struct file fi, fo;
+    int st = f_open(&fi, in);
+    if (st) {
+        err("dd", in, st);
+        return 1;
+    }
+    st = f_open(&fo, out);
+    if (st == ENOENT && !strncmp(out, "/tmp/", 5))
+        st = 0, memset(&fo, 0, sizeof fo), strcpy(fo.path, out), fo.type = HM_VFS_FILE;   /* created on first write */
+    if (st) {
+        err("dd", out, st);
+        f_close(&fi);
+        return 1;
+    }
+    uint8_t *buf = malloc(bs);
+    uint64_t full_in = 0, part_in = 0, full_out = 0, part_out = 0, bytes = 0;
+    int rc = 0;
+    if (!buf) {
+        err("dd", NULL, ENOMEM);
+        rc = 1;
+    }
+    for (uint64_t i = 0; !rc && i < count; i++) {
+        long n = f_pread(&fi, buf, bs, (skip + i) * bs);
+        if (n < 0) {
+            printf("sh: dd: error reading '%s': %s\n", in, strerror((int)-n));
+            rc = 1;
+            break;
+        }
+        if (n == 0)
+            break;
+        (uint64_t)n == bs ? full_in++ : part_in++;
+        long w = f_pwrite(&fo, buf, (uint64_t)n, seek * bs + bytes);
+        if (w > 0)
+            bytes += (uint64_t)w;
+        if (w == n) {
+            (uint64_t)w == bs ? full_out++ : part_out++;
+        } else {
+            if (w > 0)
+                part_out++;
+            printf("sh: dd: error writing '%s': %s\n", out, strerror(w < 0 ? (int)-w : ENOSPC));
+            rc = 1;
+        }
+        if ((uint64_t)n < bs)
+            break;   /* end of input */
+    }
+    printf("%lu+%lu records in\n%lu+%lu records out\n%lu bytes copied\n", (unsigned long)full_in,
+           (unsigned long)part_in, (unsigned long)full_out, (unsigned long)part_out, (unsigned long)bytes);
+    free(buf);
+    f_close(&fi);
+    f_close(&fo);
+    return rc;
+}
+
+static const struct { const char *name; int (*fn)(int, char **); } cmds[] = {
+    { "help", cmd_help }, { "ls", cmd_ls }, { "lsdev", cmd_lsdev },
+    { "sha256sum", cmd_sha256sum }, { "dd", cmd_dd },
+};
+
+static int read_line(char *line, size_t n)
+{
+    size_t len = 0;
+    for (;;) {
+        int c = getchar();
+        if (c == EOF)
+            return -1;
+        if (c == '\r' || c == '\n') {
+            putchar('\n');
+            line[len] = 0;
+            return (int)len;
+        }
+        if (c == 0x7f || c == 0x08) {
+            if (len) {
+                len--;
+                printf("\b \b");
+            }
+            continue;
+        }
+        if (len + 1 < n && c >= ' ') {
+            line[len++] = (char)c;
+            putchar(c);
+        }
+    }
+}
+
+int main(void)
+{
+    sh_vfs = hm_start_handle("vfs");
+    dm = hm_start_handle("dm");
+    hm_ipc_buf_set(&sh_buf);
+    if (dm >= 0) {
+        /* devmgr answers only once every device is probed and published */
+        struct hm_msg m = { .tag = HM_TAG(HM_DM_LSDEV, 0, 0) };
+        hm_call(dm, &m);
+    }
+    printf("hm shell; 'help' lists the commands\n");
+    char line[256];
+    for (;;) {
+        printf("hm# ");
+        fflush(stdout);
+        if (read_line(line, sizeof line) < 0)
+            return 0;
+        char *argv[MAX_ARGS + 1];
+        int argc = 0;
+        for (char *save, *t = strtok_r(line, " \t", &save); t && argc < MAX_ARGS; t = strtok_r(NULL, " \t", &save))
+            argv[argc++] = t;
+        argv[argc] = NULL;
+        if (!argc)
+            continue;
+        if (!strcmp(argv[0], "poweroff"))
+            return 0;
+        unsigned i;
+        for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+            if (!strcmp(argv[0], cmds[i].name))
+                break;
+        if (i == sizeof cmds / sizeof cmds[0])
+            printf("sh: %s: command not found\n", argv[0]);
+        else
+            cmds[i].fn(argc, argv);
+    }
+}
