@@ -41,11 +41,35 @@ def boot(qemu, build, icount, timeout):
     return res
 
 
+BLK = re.compile(r"^blkbench (\S+) bs=(\d+) qd=(\d+) MBps=([\d.]+) iops=(\d+)")
+
+
+def blkbench(qemu, build, disk, mib):
+    """hm's native virtio-blk driver (ndc) through a block session, driven by
+    the shell's blkbench on the default boot."""
+    cmd = qemu.split() + ["-kernel", f"{build}/hm.bin", "-initrd", f"{build}/boot-default.img",
+                          "-drive", f"if=none,id=hd,file={disk},format=raw,cache=unsafe",
+                          "-device", "virtio-blk-device,drive=hd",
+                          "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot"]
+    out = subprocess.run(cmd, input=f"blkbench /dev/vda {mib}\npoweroff\n".encode(), capture_output=True,
+                         timeout=900).stdout.decode(errors="replace")
+    res = {}
+    for line in out.splitlines():
+        m = BLK.match(line.strip())
+        if m:
+            res[(m.group(1), int(m.group(2)), int(m.group(3)))] = (float(m.group(4)), float(m.group(5)))
+    if not res:
+        sys.exit("bench: blkbench printed nothing; output:\n" + out)
+    return res
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
     ap.add_argument("--qemu", required=True)
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--blk-runs", type=int, default=3)
+    ap.add_argument("--blk-mib", type=int, default=16)
     args = ap.parse_args()
     wall, instr = {}, {}
     print(f"bench: {args.runs} runs each of plain TCG and -icount shift=0, alternating (~1 min)")
@@ -78,6 +102,31 @@ def main():
         for r in rows:
             f.write(",".join([r[0]] + [f"{x:.1f}" for x in r[1:]]) + "\n")
     print(open(os.path.join(outdir, "ipc.md")).read())
+
+    # block I/O: the disk on tmpfs and cache=unsafe, so the host disk drops out
+    shm = "/dev/shm" if os.path.isdir("/dev/shm") else outdir
+    disk = os.path.join(shm, "hm-bench.img")
+    with open(disk, "wb") as f:
+        f.truncate(256 << 20)
+    print(f"bench: blkbench on the native driver, {args.blk_runs} runs of {args.blk_mib} MiB per workload")
+    runs = []
+    for i in range(args.blk_runs):
+        runs.append(blkbench(args.qemu, args.build, disk, args.blk_mib))
+        print(f"bench: blkbench run {i + 1}/{args.blk_runs} done")
+    os.unlink(disk)
+    with open(os.path.join(outdir, "blk.md"), "w") as f:
+        f.write("# hm block I/O benchmark\n\n")
+        f.write(f"{time.strftime('%Y-%m-%d')}, {qv}, `{args.qemu}`; disk image on tmpfs, `cache=unsafe`; "
+                f"{args.blk_mib} MiB per workload; {args.blk_runs} runs, median (min-max) IOPS.\n\n")
+        f.write("| workload | bs | qd | native driver (ndc) IOPS | MB/s |\n| --- | ---: | ---: | ---: | ---: |\n")
+        for key in runs[0]:
+            iops = [r[key][1] for r in runs if key in r]
+            mbps = [r[key][0] for r in runs if key in r]
+            f.write(f"| {key[0]} | {key[1] // 1024} KiB | {key[2]} | {statistics.median(iops):.0f} "
+                    f"({min(iops):.0f}-{max(iops):.0f}) | {statistics.median(mbps):.1f} |\n")
+    with open(os.path.join(outdir, "results.md"), "w") as f:
+        f.write(open(os.path.join(outdir, "ipc.md")).read() + "\n" + open(os.path.join(outdir, "blk.md")).read())
+    print(open(os.path.join(outdir, "blk.md")).read())
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ static int cmd_help(int argc, char **argv)
            "  lsdev                     devices, their drivers and containers\n"
            "  dd if=F of=F [bs=N] [count=N] [skip=N] [seek=N]   copy blocks (coreutils semantics)\n"
            "  sha256sum PATH...         SHA-256 of files and devices\n"
+           "  blkbench [DEV] [MiB]      block I/O throughput (overwrites the first MiB of DEV)\n"
            "  poweroff                  end the session and power off\n");
     return 0;
 }
@@ -203,9 +204,11 @@ static int cmd_dd(int argc, char **argv)
     return rc;
 }
 
+int cmd_blkbench(int argc, char **argv);
+
 static const struct { const char *name; int (*fn)(int, char **); } cmds[] = {
     { "help", cmd_help }, { "ls", cmd_ls }, { "lsdev", cmd_lsdev },
-    { "sha256sum", cmd_sha256sum }, { "dd", cmd_dd },
+    { "sha256sum", cmd_sha256sum }, { "dd", cmd_dd }, { "blkbench", cmd_blkbench },
 };
 
 static int read_line(char *line, size_t n)
