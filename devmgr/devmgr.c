@@ -23,6 +23,8 @@
 
 struct dev {
     struct hm_dm_dev info;
+    char program[32];       /* what runs its container: kept to start it again */
+    int node;               /* its node in the board's device tree */
     uint64_t phys;
     uint32_t irq;
     int state, restarts;
@@ -32,6 +34,8 @@ struct dev {
 static struct dev devs[MAX_DEVS];
 static int ndevs;
 static hm_handle_t root, dm_ep, vfs_ep;
+static const void *board_fdt;
+#define DMA_BUDGET (256 * 1024)   /* contiguous memory each container gets for DMA rings */
 static int nblk;   /* block nodes named so far: vda, vdb, ... as Linux names them */
 static struct hm_ipc_buf ipcbuf;
 
@@ -103,34 +107,81 @@ static void scan(const void *fdt)
             snprintf(kind, sizeof kind, "block");
         else
             snprintf(kind, sizeof kind, "virtio-%u", id);
-        add(name, "virtio,mmio", kind, pa, irq_of(fdt, node));
+        struct dev *d = add(name, "virtio,mmio", kind, pa, irq_of(fdt, node));
+        if (d)
+            d->node = node;
     }
     int node = fdt_node_offset_by_compatible(fdt, -1, "pci-host-ecam-generic");
     uint64_t pa;
     if (node >= 0 && !reg_of(fdt, node, &pa)) {
         char name[32];
         snprintf(name, sizeof name, "pcie@%lx", (unsigned long)pa);
-        add(name, "pci-host-ecam-generic", "pci-host", pa, 0);
+        struct dev *d = add(name, "pci-host-ecam-generic", "pci-host", pa, 0);
+        if (d)
+            d->node = node;
     }
+}
+
+/* A copy of the board's device tree in which the only devices left are the
+ * ones this container drives (other virtio-mmio slots and the PCIe host are
+ * deleted), so that a Linux container's own OF code probes exactly those. */
+static long filtered_dtb(const struct dev *d)
+{
+    int size = (int)fdt_totalsize(board_fdt);
+    long mem = hm_mem_create(((uint64_t)size + 4095) & ~4095ull, HM_MEM_ANON);
+    long va = mem < 0 ? mem : hm_vm_map(HM_HANDLE_SELF_PROC, (hm_handle_t)mem, 0, ((uint64_t)size + 4095) & ~4095ull, 0,
+                                        HM_MAP_R | HM_MAP_W);
+    if (va < 0 || fdt_open_into(board_fdt, (void *)va, size)) {
+        if (mem >= 0)
+            hm_handle_close((hm_handle_t)mem);
+        return -ENOMEM;
+    }
+    void *fdt = (void *)va;
+    const char *keep = fdt_get_name(board_fdt, d->node, NULL);
+    static const char *const compats[] = { "virtio,mmio", "pci-host-ecam-generic" };
+    for (unsigned c = 0; c < 2; c++) {
+        int node = fdt_node_offset_by_compatible(fdt, -1, compats[c]);
+        while (node >= 0) {
+            const char *name = fdt_get_name(fdt, node, NULL);
+            if (keep && name && !strcmp(name, keep)) {
+                node = fdt_node_offset_by_compatible(fdt, node, compats[c]);
+                continue;
+            }
+            fdt_del_node(fdt, node);   /* offsets shift: search again from the start */
+            node = fdt_node_offset_by_compatible(fdt, -1, compats[c]);
+            if (node >= 0 && keep && !strcmp(fdt_get_name(fdt, node, NULL), keep))
+                node = fdt_node_offset_by_compatible(fdt, node, compats[c]);
+        }
+    }
+    fdt_pack(fdt);
+    hm_vm_unmap(HM_HANDLE_SELF_PROC, (uint64_t)va);
+    return mem;
 }
 
 static int start_container(struct dev *d, int idx, const char *program)
 {
+    set(d->program, sizeof d->program, program);
     uint64_t page = d->phys & ~0xfffull;
     long mmio = hm_mem_device(root, page, 4096);
     long irqres = hm_resource_create(root, HM_RES_IRQ, d->irq, 1);
     long ep = hm_ep_create();
     long sup = hm_handle_dup(dm_ep, HM_R_SEND, FAULT_BADGE + (uint64_t)idx);
-    if (mmio < 0 || irqres < 0 || ep < 0 || sup < 0)
+    long dtb = filtered_dtb(d);
+    long dma = hm_mem_create(DMA_BUDGET, HM_MEM_CONTIG);
+    if (mmio < 0 || irqres < 0 || ep < 0 || sup < 0 || dtb < 0 || dma < 0)
         return -ENOMEM;
     char off[16], irq[16];
     snprintf(off, sizeof off, "%lx", (unsigned long)(d->phys & 0xfff));
     snprintf(irq, sizeof irq, "%u", d->irq);
     const char *argv[] = { program, off, irq, NULL };
-    struct hm_spawn_handle hs[3] = { { "mmio", (hm_handle_t)mmio, HM_R_READ | HM_R_WRITE | HM_R_MAP },
+    struct hm_spawn_handle hs[5] = { { "mmio", (hm_handle_t)mmio, HM_R_READ | HM_R_WRITE | HM_R_MAP },
                                      { "irqres", (hm_handle_t)irqres, HM_R_MANAGE },
-                                     { "ep", (hm_handle_t)ep, HM_R_RECV } };
-    long p = hm_spawn(program, argv, hs, 3, (hm_handle_t)sup, HM_PRIO_MAX - 3);
+                                     { "ep", (hm_handle_t)ep, HM_R_RECV },
+                                     { "dtb", (hm_handle_t)dtb, HM_R_READ | HM_R_MAP },
+                                     { "dma", (hm_handle_t)dma, HM_R_READ | HM_R_WRITE | HM_R_MAP } };
+    long p = hm_spawn(program, argv, hs, 5, (hm_handle_t)sup, HM_PRIO_MAX - 3);
+    hm_handle_close((hm_handle_t)dtb);
+    hm_handle_close((hm_handle_t)dma);
     hm_handle_close((hm_handle_t)mmio);
     hm_handle_close((hm_handle_t)irqres);
     hm_handle_close((hm_handle_t)sup);
@@ -225,6 +276,7 @@ int main(void)
         printf("devmgr: needs handles root, dm and a valid dtb\n");
         return 1;
     }
+    board_fdt = (const void *)va;
     scan((const void *)va);
     hm_ipc_buf_set(&ipcbuf);
     assign();

@@ -261,6 +261,8 @@ def main():
             out = (e.stdout or b"").decode(errors="replace")
         expect = [("devmgr starts the disk's driver container", "devmgr: virtio-mmio@a003e00: virtio_blk in ndc0"),
                   ("the disk appears in vfs", "vfs: /dev/vda registered"),
+                  ("the container's device tree names only its device",
+                   "ndc: device tree describes 1 virtio-mmio device, PCIe host absent"),
                   ("init runs boot.conf's shell", "init: started sh"),
                   ("the shell prompts", "hm# "),
                   ("init reports the shell's exit status", "init: sh exited with status 0"),

@@ -6,12 +6,15 @@
  *   "mmio"   device memory object covering the virtio-mmio slot's page
  *   "irqres" IRQ resource covering the slot's interrupt
  *   "ep"     endpoint (RECV) on which it serves HM_BLK_INFO / HM_BLK_ATTACH
+ *   "dma"    (optional) contiguous memory for its rings: its DMA budget
+ *   "dtb"    (optional) the device tree the device manager filtered for it
  * and argv: ndc OFFSET-IN-PAGE-HEX IRQ
  * Two threads: this one answers control IPC; the data-plane thread waits on
  * one notification for device interrupts and client doorbells.
  */
 #include "vblk.h"
 #include <hm/hm.h>
+#include <libfdt.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,12 +174,24 @@ int main(int argc, char **argv)
     uint64_t off = strtoull(argv[1], NULL, 16);
     uint32_t irq = (uint32_t)strtoul(argv[2], NULL, 10);
     long va = hm_vm_map(HM_HANDLE_SELF_PROC, mmio, 0, 4096, 0, HM_MAP_R | HM_MAP_W);
-    long dmamem = hm_mem_create(3 * 4096, HM_MEM_CONTIG);
+    /* the device manager's DMA budget, or our own when started without one (tests) */
+    long dmamem = hm_start_handle("dma") >= 0 ? hm_start_handle("dma") : hm_mem_create(3 * 4096, HM_MEM_CONTIG);
     struct hm_mem_info mi;
     long dva = dmamem < 0 ? dmamem : hm_vm_map(HM_HANDLE_SELF_PROC, (hm_handle_t)dmamem, 0, 3 * 4096, 0, HM_MAP_R | HM_MAP_W);
     if (va < 0 || dva < 0 || off > 4096 - 0x200 || hm_mem_info((hm_handle_t)dmamem, &mi) < 0) {
         fprintf(stderr, "ndc: cannot map the device or its queue memory\n");
         return 1;
+    }
+    hm_handle_t dtb = hm_start_handle("dtb");
+    struct hm_mem_info ti;
+    long tva = dtb < 0 || hm_mem_info(dtb, &ti) < 0 ? -1 : hm_vm_map(HM_HANDLE_SELF_PROC, dtb, 0, ti.size, 0, HM_MAP_R);
+    if (tva > 0 && !fdt_check_header((const void *)tva)) {
+        int n = 0;
+        for (int node = fdt_node_offset_by_compatible((const void *)tva, -1, "virtio,mmio"); node >= 0;
+             node = fdt_node_offset_by_compatible((const void *)tva, node, "virtio,mmio"), n++)
+            printf("ndc: device tree names %s\n", fdt_get_name((const void *)tva, node, NULL));
+        printf("ndc: device tree describes %d virtio-mmio device%s, PCIe host %s\n", n, n == 1 ? "" : "s",
+               fdt_node_offset_by_compatible((const void *)tva, -1, "pci-host-ecam-generic") >= 0 ? "present" : "absent");
     }
     int err = vblk_init(&dev, (volatile uint8_t *)va + off, (uint8_t *)dva, mi.phys, 3 * 4096);
     if (err) {
