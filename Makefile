@@ -2,7 +2,7 @@
 #   make            kernel, user programs, boot images
 #   make run        boot the default board on QEMU, console on this terminal
 #   make test       host unit tests + QEMU system tests; ends "N passed, M failed"
-#   make bench      IPC benchmark -> build/bench/
+#   make bench      IPC and block I/O benchmarks -> build/bench/
 #   make debug      QEMU waiting for gdb-multiarch on :1234
 #   make clean      remove build/
 

@@ -122,9 +122,10 @@ static void scan(const void *fdt)
     }
 }
 
-/* A copy of the board's device tree in which the only devices left are the
- * ones this container drives (other virtio-mmio slots and the PCIe host are
- * deleted), so that a Linux container's own OF code probes exactly those. */
+/* A copy of the board's device tree from which every virtio-mmio slot and
+ * the PCIe host the container does not drive are deleted, so that a Linux
+ * container's own OF code probes only its own among them (the kernel's
+ * UART and GIC and unassigned platform devices stay described). */
 static long filtered_dtb(const struct dev *d)
 {
     int size = (int)fdt_totalsize(board_fdt);
@@ -176,7 +177,7 @@ static int start_container(struct dev *d, int idx, const char *program)
     const char *argv[] = { program, off, irq, NULL };
     struct hm_spawn_handle hs[5] = { { "mmio", (hm_handle_t)mmio, HM_R_READ | HM_R_WRITE | HM_R_MAP },
                                      { "irqres", (hm_handle_t)irqres, HM_R_MANAGE },
-                                     { "ep", (hm_handle_t)ep, HM_R_RECV },
+                                     { "ep", (hm_handle_t)ep, HM_R_RECV | HM_R_SEND | HM_R_DUP | HM_R_GRANT },
                                      { "dtb", (hm_handle_t)dtb, HM_R_READ | HM_R_MAP },
                                      { "dma", (hm_handle_t)dma, HM_R_READ | HM_R_WRITE | HM_R_MAP } };
     long p = hm_spawn(program, argv, hs, 5, (hm_handle_t)sup, HM_PRIO_MAX - 3);

@@ -156,7 +156,7 @@ def shell_setup(build, variant):
               f"dd if=/dev/zero of=/dev/vda bs=4096 count=4 seek={blocks - 2}",
               f"dd if=/dev/vda of=/tmp/t bs=512 count=2 skip={size // 512}",
               "dd if=/dev/vda of=/tmp/t bs=700 count=3 skip=1",
-              "sha256sum /tmp/t", "sha256sum /dev/missing", "ls /nowhere", "frobnicate", "poweroff"]
+              "sha256sum /tmp/t", "sha256sum /dev/missing", "ls /nowhere", "ls /tmp", "frobnicate", "poweroff"]
     expect = bytearray(data)
     expect[3000000:3005000] = data[3000:8000]
     expect[409600:409600 + 8192] = bytes(8192)
@@ -173,7 +173,8 @@ def shell_setup(build, variant):
               ("sha256sum of a /tmp file", f"{tmp_hash}  /tmp/t"),
               ("missing path: clear error", "sh: sha256sum: /dev/missing: No such file or directory"),
               ("ls of a missing directory: clear error", "sh: ls: /nowhere: No such file or directory"),
-              ("unknown command", "sh: frobnicate: command not found")]
+              ("unknown command", "sh: frobnicate: command not found"),
+              ("ls /tmp lists the file dd made", "t            2100")]
     extra = ["-drive", f"if=none,id=hd0,file={path},format=raw,cache=writeback",
              "-device", "virtio-blk-device,drive=hd0"]
 

@@ -5,7 +5,8 @@
  * Started (by the device manager, or a test acting as one) with handles
  *   "mmio"   device memory object covering the virtio-mmio slot's page
  *   "irqres" IRQ resource covering the slot's interrupt
- *   "ep"     endpoint (RECV) on which it serves HM_BLK_INFO / HM_BLK_ATTACH
+ *   "ep"     its endpoint (receive, and duplicate to mint session handles) on
+ *            which it serves HM_BLK_INFO, HM_BLK_ATTACH and HM_BLK_DETACH
  *   "dma"    (optional) contiguous memory for its rings: its DMA budget
  *   "dtb"    (optional) the device tree the device manager filtered for it
  * and argv: ndc OFFSET-IN-PAGE-HEX IRQ
@@ -20,12 +21,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_SESSIONS 16
+#define MAX_SESSIONS 64
 #define IRQ_BIT 1ull
 #define DOORBELL_BIT 2ull
 
 struct session {
     volatile int active;
+    volatile int closing;      /* detached: drain, then free (data-plane thread) */
+    uint32_t gen;              /* bumped per use of the slot: part of the session badge */
+    uint64_t va, map_size;
     struct hm_blk_shared *sh;
     struct hm_blk_req *sq;
     struct hm_blk_cpl *cq;
@@ -96,6 +100,16 @@ static void pump(struct session *s)
         hm_notif_signal(s->client, s->client_bits);
 }
 
+/* a detached session whose requests have all completed: let go of it */
+static void reap(struct session *s)
+{
+    hm_vm_unmap(HM_HANDLE_SELF_PROC, s->va);
+    hm_handle_close(s->client);
+    s->closing = 0;
+    __asm__ volatile("dmb ish" ::: "memory");
+    s->active = 0;
+}
+
 static void *dataplane(void *arg)
 {
     (void)arg;
@@ -110,14 +124,19 @@ static void *dataplane(void *arg)
             hm_irq_ctl(irq_h, HM_IRQ_ACK);
         }
         vblk_complete(&dev, done);
-        for (int i = 0; i < MAX_SESSIONS; i++)
-            if (sessions[i].active)
-                pump(&sessions[i]);
+        for (int i = 0; i < MAX_SESSIONS; i++) {
+            struct session *s = &sessions[i];
+            if (s->active && s->closing && s->inflight == 0)
+                reap(s);
+            else if (s->active && !s->closing)
+                pump(s);
+        }
     }
     return NULL;
 }
 
-/* HM_BLK_ATTACH: handles [memory object, client notification], w0 entries, w1 bits */
+/* HM_BLK_ATTACH: handles [memory object, client notification], w0 entries, w1 bits.
+ * Returns -(session index + 1) on success, a positive errno otherwise. */
 static int attach(struct hm_msg *m)
 {
     if (HM_TAG_NHANDLES(m->tag) != 2)
@@ -146,6 +165,9 @@ static int attach(struct hm_msg *m)
     }
     hm_handle_close(mem);   /* the mapping keeps it */
     struct session *s = &sessions[slot];
+    s->va = (uint64_t)va;
+    s->map_size = mi.size;
+    s->closing = 0;
     s->sh = (struct hm_blk_shared *)va;
     s->sh->magic = HM_BLK_MAGIC;
     s->sh->entries = entries;
@@ -161,7 +183,8 @@ static int attach(struct hm_msg *m)
     s->inflight = 0;
     __asm__ volatile("dmb ish" ::: "memory");
     s->active = 1;
-    return 0;
+    s->gen++;
+    return -(slot + 1);
 }
 
 int main(int argc, char **argv)
@@ -217,21 +240,32 @@ int main(int argc, char **argv)
         uint32_t label = HM_TAG_LABEL(m.tag);
         int status = 0;
         unsigned nh_out = 0;
-        if (label != HM_BLK_ATTACH)
+        if (label != HM_BLK_ATTACH || m.badge != 0)
             for (unsigned i = 0; i < HM_TAG_NHANDLES(m.tag); i++)
                 hm_handle_close(ipcbuf.handles[i]);   /* nothing else takes handles */
         if (label == HM_BLK_INFO) {
             m.w[0] = dev.capacity;
             m.w[1] = 512;
             m.w[2] = (uint64_t)dev.ro;
-        } else if (label == HM_BLK_ATTACH) {
+        } else if (label == HM_BLK_ATTACH && m.badge == 0) {
             status = attach(&m);
-            if (!status) {
+            if (status < 0) {
                 long db = hm_handle_dup(dnotif, HM_R_SIGNAL | HM_R_GRANT, 0);
+                /* badge: slot + 1 and the slot's generation, so a stale session handle
+                 * cannot detach whoever uses the slot next */
+                uint64_t badge = (uint64_t)-status | (uint64_t)sessions[-status - 1].gen << 16;
+                long sess = hm_handle_dup(ep, HM_R_SEND | HM_R_GRANT, badge);
                 ipcbuf.handles[0] = (hm_handle_t)db;
-                nh_out = 1;
+                ipcbuf.handles[1] = (hm_handle_t)sess;
+                nh_out = 2;
                 m.tag = HM_TAG_MOVE;
+                status = 0;
             }
+        } else if (label == HM_BLK_DETACH && (m.badge & 0xffff) >= 1 && (m.badge & 0xffff) <= MAX_SESSIONS &&
+                   sessions[(m.badge & 0xffff) - 1].active && !sessions[(m.badge & 0xffff) - 1].closing &&
+                   sessions[(m.badge & 0xffff) - 1].gen == (uint32_t)(m.badge >> 16)) {
+            sessions[(m.badge & 0xffff) - 1].closing = 1;   /* the data plane drains and frees it */
+            hm_notif_signal(dnotif, DOORBELL_BIT);
         } else {
             status = EINVAL;   /* malformed: an error reply, and on to the next request */
         }

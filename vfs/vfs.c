@@ -60,6 +60,8 @@ static int get_path(uint64_t tag, char *path)
         strstr(path, "/../"))
         return EINVAL;
     size_t l = strlen(path);
+    if ((l >= 2 && !strcmp(path + l - 2, "/.")) || (l >= 3 && !strcmp(path + l - 3, "/..")))
+        return EINVAL;
     if (l > 1 && path[l - 1] == '/')
         path[l - 1] = 0;
     return 0;
@@ -132,8 +134,12 @@ int main(void)
         if (st) {
             /* malformed: EINVAL */
         } else if (label == HM_VFS_REGISTER) {
+            struct hm_handle_info hi;
             if (m.badge != HM_VFS_BADGE_DM || in_h < 0 || strncmp(path, "/dev/", 5))
                 st = EACCES;
+            else if (hm_handle_info(in_h, &hi) < 0 || hi.type != HM_OBJ_EP ||
+                     (hi.rights & (HM_R_SEND | HM_R_GRANT | HM_R_DUP)) != (HM_R_SEND | HM_R_GRANT | HM_R_DUP))
+                st = EINVAL;   /* vfs hands out send-only copies of it: it needs these rights */
             else if (n)
                 st = EEXIST;
             else if (!(n = add(path, (int)m.w[0], m.w[1])))
@@ -150,8 +156,15 @@ int main(void)
                 m.w[0] = (uint64_t)n->type;
                 m.w[1] = n->size;
                 if (label == HM_VFS_OPEN && n->type == HM_VFS_BLK) {
-                    buf.handles[0] = n->driver;   /* copied to the client: a direct session */
-                    nh = 1;
+                    /* a direct line to the driver, without the right to duplicate it
+                     * (so a client cannot mint the driver's session badges) */
+                    long h = hm_handle_dup(n->driver, HM_R_SEND | HM_R_GRANT, 0);
+                    if (h < 0) {
+                        st = EIO;
+                    } else {
+                        buf.handles[0] = (hm_handle_t)h;
+                        nh = 1;
+                    }
                 }
             }
         } else if (label == HM_VFS_READDIR) {
@@ -195,7 +208,7 @@ int main(void)
         }
         if (in_h >= 0)
             hm_handle_close(in_h);
-        m.tag = HM_TAG((uint32_t)st, st ? 0 : nw, st ? 0 : nh);
+        m.tag = HM_TAG((uint32_t)st, st ? 0 : nw, st ? 0 : nh) | (nh && !st ? HM_TAG_MOVE : 0);
         r = hm_reply_recv(ep, &m);
     }
 }

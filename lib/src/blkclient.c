@@ -9,6 +9,7 @@ int hm_blk_open(struct hm_blk_client *c, hm_handle_t ep, uint32_t entries, size_
 {
     memset(c, 0, sizeof *c);
     c->ep = ep;
+    c->mem = c->notif = c->doorbell = c->session = HM_HANDLE_INVALID;
     struct hm_msg m = { .tag = HM_TAG(HM_BLK_INFO, 0, 0) };
     long r = hm_call(ep, &m);
     if (r < 0)
@@ -45,9 +46,10 @@ int hm_blk_open(struct hm_blk_client *c, hm_handle_t ep, uint32_t entries, size_
         return -EIO;
     if (HM_TAG_LABEL(m.tag))
         return -(int)HM_TAG_LABEL(m.tag);
-    if (HM_TAG_NHANDLES(m.tag) != 1)
+    if (HM_TAG_NHANDLES(m.tag) != 2)
         return -EIO;
     c->doorbell = ipcbuf->handles[0];
+    c->session = ipcbuf->handles[1];
     return 0;
 }
 
@@ -98,6 +100,12 @@ int hm_blk_io(struct hm_blk_client *c, uint32_t op, uint64_t offset, uint64_t da
 
 void hm_blk_close(struct hm_blk_client *c)
 {
+    if (c->sh && c->session >= 0) {
+        /* the driver drains our requests before it lets go of the memory */
+        struct hm_msg m = { .tag = HM_TAG(HM_BLK_DETACH, 0, 0) };
+        hm_call(c->session, &m);
+        hm_handle_close(c->session);
+    }
     if (c->sh)
         hm_vm_unmap(HM_HANDLE_SELF_PROC, (uint64_t)c->sh);
     hm_handle_close(c->mem);

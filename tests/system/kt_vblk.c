@@ -39,7 +39,7 @@ static long start_driver(hm_handle_t root, hm_handle_t ep)
     const char *argv[] = { "ndc", off, irqs, NULL };
     struct hm_spawn_handle hs[3] = { { "mmio", (hm_handle_t)mmio, HM_R_READ | HM_R_WRITE | HM_R_MAP },
                                      { "irqres", (hm_handle_t)irqres, HM_R_MANAGE },
-                                     { "ep", ep, HM_R_RECV } };
+                                     { "ep", ep, HM_R_RECV | HM_R_SEND | HM_R_DUP | HM_R_GRANT } };
     return hm_spawn("ndc", argv, hs, 3, HM_HANDLE_INVALID, HM_PRIO_MAX - 3);
 }
 
@@ -56,6 +56,7 @@ int main(int argc, char **argv)
     hm_handle_close((hm_handle_t)ep);   /* only the driver receives */
 
     struct hm_blk_client c;
+    struct hm_msg m;
     int r = hm_blk_open(&c, (hm_handle_t)cli_ep, 64, 1 << 20, NULL);
     KT_EQ(r, 0, "open a block session");
     KT_EQ(c.size, want_size, "device size equals the image size");
@@ -122,8 +123,21 @@ int main(int argc, char **argv)
     KT_EQ(hm_blk_open(&c2, (hm_handle_t)cli_ep, 16, 65536, NULL), 0, "driver still serves: a new session opens");
     KT_EQ(hm_blk_io(&c2, HM_BLK_READ, 0, 0, 4096), 0, "and reads");
 
+    /* sessions are released: far more open/close cycles than the driver has slots */
+    int cycles = 0;
+    for (int i = 0; i < 100; i++) {
+        struct hm_blk_client t;
+        if (hm_blk_open(&t, (hm_handle_t)cli_ep, 8, 4096, NULL) || hm_blk_io(&t, HM_BLK_READ, 0, 0, 512))
+            break;
+        hm_blk_close(&t);
+        cycles++;
+    }
+    KT_EQ(cycles, 100, "100 sessions opened, used and closed");
+    m = (struct hm_msg){ .tag = HM_TAG(HM_BLK_DETACH, 0, 0) };
+    KT_CHECK(hm_call((hm_handle_t)cli_ep, &m) == 0 && HM_TAG_LABEL(m.tag) == EINVAL, "detach without a session handle refused");
+
     /* malformed IPC to the driver */
-    struct hm_msg m = { .tag = HM_TAG(12345, 0, 0) };
+    m = (struct hm_msg){ .tag = HM_TAG(12345, 0, 0) };
     KT_EQ(hm_call((hm_handle_t)cli_ep, &m), 0, "unknown request answered");
     KT_EQ(HM_TAG_LABEL(m.tag), EINVAL, "with EINVAL");
     m = (struct hm_msg){ .tag = HM_TAG(HM_BLK_ATTACH, 0, 0), .w = { 64, 1 } };

@@ -36,6 +36,7 @@ int main(void)
     KT_EQ(req(HM_VFS_OPEN, "/dev/nothing", &m, 16), ENOENT, "open a missing path: ENOENT");
     KT_EQ(req(HM_VFS_OPEN, "relative", &m, 16), EINVAL, "relative path: EINVAL");
     KT_EQ(req(HM_VFS_OPEN, "/tmp/../dev/zero", &m, 16), EINVAL, "'..' refused");
+    KT_EQ(req(HM_VFS_STAT, "/tmp/..", &m, 16), EINVAL, "trailing '..' refused");
     KT_EQ(req(HM_VFS_OPEN, NULL, &m, 0), EINVAL, "no path at all: EINVAL");
     memset(buf.words, 'x', sizeof buf.words);
     m.tag = HM_TAG(HM_VFS_OPEN, 16, 0);
@@ -72,13 +73,18 @@ int main(void)
     long drv = hm_ep_create();
     buf.handles[0] = (hm_handle_t)hm_handle_dup((hm_handle_t)drv, HM_R_SEND | HM_R_GRANT, 0);
     memset(buf.words, 0, 128);
+    strcpy((char *)buf.words, "/dev/vdy");
+    m = (struct hm_msg){ .tag = HM_TAG(HM_VFS_REGISTER, 16, 1) | HM_TAG_MOVE, .w = { HM_VFS_BLK, 4096 } };
+    KT_CHECK(hm_call((hm_handle_t)dmh, &m) == 0 && HM_TAG_LABEL(m.tag) == EINVAL, "registration of a handle vfs cannot hand out refused");
+    buf.handles[0] = (hm_handle_t)hm_handle_dup((hm_handle_t)drv, HM_R_SEND | HM_R_GRANT | HM_R_DUP, 0);
+    memset(buf.words, 0, 128);
     strcpy((char *)buf.words, "/dev/vdz");
     m = (struct hm_msg){ .tag = HM_TAG(HM_VFS_REGISTER, 16, 1) | HM_TAG_MOVE, .w = { HM_VFS_BLK, 4096 } };
     KT_CHECK(hm_call((hm_handle_t)dmh, &m) == 0 && HM_TAG_LABEL(m.tag) == 0, "device manager registers /dev/vdz");
     KT_EQ(req(HM_VFS_OPEN, "/dev/vdz", &m, 16), 0, "open it");
     struct hm_handle_info info;
     KT_CHECK(HM_TAG_NHANDLES(m.tag) == 1 && hm_handle_info(buf.handles[0], &info) == 0 && info.type == HM_OBJ_EP &&
-             (info.rights & HM_R_SEND) && !(info.rights & HM_R_RECV), "open returns a send handle to the driver");
+             (info.rights & HM_R_SEND) && !(info.rights & (HM_R_RECV | HM_R_DUP)), "open returns a send handle to the driver (no receive, no duplicate)");
 
     /* no vfs handle: nothing opens */
     const char *hargv[] = { "kt_helper", "novfs", NULL };

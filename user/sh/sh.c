@@ -31,7 +31,7 @@ static int cmd_help(int argc, char **argv)
            "  lsdev                     devices, their drivers and containers\n"
            "  dd if=F of=F [bs=N] [count=N] [skip=N] [seek=N]   copy blocks (coreutils semantics)\n"
            "  sha256sum PATH...         SHA-256 of files and devices\n"
-           "  blkbench [DEV] [MiB]      block I/O throughput (overwrites the first MiB of DEV)\n"
+           "  blkbench [DEV] [MiB]      block I/O throughput (overwrites the first MiB of DEV; default 16)\n"
            "  poweroff                  end the session and power off\n");
     return 0;
 }
@@ -42,6 +42,11 @@ static int cmd_ls(int argc, char **argv)
     for (uint64_t i = 0;; i++) {
         struct hm_msg m = { .w = { i } };
         int st = vfs_req(HM_VFS_READDIR, path, &m, 0);
+        if (st == ENOENT && i == 0) {   /* an empty directory, or none at all? */
+            struct hm_msg sm = {0};
+            if (vfs_req(HM_VFS_STAT, path, &sm, 0) == 0 && sm.w[0] == HM_VFS_DIR)
+                return 0;
+        }
         if (st == ENOENT && i > 0)
             return 0;
         if (st) {

@@ -8,7 +8,11 @@
  *                  driver may point the device at it), handles[1] = the
  *                  client's notification (SIGNAL); w0 = ring entries (power of
  *                  two, <= HM_BLK_MAX_ENTRIES), w1 = notification bits.
- *                  -> handles[0] = the driver's doorbell notification (SIGNAL).
+ *                  -> handles[0] = the driver's doorbell notification (SIGNAL),
+ *                  handles[1] = the session handle (the driver's endpoint with
+ *                  a badge naming the session).
+ *   HM_BLK_DETACH  on the session handle: the driver finishes the session's
+ *                  requests in flight, then forgets it and unmaps its memory.
  * Data (shared memory, no IPC per request):
  *   offset 0                     struct hm_blk_shared (ring indexes)
  *   offset HM_BLK_SQ_OFF         submission ring: entries x struct hm_blk_req
@@ -28,6 +32,7 @@
 
 #define HM_BLK_INFO   0x424c0001u
 #define HM_BLK_ATTACH 0x424c0002u
+#define HM_BLK_DETACH 0x424c0003u
 
 #define HM_BLK_READ  1
 #define HM_BLK_WRITE 2

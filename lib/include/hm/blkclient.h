@@ -6,7 +6,7 @@
 #include <hm/blk.h>
 
 struct hm_blk_client {
-    hm_handle_t ep, mem, notif, doorbell;
+    hm_handle_t ep, mem, notif, doorbell, session;
     struct hm_blk_shared *sh;
     struct hm_blk_req *sq;
     struct hm_blk_cpl *cq;

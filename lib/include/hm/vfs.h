@@ -11,8 +11,10 @@
  *                   data in the buffer (files under /tmp)
  *   HM_VFS_WRITE    path + data in the buffer, w0 offset, w1 length -> w0 bytes
  *                   (creates the file; /tmp only)
- *   HM_VFS_REGISTER path, w0 type, w1 size, handles[0] = driver endpoint;
- *                   only from the device manager (badge HM_VFS_BADGE_DM)
+ *   HM_VFS_REGISTER path, w0 type, w1 size, handles[0] = driver endpoint
+ *                   (SEND, GRANT, DUP); only from the device manager (badge
+ *                   HM_VFS_BADGE_DM). OPEN hands clients copies with SEND and
+ *                   GRANT only, so they cannot mint the driver's badges.
  */
 #ifndef HM_VFS_H
 #define HM_VFS_H
