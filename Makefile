@@ -118,20 +118,29 @@ $(B)/host/%: tests/host/%.c tests/host/tap.h $(HOST_SRCS) | $(B)/.bootstrap
 
 # ---- running ----
 # DISK=path: the virtio-blk disk (default: a 64 MiB image made on first use)
+# SD=path: the SD card behind sdhci-pci (default: a 32 MiB image; its size must
+# be a power of two). No driver takes the card yet: it shows up on the PCIe bus.
 DISK ?= $(B)/disk.img
+SD ?= $(B)/sd.img
 QEMU_RUN = $(QEMU) $(QEMU_MACHINE) -kernel $(B)/hm.bin -initrd $(B)/boot-default.img \
-           -drive if=none,id=vda,file=$(DISK),format=raw,cache=writeback -device virtio-blk-device,drive=vda
+           -drive if=none,id=vda,file=$(DISK),format=raw,cache=writeback -device virtio-blk-device,drive=vda \
+           -device sdhci-pci -drive if=none,id=sdcard,file=$(SD),format=raw -device sd-card,drive=sdcard
+
+$(B)/sd.img:
+	@mkdir -p $(B)
+	@echo "run: making a default 32 MiB SD card image $@ (SD=path uses another)"
+	@truncate -s 32M $@
 
 $(B)/disk.img:
 	@mkdir -p $(B)
 	@echo "run: making a default 64 MiB disk image $@ (DISK=path uses another)"
 	@truncate -s 64M $@
 
-run: all $(DISK)
+run: all $(DISK) $(SD)
 	@echo "run: booting hm on QEMU virt (GICv$(GIC)); quit with Ctrl-A x"
 	$(QEMU_RUN) -nographic
 
-debug: all $(DISK)
+debug: all $(DISK) $(SD)
 	@echo "debug: QEMU waits for gdb: gdb-multiarch $(B)/hm.elf -ex 'target remote :1234'"
 	$(QEMU_RUN) -nographic -s -S
 

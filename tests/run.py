@@ -257,7 +257,7 @@ def main():
                                    "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot"] + disk
         try:
             out = subprocess.run(cmd, capture_output=True, timeout=args.timeout,
-                                 input=b"poweroff\n").stdout.decode(errors="replace")
+                                 input=b"blkbench /dev/vda 1\npoweroff\n").stdout.decode(errors="replace")
         except subprocess.TimeoutExpired as e:
             out = (e.stdout or b"").decode(errors="replace")
         expect = [("devmgr starts the disk's driver container", "devmgr: virtio-mmio@a003e00: virtio_blk in ndc0"),
@@ -266,6 +266,8 @@ def main():
                    "ndc: device tree describes 1 virtio-mmio device, PCIe host absent"),
                   ("init runs boot.conf's shell", "init: started sh"),
                   ("the shell prompts", "hm# "),
+                  ("blkbench runs every workload through the native driver",
+                   "blkbench randwrite bs=1048576 qd=32 MBps="),
                   ("init reports the shell's exit status", "init: sh exited with status 0"),
                   ("PSCI power-off ends QEMU", "hm: power off")]
         passed = [f"boot-default: {n}" for n, s in expect if s in out]

@@ -247,6 +247,15 @@ int main(int argc, char **argv)
             m.w[0] = dev.capacity;
             m.w[1] = 512;
             m.w[2] = (uint64_t)dev.ro;
+        } else if (label == HM_BLK_IOCTL) {
+            if (m.w[0] == HM_BLK_IOC_GETSIZE)
+                m.w[0] = dev.capacity;
+            else if (m.w[0] == HM_BLK_IOC_GETRO)
+                m.w[0] = (uint64_t)dev.ro;
+            else if (m.w[0] == HM_BLK_IOC_SSZGET)
+                m.w[0] = 512;
+            else
+                status = ENOTTY;
         } else if (label == HM_BLK_ATTACH && m.badge == 0) {
             status = attach(&m);
             if (status < 0) {

@@ -9,6 +9,7 @@
  */
 #include <hm/hm.h>
 #include <hm/vfs.h>
+#include <hm/blk.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,6 +166,21 @@ int main(void)
                         buf.handles[0] = (hm_handle_t)h;
                         nh = 1;
                     }
+                }
+            }
+        } else if (label == HM_VFS_IOCTL) {
+            if (!n)
+                st = ENOENT;
+            else if (n->driver < 0)
+                st = ENOTTY;
+            else {
+                /* routed: the driver answers, vfs passes the answer on */
+                struct hm_msg d = { .tag = HM_TAG(HM_BLK_IOCTL, 0, 0), .w = { m.w[0], m.w[1] } };
+                if (hm_call(n->driver, &d) < 0)
+                    st = EIO;
+                else {
+                    st = (int)HM_TAG_LABEL(d.tag);
+                    memcpy(m.w, d.w, sizeof m.w);
                 }
             }
         } else if (label == HM_VFS_READDIR) {

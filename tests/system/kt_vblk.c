@@ -136,6 +136,12 @@ int main(int argc, char **argv)
     m = (struct hm_msg){ .tag = HM_TAG(HM_BLK_DETACH, 0, 0) };
     KT_CHECK(hm_call((hm_handle_t)cli_ep, &m) == 0 && HM_TAG_LABEL(m.tag) == EINVAL, "detach without a session handle refused");
 
+    /* ioctl */
+    m = (struct hm_msg){ .tag = HM_TAG(HM_BLK_IOCTL, 0, 0), .w = { HM_BLK_IOC_GETSIZE } };
+    KT_CHECK(hm_call((hm_handle_t)cli_ep, &m) == 0 && HM_TAG_LABEL(m.tag) == 0 && m.w[0] == want_size, "ioctl GETSIZE");
+    m = (struct hm_msg){ .tag = HM_TAG(HM_BLK_IOCTL, 0, 0), .w = { 999 } };
+    KT_CHECK(hm_call((hm_handle_t)cli_ep, &m) == 0 && HM_TAG_LABEL(m.tag) == ENOTTY, "unknown ioctl: ENOTTY");
+
     /* malformed IPC to the driver */
     m = (struct hm_msg){ .tag = HM_TAG(12345, 0, 0) };
     KT_EQ(hm_call((hm_handle_t)cli_ep, &m), 0, "unknown request answered");

@@ -3,11 +3,30 @@
  * A process without a vfs handle cannot open anything. */
 #include "ktest.h"
 #include <hm/vfs.h>
+#include <hm/blk.h>
 #include <errno.h>
 #include <string.h>
 
 static struct hm_ipc_buf buf;
 static hm_handle_t vfs;
+static hm_handle_t fake_drv;
+
+/* a stand-in driver: answers ioctl command C with 10 * C */
+static void *fake_driver(void *a)
+{
+    (void)a;
+    static struct hm_ipc_buf b;
+    hm_ipc_buf_set(&b);
+    struct hm_msg m;
+    long r = hm_recv(fake_drv, &m, HM_DEADLINE_NEVER);
+    while (r >= 0) {
+        int ok = HM_TAG_LABEL(m.tag) == HM_BLK_IOCTL;
+        m.w[0] = m.w[0] * 10;
+        m.tag = HM_TAG(ok ? 0 : EINVAL, 0, 0);
+        r = hm_reply_recv(fake_drv, &m);
+    }
+    return NULL;
+}
 
 static int req(uint32_t op, const char *path, struct hm_msg *m, unsigned words)
 {
@@ -85,6 +104,17 @@ int main(void)
     struct hm_handle_info info;
     KT_CHECK(HM_TAG_NHANDLES(m.tag) == 1 && hm_handle_info(buf.handles[0], &info) == 0 && info.type == HM_OBJ_EP &&
              (info.rights & HM_R_SEND) && !(info.rights & (HM_R_RECV | HM_R_DUP)), "open returns a send handle to the driver (no receive, no duplicate)");
+
+    /* ioctl is routed to the node's driver */
+    fake_drv = (hm_handle_t)drv;
+    struct hm_thread ft;
+    hm_thread_start(&ft, fake_driver, NULL, HM_PRIO_MAX - 2, 1);
+    m = (struct hm_msg){ .w = { 7, 0 } };
+    KT_EQ(req(HM_VFS_IOCTL, "/dev/vdz", &m, 16), 0, "ioctl on a device node");
+    KT_EQ(m.w[0], 70, "answered by its driver");
+    m = (struct hm_msg){ .w = { 7, 0 } };
+    KT_EQ(req(HM_VFS_IOCTL, "/tmp/a", &m, 16), ENOTTY, "ioctl on a /tmp file: ENOTTY");
+    KT_EQ(req(HM_VFS_IOCTL, "/dev/none", &m, 16), ENOENT, "ioctl on a missing node: ENOENT");
 
     /* no vfs handle: nothing opens */
     const char *hargv[] = { "kt_helper", "novfs", NULL };

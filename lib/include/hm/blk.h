@@ -33,6 +33,11 @@
 #define HM_BLK_INFO   0x424c0001u
 #define HM_BLK_ATTACH 0x424c0002u
 #define HM_BLK_DETACH 0x424c0003u
+/* HM_BLK_IOCTL: w0 command, w1 argument -> w0.. results, or ENOTTY */
+#define HM_BLK_IOCTL  0x424c0004u
+#define HM_BLK_IOC_GETSIZE 1   /* -> w0 size in bytes (as Linux BLKGETSIZE64) */
+#define HM_BLK_IOC_GETRO   2   /* -> w0 1 if read-only (as Linux BLKROGET) */
+#define HM_BLK_IOC_SSZGET  3   /* -> w0 logical block size (as Linux BLKSSZGET) */
 
 #define HM_BLK_READ  1
 #define HM_BLK_WRITE 2

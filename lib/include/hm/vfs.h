@@ -11,6 +11,9 @@
  *                   data in the buffer (files under /tmp)
  *   HM_VFS_WRITE    path + data in the buffer, w0 offset, w1 length -> w0 bytes
  *                   (creates the file; /tmp only)
+ *   HM_VFS_IOCTL    path, w0 command, w1 argument: routed to the node's
+ *                   driver as HM_BLK_IOCTL; its reply (label, w0..w5) comes
+ *                   back unchanged; ENOTTY for nodes without a driver
  *   HM_VFS_REGISTER path, w0 type, w1 size, handles[0] = driver endpoint
  *                   (SEND, GRANT, DUP); only from the device manager (badge
  *                   HM_VFS_BADGE_DM). OPEN hands clients copies with SEND and
@@ -26,6 +29,7 @@
 #define HM_VFS_READ     0x56460004u
 #define HM_VFS_WRITE    0x56460005u
 #define HM_VFS_REGISTER 0x56460006u
+#define HM_VFS_IOCTL    0x56460007u
 
 #define HM_VFS_DIR  1
 #define HM_VFS_FILE 2
