@@ -95,7 +95,8 @@ $(eval $(call PROGRAM,ndc,$(wildcard twin/*.c)))
 $(eval $(call PROGRAM,devmgr,$(wildcard devmgr/*.c)))
 $(eval $(call PROGRAM,vfs,$(wildcard vfs/*.c)))
 TEST_PROGS := $(basename $(notdir $(wildcard tests/system/kt_*.c)))
-$(foreach p,$(TEST_PROGS),$(eval $(call PROGRAM,$(p),tests/system/$(p).c tests/system/ktest.c)))
+$(foreach p,$(filter-out kt_crashdrv,$(TEST_PROGS)),$(eval $(call PROGRAM,$(p),tests/system/$(p).c tests/system/ktest.c)))
+$(eval $(call PROGRAM,kt_crashdrv,tests/system/kt_crashdrv.c))
 BENCH_PROGS := $(basename $(notdir $(wildcard tests/bench/*.c)))
 $(foreach p,$(BENCH_PROGS),$(eval $(call PROGRAM,$(p),tests/bench/$(p).c)))
 
@@ -103,8 +104,9 @@ $(foreach p,$(BENCH_PROGS),$(eval $(call PROGRAM,$(p),tests/bench/$(p).c)))
 $(B)/boot-default.img: $(addprefix $(B)/bin/,$(USER_PROGS)) boards/$(BOARD)/boot.conf boards/$(BOARD)/devices.conf scripts/mkbootimg
 	scripts/mkbootimg $@ boot.conf=boards/$(BOARD)/boot.conf devices.conf=boards/$(BOARD)/devices.conf \
 	  $(foreach p,$(USER_PROGS),$(p)=$(B)/bin/$(p))
-$(B)/boot-test.img: $(addprefix $(B)/bin/,$(USER_PROGS) $(TEST_PROGS) $(BENCH_PROGS)) boards/$(BOARD)/boot.conf boards/$(BOARD)/devices.conf scripts/mkbootimg
+$(B)/boot-test.img: $(addprefix $(B)/bin/,$(USER_PROGS) $(TEST_PROGS) $(BENCH_PROGS)) boards/$(BOARD)/boot.conf boards/$(BOARD)/devices.conf tests/system/devices-crash.conf scripts/mkbootimg
 	scripts/mkbootimg $@ boot.conf=boards/$(BOARD)/boot.conf devices.conf=boards/$(BOARD)/devices.conf \
+	  devices-crash.conf=tests/system/devices-crash.conf \
 	  $(foreach p,$(USER_PROGS) $(TEST_PROGS) $(BENCH_PROGS),$(p)=$(B)/bin/$(p))
 
 # ---- host unit tests ----

@@ -5,7 +5,8 @@
  * container with exactly its device's MMIO page and interrupt, supervises
  * it (a fault stops it and is recorded), and answers HM_DM_LSDEV (hm/dm.h).
  *
- * Handles: "root" (resources), "dtb", "bootimg", "dm" (its endpoint, RECV).
+ * Handles: "root" (resources), "dtb", "bootimg", "dm" (its endpoint, RECV),
+ * "vfs" (optional). Argument: conf=NAME reads NAME instead of devices.conf.
  */
 #include <hm/hm.h>
 #include <hm/dm.h>
@@ -34,6 +35,10 @@ struct dev {
 static struct dev devs[MAX_DEVS];
 static int ndevs;
 static hm_handle_t root, dm_ep, vfs_ep;
+/* Faults arrive on an endpoint of their own, served by their own thread:
+ * the main thread may be waiting on a container (asking its size) when that
+ * container faults, and must not be the one that has to answer the fault. */
+static hm_handle_t fault_ep;
 static const void *board_fdt;
 #define DMA_BUDGET (256 * 1024)   /* contiguous memory each container gets for DMA rings */
 static int nblk;   /* block nodes named so far: vda, vdb, ... as Linux names them */
@@ -166,7 +171,7 @@ static int start_container(struct dev *d, int idx, const char *program)
     long mmio = hm_mem_device(root, page, 4096);
     long irqres = hm_resource_create(root, HM_RES_IRQ, d->irq, 1);
     long ep = hm_ep_create();
-    long sup = hm_handle_dup(dm_ep, HM_R_SEND, FAULT_BADGE + (uint64_t)idx);
+    long sup = hm_handle_dup(fault_ep, HM_R_SEND | HM_R_GRANT, FAULT_BADGE + (uint64_t)idx);
     long dtb = filtered_dtb(d);
     long dma = hm_mem_create(DMA_BUDGET, HM_MEM_CONTIG);
     if (mmio < 0 || irqres < 0 || ep < 0 || sup < 0 || dtb < 0 || dma < 0)
@@ -221,13 +226,13 @@ static void register_block(struct dev *d)
         set(d->info.node, sizeof d->info.node, path + 5);
 }
 
-/* devices.conf: "driver KIND DRIVER CONTAINER PROGRAM" */
-static void assign(void)
+/* devices.conf (or the file named by "conf=NAME"): "driver KIND DRIVER CONTAINER PROGRAM" */
+static void assign(const char *file)
 {
     const void *conf;
     size_t len;
-    if (hm_bootimg_find(hm_bootimg(NULL), "devices.conf", &conf, &len)) {
-        printf("devmgr: no devices.conf in the boot image: no drivers started\n");
+    if (hm_bootimg_find(hm_bootimg(NULL), file, &conf, &len)) {
+        printf("devmgr: no %s in the boot image: no drivers started\n", file);
         return;
     }
     char *text = malloc(len + 1);
@@ -255,6 +260,24 @@ static void assign(void)
     free(text);
 }
 
+static void fault(struct hm_msg *m);
+
+static void *fault_loop(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        struct hm_msg m;
+        if (hm_recv(fault_ep, &m, HM_DEADLINE_NEVER) < 0) {
+            hm_sleep_until(hm_deadline_ms(10));   /* never spin on an error */
+            continue;
+        }
+        if (HM_TAG_LABEL(m.tag) == HM_MSG_FAULT && m.badge >= FAULT_BADGE &&
+            m.badge < FAULT_BADGE + (uint64_t)ndevs)
+            fault(&m);   /* kills the container: the faulting caller goes with it */
+    }
+    return NULL;
+}
+
 static void fault(struct hm_msg *m)
 {
     int idx = (int)(m->badge - FAULT_BADGE);
@@ -265,8 +288,12 @@ static void fault(struct hm_msg *m)
     d->state = HM_DM_FAULTED;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    const char *conf = "devices.conf";
+    for (int i = 1; i < argc; i++)
+        if (!strncmp(argv[i], "conf=", 5))
+            conf = argv[i] + 5;
     root = hm_start_handle("root");
     dm_ep = hm_start_handle("dm");
     vfs_ep = hm_start_handle("vfs");   /* optional: without it no nodes are published */
@@ -277,10 +304,17 @@ int main(void)
         printf("devmgr: needs handles root, dm and a valid dtb\n");
         return 1;
     }
+    long fe = hm_ep_create();
+    fault_ep = (hm_handle_t)fe;   /* before the thread that serves it starts */
+    static struct hm_thread ft;
+    if (fe < 0 || hm_thread_start(&ft, fault_loop, NULL, HM_PRIO_MAX - 2, 1) < 0) {
+        printf("devmgr: cannot set up fault handling\n");
+        return 1;
+    }
     board_fdt = (const void *)va;
     scan((const void *)va);
     hm_ipc_buf_set(&ipcbuf);
-    assign();
+    assign(conf);
     struct hm_msg m = {0};
     long r = hm_recv(dm_ep, &m, HM_DEADLINE_NEVER);
     for (;;) {
@@ -291,13 +325,6 @@ int main(void)
         for (unsigned i = 0; i < HM_TAG_NHANDLES(m.tag); i++)
             hm_handle_close(ipcbuf.handles[i]);   /* no request takes handles */
         uint32_t label = HM_TAG_LABEL(m.tag);
-        if (label == HM_MSG_FAULT && m.badge >= FAULT_BADGE && m.badge < FAULT_BADGE + (uint64_t)ndevs) {
-            /* the badge proves the kernel sent it for our container; the
-             * faulting thread goes with its process, so no reply */
-            fault(&m);
-            r = hm_recv(dm_ep, &m, HM_DEADLINE_NEVER);
-            continue;
-        }
         int status = 0;
         if (label == HM_DM_LSDEV) {
             uint64_t i = m.w[0];
