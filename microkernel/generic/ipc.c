@@ -453,7 +453,7 @@ struct trapframe *ipc_fastpath(struct trapframe *tf)
         if (unlikely(!(s->rights & HM_R_SEND) || list_empty(&ep->receivers)))
             return NULL;   /* a closed endpoint has no receivers either */
         to = list_entry(ep->receivers.next, struct thread, qlink);
-        if (unlikely(to->to.armed || (runq_bitmap >> to->prio) > 1))
+        if (unlikely(to->to.armed || !sched_can_direct(to)))
             return NULL;   /* receiver has a deadline, or someone outranks it */
         list_del(&to->qlink);
         to->queue = NULL;
@@ -465,7 +465,7 @@ struct trapframe *ipc_fastpath(struct trapframe *tf)
     } else {
         to = me->reply_to;
         if (unlikely(!(s->rights & HM_R_RECV) || !to || to->in_fault || !list_empty(&ep->senders) ||
-                     (runq_bitmap >> to->prio) > 1))
+                     !sched_can_direct(to)))
             return NULL;
         me->reply_to = NULL;
         to->reply_from = NULL;

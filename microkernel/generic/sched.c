@@ -48,11 +48,6 @@ void sched_dequeue(struct thread *t)
         runq_bitmap &= ~(1u << t->prio);
 }
 
-bool sched_can_direct(struct thread *t)
-{
-    return !runq_bitmap || (31 - __builtin_clz(runq_bitmap)) <= t->prio;
-}
-
 static struct thread *pick(void)
 {
     if (!runq_bitmap)

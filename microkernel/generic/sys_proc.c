@@ -223,7 +223,7 @@ struct trapframe *thread_switch_fastpath(struct trapframe *tf)
     if (unlikely(!s->obj || s->type != HM_OBJ_THREAD || s->gen != ((uint32_t)h >> 16) || !(s->rights & HM_R_MANAGE)))
         return NULL;
     struct thread *t = (struct thread *)s->obj;
-    if (unlikely(t->proc != me->proc || t == me || t->state != T_PARKED || (runq_bitmap >> t->prio) > 1))
+    if (unlikely(t->proc != me->proc || t == me || t->state != T_PARKED || !sched_can_direct(t)))
         return NULL;
     tf->x[0] = 0;   /* our result when someone resumes us */
     me->state = T_PARKED;

@@ -189,8 +189,9 @@ void sched_yield(void);
 void sched_switch_to(struct thread *t);   /* current is already not runnable */
 struct trapframe *sched_fast_switch(struct thread *t);
 struct trapframe *ipc_fastpath(struct trapframe *tf);   /* NULL: take the slow path */
-bool sched_can_direct(struct thread *t);  /* no ready thread outranks t */
-extern uint32_t runq_bitmap;
+extern uint32_t runq_bitmap;   /* bit p set: run queue p is not empty */
+/* no ready thread outranks t (equal priority is fine): t may run at once */
+static inline bool sched_can_direct(const struct thread *t) { return (runq_bitmap >> t->prio) <= 1; }
 void sched_tick(uint64_t now);
 void sched_start(void) __attribute__((noreturn));
 
