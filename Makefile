@@ -89,11 +89,30 @@ $(B)/bin/$(1): $(patsubst %.c,$(B)/u/%.o,$(2)) $(B)/u/lib/src/crt0.o $(B)/libhm.
 	@echo "  LD      $$@"
 	@$(CC_T) $(ULDFLAGS) -o $$@ $(B)/u/lib/src/crt0.o $(patsubst %.c,$(B)/u/%.o,$(2)) $(B)/libhm.a
 endef
-USER_PROGS := $(notdir $(wildcard user/*)) ndc devmgr vfs
-$(foreach p,$(filter-out ndc devmgr vfs,$(USER_PROGS)),$(eval $(call PROGRAM,$(p),$(wildcard user/$(p)/*.c))))
+USER_PROGS := $(notdir $(wildcard user/*)) ndc devmgr vfs ldc
+$(foreach p,$(filter-out ndc devmgr vfs ldc,$(USER_PROGS)),$(eval $(call PROGRAM,$(p),$(wildcard user/$(p)/*.c))))
 $(eval $(call PROGRAM,ndc,$(wildcard twin/*.c)))
 $(eval $(call PROGRAM,devmgr,$(wildcard devmgr/*.c)))
 $(eval $(call PROGRAM,vfs,$(wildcard vfs/*.c)))
+
+# ---- the Linux driver container: DC-base + the Linux runtime (linux.o) ----
+# LINUX=6.1 selects Debian's linux-source-6.1; scripts/build-linux extracts it
+# into build/linux-VERSION/src once, puts linux-arch-hm/ in as arch/hm,
+# applies patches/VERSION/, configures and builds, and cuts linux.o.
+LINUX ?= 6.1
+LINUX_DIR := $(B)/linux-$(LINUX)
+LINUX_OBJ := $(LINUX_DIR)/linux.o
+LINUX_DEPS := $(shell find linux-arch-hm patches/$(LINUX) -type f 2>/dev/null) dcbase/include/dc_host.h \
+              boards/$(BOARD)/linux.config scripts/build-linux
+$(LINUX_OBJ): $(LINUX_DEPS) | $(B)/.bootstrap
+	@scripts/build-linux $(LINUX) $(LINUX_DIR)
+$(B)/u/dcbase/%.o: UCFLAGS += -Idcbase/include
+DCBASE_OBJ := $(patsubst %.c,$(B)/u/%.o,$(wildcard dcbase/*.c))
+$(B)/bin/ldc: $(DCBASE_OBJ) $(LINUX_OBJ) $(B)/u/lib/src/crt0.o $(B)/libhm.a lib/user.ld Makefile
+	@mkdir -p $(B)/bin
+	@echo "  LD      $@ (DC-base + Linux $(LINUX))"
+	@$(CC_T) $(ULDFLAGS) -o $@ $(B)/u/lib/src/crt0.o $(DCBASE_OBJ) $(LINUX_OBJ) $(B)/libhm.a
+
 TEST_PROGS := $(basename $(notdir $(wildcard tests/system/kt_*.c)))
 $(foreach p,$(filter-out kt_crashdrv,$(TEST_PROGS)),$(eval $(call PROGRAM,$(p),tests/system/$(p).c tests/system/ktest.c)))
 $(eval $(call PROGRAM,kt_crashdrv,tests/system/kt_crashdrv.c))
@@ -156,4 +175,4 @@ clean:
 	rm -rf $(B)
 
 .PHONY: all run debug test bench clean
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/k $(B)/u -name '*.d' -type f 2>/dev/null)

@@ -10,8 +10,8 @@ void fault_user(struct thread *t, uint32_t kind, uint64_t addr, uint64_t esr)
 {
     struct proc *p = t->proc;
     kstats.faults++;
-    kprintf("hm: fault in %s thread %lu: %s at pc %lx, address %lx (esr %lx)\n", p->name, t->tid,
-            kind < ARRAY_SIZE(kind_name) ? kind_name[kind] : "?", t->tf->pc, addr, esr);
+    kprintf("hm: fault in %s thread %lu: %s at pc %lx (lr %lx), address %lx (esr %lx)\n", p->name, t->tid,
+            kind < ARRAY_SIZE(kind_name) ? kind_name[kind] : "?", t->tf->pc, t->tf->x[30], addr, esr);
     if (ipc_fault_send(t, kind, addr, esr) == 0)
         return;   /* resumed by the supervisor's reply, or killed meanwhile */
     kprintf("hm: %s has no supervisor: terminated\n", p->name);

@@ -5,17 +5,42 @@
  *                w2 = interrupt (INTID), w3 = restart count, and in the IPC
  *                buffer a struct hm_dm_dev (HM_DM_DEV_WORDS words);
  *                ENOENT past the last device.
+ *   HM_DM_DMESG  w0 = device index, w1 = byte offset in its container's log
+ *                -> as HM_DC_LOG below (devmgr asks the container);
+ *                ENOENT past the last device, ENOTSUP if the container keeps
+ *                no log (native drivers print to the console instead).
+ * From a driver container (on the "dm" handle devmgr gave it; the badge
+ * names the container):
+ *   HM_DM_REGISTER  IPC-buffer words: the node name (NUL-terminated, at most
+ *                HM_DM_NAME_MAX bytes, e.g. "vda2"; empty: devmgr names it
+ *                vdX), w0 = node type (HM_VFS_BLK), w1 = size in bytes,
+ *                handles[0] = the endpoint vfs hands to clients (moved).
+ *                devmgr publishes /dev/NAME in vfs. -> IPC-buffer words: the
+ *                name used.
+ *   HM_DM_READY  the container has probed its devices and published their
+ *                nodes: its devices go from "starting" to "running".
+ * Container log protocol (on a container's endpoint, unbadged handle):
+ *   HM_DC_LOG    w0 = offset -> w0 = n bytes (<= HM_DC_LOG_CHUNK) in the IPC
+ *                buffer words, w1 = offset after them, w2 = oldest offset
+ *                still kept (an older w0 starts there); n = 0 at the end.
  */
 #ifndef HM_DM_H
 #define HM_DM_H
 #include <stdint.h>
 
-#define HM_DM_LSDEV 0x444d0001u
+#define HM_DM_LSDEV    0x444d0001u
+#define HM_DM_REGISTER 0x444d0002u
+#define HM_DM_READY    0x444d0003u
+#define HM_DM_DMESG    0x444d0004u
+#define HM_DC_LOG      0x44430001u
+#define HM_DM_NAME_MAX 32
+#define HM_DC_LOG_CHUNK 512
 
 #define HM_DM_UNASSIGNED 0   /* no container drives it */
 #define HM_DM_RUNNING    1   /* its container runs */
 #define HM_DM_FAULTED    2   /* its container faulted and was stopped */
 #define HM_DM_FAILED     3   /* its container could not start */
+#define HM_DM_STARTING   4   /* its container runs but has not said HM_DM_READY */
 
 struct hm_dm_dev {
     char name[32];          /* e.g. virtio-mmio@a003e00 */

@@ -1,0 +1,338 @@
+/*
+ * DC-solo, the host half: the disks Linux announces (dc_host_disk_add) are
+ * published as /dev nodes through devmgr, and clients' block sessions
+ * (hm/blk.h) on them are served by handing their requests to Linux
+ * (dc_host_blk_fetch) and posting Linux's completions back.
+ *
+ * Threads: the main thread answers control IPC (INFO, ATTACH, DETACH,
+ * IOCTL) from this table alone, never entering Linux; the publisher thread
+ * talks to devmgr; fetch/complete run on Linux's CPU thread. A session slot
+ * is written by the main thread only while inactive (attach) and freed by
+ * the CPU thread only (reap), so they need no lock; "closing" is the one
+ * word both write.
+ */
+#include "dcbase.h"
+#include <dc_host.h>
+#include <hm/blk.h>
+#include <hm/dm.h>
+#include <hm/vfs.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_DISKS    32
+#define MAX_SESSIONS 64
+#define MAX_IOS      1024          /* requests in flight in Linux, all sessions */
+#define DISK_BADGE   0x40000000ull /* | disk id: the handle vfs gives clients */
+
+static struct disk {
+    volatile int state;   /* 0 none, 1 to publish, 2 published, 3 gone */
+    char name[HM_DM_NAME_MAX];
+    uint64_t size;
+    uint32_t lbs;
+    int ro;
+} disks[MAX_DISKS];
+
+static struct session {
+    volatile int active, closing;
+    uint32_t gen;
+    int disk;
+    uint64_t va, map_size;
+    struct hm_blk_shared *sh;
+    struct hm_blk_req *sq;
+    struct hm_blk_cpl *cq;
+    uint32_t entries;
+    uint8_t *data;
+    uint64_t data_size;
+    hm_handle_t client;
+    uint64_t client_bits;
+    uint32_t inflight;
+} sessions[MAX_SESSIONS];
+
+/* requests in Linux: the cookie is the record; CPU thread only */
+static struct io {
+    struct session *s;
+    uint64_t id;
+    uint32_t len;
+    struct io *next;
+} ios[MAX_IOS], *io_free;
+static int ios_ready;
+static unsigned next_session;   /* round robin between sessions */
+static hm_handle_t pub_notif = HM_HANDLE_INVALID;
+static volatile int publishing;
+
+/* ---- Linux side calls (CPU thread) ---- */
+int dc_host_disk_add(int id, const char *name, unsigned long long size, unsigned int lbs, int ro)
+{
+    if (id < 0 || id >= MAX_DISKS || !name[0] || strlen(name) >= HM_DM_NAME_MAX)
+        return -EINVAL;
+    struct disk *d = &disks[id];
+    strcpy(d->name, name);
+    d->size = size;
+    d->lbs = lbs ? lbs : 512;
+    d->ro = ro;
+    __asm__ volatile("dmb ish" ::: "memory");
+    d->state = 1;
+    publishing = 1;
+    hm_notif_signal(pub_notif, 1);
+    return 0;
+}
+
+void dc_host_disk_remove(int id)
+{
+    if (id >= 0 && id < MAX_DISKS && disks[id].state)
+        disks[id].state = 3;   /* new requests fail; vfs keeps the node (no unregister yet) */
+}
+
+static void post(struct session *s, uint64_t id, int status, uint32_t len)
+{
+    struct hm_blk_shared *sh = s->sh;
+    if (hm_blk_pending(sh->cq_head, sh->cq_tail, s->entries) < 0) {
+        sh->broken = 1;
+        return;
+    }
+    s->cq[sh->cq_tail % s->entries] = (struct hm_blk_cpl){ id, status, len };
+    __asm__ volatile("dmb ish" ::: "memory");
+    sh->cq_tail++;
+}
+
+/* a detached session whose requests are all done: let go of it */
+static void reap(struct session *s)
+{
+    hm_vm_unmap(HM_HANDLE_SELF_PROC, s->va);
+    hm_handle_close(s->client);
+    s->closing = 0;
+    __asm__ volatile("dmb ish" ::: "memory");
+    s->active = 0;
+}
+
+int dc_host_blk_fetch(struct dc_blk_io *out)
+{
+    if (!ios_ready) {
+        for (int i = 0; i < MAX_IOS; i++) {
+            ios[i].next = io_free;
+            io_free = &ios[i];
+        }
+        ios_ready = 1;
+    }
+    for (unsigned k = 0; k < MAX_SESSIONS; k++) {
+        struct session *s = &sessions[(next_session + k) % MAX_SESSIONS];
+        if (!s->active)
+            continue;
+        if (s->closing) {
+            if (s->inflight == 0)
+                reap(s);
+            continue;
+        }
+        struct hm_blk_shared *sh = s->sh;
+        int posted = 0;
+        while (!sh->broken && io_free) {
+            int n = hm_blk_pending(sh->sq_head, sh->sq_tail, s->entries);
+            int used = hm_blk_pending(sh->cq_head, sh->cq_tail, s->entries);
+            if (n < 0 || used < 0) {
+                sh->broken = 1;   /* corrupt indexes: the session gets no more work */
+                posted = 1;
+                break;
+            }
+            if (n == 0 || (uint32_t)used + s->inflight >= s->entries)
+                break;
+            struct hm_blk_req r = s->sq[sh->sq_head % s->entries];   /* a copy: the client may scribble */
+            sh->sq_head++;
+            struct disk *d = &disks[s->disk];
+            int err = d->state == 2 ? hm_blk_check(&r, d->size, d->lbs, d->ro, s->data_size) : -ENODEV;
+            if (err) {
+                post(s, r.id, err, 0);
+                posted = 1;
+                continue;
+            }
+            struct io *io = io_free;
+            io_free = io->next;
+            *io = (struct io){ s, r.id, r.len, NULL };
+            s->inflight++;
+            *out = (struct dc_blk_io){ io, s->disk, r.op, r.offset, r.len, s->data + r.data_off };
+            if (posted)
+                hm_notif_signal(s->client, s->client_bits);
+            next_session = (unsigned)(s - sessions) + 1;   /* the next call starts after this one */
+            return 1;
+        }
+        if (posted)
+            hm_notif_signal(s->client, s->client_bits);
+    }
+    return 0;
+}
+
+void dc_host_blk_complete(void *cookie, int status)
+{
+    struct io *io = cookie;
+    struct session *s = io->s;
+    s->inflight--;
+    post(s, io->id, status, status ? 0 : io->len);
+    hm_notif_signal(s->client, s->client_bits);
+    io->next = io_free;
+    io_free = io;
+    if (s->closing && s->inflight == 0)
+        hm_notif_signal(dc_events, DC_EV_KICK);   /* the block thread reaps it */
+}
+
+/* ---- control IPC (main thread) ---- */
+static int attach(struct hm_msg *m, int disk)
+{
+    if (HM_TAG_NHANDLES(m->tag) != 2) {
+        for (unsigned i = 0; i < HM_TAG_NHANDLES(m->tag); i++)
+            hm_handle_close(dc_ipcbuf.handles[i]);
+        return EINVAL;
+    }
+    hm_handle_t mem = dc_ipcbuf.handles[0], cn = dc_ipcbuf.handles[1];
+    uint32_t entries = (uint32_t)m->w[0];
+    struct hm_mem_info mi;
+    int err = 0;
+    if (entries == 0 || entries > HM_BLK_MAX_ENTRIES || (entries & (entries - 1)) || !m->w[1])
+        err = EINVAL;
+    else if (hm_mem_info(mem, &mi) < 0 || mi.size <= hm_blk_data_off(entries))
+        err = EINVAL;
+    int slot = -1;
+    for (int i = 0; !err && i < MAX_SESSIONS && slot < 0; i++)
+        if (!sessions[i].active)
+            slot = i;
+    if (!err && slot < 0)
+        err = ENOSPC;
+    long va = err ? -1 : hm_vm_map(HM_HANDLE_SELF_PROC, mem, 0, mi.size, 0, HM_MAP_R | HM_MAP_W);
+    if (!err && va < 0)
+        err = EINVAL;
+    hm_handle_close(mem);   /* the mapping keeps the memory */
+    if (err) {
+        hm_handle_close(cn);
+        return err;
+    }
+    struct session *s = &sessions[slot];
+    s->va = (uint64_t)va;
+    s->map_size = mi.size;
+    s->disk = disk;
+    s->sh = (struct hm_blk_shared *)va;
+    *s->sh = (struct hm_blk_shared){ .magic = HM_BLK_MAGIC, .entries = entries };
+    s->sq = (struct hm_blk_req *)(va + HM_BLK_SQ_OFF);
+    s->cq = (struct hm_blk_cpl *)(va + hm_blk_cq_off(entries));
+    s->entries = entries;
+    s->data = (uint8_t *)va + hm_blk_data_off(entries);
+    s->data_size = mi.size - hm_blk_data_off(entries);
+    s->client = cn;
+    s->client_bits = m->w[1];
+    s->inflight = 0;
+    s->closing = 0;
+    s->gen = (s->gen + 1) & 0x3fff;
+    __asm__ volatile("dmb ish" ::: "memory");
+    s->active = 1;
+    return -(slot + 1);
+}
+
+int dc_blk_request(struct hm_msg *m, unsigned *nh_out)
+{
+    uint32_t label = HM_TAG_LABEL(m->tag);
+    uint64_t b = m->badge;
+    *nh_out = 0;
+    if (b & DISK_BADGE) {
+        uint64_t id = b & ~DISK_BADGE;
+        if (id >= MAX_DISKS || disks[id].state != 2)
+            return ENODEV;
+        struct disk *d = &disks[id];
+        if (label == HM_BLK_INFO) {
+            m->w[0] = d->size;
+            m->w[1] = d->lbs;
+            m->w[2] = (uint64_t)d->ro;
+            return 0;
+        }
+        if (label == HM_BLK_IOCTL) {
+            if (m->w[0] == HM_BLK_IOC_GETSIZE)
+                m->w[0] = d->size;
+            else if (m->w[0] == HM_BLK_IOC_GETRO)
+                m->w[0] = (uint64_t)d->ro;
+            else if (m->w[0] == HM_BLK_IOC_SSZGET)
+                m->w[0] = d->lbs;
+            else
+                return ENOTTY;
+            return 0;
+        }
+        if (label == HM_BLK_ATTACH) {
+            int r = attach(m, (int)id);
+            if (r >= 0)
+                return r;
+            int slot = -r - 1;
+            long db = hm_handle_dup(dc_bell, HM_R_SIGNAL | HM_R_GRANT, 0);
+            long sess = hm_handle_dup(dc_ep, HM_R_SEND | HM_R_GRANT, (uint64_t)(slot + 1) | (uint64_t)sessions[slot].gen << 16);
+            if (db < 0 || sess < 0) {
+                sessions[slot].closing = 1;   /* the block thread frees it */
+                hm_notif_signal(dc_events, DC_EV_KICK);
+                return ENOMEM;
+            }
+            dc_ipcbuf.handles[0] = (hm_handle_t)db;
+            dc_ipcbuf.handles[1] = (hm_handle_t)sess;
+            *nh_out = 2;
+            return 0;
+        }
+        return EINVAL;
+    }
+    uint64_t slot = (b & 0xffff) - 1;
+    if (label == HM_BLK_DETACH && slot < MAX_SESSIONS && sessions[slot].active && !sessions[slot].closing &&
+        sessions[slot].gen == (uint32_t)(b >> 16)) {
+        sessions[slot].closing = 1;   /* Linux finishes its requests, then the slot is freed */
+        hm_notif_signal(dc_events, DC_EV_KICK);
+        return 0;
+    }
+    return EINVAL;
+}
+
+/* ---- publishing nodes through devmgr (its own thread: it calls out) ---- */
+static struct hm_ipc_buf pub_buf;
+
+static void *publisher(void *arg)
+{
+    (void)arg;
+    hm_ipc_buf_set(&pub_buf);
+    for (;;) {
+        uint64_t bits;
+        publishing = 1;
+        for (int i = 0; i < MAX_DISKS; i++) {
+            struct disk *d = &disks[i];
+            if (d->state != 1)
+                continue;
+            d->state = 2;   /* served from now on, even if devmgr cannot publish it */
+            if (dc_dm < 0)
+                continue;
+            long h = hm_handle_dup(dc_ep, HM_R_SEND | HM_R_GRANT | HM_R_DUP, DISK_BADGE | (uint64_t)i);
+            if (h < 0) {
+                dc_log_printf("dcbase: %s: no handle to publish it\n", d->name);
+                continue;
+            }
+            memset(pub_buf.words, 0, HM_DM_NAME_MAX);
+            memcpy(pub_buf.words, d->name, strlen(d->name));
+            pub_buf.handles[0] = (hm_handle_t)h;
+            struct hm_msg m = { .tag = HM_TAG(HM_DM_REGISTER, HM_DM_NAME_MAX / 8, 1) | HM_TAG_MOVE,
+                                .w = { HM_VFS_BLK, d->size } };
+            long r = hm_call(dc_dm, &m);
+            if (r < 0 || HM_TAG_LABEL(m.tag))
+                dc_log_printf("dcbase: devmgr did not publish /dev/%s (%ld/%u)\n", d->name, r, HM_TAG_LABEL(m.tag));
+            else
+                dc_log_printf("dcbase: /dev/%s published (%llu bytes)\n", d->name, (unsigned long long)d->size);
+        }
+        publishing = 0;
+        hm_notif_wait(pub_notif, HM_DEADLINE_NEVER, &bits);
+    }
+    return NULL;
+}
+
+void dc_blk_publish_start(void)
+{
+    static struct hm_thread t;
+    pub_notif = (hm_handle_t)hm_notif_create();
+    publishing = 1;
+    if (pub_notif < 0 || hm_thread_start(&t, publisher, NULL, DC_PRIO_SERVICE, 1) < 0)
+        dc_log_printf("dcbase: cannot start the publisher: disks will not appear in /dev\n");
+}
+
+int dc_blk_publish_idle(void)
+{
+    for (int i = 0; i < MAX_DISKS; i++)
+        if (disks[i].state == 1)
+            return 0;
+    return !publishing;
+}

@@ -1,0 +1,33 @@
+/*
+ * DC-base internals shared by its files (the Linux side sees only
+ * include/dc_host.h).
+ */
+#ifndef DCBASE_H
+#define DCBASE_H
+#include <hm/hm.h>
+#include <stdint.h>
+
+/* handles every part uses */
+extern hm_handle_t dc_events;   /* the notification the Linux CPU thread waits on */
+extern hm_handle_t dc_bell;     /* clients' doorbell: forwarded as DC_EV_KICK */
+extern hm_handle_t dc_ep;       /* the container's endpoint */
+extern hm_handle_t dc_dm;       /* devmgr, or HM_HANDLE_INVALID */
+extern struct hm_ipc_buf dc_ipcbuf;   /* the main thread's IPC buffer */
+
+#define DC_PRIO_SERVICE (HM_PRIO_MAX - 3)  /* DC-base's own threads */
+#define DC_PRIO_LINUX   (HM_PRIO_MAX - 4)  /* every Linux task's thread */
+
+/* log.c */
+void dc_log_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* HM_DC_LOG: copies up to max bytes from offset; returns n, sets *next, *oldest */
+size_t dc_log_read(uint64_t off, char *buf, size_t max, uint64_t *next, uint64_t *oldest);
+extern int dc_log_echo;   /* also write Linux's log to the console */
+
+/* blk.c */
+int dc_blk_request(struct hm_msg *m, unsigned *nh_out);   /* INFO/ATTACH/DETACH/IOCTL */
+void dc_blk_publish_start(void);                         /* the thread that registers nodes */
+int dc_blk_publish_idle(void);                           /* nothing left to register */
+
+/* host.c */
+int dc_host_setup(void);   /* grants: device memory, the interrupt resource */
+#endif

@@ -1,0 +1,163 @@
+/*
+ * DC-base's host operations for Linux (dc_host.h): threads, time,
+ * interrupts, device memory, panic. They run on Linux's CPU thread, which
+ * has no picolibc TLS: only system calls and plain memory here.
+ */
+#include "dcbase.h"
+#include <dc_host.h>
+#include <hm/blk.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+_Static_assert(DC_BLK_READ == HM_BLK_READ && DC_BLK_WRITE == HM_BLK_WRITE && DC_BLK_FLUSH == HM_BLK_FLUSH,
+               "dc_host.h and hm/blk.h agree");
+
+/* ---- device memory: the "mmio", "mmio1".."mmio7" handles devmgr granted ---- */
+#define MAX_GRANTS 8
+static struct grant {
+    hm_handle_t h;
+    uint64_t phys, size;
+    uint64_t va;   /* mapped on first ioremap */
+} grants[MAX_GRANTS];
+static int ngrants;
+static hm_handle_t irqres;
+static hm_handle_t timer;
+
+int dc_host_setup(void)
+{
+    for (int i = 0; i < MAX_GRANTS; i++) {
+        char name[8];
+        snprintf(name, sizeof name, i ? "mmio%d" : "mmio", i);
+        hm_handle_t h = hm_start_handle(name);
+        struct hm_mem_info mi;
+        if (h < 0)
+            continue;
+        if (hm_mem_info(h, &mi) < 0 || mi.kind != HM_MEM_DEVICE) {
+            dc_log_printf("dcbase: handle %s is not device memory: ignored\n", name);
+            continue;
+        }
+        grants[ngrants++] = (struct grant){ h, mi.phys, mi.size, 0 };
+    }
+    irqres = hm_start_handle("irqres");
+    long t = hm_timer_create(dc_events, DC_EV_TIMER);
+    if (t < 0)
+        return -ENOMEM;
+    timer = (hm_handle_t)t;
+    return 0;
+}
+
+void *dc_host_ioremap(unsigned long phys, unsigned long size)
+{
+    for (int i = 0; i < ngrants; i++) {
+        struct grant *g = &grants[i];
+        if (phys < g->phys || size > g->size || phys - g->phys > g->size - size)
+            continue;
+        if (!g->va) {
+            long va = hm_vm_map(HM_HANDLE_SELF_PROC, g->h, 0, g->size, 0, HM_MAP_R | HM_MAP_W);
+            if (va < 0)
+                return NULL;
+            g->va = (uint64_t)va;
+        }
+        return (void *)(g->va + (phys - g->phys));
+    }
+    return NULL;
+}
+
+void dc_host_iounmap(void *va)
+{
+    /* grants stay mapped for the container's life: a re-probe finds them again */
+    (void)va;
+}
+
+/* ---- threads ---- */
+long dc_host_thread_create(void *stack, unsigned long size, void (*entry)(void *), void *arg)
+{
+    long t = hm_thread_create(HM_HANDLE_SELF_PROC, (void *)entry, (char *)stack + size, (long)arg, DC_PRIO_LINUX);
+    return t < 0 ? -ENOMEM : t;
+}
+
+void dc_host_thread_switch(long to)
+{
+    long r = hm_thread_switch((hm_handle_t)to);
+    if (r < 0)
+        dc_host_panic("dcbase: thread_switch to a Linux task failed");
+}
+
+void dc_host_thread_destroy(long t)
+{
+    hm_thread_kill((hm_handle_t)t);
+    hm_handle_close((hm_handle_t)t);
+}
+
+unsigned long dc_host_idle_wait(void)
+{
+    for (;;) {
+        uint64_t bits = 0;
+        if (hm_notif_wait(dc_events, HM_DEADLINE_NEVER, &bits) >= 0 && bits)
+            return bits;
+    }
+}
+
+/* ---- time ---- */
+unsigned long dc_host_time_freq(void)
+{
+    return hm_time_freq();
+}
+
+void dc_host_timer_set(unsigned long deadline)
+{
+    hm_timer_set(timer, deadline == ~0ul ? HM_DEADLINE_NEVER : deadline);
+}
+
+/* ---- interrupts: event bit DC_EV_IRQ0 + n for the n-th bound interrupt ---- */
+static hm_handle_t irqs[DC_EV_NIRQ];
+static unsigned int irq_hw[DC_EV_NIRQ];
+static int nirqs;
+
+int dc_host_irq_bind(unsigned int hwirq, int level)
+{
+    for (int n = 0; n < nirqs; n++)
+        if (irq_hw[n] == hwirq)
+            return n;
+    if (nirqs == DC_EV_NIRQ)
+        return -ENOSPC;
+    if (irqres < 0)
+        return -EPERM;
+    long q = hm_irq_create(irqres, hwirq, dc_events, 1ull << (DC_EV_IRQ0 + nirqs), level ? HM_IRQ_LEVEL : 0);
+    if (q < 0)
+        return q == -HM_ERANGE || q == -HM_EPERM ? -EPERM : -EBUSY;
+    hm_irq_ctl((hm_handle_t)q, HM_IRQ_MASK);   /* until Linux starts it up */
+    irqs[nirqs] = (hm_handle_t)q;
+    irq_hw[nirqs] = hwirq;
+    return nirqs++;
+}
+
+void dc_host_irq_mask(int n)
+{
+    if (n >= 0 && n < nirqs)
+        hm_irq_ctl(irqs[n], HM_IRQ_MASK);
+}
+
+void dc_host_irq_unmask(int n)
+{
+    if (n >= 0 && n < nirqs)
+        hm_irq_ctl(irqs[n], HM_IRQ_UNMASK);
+}
+
+void dc_host_irq_eoi(int n)
+{
+    if (n >= 0 && n < nirqs)
+        hm_irq_ctl(irqs[n], HM_IRQ_ACK);
+}
+
+/* ---- the end ---- */
+void dc_host_panic(const char *msg)
+{
+    static const char pre[] = "dcbase: Linux runtime stopped: ";
+    hm_console_write(hm_console, pre, sizeof pre - 1);
+    hm_console_write(hm_console, msg, strlen(msg));
+    hm_console_write(hm_console, "\n", 1);
+    /* a fault, so that the supervisor (devmgr) sees the container fail */
+    __builtin_trap();
+}

@@ -1,0 +1,100 @@
+/*
+ * dc_host.h: the whole interface between the Linux runtime (arch/hm, built
+ * into linux.o) and DC-base (the container's host side, the C files in dcbase/).
+ *
+ * This header is compiled twice: inside Linux's build (no libc, kernel
+ * types) and in DC-base (picolibc). It therefore uses only C's own types.
+ *
+ * Direction host -> Linux: the entry points below named dc_linux_*; they
+ * are the only global symbols linux.o defines (scripts/build-linux cuts
+ * every other symbol to local with objcopy).
+ * Direction Linux -> host: functions named dc_host_*, defined by DC-base.
+ *
+ * Threading contract: exactly one thread runs Linux code at a time (the
+ * thread of Linux's current task; "the CPU"). Linux calls dc_host_* only on
+ * that thread. DC-base's own threads never call into Linux: they hand work
+ * over through the event bits below, which the CPU thread picks up when
+ * Linux idles or enables interrupts.
+ */
+#ifndef DC_HOST_H
+#define DC_HOST_H
+
+/* ---- boot: host -> Linux ---- */
+struct dc_boot {
+    unsigned long ram_base;   /* linear region: virtual == physical address */
+    unsigned long ram_size;
+    const void *dtb;          /* the container's device tree (devmgr filtered it) */
+    const char *cmdline;      /* Linux command line */
+    long idle_thread;         /* handle of the thread that calls dc_linux_start */
+};
+/* Runs start_kernel() on the calling thread, which must run on a stack inside
+ * dc_linux_init_stack() (THREAD_SIZE bytes); never returns: the thread
+ * becomes Linux's idle task. */
+void dc_linux_start(const struct dc_boot *b);
+/* bottom and size of the idle task's stack (Linux's init_stack) */
+void *dc_linux_init_stack(unsigned long *size);
+/* entry point of every other Linux task's thread (dc_host_thread_create) */
+void dc_linux_thread_entry(void *task);
+
+/* ---- events: the one notification word the CPU thread waits on ---- */
+#define DC_EV_TIMER   (1ul << 0)   /* the clockevent's deadline passed */
+#define DC_EV_KICK    (1ul << 1)   /* DC-base queued block work for Linux */
+#define DC_EV_IRQ0    2            /* bits 2..63: device interrupts */
+#define DC_EV_NIRQ    62
+
+/* ---- threads ---- */
+/* a parked thread that will run entry(arg) on [stack, stack+size) */
+long dc_host_thread_create(void *stack, unsigned long size, void (*entry)(void *), void *arg);
+/* park the calling thread and run `to` (a handle from dc_host_thread_create) */
+void dc_host_thread_switch(long to);
+/* the thread will never run again: reclaim it */
+void dc_host_thread_destroy(long t);
+/* wait until one of the event bits is signalled; returns them (never 0) */
+unsigned long dc_host_idle_wait(void);
+
+/* ---- time ---- */
+unsigned long dc_host_time_freq(void);            /* CNTVCT_EL0 ticks per second */
+void dc_host_timer_set(unsigned long deadline);   /* absolute CNTVCT; ~0ul cancels */
+
+/* ---- interrupts ---- */
+/* bind device interrupt `hwirq` (GIC INTID) to event bit DC_EV_IRQ0 + n;
+ * returns n >= 0 or a negative errno (no grant for that interrupt: -EPERM) */
+int dc_host_irq_bind(unsigned int hwirq, int level);
+void dc_host_irq_mask(int n);
+void dc_host_irq_unmask(int n);
+void dc_host_irq_eoi(int n);   /* handled: the microkernel may raise it again */
+
+/* ---- device memory ---- */
+/* map [phys, phys+size) of a device granted to the container, NULL if no
+ * grant covers it */
+void *dc_host_ioremap(unsigned long phys, unsigned long size);
+void dc_host_iounmap(void *va);
+
+/* Linux has run all its initcalls (every driver built in has probed) */
+void dc_host_ready(void);
+
+/* ---- log ---- */
+void dc_host_log(const char *s, unsigned long len);   /* printk's console: dmesg */
+void dc_host_panic(const char *msg) __attribute__((noreturn));
+
+/* ---- block devices: DC-solo ---- */
+/* Linux registered a disk or partition; it is served as disk `id` and its
+ * node /dev/NAME is published. Returns 0 or a negative errno. */
+int dc_host_disk_add(int id, const char *name, unsigned long long size, unsigned int lbs, int ro);
+void dc_host_disk_remove(int id);
+#define DC_BLK_READ  1   /* equal to HM_BLK_READ/WRITE/FLUSH of hm/blk.h */
+#define DC_BLK_WRITE 2
+#define DC_BLK_FLUSH 3
+struct dc_blk_io {
+    void *cookie;             /* host's: given back to dc_host_blk_complete */
+    int disk;                 /* id from dc_host_disk_add */
+    unsigned int op;          /* DC_BLK_READ / DC_BLK_WRITE / DC_BLK_FLUSH */
+    unsigned long long offset;/* bytes, checked against the disk */
+    unsigned int len;         /* bytes */
+    void *data;               /* the client's buffer, mapped in the container */
+};
+/* next checked request from any session; 0 when none is queued */
+int dc_host_blk_fetch(struct dc_blk_io *io);
+/* the request finished: status 0 or a negative errno */
+void dc_host_blk_complete(void *cookie, int status);
+#endif

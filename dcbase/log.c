@@ -1,0 +1,55 @@
+/*
+ * The container's log: Linux's printk console writes here (dc_host_log),
+ * and `dmesg` reads it through devmgr (HM_DC_LOG). A ring of bytes with a
+ * free-running write offset: readers name an offset and get what is still
+ * kept from there on.
+ */
+#include "dcbase.h"
+#include <dc_host.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define LOG_SIZE (64 * 1024)
+static char ring[LOG_SIZE];
+static volatile uint64_t head;   /* bytes ever written */
+int dc_log_echo = 1;
+
+void dc_host_log(const char *s, unsigned long len)
+{
+    /* runs on Linux's CPU thread (no picolibc TLS): plain stores only */
+    for (unsigned long i = 0; i < len; i++)
+        ring[(head + i) % LOG_SIZE] = s[i];
+    __asm__ volatile("dmb ish" ::: "memory");
+    head += len;
+    if (dc_log_echo)
+        hm_console_write(hm_console, s, len);
+}
+
+void dc_log_printf(const char *fmt, ...)
+{
+    char buf[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        dc_host_log(buf, (unsigned long)n < sizeof buf ? (unsigned long)n : sizeof buf - 1);
+}
+
+size_t dc_log_read(uint64_t off, char *buf, size_t max, uint64_t *next, uint64_t *oldest)
+{
+    uint64_t h = head;
+    __asm__ volatile("dmb ish" ::: "memory");
+    uint64_t first = h > LOG_SIZE ? h - LOG_SIZE : 0;
+    if (off < first)
+        off = first;
+    if (off > h)
+        off = h;
+    size_t n = h - off < max ? (size_t)(h - off) : max;
+    for (size_t i = 0; i < n; i++)
+        buf[i] = ring[(off + i) % LOG_SIZE];
+    *next = off + n;
+    *oldest = first;
+    return n;
+}

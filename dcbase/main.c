@@ -1,0 +1,186 @@
+/*
+ * DC-base: the Linux driver container's host side. It gives the Linux
+ * runtime (linux.o, built from Debian's tree with arch/hm) its memory, its
+ * threads, time, interrupts and device memory (host.c), keeps its log
+ * (log.c), and serves the disks Linux finds as block sessions (blk.c).
+ *
+ * Started by devmgr with handles "mmio" (device memory; also "mmio1"..),
+ * "irqres" (its interrupts), "ep" (its endpoint), "dtb" (the filtered device
+ * tree), "dma" (contiguous memory; Linux allocates its own region instead),
+ * and "dm" (devmgr, to publish nodes and say it is ready).
+ * Arguments: ram=MiB (Linux's memory, default 24), log=console (echo
+ * Linux's log on the console), other KEY=VALUE words are Linux's command
+ * line; words without '=' (devmgr's slot offset and IRQ) are ignored:
+ * Linux finds its devices in the device tree.
+ */
+#include "dcbase.h"
+#include <dc_host.h>
+#include <hm/blk.h>
+#include <hm/dm.h>
+#include <libfdt.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+hm_handle_t dc_events, dc_bell, dc_ep, dc_dm = HM_HANDLE_INVALID;
+struct hm_ipc_buf dc_ipcbuf;
+static hm_handle_t ready_notif;
+static struct dc_boot boot;
+static char cmdline[512];
+
+void dc_host_ready(void)
+{
+    hm_notif_signal(ready_notif, 1);
+}
+
+static void linux_cpu(void *arg)
+{
+    dc_linux_start(arg);   /* never returns: this thread is Linux's idle task */
+}
+
+/* clients ring the doorbell; Linux hears it as DC_EV_KICK (the doorbell is a
+ * notification of its own so a client cannot raise Linux's device or timer
+ * event bits) */
+static void *bell_forward(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        uint64_t bits;
+        if (hm_notif_wait(dc_bell, HM_DEADLINE_NEVER, &bits) >= 0)
+            hm_notif_signal(dc_events, DC_EV_KICK);
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    uint64_t t0 = hm_now();
+    unsigned long ram_mib = 24;
+    size_t cl = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strncmp(argv[i], "ram=", 4))
+            ram_mib = strtoul(argv[i] + 4, NULL, 10);
+        else if (!strcmp(argv[i], "log=console"))
+            dc_log_echo = 1;
+        else if (!strchr(argv[i], '='))
+            continue;   /* devmgr's slot offset and interrupt: Linux reads the device tree */
+        else if (cl + strlen(argv[i]) + 2 < sizeof cmdline)
+            cl += (size_t)snprintf(cmdline + cl, sizeof cmdline - cl, "%s%s", cl ? " " : "", argv[i]);
+    }
+    if (ram_mib < 8 || ram_mib > 256) {
+        fprintf(stderr, "ldc: ram=%lu MiB is outside 8..256\n", ram_mib);
+        return 2;
+    }
+    dc_ep = hm_start_handle("ep");
+    dc_dm = hm_start_handle("dm");
+    hm_handle_t dtb = hm_start_handle("dtb");
+    struct hm_mem_info mi;
+    long dva = dtb < 0 || hm_mem_info(dtb, &mi) < 0 ? -1 : hm_vm_map(HM_HANDLE_SELF_PROC, dtb, 0, mi.size, 0, HM_MAP_R);
+    if (dc_ep < 0 || dva < 0 || fdt_check_header((const void *)dva)) {
+        fprintf(stderr, "ldc: needs handles ep and dtb (a valid device tree)\n");
+        return 2;
+    }
+
+    /* Linux's memory: physically contiguous, mapped at virtual == physical,
+     * below 4 GiB, so that what Linux calls a physical address a device can use */
+    uint64_t ram_size = (uint64_t)ram_mib << 20;
+    long ram = hm_mem_create(ram_size, HM_MEM_CONTIG);
+    struct hm_mem_info ri;
+    if (ram < 0 || hm_mem_info((hm_handle_t)ram, &ri) < 0) {
+        fprintf(stderr, "ldc: no %lu MiB of contiguous memory for Linux: %s\n", ram_mib, hm_strerror(ram));
+        return 1;
+    }
+    long rva = hm_vm_map(HM_HANDLE_SELF_PROC, (hm_handle_t)ram, 0, ram_size, ri.phys, HM_MAP_R | HM_MAP_W);
+    if (rva < 0 || (uint64_t)rva != ri.phys || ri.phys + ram_size > (1ull << 32)) {
+        fprintf(stderr, "ldc: cannot map Linux's memory at its physical address 0x%lx: %s\n",
+                (unsigned long)ri.phys, rva < 0 ? hm_strerror(rva) : "above 4 GiB");
+        return 1;
+    }
+
+    long ev = hm_notif_create(), bell = hm_notif_create(), rn = hm_notif_create();
+    if (ev < 0 || bell < 0 || rn < 0) {
+        fprintf(stderr, "ldc: out of kernel objects\n");
+        return 1;
+    }
+    dc_events = (hm_handle_t)ev;
+    dc_bell = (hm_handle_t)bell;
+    ready_notif = (hm_handle_t)rn;
+    if (dc_host_setup() < 0) {
+        fprintf(stderr, "ldc: cannot create its timer\n");
+        return 1;
+    }
+    dc_blk_publish_start();
+    static struct hm_thread fw;
+    hm_thread_start(&fw, bell_forward, NULL, DC_PRIO_SERVICE, 1);
+
+    boot = (struct dc_boot){ .ram_base = ri.phys, .ram_size = ram_size, .dtb = (const void *)dva, .cmdline = cmdline };
+    unsigned long ssize;
+    char *stack = dc_linux_init_stack(&ssize);
+    long cpu = hm_thread_create(HM_HANDLE_SELF_PROC, (void *)linux_cpu, stack + ssize, (long)&boot, DC_PRIO_LINUX);
+    if (cpu < 0) {
+        fprintf(stderr, "ldc: cannot create Linux's thread: %s\n", hm_strerror(cpu));
+        return 1;
+    }
+    boot.idle_thread = cpu;
+    dc_log_printf("dcbase: Linux memory %lu MiB at 0x%lx, command line \"%s\"\n", ram_mib, (unsigned long)ri.phys,
+                  cmdline);
+    hm_thread_resume((hm_handle_t)cpu);
+
+    /* Linux has run its initcalls once /init is "executed"; its disks are
+     * published once the publisher is idle */
+    uint64_t bits;
+    if (hm_notif_wait(ready_notif, hm_deadline_ms(60000), &bits) < 0) {
+        fprintf(stderr, "ldc: Linux did not finish booting in 60 s; its log follows\n");
+        char buf[512];
+        uint64_t off = 0, next, oldest;
+        size_t n;
+        while ((n = dc_log_read(off, buf, sizeof buf, &next, &oldest)) > 0) {
+            hm_console_write(hm_console, buf, n);
+            off = next;
+        }
+        return 1;
+    }
+    while (!dc_blk_publish_idle())
+        hm_sleep_until(hm_deadline_ms(1));
+    uint64_t t1 = hm_now();
+    dc_log_printf("dcbase: container ready in %lu ms (start to disks published)\n",
+                  (unsigned long)((t1 - t0) * 1000 / hm_time_freq()));
+    hm_ipc_buf_set(&dc_ipcbuf);
+    struct hm_msg m;
+    if (dc_dm >= 0) {
+        m = (struct hm_msg){ .tag = HM_TAG(HM_DM_READY, 0, 0) };
+        hm_call(dc_dm, &m);
+    }
+
+    long r = hm_recv(dc_ep, &m, HM_DEADLINE_NEVER);
+    while (r >= 0) {
+        uint32_t label = HM_TAG_LABEL(m.tag);
+        unsigned nh_out = 0;
+        int status;
+        if (label != HM_BLK_ATTACH)
+            for (unsigned i = 0; i < HM_TAG_NHANDLES(m.tag); i++)
+                hm_handle_close(dc_ipcbuf.handles[i]);   /* only ATTACH takes handles */
+        if (label == HM_DC_LOG && m.badge == 0) {
+            uint64_t next, oldest;
+            size_t n = dc_log_read(m.w[0], (char *)dc_ipcbuf.words, HM_DC_LOG_CHUNK, &next, &oldest);
+            m.w[0] = n;
+            m.w[1] = next;
+            m.w[2] = oldest;
+            m.tag = HM_TAG(0, (n + 7) / 8, 0);
+            r = hm_reply_recv(dc_ep, &m);
+            continue;
+        }
+        if (label == HM_BLK_ATTACH && !(m.badge & 0x40000000ull)) {
+            for (unsigned i = 0; i < HM_TAG_NHANDLES(m.tag); i++)
+                hm_handle_close(dc_ipcbuf.handles[i]);
+            status = EINVAL;
+        } else {
+            status = dc_blk_request(&m, &nh_out);
+        }
+        m.tag = HM_TAG((uint32_t)status, 0, nh_out) | (nh_out ? HM_TAG_MOVE : 0);
+        r = hm_reply_recv(dc_ep, &m);
+    }
+    fprintf(stderr, "ldc: endpoint closed (%s), exiting\n", hm_strerror(r));
+    return 0;
+}

@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DC-solo, the Linux half: every disk and partition Linux registers is
+ * opened and announced to DC-base (dc_host_disk_add), and the requests that
+ * DC-base takes from clients' block sessions become bios on it. A kernel
+ * thread, woken by the DC_EV_KICK event, fetches requests and submits bios;
+ * their completion (Linux's end_io, in interrupt context) copies read data
+ * to the client and completes the request to DC-base.
+ *
+ * Data is copied through pages of Linux's own: the clients' shared memory
+ * is not in Linux's linear region and has no struct page.
+ */
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/device.h>
+#include <linux/init.h>
+#include <linux/kthread.h>
+#include <linux/slab.h>
+#include <linux/wait.h>
+#include <dc_host.h>
+
+#define HM_MAX_DISKS 32
+
+struct hm_disk {
+	dev_t devt;
+	struct block_device *bdev;	/* opened by the thread below */
+	int state;			/* 0 free, 1 added (to open), 2 open, 3 removed (to close) */
+};
+
+static struct hm_disk hm_disks[HM_MAX_DISKS];
+static DEFINE_SPINLOCK(hm_disks_lock);
+static struct task_struct *hm_blk_thread;
+static int hm_blk_kicked;
+
+struct hm_io {
+	void *cookie;
+	void *data;
+	unsigned int op, len;
+	atomic_t bios;
+	int status;
+	unsigned int npages;
+	struct page *pages[];
+};
+
+void hm_blk_kick(void)
+{
+	hm_blk_kicked = 1;
+	if (hm_blk_thread)
+		wake_up_process(hm_blk_thread);
+}
+
+static void hm_io_finish(struct hm_io *io)
+{
+	unsigned int i, off;
+
+	if (io->op == DC_BLK_READ && !io->status)
+		for (i = 0, off = 0; i < io->npages; i++, off += PAGE_SIZE)
+			memcpy(io->data + off, page_address(io->pages[i]),
+			       min_t(unsigned int, PAGE_SIZE, io->len - off));
+	for (i = 0; i < io->npages; i++)
+		if (io->pages[i])
+			__free_page(io->pages[i]);
+	dc_host_blk_complete(io->cookie, io->status);
+	kfree(io);
+}
+
+static void hm_end_io(struct bio *bio)
+{
+	struct hm_io *io = bio->bi_private;
+
+	if (bio->bi_status && !io->status)
+		io->status = blk_status_to_errno(bio->bi_status);
+	bio_put(bio);
+	if (atomic_dec_and_test(&io->bios))
+		hm_io_finish(io);
+}
+
+static void hm_submit(struct dc_blk_io *r)
+{
+	struct block_device *bdev = NULL;
+	unsigned int npages = DIV_ROUND_UP(r->len, PAGE_SIZE), i, off;
+	struct hm_io *io;
+	struct bio *bio;
+	blk_opf_t opf;
+
+	spin_lock_irq(&hm_disks_lock);
+	if (r->disk >= 0 && r->disk < HM_MAX_DISKS && hm_disks[r->disk].state == 2)
+		bdev = hm_disks[r->disk].bdev;
+	spin_unlock_irq(&hm_disks_lock);
+	io = kzalloc(struct_size(io, pages, npages), GFP_NOIO);
+	if (!bdev || !io) {
+		kfree(io);
+		dc_host_blk_complete(r->cookie, bdev ? -ENOMEM : -ENODEV);
+		return;
+	}
+	io->cookie = r->cookie;
+	io->data = r->data;
+	io->op = r->op;
+	io->len = r->len;
+	io->npages = npages;
+	atomic_set(&io->bios, 1);	/* the submitter's reference */
+	if (r->op == DC_BLK_FLUSH) {
+		bio = bio_alloc(bdev, 0, REQ_OP_WRITE | REQ_PREFLUSH, GFP_NOIO);
+		bio->bi_end_io = hm_end_io;
+		bio->bi_private = io;
+		atomic_inc(&io->bios);
+		submit_bio(bio);
+		goto out;
+	}
+	for (i = 0; i < npages; i++) {
+		io->pages[i] = alloc_page(GFP_NOIO);
+		if (!io->pages[i]) {
+			io->status = -ENOMEM;
+			goto out;
+		}
+		if (r->op == DC_BLK_WRITE)
+			memcpy(page_address(io->pages[i]), r->data + i * PAGE_SIZE,
+			       min_t(unsigned int, PAGE_SIZE, r->len - i * PAGE_SIZE));
+	}
+	opf = r->op == DC_BLK_WRITE ? REQ_OP_WRITE : REQ_OP_READ;
+	for (i = 0, off = 0; i < npages;) {
+		unsigned int n = min_t(unsigned int, npages - i, BIO_MAX_VECS);
+
+		bio = bio_alloc(bdev, n, opf, GFP_NOIO);
+		bio->bi_iter.bi_sector = (r->offset + off) >> SECTOR_SHIFT;
+		bio->bi_end_io = hm_end_io;
+		bio->bi_private = io;
+		for (; n; n--, i++) {
+			unsigned int len = min_t(unsigned int, PAGE_SIZE, r->len - off);
+
+			bio_add_page(bio, io->pages[i], len, 0);
+			off += len;
+		}
+		atomic_inc(&io->bios);
+		submit_bio(bio);
+	}
+out:
+	if (atomic_dec_and_test(&io->bios))
+		hm_io_finish(io);
+}
+
+/* open what was added, close what was removed, announce both to DC-base */
+static void hm_disks_update(void)
+{
+	int i;
+
+	for (i = 0; i < HM_MAX_DISKS; i++) {
+		struct hm_disk *d = &hm_disks[i];
+
+		if (d->state == 1) {
+			struct block_device *b = blkdev_get_by_dev(d->devt, FMODE_READ | FMODE_WRITE, NULL);
+			int err;
+
+			if (IS_ERR(b))
+				b = blkdev_get_by_dev(d->devt, FMODE_READ, NULL);
+			if (IS_ERR(b)) {
+				pr_err("hm: cannot open %u:%u: %ld\n", MAJOR(d->devt), MINOR(d->devt), PTR_ERR(b));
+				d->state = 0;
+				continue;
+			}
+			err = dc_host_disk_add(i, b->bd_device.kobj.name, bdev_nr_bytes(b),
+					       bdev_logical_block_size(b), bdev_read_only(b));
+			if (err)
+				pr_err("hm: %pg not published (%d)\n", b, err);
+			d->bdev = b;
+			d->state = 2;
+		} else if (d->state == 3) {
+			dc_host_disk_remove(i);
+			if (d->bdev)
+				blkdev_put(d->bdev, FMODE_READ | FMODE_WRITE);
+			d->bdev = NULL;
+			d->state = 0;
+		}
+	}
+}
+
+static int hm_blk_main(void *unused)
+{
+	struct dc_blk_io r;
+
+	for (;;) {
+		set_current_state(TASK_IDLE);
+		if (!READ_ONCE(hm_blk_kicked))
+			schedule();
+		__set_current_state(TASK_RUNNING);
+		WRITE_ONCE(hm_blk_kicked, 0);
+		hm_disks_update();
+		while (dc_host_blk_fetch(&r))
+			hm_submit(&r);
+	}
+	return 0;
+}
+
+static int hm_blk_add_dev(struct device *dev, struct class_interface *intf)
+{
+	int i;
+
+	spin_lock_irq(&hm_disks_lock);
+	for (i = 0; i < HM_MAX_DISKS && hm_disks[i].state; i++)
+		;
+	if (i < HM_MAX_DISKS) {
+		hm_disks[i].devt = dev->devt;
+		hm_disks[i].state = 1;
+	}
+	spin_unlock_irq(&hm_disks_lock);
+	if (i == HM_MAX_DISKS)
+		pr_err("hm: more than %d block devices: %s not served\n", HM_MAX_DISKS, dev_name(dev));
+	hm_blk_kick();	/* opening waits for the thread: the disk may be mid-scan here */
+	return 0;
+}
+
+static void hm_blk_remove_dev(struct device *dev, struct class_interface *intf)
+{
+	int i;
+
+	spin_lock_irq(&hm_disks_lock);
+	for (i = 0; i < HM_MAX_DISKS; i++)
+		if (hm_disks[i].state && hm_disks[i].devt == dev->devt)
+			hm_disks[i].state = 3;
+	spin_unlock_irq(&hm_disks_lock);
+	hm_blk_kick();
+}
+
+static struct class_interface hm_blk_intf = {
+	.class = &block_class,
+	.add_dev = hm_blk_add_dev,
+	.remove_dev = hm_blk_remove_dev,
+};
+
+static int __init hm_blk_init(void)
+{
+	hm_blk_thread = kthread_run(hm_blk_main, NULL, "dc-blk");
+	if (IS_ERR(hm_blk_thread))
+		panic("hm: cannot start the block thread");
+	return class_interface_register(&hm_blk_intf);
+}
+/* after block_class exists (subsys_initcall), before the drivers' device_initcalls */
+fs_initcall(hm_blk_init);

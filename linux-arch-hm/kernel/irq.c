@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The virtual interrupt controller of the container.
+ *
+ * Device interrupts are microkernel IRQ objects bound to bits of the
+ * container's event notification (dc_host_irq_bind). The idle task collects
+ * the bits (time.c, arch_cpu_idle) into hm_irq_pending; hm_irq_deliver runs
+ * them through irq_enter/generic_handle_domain_irq/irq_exit when Linux
+ * enables interrupts. The chip's mask/unmask/eoi go to the microkernel,
+ * which masks a line when it fires until eoi: a level-triggered line is
+ * neither lost nor repeated. The irq domain takes the device tree's GIC
+ * interrupt specifiers (SPI/PPI, number, flags), so Linux's own OF code
+ * wires platform devices and a PCI host's interrupt-map.
+ */
+#include <linux/init.h>
+#include <linux/interrupt.h>
+#include <linux/irq.h>
+#include <linux/irqdomain.h>
+#include <linux/hardirq.h>
+#include <linux/of.h>
+#include <linux/of_irq.h>
+#include <dc_host.h>
+
+unsigned long hm_irq_flags = ARCH_IRQ_DISABLED;
+unsigned long hm_irq_pending;
+static struct irq_domain *hm_domain;
+static irq_hw_number_t hm_bit_hwirq[DC_EV_NIRQ];
+
+void hm_timer_interrupt(void);	/* time.c */
+void hm_blk_kick(void);		/* blk.c */
+
+void hm_irq_deliver(void)
+{
+	static int delivering;
+	unsigned long p;
+	int n;
+
+	if (delivering)
+		return;	/* irq_exit's softirqs enable interrupts: the loop below goes on */
+	delivering = 1;
+	while ((p = hm_irq_pending)) {
+		hm_irq_pending = 0;
+		hm_irq_flags = ARCH_IRQ_DISABLED;
+		irq_enter();
+		if (p & DC_EV_TIMER)
+			hm_timer_interrupt();
+		if (p & DC_EV_KICK)
+			hm_blk_kick();
+		for (n = 0; n < DC_EV_NIRQ; n++)
+			if (p & (1UL << (DC_EV_IRQ0 + n)))
+				generic_handle_domain_irq(hm_domain, hm_bit_hwirq[n]);
+		irq_exit();
+		hm_irq_flags = ARCH_IRQ_ENABLED;
+	}
+	delivering = 0;
+}
+
+static int hm_irq_bit(struct irq_data *d)
+{
+	return (int)(long)irq_data_get_irq_chip_data(d);
+}
+
+static void hm_irq_mask(struct irq_data *d)
+{
+	dc_host_irq_mask(hm_irq_bit(d));
+}
+
+static void hm_irq_unmask(struct irq_data *d)
+{
+	dc_host_irq_unmask(hm_irq_bit(d));
+}
+
+static void hm_irq_eoi(struct irq_data *d)
+{
+	dc_host_irq_eoi(hm_irq_bit(d));
+}
+
+static int hm_irq_set_type(struct irq_data *d, unsigned int type)
+{
+	/* the microkernel keeps the trigger the board configured */
+	return IRQ_SET_MASK_OK;
+}
+
+static struct irq_chip hm_irq_chip = {
+	.name = "hm-vic",
+	.irq_mask = hm_irq_mask,
+	.irq_unmask = hm_irq_unmask,
+	.irq_eoi = hm_irq_eoi,
+	.irq_set_type = hm_irq_set_type,
+};
+
+static int hm_irq_map(struct irq_domain *d, unsigned int virq, irq_hw_number_t hw)
+{
+	int n = dc_host_irq_bind(hw, 0);
+
+	if (n < 0) {
+		pr_err("hm: interrupt %lu not granted to this container (%d)\n", hw, n);
+		return n;
+	}
+	hm_bit_hwirq[n] = hw;
+	irq_set_chip_data(virq, (void *)(long)n);
+	irq_set_chip_and_handler(virq, &hm_irq_chip, handle_fasteoi_irq);
+	return 0;
+}
+
+/* GIC specifiers: <type number flags>, type 0 = SPI (INTID 32+), 1 = PPI (16+) */
+static int hm_irq_xlate(struct irq_domain *d, struct device_node *node, const u32 *spec,
+			unsigned int size, unsigned long *hw, unsigned int *type)
+{
+	if (size < 3 || spec[0] > 1)
+		return -EINVAL;
+	*hw = spec[1] + (spec[0] == 0 ? 32 : 16);
+	*type = spec[2] & IRQ_TYPE_SENSE_MASK;
+	return 0;
+}
+
+static const struct irq_domain_ops hm_irq_ops = {
+	.map = hm_irq_map,
+	.xlate = hm_irq_xlate,
+};
+
+void __init init_IRQ(void)
+{
+	struct device_node *np;
+
+	for_each_node_with_property(np, "interrupt-controller") {
+		if (of_property_match_string(np, "compatible", "arm,cortex-a15-gic") >= 0 ||
+		    of_property_match_string(np, "compatible", "arm,gic-400") >= 0 ||
+		    of_property_match_string(np, "compatible", "arm,gic-v3") >= 0)
+			break;
+	}
+	if (!np)
+		panic("hm: no GIC node in the container's device tree");
+	hm_domain = irq_domain_add_tree(np, &hm_irq_ops, NULL);
+	if (!hm_domain)
+		panic("hm: cannot create the irq domain");
+	irq_set_default_host(hm_domain);
+	pr_info("hm: virtual irq chip for %pOF\n", np);
+}
+
+void arch_cpu_idle(void)
+{
+	if (!hm_irq_pending)
+		hm_irq_pending |= dc_host_idle_wait();
+	raw_local_irq_enable();
+}
