@@ -120,11 +120,12 @@ BENCH_PROGS := $(basename $(notdir $(wildcard tests/bench/*.c)))
 $(foreach p,$(BENCH_PROGS),$(eval $(call PROGRAM,$(p),tests/bench/$(p).c)))
 
 # ---- boot images ----
-$(B)/boot-default.img: $(addprefix $(B)/bin/,$(USER_PROGS)) boards/$(BOARD)/boot.conf boards/$(BOARD)/devices.conf scripts/mkbootimg
-	scripts/mkbootimg $@ boot.conf=boards/$(BOARD)/boot.conf devices.conf=boards/$(BOARD)/devices.conf \
+BOARD_CONFS := boot.conf devices.conf boot-ndc.conf devices-ndc.conf
+$(B)/boot-default.img: $(addprefix $(B)/bin/,$(USER_PROGS)) $(addprefix boards/$(BOARD)/,$(BOARD_CONFS)) scripts/mkbootimg
+	scripts/mkbootimg $@ $(foreach c,$(BOARD_CONFS),$(c)=boards/$(BOARD)/$(c)) \
 	  $(foreach p,$(USER_PROGS),$(p)=$(B)/bin/$(p))
-$(B)/boot-test.img: $(addprefix $(B)/bin/,$(USER_PROGS) $(TEST_PROGS) $(BENCH_PROGS)) boards/$(BOARD)/boot.conf boards/$(BOARD)/devices.conf tests/system/devices-crash.conf scripts/mkbootimg
-	scripts/mkbootimg $@ boot.conf=boards/$(BOARD)/boot.conf devices.conf=boards/$(BOARD)/devices.conf \
+$(B)/boot-test.img: $(addprefix $(B)/bin/,$(USER_PROGS) $(TEST_PROGS) $(BENCH_PROGS)) $(addprefix boards/$(BOARD)/,$(BOARD_CONFS)) tests/system/devices-crash.conf scripts/mkbootimg
+	scripts/mkbootimg $@ $(foreach c,$(BOARD_CONFS),$(c)=boards/$(BOARD)/$(c)) \
 	  devices-crash.conf=tests/system/devices-crash.conf \
 	  $(foreach p,$(USER_PROGS) $(TEST_PROGS) $(BENCH_PROGS),$(p)=$(B)/bin/$(p))
 

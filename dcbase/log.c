@@ -13,7 +13,7 @@
 #define LOG_SIZE (64 * 1024)
 static char ring[LOG_SIZE];
 static volatile uint64_t head;   /* bytes ever written */
-int dc_log_echo = 1;
+int dc_log_echo;
 
 void dc_host_log(const char *s, unsigned long len)
 {

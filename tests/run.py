@@ -150,20 +150,31 @@ def shell_setup(build, variant):
     with open(path, "wb") as f:
         f.write(data)
     blocks = size // 4096
-    script = ["lsdev", "ls /dev", "sha256sum /dev/vda",
+    parts = [(2048, 6143), (6144, 10239), (10240, 16349)]
+    p2 = parts[1][0] * 512
+    p2_size = (parts[1][1] - parts[1][0] + 1) * 512
+    script = ["lsdev", "ls /dev", "sha256sum /dev/vda"] + [f"sha256sum /dev/vda{i + 1}" for i in range(3)] + [
               "dd if=/dev/vda of=/dev/vda bs=1000 count=5 skip=3 seek=3000",
               "dd if=/dev/zero of=/dev/vda bs=4096 count=2 seek=100",
               f"dd if=/dev/zero of=/dev/vda bs=4096 count=4 seek={blocks - 2}",
               f"dd if=/dev/vda of=/tmp/t bs=512 count=2 skip={size // 512}",
               "dd if=/dev/vda of=/tmp/t bs=700 count=3 skip=1",
-              "sha256sum /tmp/t", "sha256sum /dev/missing", "ls /nowhere", "ls /tmp", "frobnicate", "poweroff"]
+              "dd if=/dev/vda1 of=/dev/vda2 bs=1536 count=3 skip=1 seek=5",
+              f"dd if=/dev/zero of=/dev/vda2 bs=4096 count=4 seek={p2_size // 4096 - 1}",
+              "sha256sum /tmp/t", "sha256sum /dev/missing", "ls /nowhere", "ls /tmp", "frobnicate",
+              "dmesg", "poweroff"]
     expect = bytearray(data)
     expect[3000000:3005000] = data[3000:8000]
     expect[409600:409600 + 8192] = bytes(8192)
     expect[size - 8192:] = bytes(8192)
+    # vda2 writes: 3 x 1536 bytes of vda1 (from its byte 1536) at vda2's byte 7680,
+    # then zeros into vda2's last 4 KiB block only (the rest does not fit)
+    p1 = parts[0][0] * 512
+    expect[p2 + 7680:p2 + 7680 + 4608] = data[p1 + 1536:p1 + 1536 + 4608]
+    expect[p2 + p2_size - 4096:p2 + p2_size] = bytes(4096)
     tmp_hash = hashlib.sha256(bytes(expect[700:2800])).hexdigest()
     checks = [("sha256sum of the GPT disk equals the host's", f"{hashlib.sha256(data).hexdigest()}  /dev/vda"),
-              ("lsdev shows the disk's driver, container and node", "virtio_blk   ndc0      vda   running"),
+              ("lsdev shows the disk's driver, the LDC and its nodes", "virtio_blk   ldc0      vda+3 running"),
               ("ls /dev shows vda with its size", f"vda          {size}"),
               ("dd with an odd block size copies 5 records", "5+0 records in\n5+0 records out\n5000 bytes copied"),
               ("dd past the end writes what fits and says why",
@@ -174,7 +185,16 @@ def shell_setup(build, variant):
               ("missing path: clear error", "sh: sha256sum: /dev/missing: No such file or directory"),
               ("ls of a missing directory: clear error", "sh: ls: /nowhere: No such file or directory"),
               ("unknown command", "sh: frobnicate: command not found"),
-              ("ls /tmp lists the file dd made", "t            2100")]
+              ("ls /tmp lists the file dd made", "t            2100"),
+              ("dd between partitions copies 3 records", "3+0 records in\n3+0 records out\n4608 bytes copied"),
+              ("dd past vda2's end stops at the partition's end",
+               "sh: dd: error writing '/dev/vda2': No space left on device"),
+              ("dmesg shows Linux's partition scan", " vda: vda1 vda2 vda3"),
+              ("dmesg shows Linux's virtio_blk driver", "virtio_blk virtio0: [vda] 16384 512-byte logical blocks")]
+    for i, (first, last) in enumerate(parts):
+        h = hashlib.sha256(data[first * 512:(last + 1) * 512]).hexdigest()
+        checks.append((f"ls /dev shows vda{i + 1} with the partition's size", f"vda{i + 1}         {(last - first + 1) * 512}"))
+        checks.append((f"sha256sum of vda{i + 1} equals the host's over its byte range", f"{h}  /dev/vda{i + 1}"))
     extra = ["-drive", f"if=none,id=hd0,file={path},format=raw,cache=writeback",
              "-device", "virtio-blk-device,drive=hd0"]
 
@@ -185,7 +205,7 @@ def shell_setup(build, variant):
         with open(path, "rb") as f:
             now = f.read()
         if now == bytes(expect):
-            passed.append("shell: host image holds exactly the dd writes, nothing else changed")
+            passed.append("shell: host image holds exactly the dd writes (vda2's within vda2), nothing else changed")
         else:
             diff = [i for i in range(0, size, 4096) if now[i:i + 4096] != expect[i:i + 4096]]
             failed.append(f"shell: host image differs in 4 KiB blocks {diff[:8]}")
@@ -208,7 +228,33 @@ def run_shell(qemu, build, timeout):
 
 
 # system tests that need devices: name -> list of (variant, setup function)
-SETUPS = {"kt_vblk": [("legacy", vblk_setup), ("modern", vblk_setup)],
+def ldc_setup(build, variant):
+    """kt_ldc: the shell test's GPT disk; kt_ldc checks that vda2 starts at
+    LBA 6144 and writes 0x5a into vda2's last sector; nothing else changes."""
+    os.makedirs(f"{build}/test-disks", exist_ok=True)
+    path = f"{build}/test-disks/ldc.img"
+    size = 8 * 1024 * 1024
+    data = gpt_image(size, [(2048, 6143), (6144, 10239), (10240, 16349)], 11)
+    with open(path, "wb") as f:
+        f.write(data)
+    first = int.from_bytes(data[6144 * 512:6144 * 512 + 8], "little")
+    expect = bytearray(data)
+    expect[10239 * 512:10240 * 512] = b"\x5a" * 512
+    extra = ["-drive", f"if=none,id=hd0,file={path},format=raw,cache=writeback",
+             "-device", "virtio-blk-device,drive=hd0"]
+
+    def post():
+        with open(path, "rb") as f:
+            now = f.read()
+        if now == bytes(expect):
+            return ["ldc: host image holds exactly the write to vda2's last sector"], []
+        diff = [i for i in range(0, size, 512) if now[i:i + 512] != expect[i:i + 512]]
+        return [], [f"ldc: host image differs in sectors {[d // 512 for d in diff[:8]]}"]
+    return extra, f"hm.run=kt_ldc:{first:x}", post
+
+
+SETUPS = {"kt_ldc": [("gpt", ldc_setup)],
+          "kt_vblk": [("legacy", vblk_setup), ("modern", vblk_setup)],
           "kt_dm": [("disk", small_disk)]}
 
 
@@ -261,19 +307,49 @@ def main():
                                  input=b"blkbench /dev/vda 1\npoweroff\n").stdout.decode(errors="replace")
         except subprocess.TimeoutExpired as e:
             out = (e.stdout or b"").decode(errors="replace")
-        expect = [("devmgr starts the disk's driver container", "devmgr: virtio-mmio@a003e00: virtio_blk in ndc0"),
+        expect = [("devmgr starts the disk's driver container: the LDC", "devmgr: virtio-mmio@a003e00: virtio_blk in ldc0"),
                   ("the disk appears in vfs", "vfs: /dev/vda registered"),
-                  ("the container's device tree names only its device",
-                   "ndc: device tree describes 1 virtio-mmio device, PCIe host absent"),
+                  ("the LDC says it is ready", "devmgr: ldc0 ready"),
                   ("init runs boot.conf's shell", "init: started sh"),
                   ("the shell prompts", "hm# "),
-                  ("blkbench runs every workload through the native driver",
+                  ("blkbench runs every workload through Linux's driver (DC-solo)",
                    "blkbench randwrite bs=1048576 qd=32 MBps="),
                   ("init reports the shell's exit status", "init: sh exited with status 0"),
                   ("PSCI power-off ends QEMU", "hm: power off")]
         passed = [f"boot-default: {n}" for n, s in expect if s in out]
         failed = [f"boot-default: {n} (missing '{s}')" for n, s in expect if s not in out]
         report("qemu boot-default", passed, failed, out, "boot-default.log")
+
+    # the same board with hm's native driver (boot-ndc.conf): the benchmark's baseline
+    if not only or "boot-ndc" in only:
+        disk, _, _ = small_disk(args.build, "")
+        cmd = args.qemu.split() + ["-kernel", f"{args.build}/hm.bin", "-initrd", f"{args.build}/boot-test.img",
+                                   "-append", "hm.boot=boot-ndc.conf", "-display", "none", "-monitor", "none",
+                                   "-serial", "stdio", "-no-reboot"] + disk
+        try:
+            out = subprocess.run(cmd, capture_output=True, timeout=args.timeout,
+                                 input=b"lsdev\nblkbench /dev/vda 1\npoweroff\n").stdout.decode(errors="replace")
+        except subprocess.TimeoutExpired as e:
+            out = (e.stdout or b"").decode(errors="replace")
+        expect = [("devmgr starts the native driver container", "devmgr: virtio-mmio@a003e00: virtio_blk in ndc0"),
+                  ("the container's device tree names only its device",
+                   "ndc: device tree describes 1 virtio-mmio device, PCIe host absent"),
+                  ("the disk appears in vfs", "vfs: /dev/vda registered"),
+                  ("blkbench runs every workload through the native driver",
+                   "blkbench randwrite bs=1048576 qd=32 MBps="),
+                  ("PSCI power-off ends QEMU", "hm: power off")]
+        passed = [f"boot-ndc: {n}" for n, s_ in expect if s_ in out]
+        failed = [f"boot-ndc: {n} (missing '{s_}')" for n, s_ in expect if s_ not in out]
+        report("qemu boot-ndc (native driver board)", passed, failed, out, "boot-ndc.log")
+
+    # the prepared Linux tree: the drivers are Debian's, unmodified
+    if not only or "linux-tree" in only:
+        import linux_tree
+        for ver in ("6.1",):
+            src = os.path.join(args.build, f"linux-{ver}", "src")
+            passed, failed, out = linux_tree.drivers_identical(src, f"/usr/src/linux-source-{ver}.tar.xz")
+            report(f"linux tree {ver}", [f"linux {ver}: {p}" for p in passed], [f"linux {ver}: {f}" for f in failed],
+                   out, f"linux-tree-{ver}.log")
 
     if not only or "shell" in only:
         passed, failed, out = run_shell(args.qemu, args.build, args.timeout)

@@ -9,12 +9,18 @@
  *            which it serves HM_BLK_INFO, HM_BLK_ATTACH and HM_BLK_DETACH
  *   "dma"    (optional) contiguous memory for its rings: its DMA budget
  *   "dtb"    (optional) the device tree the device manager filtered for it
+ *   "dm"     (optional) the device manager (hm/dm.h): once the device is up,
+ *            ndc publishes its node through it (HM_DM_REGISTER) and says
+ *            HM_DM_READY; without it (tests) nothing is published
  * and argv: ndc OFFSET-IN-PAGE-HEX IRQ
  * Two threads: this one answers control IPC; the data-plane thread waits on
- * one notification for device interrupts and client doorbells.
+ * one notification for device interrupts and client doorbells. A third,
+ * short-lived one talks to the device manager at start.
  */
 #include "vblk.h"
 #include <hm/hm.h>
+#include <hm/dm.h>
+#include <hm/vfs.h>
 #include <libfdt.h>
 #include <errno.h>
 #include <stdio.h>
@@ -135,6 +141,44 @@ static void *dataplane(void *arg)
     return NULL;
 }
 
+/* Publish the disk through the device manager, then tell it we are ready.
+ * On a thread of its own: devmgr may call our endpoint (HM_DC_LOG, for
+ * dmesg) while it holds our request, so the main thread must keep serving
+ * meanwhile. arg: our endpoint (receive side). */
+static void *announce(void *arg)
+{
+    hm_handle_t ep = (hm_handle_t)(long)arg, dm = hm_start_handle("dm");
+    static struct hm_ipc_buf buf;   /* this thread's: the main thread's is in use */
+    if (hm_ipc_buf_set(&buf) < 0) {
+        fprintf(stderr, "ndc: cannot set an IPC buffer: not published\n");
+        return NULL;
+    }
+    /* the rights vfs asks of a driver handle: it hands clients copies with
+     * SEND and GRANT only, and needs DUP to make them */
+    long h = hm_handle_dup(ep, HM_R_SEND | HM_R_GRANT | HM_R_DUP, 0);
+    if (h < 0) {
+        fprintf(stderr, "ndc: cannot duplicate its endpoint: %s\n", hm_strerror(h));
+    } else {
+        memset(buf.words, 0, HM_DM_NAME_MAX);   /* empty name: devmgr names it vdX */
+        buf.handles[0] = (hm_handle_t)h;
+        struct hm_msg m = { .tag = HM_TAG(HM_DM_REGISTER, HM_DM_NAME_MAX / 8, 1) | HM_TAG_MOVE,
+                            .w = { HM_VFS_BLK, dev.capacity } };
+        /* moved: not ours after the call, even if it fails (then it is lost
+         * or, if the kernel refused the message outright, left unused) */
+        long r = hm_call(dm, &m);
+        if (r < 0 || HM_TAG_LABEL(m.tag))
+            fprintf(stderr, "ndc: cannot publish the disk: %s\n",
+                    r < 0 ? hm_strerror(r) : strerror((int)HM_TAG_LABEL(m.tag)));
+    }
+    /* ready either way: the device works, and lsdev shows whether it has a node */
+    struct hm_msg m = { .tag = HM_TAG(HM_DM_READY, 0, 0) };
+    long r = hm_call(dm, &m);
+    if (r < 0 || HM_TAG_LABEL(m.tag))
+        fprintf(stderr, "ndc: device manager refused ready: %s\n",
+                r < 0 ? hm_strerror(r) : strerror((int)HM_TAG_LABEL(m.tag)));
+    return NULL;
+}
+
 /* HM_BLK_ATTACH: handles [memory object, client notification], w0 entries, w1 bits.
  * Returns -(session index + 1) on success, a positive errno otherwise. */
 static int attach(struct hm_msg *m)
@@ -232,6 +276,12 @@ int main(int argc, char **argv)
            dev.ro ? " read-only" : "", irq);
     static struct hm_thread dp;
     hm_thread_start(&dp, dataplane, NULL, HM_PRIO_MAX - 3, 1);
+    if (hm_start_handle("dm") >= 0) {
+        static struct hm_thread an;
+        int e = hm_thread_start(&an, announce, (void *)(long)ep, HM_PRIO_MAX - 3, 1);
+        if (e < 0)
+            fprintf(stderr, "ndc: cannot start a thread to publish the disk: %s\n", hm_strerror(e));
+    }
 
     hm_ipc_buf_set(&ipcbuf);
     struct hm_msg m;

@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const states[] = { "unassigned", "running", "faulted", "failed" };
+/* indexed by HM_DM_UNASSIGNED .. HM_DM_STARTING */
+static const char *const states[] = { "unassigned", "running", "faulted", "failed", "starting" };
+#define NSTATES (sizeof states / sizeof states[0])
 
 int hm_dm_print(hm_handle_t dm, struct hm_ipc_buf *buf)
 {
@@ -20,8 +22,17 @@ int hm_dm_print(hm_handle_t dm, struct hm_ipc_buf *buf)
         struct hm_dm_dev d;
         memcpy(&d, buf->words, sizeof d);
         d.name[31] = d.compatible[31] = d.kind[15] = d.driver[23] = d.container[15] = d.node[15] = 0;
+        /* w4: how many nodes the device's container registered; the first is
+         * d.node, the others (partitions) are counted: "vda+3" */
+        char node[40];
+        if (!d.node[0])
+            snprintf(node, sizeof node, "-");
+        else if (m.w[4] > 1)
+            snprintf(node, sizeof node, "%s+%lu", d.node, (unsigned long)(m.w[4] - 1));
+        else
+            snprintf(node, sizeof node, "%s", d.node);
         printf("%-24s %-22s %-9s %-12s %-9s %-5s %s (irq %lu, restarts %lu)\n", d.name, d.compatible, d.kind,
-               d.driver[0] ? d.driver : "-", d.container[0] ? d.container : "-", d.node[0] ? d.node : "-",
-               m.w[0] < 4 ? states[m.w[0]] : "?", (unsigned long)m.w[2], (unsigned long)m.w[3]);
+               d.driver[0] ? d.driver : "-", d.container[0] ? d.container : "-", node,
+               m.w[0] < NSTATES ? states[m.w[0]] : "?", (unsigned long)m.w[2], (unsigned long)m.w[3]);
     }
 }

@@ -8,12 +8,14 @@
 #include <linux/init.h>
 #include <linux/memblock.h>
 #include <linux/mm.h>
+#include <linux/vmstat.h>
 #include <linux/of_fdt.h>
 #include <linux/panic_notifier.h>
 #include <linux/ptrace.h>
 #include <linux/reboot.h>
 #include <linux/seq_file.h>
 #include <linux/sched/task.h>
+#include <linux/sched/task_stack.h>
 #include <linux/start_kernel.h>
 #include <linux/string.h>
 #include <asm/sections.h>
@@ -96,9 +98,24 @@ void machine_restart(char *cmd)
 	dc_host_panic("Linux restarted");
 }
 
+/* frame-pointer walk (scripts/build-linux builds with frame pointers);
+ * only the current task's stack: other tasks' threads are parked in the
+ * microkernel with their registers out of Linux's reach */
 void show_stack(struct task_struct *task, unsigned long *sp, const char *loglvl)
 {
-	printk("%s(no stack trace in arch/hm)\n", loglvl);
+	unsigned long fp = (unsigned long)__builtin_frame_address(0);
+	unsigned long lo = (unsigned long)task_stack_page(current), hi = lo + THREAD_SIZE;
+	int n;
+
+	if (task && task != current)
+		return;
+	printk("%sCall trace:\n", loglvl);
+	for (n = 0; n < 32 && fp >= lo && fp + 16 <= hi && !(fp & 7); n++) {
+		unsigned long lr = ((unsigned long *)fp)[1];
+
+		printk("%s %pS\n", loglvl, (void *)lr);
+		fp = ((unsigned long *)fp)[0];
+	}
 }
 
 /* no user mode, so no user registers to trace or show */
@@ -151,7 +168,9 @@ static int hm_init_load(struct linux_binprm *bprm)
 {
 	if (strcmp(bprm->filename, "/init"))
 		return -ENOEXEC;
-	pr_info("hm: Linux runtime ready\n");
+	pr_info("hm: Linux runtime ready: %lu of %lu KiB of its memory in use\n",
+		(totalram_pages() - global_zone_page_state(NR_FREE_PAGES)) << (PAGE_SHIFT - 10),
+		totalram_pages() << (PAGE_SHIFT - 10));
 	dc_host_ready();
 	for (;;) {
 		set_current_state(TASK_IDLE);

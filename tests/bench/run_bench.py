@@ -44,10 +44,15 @@ def boot(qemu, build, icount, timeout):
 BLK = re.compile(r"^blkbench (\S+) bs=(\d+) qd=(\d+) MBps=([\d.]+) iops=(\d+)")
 
 
-def blkbench(qemu, build, disk, mib):
-    """hm's native virtio-blk driver (ndc) through a block session, driven by
-    the shell's blkbench on the default boot."""
-    cmd = qemu.split() + ["-kernel", f"{build}/hm.bin", "-initrd", f"{build}/boot-default.img",
+SYSTEMS = [("ndc", "boot-ndc.conf", "native driver (ndc)"), ("ldc", "boot.conf", "DC-solo (ldc, Linux virtio_blk)")]
+
+
+def blkbench(qemu, build, disk, mib, script):
+    """blkbench from the shell through a block session, on the default boot
+    (Linux's driver in the LDC: DC-solo) or boot-ndc.conf (hm's native
+    driver)."""
+    cmd = qemu.split() + ["-kernel", f"{build}/hm.bin", "-initrd", f"{build}/boot-test.img",
+                          "-append", f"hm.boot={script}",
                           "-drive", f"if=none,id=hd,file={disk},format=raw,cache=unsafe",
                           "-device", "virtio-blk-device,drive=hd",
                           "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot"]
@@ -108,22 +113,29 @@ def main():
     disk = os.path.join(shm, "hm-bench.img")
     with open(disk, "wb") as f:
         f.truncate(256 << 20)
-    print(f"bench: blkbench on the native driver, {args.blk_runs} runs of {args.blk_mib} MiB per workload")
-    runs = []
+    print(f"bench: blkbench, {args.blk_runs} runs of {args.blk_mib} MiB per workload, systems alternating: "
+          + ", ".join(d for _, _, d in SYSTEMS))
+    runs = {name: [] for name, _, _ in SYSTEMS}
     for i in range(args.blk_runs):
-        runs.append(blkbench(args.qemu, args.build, disk, args.blk_mib))
+        for name, script, _ in SYSTEMS:
+            runs[name].append(blkbench(args.qemu, args.build, disk, args.blk_mib, script))
         print(f"bench: blkbench run {i + 1}/{args.blk_runs} done")
     os.unlink(disk)
     with open(os.path.join(outdir, "blk.md"), "w") as f:
         f.write("# hm block I/O benchmark\n\n")
         f.write(f"{time.strftime('%Y-%m-%d')}, {qv}, `{args.qemu}`; disk image on tmpfs, `cache=unsafe`; "
-                f"{args.blk_mib} MiB per workload; {args.blk_runs} runs, median (min-max) IOPS.\n\n")
-        f.write("| workload | bs | qd | native driver (ndc) IOPS | MB/s |\n| --- | ---: | ---: | ---: | ---: |\n")
-        for key in runs[0]:
-            iops = [r[key][1] for r in runs if key in r]
-            mbps = [r[key][0] for r in runs if key in r]
-            f.write(f"| {key[0]} | {key[1] // 1024} KiB | {key[2]} | {statistics.median(iops):.0f} "
-                    f"({min(iops):.0f}-{max(iops):.0f}) | {statistics.median(mbps):.1f} |\n")
+                f"{args.blk_mib} MiB per workload; {args.blk_runs} runs per system, the systems alternating "
+                "run by run; median (min-max) IOPS; the ratio is of the medians.\n\n")
+        f.write("| workload | bs | qd | " + " | ".join(f"{d} IOPS" for _, _, d in SYSTEMS)
+                + " | DC-solo / native |\n| --- | ---: | ---: | " + " | ".join("---:" for _ in SYSTEMS) + " | ---: |\n")
+        for key in runs[SYSTEMS[0][0]][0]:
+            cells, med = [], {}
+            for name, _, _ in SYSTEMS:
+                iops = [r[key][1] for r in runs[name] if key in r]
+                med[name] = statistics.median(iops) if iops else 0
+                cells.append(f"{med[name]:.0f} ({min(iops):.0f}-{max(iops):.0f})" if iops else "-")
+            ratio = med["ldc"] / med["ndc"] if med.get("ndc") else 0
+            f.write(f"| {key[0]} | {key[1] // 1024} KiB | {key[2]} | " + " | ".join(cells) + f" | {ratio:.2f} |\n")
     with open(os.path.join(outdir, "results.md"), "w") as f:
         f.write(open(os.path.join(outdir, "ipc.md")).read() + "\n" + open(os.path.join(outdir, "blk.md")).read())
     print(open(os.path.join(outdir, "blk.md")).read())

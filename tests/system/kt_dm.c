@@ -24,7 +24,8 @@ int main(void)
     kt_init("dm");
     hm_ipc_buf_set(&buf);
     long ep = hm_ep_create();
-    const char *argv[] = { "devmgr", NULL };
+    /* the native-driver board: the LDC board is kt_ldc's */
+    const char *argv[] = { "devmgr", "conf=devices-ndc.conf", NULL };
     struct hm_spawn_handle hs[4] = {
         { "bootimg", hm_start_handle("bootimg"), HM_R_READ | HM_R_MAP | HM_R_GRANT | HM_R_DUP },
         { "root", hm_start_handle("root"), HM_R_ALL },
@@ -38,6 +39,15 @@ int main(void)
 
     struct hm_dm_dev d;
     struct hm_msg m;
+    /* devmgr answers at once; the driver container registers its node and
+     * says ready on its own: wait for that (up to 10 s) */
+    for (int t = 0, starting = 1; t < 500 && starting; t++) {
+        starting = 0;
+        for (uint64_t i = 0; lsdev((hm_handle_t)dm, i, &d, &m) == 0 && i < 64; i++)
+            starting |= m.w[0] == HM_DM_STARTING;
+        if (starting)
+            hm_sleep_until(hm_deadline_ms(20));
+    }
     int found_blk = 0, found_pci = 0, n = 0;
     while (lsdev((hm_handle_t)dm, (uint64_t)n, &d, &m) == 0 && n < 64) {
         if (!strcmp(d.kind, "block") && !strcmp(d.driver, "virtio_blk") && !strcmp(d.container, "ndc0") &&

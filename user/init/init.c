@@ -1,7 +1,8 @@
 /*
  * init: the first process. It starts the programs its boot configuration
  * names (boot.conf in the boot image, or "hm.run=a,b" on the kernel command
- * line, which the tests use; "prog:arg:arg" passes arguments), supervises them — a fault in one is reported
+ * line, which the tests use; "prog:arg:arg" passes arguments; "hm.boot=NAME"
+ * reads the boot script NAME instead of boot.conf), supervises them — a fault in one is reported
  * and that process is terminated — and powers the machine off when told.
  *
  * boot.conf, one command per line ('#' starts a comment):
@@ -188,10 +189,13 @@ int main(int argc, char **argv)
     }
 
     int poweroff = 0;
-    const char *runlist = NULL;
-    for (int i = 1; i < argc; i++)
+    const char *runlist = NULL, *script = "boot.conf";
+    for (int i = 1; i < argc; i++) {
         if (!strncmp(argv[i], "hm.run=", 7))
             runlist = argv[i] + 7;
+        else if (!strncmp(argv[i], "hm.boot=", 8))
+            script = argv[i] + 8;   /* another boot script of the image (tests, benchmarks) */
+    }
     if (runlist) {
         /* test mode: run each program with full authority, then power off */
         char buf[256];
@@ -208,8 +212,8 @@ int main(int argc, char **argv)
     } else {
         const void *conf;
         size_t len;
-        if (hm_bootimg_find(hm_bootimg(NULL), "boot.conf", &conf, &len)) {
-            printf("init: boot image has no boot.conf\n");
+        if (hm_bootimg_find(hm_bootimg(NULL), script, &conf, &len)) {
+            printf("init: boot image has no %s\n", script);
             return 1;
         }
         char *text = malloc(len + 1);

@@ -29,6 +29,7 @@ static int cmd_help(int argc, char **argv)
            "  help                      this list\n"
            "  ls [PATH]                 list a directory (default /)\n"
            "  lsdev                     devices, their drivers and containers\n"
+           "  dmesg                     the logs of the driver containers that keep one\n"
            "  dd if=F of=F [bs=N] [count=N] [skip=N] [seek=N]   copy blocks (coreutils semantics)\n"
            "  sha256sum PATH...         SHA-256 of files and devices\n"
            "  blkbench [DEV] [MiB]      block I/O throughput (overwrites the first MiB of DEV; default 16)\n"
@@ -70,6 +71,155 @@ static int cmd_lsdev(int argc, char **argv)
         return 1;
     }
     return 0;
+}
+
+/* the device manager's answer for device i: 0, a positive errno (ENOENT
+ * past the last), or a negative kernel error; state and container name */
+static long dm_lsdev(uint64_t i, uint64_t *state, char container[16])
+{
+    struct hm_msg m = { .tag = HM_TAG(HM_DM_LSDEV, 0, 0), .w = { i } };
+    long r = hm_call(dm, &m);
+    if (r < 0)
+        return r;
+    if (HM_TAG_LABEL(m.tag))
+        return HM_TAG_LABEL(m.tag);
+    struct hm_dm_dev d;
+    memcpy(&d, sh_buf.words, sizeof d);
+    *state = m.w[0];
+    memcpy(container, d.container, 16);
+    container[15] = 0;
+    return 0;
+}
+
+/* one piece of device i's container log from offset off: 0 with *n bytes
+ * copied to out and *next the offset after them, a positive errno, or a
+ * negative kernel error */
+static long dm_dmesg(uint64_t i, uint64_t off, char *out, uint64_t *n, uint64_t *next)
+{
+    struct hm_msg m = { .tag = HM_TAG(HM_DM_DMESG, 0, 0), .w = { i, off } };
+    long r = hm_call(dm, &m);
+    if (r < 0)
+        return r;
+    if (HM_TAG_LABEL(m.tag))
+        return HM_TAG_LABEL(m.tag);
+    if (m.w[0] > HM_DC_LOG_CHUNK || m.w[0] > (uint64_t)HM_TAG_NWORDS(m.tag) * 8)
+        return EIO;   /* claims more than it sent */
+    memcpy(out, sh_buf.words, m.w[0]);
+    *n = m.w[0];
+    *next = m.w[1];
+    return 0;
+}
+
+static void dm_err(const char *cmd, const char *what, long r)
+{
+    if (r < 0)
+        printf("sh: %s: %s: %s\n", cmd, what, hm_strerror(r));
+    else
+        err(cmd, what, (int)r);
+}
+
+/* dmesg: every container's log, once per container name (devices driven by
+ * containers with the same label are taken to share it) */
+static int cmd_dmesg(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    enum { MAX_LOGS = 64 };   /* devmgr keeps at most 48 devices */
+    struct { uint64_t dev; char name[16]; } logs[MAX_LOGS];
+    char seen[MAX_LOGS][16];
+    int nlogs = 0, nseen = 0, rc = 0;
+    if (dm < 0) {
+        printf("sh: dmesg: device manager: %s\n", hm_strerror(-HM_EBADH));
+        return 1;
+    }
+    /* first find the containers that keep a log: the header lines depend on
+     * how many there are */
+    for (uint64_t i = 0; nlogs < MAX_LOGS && nseen < MAX_LOGS; i++) {
+        uint64_t state, n, next;
+        char name[16];
+        long r = dm_lsdev(i, &state, name);
+        if (r == ENOENT)
+            break;
+        if (r) {
+            dm_err("dmesg", "device manager", r);
+            return 1;
+        }
+        if (!name[0])
+            continue;   /* no container drives it */
+        int dup = 0;
+        for (int k = 0; k < nseen && !dup; k++)
+            dup = !strcmp(seen[k], name);
+        if (dup)
+            continue;
+        char probe[HM_DC_LOG_CHUNK];
+        r = dm_dmesg(i, 0, probe, &n, &next);
+        if (r == ENOTSUP)
+            continue;   /* keeps no log, or no longer runs: another device with the label may */
+        strcpy(seen[nseen++], name);
+        if (r) {
+            dm_err("dmesg", name, r);
+            rc = 1;
+            continue;
+        }
+        logs[nlogs].dev = i;
+        strcpy(logs[nlogs++].name, name);
+    }
+    for (int k = 0; k < nlogs; k++) {
+        if (nlogs > 1)
+            printf("%s==> %s <==\n", k ? "\n" : "", logs[k].name);
+        char chunk[HM_DC_LOG_CHUNK];
+        uint64_t off = 0, n, next;
+        for (;;) {
+            long r = dm_dmesg(logs[k].dev, off, chunk, &n, &next);
+            if (r) {
+                dm_err("dmesg", logs[k].name, r);
+                rc = 1;
+                break;
+            }
+            if (n == 0)
+                break;
+            if (fwrite(chunk, 1, n, stdout) != n) {
+                rc = 1;
+                break;
+            }
+            if (next <= off)
+                break;   /* no progress: a broken log must not loop forever */
+            off = next;
+        }
+    }
+    fflush(stdout);
+    return rc;
+}
+
+/* Before the first prompt: the driver containers publish their nodes
+ * themselves and say so (HM_DM_READY); wait until none is still starting,
+ * so that /dev is complete when "hm# " appears. */
+static void wait_for_containers(void)
+{
+    uint64_t end = hm_deadline_ms(60000);
+    int said = 0;
+    for (;;) {
+        int starting = 0;
+        for (uint64_t i = 0; !starting; i++) {
+            uint64_t state = 0;
+            char name[16];
+            long r = dm_lsdev(i, &state, name);
+            if (r)
+                break;   /* ENOENT past the last device; on errors lsdev will say more */
+            starting = state == HM_DM_STARTING;
+        }
+        if (!starting)
+            return;
+        if (hm_now() >= end) {
+            printf("sh: driver containers still starting after 60 s\n");
+            return;
+        }
+        if (!said) {
+            printf("sh: waiting for driver containers to start...\n");
+            fflush(stdout);
+            said = 1;
+        }
+        hm_sleep_until(hm_deadline_ms(20));
+    }
 }
 
 static int cmd_sha256sum(int argc, char **argv)
@@ -212,7 +362,7 @@ static int cmd_dd(int argc, char **argv)
 int cmd_blkbench(int argc, char **argv);
 
 static const struct { const char *name; int (*fn)(int, char **); } cmds[] = {
-    { "help", cmd_help }, { "ls", cmd_ls }, { "lsdev", cmd_lsdev },
+    { "help", cmd_help }, { "ls", cmd_ls }, { "lsdev", cmd_lsdev }, { "dmesg", cmd_dmesg },
     { "sha256sum", cmd_sha256sum }, { "dd", cmd_dd }, { "blkbench", cmd_blkbench },
 };
 
@@ -247,11 +397,8 @@ int main(void)
     sh_vfs = hm_start_handle("vfs");
     dm = hm_start_handle("dm");
     hm_ipc_buf_set(&sh_buf);
-    if (dm >= 0) {
-        /* devmgr answers only once every device is probed and published */
-        struct hm_msg m = { .tag = HM_TAG(HM_DM_LSDEV, 0, 0) };
-        hm_call(dm, &m);
-    }
+    if (dm >= 0)
+        wait_for_containers();
     printf("hm shell; 'help' lists the commands\n");
     char line[256];
     for (;;) {

@@ -154,7 +154,7 @@ struct resource {
 
 struct console {
     struct kobj o;
-    char rx[512];
+    char rx[4096];   /* typed or pasted input not yet read: a scripted console (tests, `printf ... | make run`) sends a whole script at once */
     uint32_t head, tail;
     struct list readers;
 };

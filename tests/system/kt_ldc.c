@@ -1,0 +1,130 @@
+/* The Linux driver container (DC-solo) as a client sees it: vfs and devmgr
+ * are started as on the default board, which gives the virtio-blk disk to
+ * the LDC; the test opens a partition through vfs and sends good and bad
+ * requests. Bad ones (past the partition's end, unaligned, outside the
+ * data area, unknown operation) get errors before they reach Linux, and the
+ * container keeps serving. The disk is run.py's GPT image: partition 2 is
+ * LBA 6144..10239, and its first sector is checked against the host's bytes
+ * (first 8 bytes of the sector passed as argv[1], hex). */
+#include "ktest.h"
+#include <hm/blkclient.h>
+#include <hm/dm.h>
+#include <hm/vfs.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct hm_ipc_buf buf;
+
+static long open_node(hm_handle_t vfs, const char *path, hm_handle_t *drv, uint64_t *size)
+{
+    memset(buf.words, 0, HM_VFS_PATH_MAX);
+    strncpy((char *)buf.words, path, HM_VFS_PATH_MAX - 1);
+    struct hm_msg m = { .tag = HM_TAG(HM_VFS_OPEN, HM_VFS_PATH_WORDS, 0) };
+    long r = hm_call(vfs, &m);
+    if (r < 0)
+        return r;
+    if (HM_TAG_LABEL(m.tag))
+        return -(long)HM_TAG_LABEL(m.tag);
+    if (HM_TAG_NHANDLES(m.tag) != 1)
+        return -EIO;
+    *drv = buf.handles[0];
+    *size = m.w[1];
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    kt_init("ldc");
+    hm_ipc_buf_set(&buf);
+    uint64_t want = argc > 1 ? strtoull(argv[1], NULL, 16) : 0;
+    long vep = hm_ep_create(), dep = hm_ep_create();
+    long dmvfs = vep < 0 ? vep : hm_handle_dup((hm_handle_t)vep, HM_R_SEND | HM_R_GRANT, 1);
+    const char *vargv[] = { "vfs", NULL }, *dargv[] = { "devmgr", NULL };
+    struct hm_spawn_handle vh[1] = { { "vfs", (hm_handle_t)vep, HM_R_RECV | HM_R_SEND | HM_R_DUP | HM_R_GRANT } };
+    KT_OK(hm_spawn("vfs", vargv, vh, 1, HM_HANDLE_INVALID, HM_PRIO_MAX - 2), "start vfs");
+    struct hm_spawn_handle dh[5] = {
+        { "bootimg", hm_start_handle("bootimg"), HM_R_READ | HM_R_MAP | HM_R_GRANT | HM_R_DUP },
+        { "root", hm_start_handle("root"), HM_R_ALL },
+        { "dtb", hm_start_handle("dtb"), HM_R_READ | HM_R_MAP },
+        { "dm", (hm_handle_t)dep, HM_R_RECV | HM_R_SEND | HM_R_DUP | HM_R_GRANT },
+        { "vfs", (hm_handle_t)dmvfs, HM_R_SEND | HM_R_GRANT },
+    };
+    KT_OK(hm_spawn("devmgr", dargv, dh, 5, HM_HANDLE_INVALID, HM_PRIO_MAX - 2), "start devmgr (board devices.conf)");
+    hm_handle_t vfs = (hm_handle_t)hm_handle_dup((hm_handle_t)vep, HM_R_SEND, 0);
+    hm_handle_t dm = (hm_handle_t)hm_handle_dup((hm_handle_t)dep, HM_R_SEND, 0);
+
+    /* wait for the container to say it is ready (up to 30 s) */
+    int running = 0;
+    for (int t = 0; t < 1500 && !running; t++) {
+        struct hm_msg m = { .tag = HM_TAG(HM_DM_LSDEV, 0, 0), .w = { 0 } };
+        struct hm_dm_dev d;
+        if (hm_call(dm, &m) == 0 && !HM_TAG_LABEL(m.tag)) {
+            memcpy(&d, buf.words, sizeof d);
+            running = m.w[0] == HM_DM_RUNNING && !strcmp(d.container, "ldc0") && !strcmp(d.driver, "virtio_blk");
+        }
+        if (!running)
+            hm_sleep_until(hm_deadline_ms(20));
+    }
+    KT_CHECK(running, "devmgr: virtio_blk in ldc0, running");
+
+    hm_handle_t drv = HM_HANDLE_INVALID;
+    uint64_t size = 0;
+    KT_EQ(open_node(vfs, "/dev/vda2", &drv, &size), 0, "open /dev/vda2 through vfs");
+    KT_EQ(size, 4096 * 512, "vda2's size is the partition's");
+    struct hm_blk_client c;
+    int err = hm_blk_open(&c, drv, 16, 64 * 1024, &buf);
+    KT_EQ(err, 0, "block session on vda2");
+    if (err)
+        return kt_finish();
+    KT_EQ(c.size, 4096 * 512, "INFO: size of the partition");
+    KT_EQ(c.lbs, 512, "INFO: 512-byte blocks");
+
+    KT_EQ(hm_blk_io(&c, HM_BLK_READ, 0, 0, 4096), 0, "read the partition's first 4 KiB");
+    uint64_t got;
+    memcpy(&got, c.data, 8);
+    kt_report(got == want, "partition offset applied: first bytes are LBA 6144's", "got %lx want %lx",
+              (unsigned long)got, (unsigned long)want);
+
+    /* bad requests: error completions, the container goes on */
+    KT_EQ(hm_blk_io(&c, HM_BLK_READ, c.size, 0, 512), -ENOSPC, "read past the partition's end");
+    KT_EQ(hm_blk_io(&c, HM_BLK_WRITE, c.size - 512, 0, 1024), -ENOSPC, "write across the partition's end");
+    KT_EQ(hm_blk_io(&c, HM_BLK_READ, 100, 0, 512), -EINVAL, "unaligned offset");
+    KT_EQ(hm_blk_io(&c, HM_BLK_READ, 0, 0, 100), -EINVAL, "unaligned length");
+    KT_EQ(hm_blk_io(&c, HM_BLK_READ, 0, 0, 0), -EINVAL, "empty read");
+    KT_EQ(hm_blk_io(&c, HM_BLK_READ, 0, c.data_size, 512), -EINVAL, "outside the data area");
+    KT_EQ(hm_blk_io(&c, 77, 0, 0, 512), -EINVAL, "unknown operation");
+
+    /* still serving: a write and a read-back at the partition's last block */
+    memset(c.data, 0x5a, 512);
+    KT_EQ(hm_blk_io(&c, HM_BLK_WRITE, c.size - 512, 0, 512), 0, "write the last block after the bad ones");
+    memset(c.data, 0, 512);
+    KT_EQ(hm_blk_io(&c, HM_BLK_READ, c.size - 512, 4096, 512), 0, "read it back");
+    KT_CHECK(c.data[4096] == 0x5a && c.data[4096 + 511] == 0x5a, "the bytes read are the bytes written");
+    KT_EQ(hm_blk_io(&c, HM_BLK_FLUSH, 0, 0, 0), 0, "flush");
+
+    /* many requests in flight at once */
+    int ok = 1;
+    for (int i = 0; i < 16; i++)
+        ok &= hm_blk_submit(&c, HM_BLK_READ, (uint64_t)i * 4096, (uint64_t)i * 4096, 4096, (uint64_t)i) == 0;
+    for (int i = 0; i < 16 && ok; i++) {
+        struct hm_blk_cpl cpl;
+        ok &= hm_blk_wait(&c, &cpl, hm_deadline_ms(5000)) == 0 && cpl.status == 0 && cpl.len == 4096;
+    }
+    KT_CHECK(ok, "16 reads in flight complete");
+
+    /* the whole disk is there too, and the session API refuses a forged badge */
+    hm_handle_t whole;
+    uint64_t wsize;
+    KT_EQ(open_node(vfs, "/dev/vda", &whole, &wsize), 0, "open /dev/vda");
+    KT_EQ(wsize, 8 * 1024 * 1024, "vda is the whole 8 MiB disk");
+    struct hm_msg m = { .tag = HM_TAG(HM_BLK_DETACH, 0, 0) };
+    KT_CHECK(hm_call(whole, &m) == 0 && HM_TAG_LABEL(m.tag) == EINVAL, "detach on a disk handle refused");
+    m = (struct hm_msg){ .tag = HM_TAG(HM_BLK_IOCTL, 0, 0), .w = { HM_BLK_IOC_GETSIZE } };
+    KT_CHECK(hm_call(whole, &m) == 0 && HM_TAG_LABEL(m.tag) == 0 && m.w[0] == wsize, "ioctl GETSIZE");
+    hm_blk_close(&c);
+    KT_EQ(hm_blk_open(&c, drv, 16, 16 * 1024, &buf), 0, "a new session after close");
+    KT_EQ(hm_blk_io(&c, HM_BLK_READ, 0, 0, 512), 0, "and it reads");
+    hm_blk_close(&c);
+    return kt_finish();
+}
