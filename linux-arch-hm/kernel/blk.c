@@ -24,6 +24,7 @@
 struct hm_disk {
 	dev_t devt;
 	struct block_device *bdev;	/* opened by the thread below */
+	fmode_t mode;			/* how: read-write, or read-only for a read-only disk */
 	int state;			/* 0 free, 1 added (to open), 2 open, 3 removed (to close) */
 };
 
@@ -148,11 +149,14 @@ static void hm_disks_update(void)
 		struct hm_disk *d = &hm_disks[i];
 
 		if (d->state == 1) {
-			struct block_device *b = blkdev_get_by_dev(d->devt, FMODE_READ | FMODE_WRITE, NULL);
+			fmode_t mode = FMODE_READ | FMODE_WRITE;
+			struct block_device *b = blkdev_get_by_dev(d->devt, mode, NULL);
 			int err;
 
-			if (IS_ERR(b))
-				b = blkdev_get_by_dev(d->devt, FMODE_READ, NULL);
+			if (IS_ERR(b)) {
+				mode = FMODE_READ;
+				b = blkdev_get_by_dev(d->devt, mode, NULL);
+			}
 			if (IS_ERR(b)) {
 				pr_err("hm: cannot open %u:%u: %ld\n", MAJOR(d->devt), MINOR(d->devt), PTR_ERR(b));
 				d->state = 0;
@@ -163,11 +167,12 @@ static void hm_disks_update(void)
 			if (err)
 				pr_err("hm: %pg not published (%d)\n", b, err);
 			d->bdev = b;
+			d->mode = mode;
 			d->state = 2;
 		} else if (d->state == 3) {
 			dc_host_disk_remove(i);
 			if (d->bdev)
-				blkdev_put(d->bdev, FMODE_READ | FMODE_WRITE);
+				blkdev_put(d->bdev, d->mode);
 			d->bdev = NULL;
 			d->state = 0;
 		}
