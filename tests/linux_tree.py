@@ -48,3 +48,19 @@ def drivers_identical(src, tarball):
         return [f"{name} ({len(want)} files)"], [], log
     return [], [f"{name}: {len(differ)} differ, {len(missing)} missing, {len(extra)} extra "
                 f"(e.g. {(differ + missing + extra)[:3]})"], log
+
+
+def only_entry_points(linux_o, nm="aarch64-linux-gnu-nm"):
+    """(passed, failed, log): linux.o defines no global symbol but DC-base's
+    entry points (dc_linux_*), so Linux's own memcpy, printk... cannot clash
+    with picolibc or DC-base."""
+    import subprocess
+    if not os.path.isfile(linux_o):
+        return [], [f"{linux_o} is missing"], ""
+    out = subprocess.run([nm, "-g", "--defined-only", linux_o], capture_output=True, text=True).stdout
+    syms = [line.split()[-1] for line in out.splitlines() if line.strip()]
+    bad = [s for s in syms if not s.startswith("dc_linux_")]
+    name = "linux.o's only global symbols are the dc_linux_* entry points"
+    if syms and not bad:
+        return [f"{name} ({', '.join(sorted(syms))})"], [], out
+    return [], [f"{name}: also {bad[:5]}" if bad else f"{name}: none found"], out

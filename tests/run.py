@@ -348,6 +348,8 @@ def main():
         for ver in ("6.1",):
             src = os.path.join(args.build, f"linux-{ver}", "src")
             passed, failed, out = linux_tree.drivers_identical(src, f"/usr/src/linux-source-{ver}.tar.xz")
+            p2, f2, out2 = linux_tree.only_entry_points(os.path.join(args.build, f"linux-{ver}", "linux.o"))
+            passed, failed, out = passed + p2, failed + f2, out + out2
             report(f"linux tree {ver}", [f"linux {ver}: {p}" for p in passed], [f"linux {ver}: {f}" for f in failed],
                    out, f"linux-tree-{ver}.log")
 
