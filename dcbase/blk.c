@@ -14,6 +14,7 @@
 #include "dcbase.h"
 #include <dc_host.h>
 #include <hm/blk.h>
+#include <hm/blksrv.h>
 #include <hm/dm.h>
 #include <hm/vfs.h>
 #include <errno.h>
@@ -33,25 +34,11 @@ static struct disk {
     int ro;
 } disks[MAX_DISKS];
 
-static struct session {
-    volatile int active, closing;
-    uint32_t gen;
-    int disk;
-    uint64_t va, map_size;
-    struct hm_blk_shared *sh;
-    struct hm_blk_req *sq;
-    struct hm_blk_cpl *cq;
-    uint32_t entries;
-    uint8_t *data;
-    uint64_t data_size;
-    hm_handle_t client;
-    uint64_t client_bits;
-    uint32_t inflight;
-} sessions[MAX_SESSIONS];
+static struct hm_blk_srv_session sessions[MAX_SESSIONS];
 
 /* requests in Linux: the cookie is the record; CPU thread only */
 static struct io {
-    struct session *s;
+    struct hm_blk_srv_session *s;
     uint64_t id;
     uint32_t len;
     struct io *next;
@@ -84,28 +71,6 @@ void dc_host_disk_remove(int id)
         disks[id].state = 3;   /* new requests fail; vfs keeps the node (no unregister yet) */
 }
 
-static void post(struct session *s, uint64_t id, int status, uint32_t len)
-{
-    struct hm_blk_shared *sh = s->sh;
-    if (hm_blk_pending(sh->cq_head, sh->cq_tail, s->entries) < 0) {
-        sh->broken = 1;
-        return;
-    }
-    s->cq[sh->cq_tail % s->entries] = (struct hm_blk_cpl){ id, status, len };
-    __asm__ volatile("dmb ish" ::: "memory");
-    sh->cq_tail++;
-}
-
-/* a detached session whose requests are all done: let go of it */
-static void reap(struct session *s)
-{
-    hm_vm_unmap(HM_HANDLE_SELF_PROC, s->va);
-    hm_handle_close(s->client);
-    s->closing = 0;
-    __asm__ volatile("dmb ish" ::: "memory");
-    s->active = 0;
-}
-
 int dc_host_blk_fetch(struct dc_blk_io *out)
 {
     if (!ios_ready) {
@@ -116,12 +81,12 @@ int dc_host_blk_fetch(struct dc_blk_io *out)
         ios_ready = 1;
     }
     for (unsigned k = 0; k < MAX_SESSIONS; k++) {
-        struct session *s = &sessions[(next_session + k) % MAX_SESSIONS];
+        struct hm_blk_srv_session *s = &sessions[(next_session + k) % MAX_SESSIONS];
         if (!s->active)
             continue;
         if (s->closing) {
             if (s->inflight == 0)
-                reap(s);
+                hm_blk_srv_release(s);
             continue;
         }
         struct hm_blk_shared *sh = s->sh;
@@ -138,10 +103,10 @@ int dc_host_blk_fetch(struct dc_blk_io *out)
                 break;
             struct hm_blk_req r = s->sq[sh->sq_head % s->entries];   /* a copy: the client may scribble */
             sh->sq_head++;
-            struct disk *d = &disks[s->disk];
+            struct disk *d = &disks[s->owner];
             int err = d->state == 2 ? hm_blk_check(&r, d->size, d->lbs, d->ro, s->data_size) : -ENODEV;
             if (err) {
-                post(s, r.id, err, 0);
+                hm_blk_srv_post(s, r.id, err, 0);
                 posted = 1;
                 continue;
             }
@@ -149,7 +114,7 @@ int dc_host_blk_fetch(struct dc_blk_io *out)
             io_free = io->next;
             *io = (struct io){ s, r.id, r.len, NULL };
             s->inflight++;
-            *out = (struct dc_blk_io){ io, s->disk, r.op, r.offset, r.len, s->data + r.data_off };
+            *out = (struct dc_blk_io){ io, s->owner, r.op, r.offset, r.len, s->data + r.data_off };
             if (posted)
                 hm_notif_signal(s->client, s->client_bits);
             next_session = (unsigned)(s - sessions) + 1;   /* the next call starts after this one */
@@ -164,9 +129,9 @@ int dc_host_blk_fetch(struct dc_blk_io *out)
 void dc_host_blk_complete(void *cookie, int status)
 {
     struct io *io = cookie;
-    struct session *s = io->s;
+    struct hm_blk_srv_session *s = io->s;
     s->inflight--;
-    post(s, io->id, status, status ? 0 : io->len);
+    hm_blk_srv_post(s, io->id, status, status ? 0 : io->len);
     hm_notif_signal(s->client, s->client_bits);
     io->next = io_free;
     io_free = io;
@@ -175,56 +140,6 @@ void dc_host_blk_complete(void *cookie, int status)
 }
 
 /* ---- control IPC (main thread) ---- */
-static int attach(struct hm_msg *m, int disk)
-{
-    if (HM_TAG_NHANDLES(m->tag) != 2) {
-        for (unsigned i = 0; i < HM_TAG_NHANDLES(m->tag); i++)
-            hm_handle_close(dc_ipcbuf.handles[i]);
-        return EINVAL;
-    }
-    hm_handle_t mem = dc_ipcbuf.handles[0], cn = dc_ipcbuf.handles[1];
-    uint32_t entries = (uint32_t)m->w[0];
-    struct hm_mem_info mi;
-    int err = 0;
-    if (entries == 0 || entries > HM_BLK_MAX_ENTRIES || (entries & (entries - 1)) || !m->w[1])
-        err = EINVAL;
-    else if (hm_mem_info(mem, &mi) < 0 || mi.size <= hm_blk_data_off(entries))
-        err = EINVAL;
-    int slot = -1;
-    for (int i = 0; !err && i < MAX_SESSIONS && slot < 0; i++)
-        if (!sessions[i].active)
-            slot = i;
-    if (!err && slot < 0)
-        err = ENOSPC;
-    long va = err ? -1 : hm_vm_map(HM_HANDLE_SELF_PROC, mem, 0, mi.size, 0, HM_MAP_R | HM_MAP_W);
-    if (!err && va < 0)
-        err = EINVAL;
-    hm_handle_close(mem);   /* the mapping keeps the memory */
-    if (err) {
-        hm_handle_close(cn);
-        return err;
-    }
-    struct session *s = &sessions[slot];
-    s->va = (uint64_t)va;
-    s->map_size = mi.size;
-    s->disk = disk;
-    s->sh = (struct hm_blk_shared *)va;
-    *s->sh = (struct hm_blk_shared){ .magic = HM_BLK_MAGIC, .entries = entries };
-    s->sq = (struct hm_blk_req *)(va + HM_BLK_SQ_OFF);
-    s->cq = (struct hm_blk_cpl *)(va + hm_blk_cq_off(entries));
-    s->entries = entries;
-    s->data = (uint8_t *)va + hm_blk_data_off(entries);
-    s->data_size = mi.size - hm_blk_data_off(entries);
-    s->client = cn;
-    s->client_bits = m->w[1];
-    s->inflight = 0;
-    s->closing = 0;
-    s->gen = (s->gen + 1) & 0x3fff;
-    __asm__ volatile("dmb ish" ::: "memory");
-    s->active = 1;
-    return -(slot + 1);
-}
-
 int dc_blk_request(struct hm_msg *m, unsigned *nh_out)
 {
     uint32_t label = HM_TAG_LABEL(m->tag);
@@ -253,13 +168,24 @@ int dc_blk_request(struct hm_msg *m, unsigned *nh_out)
             return 0;
         }
         if (label == HM_BLK_ATTACH) {
-            int r = attach(m, (int)id);
-            if (r >= 0)
-                return r;
-            int slot = -r - 1;
+            if (HM_TAG_NHANDLES(m->tag) != 2) {
+                for (unsigned i = 0; i < HM_TAG_NHANDLES(m->tag); i++)
+                    hm_handle_close(dc_ipcbuf.handles[i]);
+                return EINVAL;
+            }
+            /* any memory will do: Linux copies through its own pages */
+            int slot = hm_blk_srv_attach(sessions, MAX_SESSIONS, dc_ipcbuf.handles[0], dc_ipcbuf.handles[1], m->w[0],
+                                         m->w[1], 0);
+            if (slot < 0)
+                return -slot;
+            sessions[slot].owner = (int)id;
             long db = hm_handle_dup(dc_bell, HM_R_SIGNAL | HM_R_GRANT, 0);
-            long sess = hm_handle_dup(dc_ep, HM_R_SEND | HM_R_GRANT, (uint64_t)(slot + 1) | (uint64_t)sessions[slot].gen << 16);
+            long sess = hm_handle_dup(dc_ep, HM_R_SEND | HM_R_GRANT, hm_blk_srv_badge(sessions, slot));
             if (db < 0 || sess < 0) {
+                if (db >= 0)
+                    hm_handle_close((hm_handle_t)db);
+                if (sess >= 0)
+                    hm_handle_close((hm_handle_t)sess);
                 sessions[slot].closing = 1;   /* the block thread frees it */
                 hm_notif_signal(dc_events, DC_EV_KICK);
                 return ENOMEM;
@@ -271,9 +197,8 @@ int dc_blk_request(struct hm_msg *m, unsigned *nh_out)
         }
         return EINVAL;
     }
-    uint64_t slot = (b & 0xffff) - 1;
-    if (label == HM_BLK_DETACH && slot < MAX_SESSIONS && sessions[slot].active && !sessions[slot].closing &&
-        sessions[slot].gen == (uint32_t)(b >> 16)) {
+    int slot = hm_blk_srv_lookup(sessions, MAX_SESSIONS, b);
+    if (label == HM_BLK_DETACH && slot >= 0) {
         sessions[slot].closing = 1;   /* Linux finishes its requests, then the slot is freed */
         hm_notif_signal(dc_events, DC_EV_KICK);
         return 0;

@@ -19,6 +19,7 @@
  */
 #include "vblk.h"
 #include <hm/hm.h>
+#include <hm/blksrv.h>
 #include <hm/dm.h>
 #include <hm/vfs.h>
 #include <libfdt.h>
@@ -31,48 +32,21 @@
 #define IRQ_BIT 1ull
 #define DOORBELL_BIT 2ull
 
-struct session {
-    volatile int active;
-    volatile int closing;      /* detached: drain, then free (data-plane thread) */
-    uint32_t gen;              /* bumped per use of the slot: part of the session badge */
-    uint64_t va, map_size;
-    struct hm_blk_shared *sh;
-    struct hm_blk_req *sq;
-    struct hm_blk_cpl *cq;
-    uint32_t entries;
-    uint64_t data_phys, data_size;
-    hm_handle_t client;        /* client's notification */
-    uint64_t client_bits;
-    uint32_t inflight;
-};
-
 static struct vblk dev;
-static struct session sessions[MAX_SESSIONS];
+static struct hm_blk_srv_session sessions[MAX_SESSIONS];
 static hm_handle_t dnotif, irq_h;
 static struct hm_ipc_buf ipcbuf;
 
-static void post(struct session *s, uint64_t id, int status, uint32_t len)
-{
-    struct hm_blk_shared *sh = s->sh;
-    if (hm_blk_pending(sh->cq_head, sh->cq_tail, s->entries) < 0) {
-        sh->broken = 1;   /* the client corrupted its completion index; done() wakes it */
-        return;
-    }
-    s->cq[sh->cq_tail % s->entries] = (struct hm_blk_cpl){ id, status, len };
-    __asm__ volatile("dmb ish" ::: "memory");
-    sh->cq_tail++;
-}
-
 static void done(void *owner, uint64_t id, int status, uint32_t len)
 {
-    struct session *s = owner;
+    struct hm_blk_srv_session *s = owner;
     s->inflight--;
-    post(s, id, status, len);
+    hm_blk_srv_post(s, id, status, len);
     hm_notif_signal(s->client, s->client_bits);
 }
 
 /* take what the client queued, as far as the device and the rings have room */
-static void pump(struct session *s)
+static void pump(struct hm_blk_srv_session *s)
 {
     struct hm_blk_shared *sh = s->sh;
     int posted = 0;
@@ -98,22 +72,12 @@ static void pump(struct session *s)
         if (err == 0) {
             s->inflight++;
         } else {
-            post(s, r.id, err > 0 ? 0 : err, 0);   /* 1: completed at once (flush without cache) */
+            hm_blk_srv_post(s, r.id, err > 0 ? 0 : err, 0);   /* 1: completed at once (flush without cache) */
             posted = 1;
         }
     }
     if (posted)
         hm_notif_signal(s->client, s->client_bits);
-}
-
-/* a detached session whose requests have all completed: let go of it */
-static void reap(struct session *s)
-{
-    hm_vm_unmap(HM_HANDLE_SELF_PROC, s->va);
-    hm_handle_close(s->client);
-    s->closing = 0;
-    __asm__ volatile("dmb ish" ::: "memory");
-    s->active = 0;
 }
 
 static void *dataplane(void *arg)
@@ -131,9 +95,9 @@ static void *dataplane(void *arg)
         }
         vblk_complete(&dev, done);
         for (int i = 0; i < MAX_SESSIONS; i++) {
-            struct session *s = &sessions[i];
+            struct hm_blk_srv_session *s = &sessions[i];
             if (s->active && s->closing && s->inflight == 0)
-                reap(s);
+                hm_blk_srv_release(s);
             else if (s->active && !s->closing)
                 pump(s);
         }
@@ -177,58 +141,6 @@ static void *announce(void *arg)
         fprintf(stderr, "ndc: device manager refused ready: %s\n",
                 r < 0 ? hm_strerror(r) : strerror((int)HM_TAG_LABEL(m.tag)));
     return NULL;
-}
-
-/* HM_BLK_ATTACH: handles [memory object, client notification], w0 entries, w1 bits.
- * Returns -(session index + 1) on success, a positive errno otherwise. */
-static int attach(struct hm_msg *m)
-{
-    if (HM_TAG_NHANDLES(m->tag) != 2)
-        return EINVAL;
-    hm_handle_t mem = ipcbuf.handles[0], cn = ipcbuf.handles[1];
-    uint32_t entries = (uint32_t)m->w[0];
-    struct hm_mem_info mi;
-    int err = 0;
-    if (entries == 0 || entries > HM_BLK_MAX_ENTRIES || (entries & (entries - 1)) || !m->w[1])
-        err = EINVAL;
-    else if (hm_mem_info(mem, &mi) < 0 || mi.kind != HM_MEM_CONTIG || mi.size <= hm_blk_data_off(entries))
-        err = EINVAL;   /* the device must be able to reach the data area: contiguous memory */
-    int slot = -1;
-    for (int i = 0; !err && i < MAX_SESSIONS && slot < 0; i++)
-        if (!sessions[i].active)
-            slot = i;
-    if (!err && slot < 0)
-        err = ENOSPC;
-    long va = err ? -1 : hm_vm_map(HM_HANDLE_SELF_PROC, mem, 0, mi.size, 0, HM_MAP_R | HM_MAP_W);
-    if (!err && va < 0)
-        err = EINVAL;
-    if (err) {
-        hm_handle_close(mem);
-        hm_handle_close(cn);
-        return err;
-    }
-    hm_handle_close(mem);   /* the mapping keeps it */
-    struct session *s = &sessions[slot];
-    s->va = (uint64_t)va;
-    s->map_size = mi.size;
-    s->closing = 0;
-    s->sh = (struct hm_blk_shared *)va;
-    s->sh->magic = HM_BLK_MAGIC;
-    s->sh->entries = entries;
-    s->sh->sq_head = s->sh->sq_tail = s->sh->cq_head = s->sh->cq_tail = 0;
-    s->sh->broken = 0;
-    s->sq = (struct hm_blk_req *)(va + HM_BLK_SQ_OFF);
-    s->cq = (struct hm_blk_cpl *)(va + hm_blk_cq_off(entries));
-    s->entries = entries;
-    s->data_phys = mi.phys + hm_blk_data_off(entries);
-    s->data_size = mi.size - hm_blk_data_off(entries);
-    s->client = cn;
-    s->client_bits = m->w[1];
-    s->inflight = 0;
-    __asm__ volatile("dmb ish" ::: "memory");
-    s->active = 1;
-    s->gen++;
-    return -(slot + 1);
 }
 
 int main(int argc, char **argv)
@@ -307,23 +219,36 @@ int main(int argc, char **argv)
             else
                 status = ENOTTY;
         } else if (label == HM_BLK_ATTACH && m.badge == 0) {
-            status = attach(&m);
-            if (status < 0) {
+            int slot = HM_TAG_NHANDLES(m.tag) != 2 ? -EINVAL
+                       : hm_blk_srv_attach(sessions, MAX_SESSIONS, ipcbuf.handles[0], ipcbuf.handles[1], m.w[0],
+                                           m.w[1], 1);
+            if (HM_TAG_NHANDLES(m.tag) != 2)
+                for (unsigned i = 0; i < HM_TAG_NHANDLES(m.tag); i++)
+                    hm_handle_close(ipcbuf.handles[i]);
+            if (slot < 0) {
+                status = -slot;
+            } else {
                 long db = hm_handle_dup(dnotif, HM_R_SIGNAL | HM_R_GRANT, 0);
-                /* badge: slot + 1 and the slot's generation, so a stale session handle
-                 * cannot detach whoever uses the slot next */
-                uint64_t badge = (uint64_t)-status | (uint64_t)sessions[-status - 1].gen << 16;
-                long sess = hm_handle_dup(ep, HM_R_SEND | HM_R_GRANT, badge);
-                ipcbuf.handles[0] = (hm_handle_t)db;
-                ipcbuf.handles[1] = (hm_handle_t)sess;
-                nh_out = 2;
-                m.tag = HM_TAG_MOVE;
-                status = 0;
+                /* the badge names the slot and its generation, so a stale
+                 * session handle cannot detach whoever uses the slot next */
+                long sess = hm_handle_dup(ep, HM_R_SEND | HM_R_GRANT, hm_blk_srv_badge(sessions, slot));
+                if (db < 0 || sess < 0) {
+                    if (db >= 0)
+                        hm_handle_close((hm_handle_t)db);
+                    if (sess >= 0)
+                        hm_handle_close((hm_handle_t)sess);
+                    sessions[slot].closing = 1;   /* the data plane frees it */
+                    hm_notif_signal(dnotif, DOORBELL_BIT);
+                    status = ENOMEM;
+                } else {
+                    ipcbuf.handles[0] = (hm_handle_t)db;
+                    ipcbuf.handles[1] = (hm_handle_t)sess;
+                    nh_out = 2;
+                    m.tag = HM_TAG_MOVE;
+                }
             }
-        } else if (label == HM_BLK_DETACH && (m.badge & 0xffff) >= 1 && (m.badge & 0xffff) <= MAX_SESSIONS &&
-                   sessions[(m.badge & 0xffff) - 1].active && !sessions[(m.badge & 0xffff) - 1].closing &&
-                   sessions[(m.badge & 0xffff) - 1].gen == (uint32_t)(m.badge >> 16)) {
-            sessions[(m.badge & 0xffff) - 1].closing = 1;   /* the data plane drains and frees it */
+        } else if (label == HM_BLK_DETACH && hm_blk_srv_lookup(sessions, MAX_SESSIONS, m.badge) >= 0) {
+            sessions[hm_blk_srv_lookup(sessions, MAX_SESSIONS, m.badge)].closing = 1;   /* the data plane drains and frees it */
             hm_notif_signal(dnotif, DOORBELL_BIT);
         } else {
             status = EINVAL;   /* malformed: an error reply, and on to the next request */

@@ -1,0 +1,47 @@
+/* Server side of block sessions (hm/blk.h): the per-client state every
+ * block driver keeps (the native driver ndc and DC-base in the LDC), and
+ * the steps they share: ATTACH's checks and mapping, posting a completion,
+ * letting go of a detached session, and session badges.
+ *
+ * Concurrency: a slot is written by the thread that answers ATTACH only
+ * while it is inactive, and freed (hm_blk_srv_release) only by the thread
+ * that completes requests; "closing" is the one word both write. */
+#ifndef HM_BLKSRV_H
+#define HM_BLKSRV_H
+#include <hm/hm.h>
+#include <hm/blk.h>
+
+struct hm_blk_srv_session {
+    volatile int active;
+    volatile int closing;      /* detached: finish what is in flight, then release */
+    uint32_t gen;              /* bumped per attach: part of the session badge */
+    uint64_t va, map_size;     /* the client's shared memory, mapped here */
+    struct hm_blk_shared *sh;
+    struct hm_blk_req *sq;
+    struct hm_blk_cpl *cq;
+    uint32_t entries;
+    uint8_t *data;             /* data area */
+    uint64_t data_phys;        /* its physical address (contiguous memory), else 0 */
+    uint64_t data_size;
+    hm_handle_t client;        /* the client's notification */
+    uint64_t client_bits;
+    uint32_t inflight;         /* requests taken and not completed */
+    int owner;                 /* the driver's own use (e.g. which disk) */
+};
+
+/* ATTACH into a free slot of tab[n]: handles mem (the shared memory) and cn
+ * (the client's notification) are taken in every case; entries and bits
+ * come from the request; contig: the memory must be HM_MEM_CONTIG (a device
+ * will be pointed at it). Returns the slot, or -errno (EINVAL, ENOSPC). */
+int hm_blk_srv_attach(struct hm_blk_srv_session *tab, int n, hm_handle_t mem, hm_handle_t cn, uint64_t entries,
+                      uint64_t bits, int contig);
+/* the session handle's badge for slot i: slot + 1 and the slot's generation */
+uint64_t hm_blk_srv_badge(const struct hm_blk_srv_session *tab, int i);
+/* the slot a DETACH with this badge names (a live, not closing session of
+ * the same generation), or -1 */
+int hm_blk_srv_lookup(const struct hm_blk_srv_session *tab, int n, uint64_t badge);
+/* write one completion into the client's ring (does not signal) */
+void hm_blk_srv_post(struct hm_blk_srv_session *s, uint64_t id, int status, uint32_t len);
+/* a closing session with nothing in flight: unmap, close, free the slot */
+void hm_blk_srv_release(struct hm_blk_srv_session *s);
+#endif

@@ -1,0 +1,82 @@
+/* Server side of block sessions: see hm/blksrv.h. */
+#include <hm/blksrv.h>
+#include <errno.h>
+
+int hm_blk_srv_attach(struct hm_blk_srv_session *tab, int n, hm_handle_t mem, hm_handle_t cn, uint64_t entries,
+                      uint64_t bits, int contig)
+{
+    struct hm_mem_info mi;
+    int err = 0, slot = -1;
+    if (entries == 0 || entries > HM_BLK_MAX_ENTRIES || (entries & (entries - 1)) || !bits)
+        err = EINVAL;
+    else if (hm_mem_info(mem, &mi) < 0 || (contig && mi.kind != HM_MEM_CONTIG) ||
+             mi.size <= hm_blk_data_off((uint32_t)entries))
+        err = EINVAL;   /* too small for the rings, or a device could not reach it */
+    for (int i = 0; !err && i < n && slot < 0; i++)
+        if (!tab[i].active)
+            slot = i;
+    if (!err && slot < 0)
+        err = ENOSPC;
+    long va = err ? -1 : hm_vm_map(HM_HANDLE_SELF_PROC, mem, 0, mi.size, 0, HM_MAP_R | HM_MAP_W);
+    if (!err && va < 0)
+        err = EINVAL;
+    hm_handle_close(mem);   /* the mapping keeps the memory */
+    if (err) {
+        hm_handle_close(cn);
+        return -err;
+    }
+    struct hm_blk_srv_session *s = &tab[slot];
+    uint64_t doff = hm_blk_data_off((uint32_t)entries);
+    s->va = (uint64_t)va;
+    s->map_size = mi.size;
+    s->sh = (struct hm_blk_shared *)va;
+    *s->sh = (struct hm_blk_shared){ .magic = HM_BLK_MAGIC, .entries = (uint32_t)entries };
+    s->sq = (struct hm_blk_req *)(va + HM_BLK_SQ_OFF);
+    s->cq = (struct hm_blk_cpl *)(va + hm_blk_cq_off((uint32_t)entries));
+    s->entries = (uint32_t)entries;
+    s->data = (uint8_t *)va + doff;
+    s->data_phys = mi.kind == HM_MEM_CONTIG ? mi.phys + doff : 0;
+    s->data_size = mi.size - doff;
+    s->client = cn;
+    s->client_bits = bits;
+    s->inflight = 0;
+    s->closing = 0;
+    s->gen = (s->gen + 1) & 0x3fff;   /* the badge keeps it below bit 30 */
+    __asm__ volatile("dmb ish" ::: "memory");
+    s->active = 1;
+    return slot;
+}
+
+uint64_t hm_blk_srv_badge(const struct hm_blk_srv_session *tab, int i)
+{
+    return (uint64_t)(i + 1) | (uint64_t)tab[i].gen << 16;
+}
+
+int hm_blk_srv_lookup(const struct hm_blk_srv_session *tab, int n, uint64_t badge)
+{
+    uint64_t slot = (badge & 0xffff) - 1;
+    if (slot >= (uint64_t)n || !tab[slot].active || tab[slot].closing || tab[slot].gen != (uint32_t)(badge >> 16))
+        return -1;
+    return (int)slot;
+}
+
+void hm_blk_srv_post(struct hm_blk_srv_session *s, uint64_t id, int status, uint32_t len)
+{
+    struct hm_blk_shared *sh = s->sh;
+    if (hm_blk_pending(sh->cq_head, sh->cq_tail, s->entries) < 0) {
+        sh->broken = 1;   /* the client corrupted its completion index */
+        return;
+    }
+    s->cq[sh->cq_tail % s->entries] = (struct hm_blk_cpl){ id, status, len };
+    __asm__ volatile("dmb ish" ::: "memory");
+    sh->cq_tail++;
+}
+
+void hm_blk_srv_release(struct hm_blk_srv_session *s)
+{
+    hm_vm_unmap(HM_HANDLE_SELF_PROC, s->va);
+    hm_handle_close(s->client);
+    s->closing = 0;
+    __asm__ volatile("dmb ish" ::: "memory");
+    s->active = 0;
+}
