@@ -13,15 +13,27 @@
 #define LOG_SIZE (64 * 1024)
 static char ring[LOG_SIZE];
 static volatile uint64_t head;   /* bytes ever written */
+static int lock;
 int dc_log_echo;
+
+/* Linux's CPU thread and DC-base's own threads (different priorities, one
+ * core) both append: a waiter sleeps rather than spins, so a preempted
+ * holder of lower priority gets to finish */
+static void log_lock(void)
+{
+    while (__atomic_exchange_n(&lock, 1, __ATOMIC_ACQUIRE))
+        hm_sleep_until(hm_now() + hm_time_freq() / 10000);
+}
 
 void dc_host_log(const char *s, unsigned long len)
 {
-    /* runs on Linux's CPU thread (no picolibc TLS): plain stores only */
+    /* runs on Linux's CPU thread too (no picolibc TLS): plain stores only */
+    log_lock();
     for (unsigned long i = 0; i < len; i++)
         ring[(head + i) % LOG_SIZE] = s[i];
     __asm__ volatile("dmb ish" ::: "memory");
     head += len;
+    __atomic_store_n(&lock, 0, __ATOMIC_RELEASE);
     if (dc_log_echo)
         hm_console_write(hm_console, s, len);
 }
