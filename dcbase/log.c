@@ -51,8 +51,8 @@ void dc_log_printf(const char *fmt, ...)
 
 size_t dc_log_read(uint64_t off, char *buf, size_t max, uint64_t *next, uint64_t *oldest)
 {
+    log_lock();   /* a writer overwrites the oldest bytes before it moves head */
     uint64_t h = head;
-    __asm__ volatile("dmb ish" ::: "memory");
     uint64_t first = h > LOG_SIZE ? h - LOG_SIZE : 0;
     if (off < first)
         off = first;
@@ -61,6 +61,7 @@ size_t dc_log_read(uint64_t off, char *buf, size_t max, uint64_t *next, uint64_t
     size_t n = h - off < max ? (size_t)(h - off) : max;
     for (size_t i = 0; i < n; i++)
         buf[i] = ring[(off + i) % LOG_SIZE];
+    __atomic_store_n(&lock, 0, __ATOMIC_RELEASE);
     *next = off + n;
     *oldest = first;
     return n;

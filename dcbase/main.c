@@ -53,6 +53,37 @@ static void *bell_forward(void *arg)
     return NULL;
 }
 
+static uint64_t ready_t0;
+
+/* Linux has run its initcalls once /init is "executed" (and arch/hm waits
+ * until every disk is announced); the disks are published once the
+ * publisher is idle: then devmgr hears HM_DM_READY */
+static void *ready_wait(void *arg)
+{
+    (void)arg;
+    uint64_t bits;
+    if (hm_notif_wait(ready_notif, hm_deadline_ms(60000), &bits) < 0) {
+        fprintf(stderr, "ldc: Linux did not finish booting in 60 s; its log follows\n");
+        char buf[512];
+        uint64_t off = 0, next, oldest;
+        size_t n;
+        while ((n = dc_log_read(off, buf, sizeof buf, &next, &oldest)) > 0) {
+            hm_console_write(hm_console, buf, n);
+            off = next;
+        }
+        hm_proc_exit(1);
+    }
+    while (!dc_blk_publish_idle())
+        hm_sleep_until(hm_deadline_ms(1));
+    dc_log_printf("dcbase: container ready in %lu ms (start to disks published)\n",
+                  (unsigned long)((hm_now() - ready_t0) * 1000 / hm_time_freq()));
+    if (dc_dm >= 0) {
+        struct hm_msg m = { .tag = HM_TAG(HM_DM_READY, 0, 0) };
+        hm_call(dc_dm, &m);
+    }
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     uint64_t t0 = hm_now();
@@ -127,32 +158,16 @@ int main(int argc, char **argv)
                   cmdline);
     hm_thread_resume((hm_handle_t)cpu);
 
-    /* Linux has run its initcalls once /init is "executed"; its disks are
-     * published once the publisher is idle */
-    uint64_t bits;
-    if (hm_notif_wait(ready_notif, hm_deadline_ms(60000), &bits) < 0) {
-        fprintf(stderr, "ldc: Linux did not finish booting in 60 s; its log follows\n");
-        char buf[512];
-        uint64_t off = 0, next, oldest;
-        size_t n;
-        while ((n = dc_log_read(off, buf, sizeof buf, &next, &oldest)) > 0) {
-            hm_console_write(hm_console, buf, n);
-            off = next;
-        }
+    /* the endpoint is served from now on (devmgr may ask for the log while
+     * the container is still starting); another thread waits for Linux */
+    static struct hm_thread rt;
+    ready_t0 = t0;
+    if (hm_thread_start(&rt, ready_wait, NULL, DC_PRIO_SERVICE, 1) < 0) {
+        fprintf(stderr, "ldc: cannot start its ready thread\n");
         return 1;
     }
-    while (!dc_blk_publish_idle())
-        hm_sleep_until(hm_deadline_ms(1));
-    uint64_t t1 = hm_now();
-    dc_log_printf("dcbase: container ready in %lu ms (start to disks published)\n",
-                  (unsigned long)((t1 - t0) * 1000 / hm_time_freq()));
     hm_ipc_buf_set(&dc_ipcbuf);
     struct hm_msg m;
-    if (dc_dm >= 0) {
-        m = (struct hm_msg){ .tag = HM_TAG(HM_DM_READY, 0, 0) };
-        hm_call(dc_dm, &m);
-    }
-
     long r = hm_recv(dc_ep, &m, HM_DEADLINE_NEVER);
     while (r >= 0) {
         uint32_t label = HM_TAG_LABEL(m.tag);

@@ -12,6 +12,7 @@
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
+#include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/init.h>
 #include <linux/kthread.h>
@@ -32,6 +33,11 @@ static struct hm_disk hm_disks[HM_MAX_DISKS];
 static DEFINE_SPINLOCK(hm_disks_lock);
 static struct task_struct *hm_blk_thread;
 static int hm_blk_kicked;
+/* bytes of bounce pages in flight: past the budget, dc-blk stops fetching
+ * until completions free some (a client cannot make Linux's allocator spin
+ * with the idle task, which collects completions, never running) */
+#define HM_BLK_BUDGET (8UL << 20)
+static unsigned long hm_blk_inflight;
 
 struct hm_io {
 	void *cookie;
@@ -61,8 +67,10 @@ static void hm_io_finish(struct hm_io *io)
 	for (i = 0; i < io->npages; i++)
 		if (io->pages[i])
 			__free_page(io->pages[i]);
+	hm_blk_inflight -= (unsigned long)io->npages << PAGE_SHIFT;
 	dc_host_blk_complete(io->cookie, io->status);
 	kfree(io);
+	hm_blk_kick();	/* requests held back by the budget or a full ring may go now */
 }
 
 static void hm_end_io(struct bio *bio)
@@ -88,7 +96,7 @@ static void hm_submit(struct dc_blk_io *r)
 	if (r->disk >= 0 && r->disk < HM_MAX_DISKS && hm_disks[r->disk].state == 2)
 		bdev = hm_disks[r->disk].bdev;
 	spin_unlock_irq(&hm_disks_lock);
-	io = kzalloc(struct_size(io, pages, npages), GFP_NOIO);
+	io = kzalloc(struct_size(io, pages, npages), GFP_NOIO | __GFP_NORETRY | __GFP_NOWARN);
 	if (!bdev || !io) {
 		kfree(io);
 		dc_host_blk_complete(r->cookie, bdev ? -ENOMEM : -ENODEV);
@@ -99,6 +107,7 @@ static void hm_submit(struct dc_blk_io *r)
 	io->op = r->op;
 	io->len = r->len;
 	io->npages = npages;
+	hm_blk_inflight += (unsigned long)npages << PAGE_SHIFT;
 	atomic_set(&io->bios, 1);	/* the submitter's reference */
 	if (r->op == DC_BLK_FLUSH) {
 		bio = bio_alloc(bdev, 0, REQ_OP_WRITE | REQ_PREFLUSH, GFP_NOIO);
@@ -109,7 +118,8 @@ static void hm_submit(struct dc_blk_io *r)
 		goto out;
 	}
 	for (i = 0; i < npages; i++) {
-		io->pages[i] = alloc_page(GFP_NOIO);
+		/* no retrying: out of memory is an error for this request, not a hang */
+		io->pages[i] = alloc_page(GFP_NOIO | __GFP_NORETRY | __GFP_NOWARN);
 		if (!io->pages[i]) {
 			io->status = -ENOMEM;
 			goto out;
@@ -166,10 +176,14 @@ static void hm_disks_update(void)
 					       bdev_logical_block_size(b), bdev_read_only(b));
 			if (err)
 				pr_err("hm: %pg not published (%d)\n", b, err);
+			spin_lock_irq(&hm_disks_lock);
 			d->bdev = b;
 			d->mode = mode;
-			d->state = 2;
-		} else if (d->state == 3) {
+			if (d->state == 1)
+				d->state = 2;	/* else removed while it was being opened: closed next round */
+			spin_unlock_irq(&hm_disks_lock);
+		}
+		if (d->state == 3) {
 			dc_host_disk_remove(i);
 			if (d->bdev)
 				blkdev_put(d->bdev, d->mode);
@@ -177,6 +191,21 @@ static void hm_disks_update(void)
 			d->state = 0;
 		}
 	}
+}
+
+/* boot waits for this before it tells DC-base Linux is ready: every disk
+ * Linux has added is open and announced */
+void hm_blk_settle(void)
+{
+	int i, busy;
+
+	do {
+		busy = 0;
+		for (i = 0; i < HM_MAX_DISKS; i++)
+			busy |= hm_disks[i].state == 1 || hm_disks[i].state == 3;
+		if (busy)
+			msleep(1);
+	} while (busy);
 }
 
 static int hm_blk_main(void *unused)
@@ -190,7 +219,7 @@ static int hm_blk_main(void *unused)
 		__set_current_state(TASK_RUNNING);
 		WRITE_ONCE(hm_blk_kicked, 0);
 		hm_disks_update();
-		while (dc_host_blk_fetch(&r))
+		while (hm_blk_inflight < HM_BLK_BUDGET && dc_host_blk_fetch(&r))
 			hm_submit(&r);
 	}
 	return 0;

@@ -70,9 +70,12 @@ static void hm_irq_unmask(struct irq_data *d)
 	dc_host_irq_unmask(hm_irq_bit(d));
 }
 
+/* the microkernel's eoi also unmasks: leave a line Linux masked (a
+ * disabled interrupt, or one without a handler) masked until it unmasks */
 static void hm_irq_eoi(struct irq_data *d)
 {
-	dc_host_irq_eoi(hm_irq_bit(d));
+	if (!irqd_irq_masked(d))
+		dc_host_irq_eoi(hm_irq_bit(d));
 }
 
 static int hm_irq_set_type(struct irq_data *d, unsigned int type)

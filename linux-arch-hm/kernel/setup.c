@@ -164,10 +164,13 @@ const struct seq_operations cpuinfo_op = {
  * root ramfs and this binary format "executes" it: it tells DC-base that
  * Linux is up and parks pid 1 for good.
  */
+void hm_blk_settle(void);	/* blk.c */
+
 static int hm_init_load(struct linux_binprm *bprm)
 {
 	if (strcmp(bprm->filename, "/init"))
 		return -ENOEXEC;
+	hm_blk_settle();
 	pr_info("hm: Linux runtime ready: %lu of %lu KiB of its memory in use\n",
 		(totalram_pages() - global_zone_page_state(NR_FREE_PAGES)) << (PAGE_SHIFT - 10),
 		totalram_pages() << (PAGE_SHIFT - 10));

@@ -29,6 +29,8 @@ int copy_thread(struct task_struct *p, const struct kernel_clone_args *args)
 {
 	long h;
 
+	/* the copy of the parent holds the parent's thread: never release that */
+	p->thread.host = 0;
 	if (!args->fn)
 		return -EINVAL;	/* no user mode: only kernel and init threads */
 	p->thread.fn = args->fn;

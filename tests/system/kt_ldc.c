@@ -113,6 +113,27 @@ int main(int argc, char **argv)
     }
     KT_CHECK(ok, "16 reads in flight complete");
 
+    /* more bytes in flight than Linux has memory (24 MiB): three 8 MiB reads
+     * of the whole disk at once all complete (the LDC holds requests back
+     * instead of letting Linux's allocator spin) */
+    hm_handle_t wd;
+    uint64_t wds;
+    struct hm_blk_client big;
+    int bigok = open_node(vfs, "/dev/vda", &wd, &wds) == 0 && hm_blk_open(&big, wd, 4, 24u << 20, &buf) == 0;
+    KT_CHECK(bigok, "a session with a 24 MiB data area on vda");
+    if (bigok) {
+        int good = 1;
+        for (int i = 0; i < 3; i++)
+            good &= hm_blk_submit(&big, HM_BLK_READ, 0, (uint64_t)i << 23, 8u << 20, (uint64_t)i) == 0;
+        for (int i = 0; i < 3 && good; i++) {
+            struct hm_blk_cpl cpl;
+            good &= hm_blk_wait(&big, &cpl, hm_deadline_ms(20000)) == 0 && cpl.status == 0 && cpl.len == 8u << 20;
+        }
+        KT_CHECK(good, "three 8 MiB reads in flight complete");
+        KT_CHECK(!memcmp(big.data, big.data + (8u << 20), 8u << 20), "and read the same bytes");
+        hm_blk_close(&big);
+    }
+
     /* the whole disk is there too, and the session API refuses a forged badge */
     hm_handle_t whole;
     uint64_t wsize;
