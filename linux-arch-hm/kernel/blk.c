@@ -27,6 +27,7 @@ struct hm_disk {
 	struct block_device *bdev;	/* opened by the thread below */
 	fmode_t mode;			/* how: read-write, or read-only for a read-only disk */
 	int state;			/* 0 free, 1 added (to open), 2 open, 3 removed (to close) */
+	int used;			/* ever held a disk: its id (a /dev node's badge) is never reused */
 };
 
 static struct hm_disk hm_disks[HM_MAX_DISKS];
@@ -230,15 +231,17 @@ static int hm_blk_add_dev(struct device *dev, struct class_interface *intf)
 	int i;
 
 	spin_lock_irq(&hm_disks_lock);
-	for (i = 0; i < HM_MAX_DISKS && hm_disks[i].state; i++)
+	for (i = 0; i < HM_MAX_DISKS && (hm_disks[i].state || hm_disks[i].used); i++)
 		;
 	if (i < HM_MAX_DISKS) {
 		hm_disks[i].devt = dev->devt;
 		hm_disks[i].state = 1;
+		hm_disks[i].used = 1;
 	}
 	spin_unlock_irq(&hm_disks_lock);
 	if (i == HM_MAX_DISKS)
-		pr_err("hm: more than %d block devices: %s not served\n", HM_MAX_DISKS, dev_name(dev));
+		pr_err("hm: more than %d block devices in this container's life: %s not served\n",
+		       HM_MAX_DISKS, dev_name(dev));
 	hm_blk_kick();	/* opening waits for the thread: the disk may be mid-scan here */
 	return 0;
 }
