@@ -179,19 +179,11 @@ int dc_blk_request(struct hm_msg *m, unsigned *nh_out)
             if (slot < 0)
                 return -slot;
             sessions[slot].owner = (int)id;
-            long db = hm_handle_dup(dc_bell, HM_R_SIGNAL | HM_R_GRANT, 0);
-            long sess = hm_handle_dup(dc_ep, HM_R_SEND | HM_R_GRANT, hm_blk_srv_badge(sessions, slot));
-            if (db < 0 || sess < 0) {
-                if (db >= 0)
-                    hm_handle_close((hm_handle_t)db);
-                if (sess >= 0)
-                    hm_handle_close((hm_handle_t)sess);
+            if (hm_blk_srv_grant(sessions, slot, dc_bell, dc_ep, dc_ipcbuf.handles)) {
                 sessions[slot].closing = 1;   /* the block thread frees it */
                 hm_notif_signal(dc_events, DC_EV_KICK);
                 return ENOMEM;
             }
-            dc_ipcbuf.handles[0] = (hm_handle_t)db;
-            dc_ipcbuf.handles[1] = (hm_handle_t)sess;
             *nh_out = 2;
             return 0;
         }

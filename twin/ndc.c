@@ -228,21 +228,13 @@ int main(int argc, char **argv)
             if (slot < 0) {
                 status = -slot;
             } else {
-                long db = hm_handle_dup(dnotif, HM_R_SIGNAL | HM_R_GRANT, 0);
-                /* the badge names the slot and its generation, so a stale
-                 * session handle cannot detach whoever uses the slot next */
-                long sess = hm_handle_dup(ep, HM_R_SEND | HM_R_GRANT, hm_blk_srv_badge(sessions, slot));
-                if (db < 0 || sess < 0) {
-                    if (db >= 0)
-                        hm_handle_close((hm_handle_t)db);
-                    if (sess >= 0)
-                        hm_handle_close((hm_handle_t)sess);
+                /* the session badge names the slot and its generation, so a
+                 * stale session handle cannot detach whoever uses the slot next */
+                if (hm_blk_srv_grant(sessions, slot, dnotif, ep, ipcbuf.handles)) {
                     sessions[slot].closing = 1;   /* the data plane frees it */
                     hm_notif_signal(dnotif, DOORBELL_BIT);
                     status = ENOMEM;
                 } else {
-                    ipcbuf.handles[0] = (hm_handle_t)db;
-                    ipcbuf.handles[1] = (hm_handle_t)sess;
                     nh_out = 2;
                     m.tag = HM_TAG_MOVE;
                 }

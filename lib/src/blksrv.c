@@ -52,6 +52,23 @@ uint64_t hm_blk_srv_badge(const struct hm_blk_srv_session *tab, int i)
     return (uint64_t)(i + 1) | (uint64_t)tab[i].gen << 16;
 }
 
+int hm_blk_srv_grant(const struct hm_blk_srv_session *tab, int i, hm_handle_t doorbell, hm_handle_t ep,
+                     hm_handle_t out[2])
+{
+    long db = hm_handle_dup(doorbell, HM_R_SIGNAL | HM_R_GRANT, 0);
+    long sess = hm_handle_dup(ep, HM_R_SEND | HM_R_GRANT, hm_blk_srv_badge(tab, i));
+    if (db < 0 || sess < 0) {
+        if (db >= 0)
+            hm_handle_close((hm_handle_t)db);
+        if (sess >= 0)
+            hm_handle_close((hm_handle_t)sess);
+        return ENOMEM;
+    }
+    out[0] = (hm_handle_t)db;
+    out[1] = (hm_handle_t)sess;
+    return 0;
+}
+
 int hm_blk_srv_lookup(const struct hm_blk_srv_session *tab, int n, uint64_t badge)
 {
     uint64_t slot = (badge & 0xffff) - 1;

@@ -37,6 +37,12 @@ int hm_blk_srv_attach(struct hm_blk_srv_session *tab, int n, hm_handle_t mem, hm
                       uint64_t bits, int contig);
 /* the session handle's badge for slot i: slot + 1 and the slot's generation */
 uint64_t hm_blk_srv_badge(const struct hm_blk_srv_session *tab, int i);
+/* the two handles ATTACH's reply carries: out[0] the doorbell (SIGNAL on
+ * the driver's notification), out[1] the session handle (the driver's
+ * endpoint badged for slot i). 0, or ENOMEM with nothing left behind (the
+ * caller then closes the session) */
+int hm_blk_srv_grant(const struct hm_blk_srv_session *tab, int i, hm_handle_t doorbell, hm_handle_t ep,
+                     hm_handle_t out[2]);
 /* the slot a DETACH with this badge names (a live, not closing session of
  * the same generation), or -1 */
 int hm_blk_srv_lookup(const struct hm_blk_srv_session *tab, int n, uint64_t badge);
