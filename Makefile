@@ -120,7 +120,7 @@ BENCH_PROGS := $(basename $(notdir $(wildcard tests/bench/*.c)))
 $(foreach p,$(BENCH_PROGS),$(eval $(call PROGRAM,$(p),tests/bench/$(p).c)))
 
 # ---- boot images ----
-BOARD_CONFS := boot.conf devices.conf boot-ndc.conf devices-ndc.conf
+BOARD_CONFS := boot.conf devices.conf boot-ndc.conf devices-ndc.conf boot-one.conf devices-one.conf
 $(B)/boot-default.img: $(addprefix $(B)/bin/,$(USER_PROGS)) $(addprefix boards/$(BOARD)/,$(BOARD_CONFS)) scripts/mkbootimg
 	scripts/mkbootimg $@ $(foreach c,$(BOARD_CONFS),$(c)=boards/$(BOARD)/$(c)) \
 	  $(foreach p,$(USER_PROGS),$(p)=$(B)/bin/$(p))
@@ -140,29 +140,36 @@ $(B)/host/%: tests/host/%.c tests/host/tap.h $(HOST_SRCS) | $(B)/.bootstrap
 
 # ---- running ----
 # DISK=path: the virtio-blk disk (default: a 64 MiB image made on first use)
-# SD=path: the SD card behind sdhci-pci (default: a 32 MiB image; its size must
-# be a power of two). No driver takes the card yet: it shows up on the PCIe bus.
+# SD=path: the SD card behind sdhci-pci (default: a 32 MiB image with one MBR
+# partition; QEMU's SD card needs a power-of-two size), driven by Linux's
+# sdhci-pci and mmc_block in the second driver container (devices.conf)
 DISK ?= $(B)/disk.img
 SD ?= $(B)/sd.img
 QEMU_RUN = $(QEMU) $(QEMU_MACHINE) -kernel $(B)/hm.bin -initrd $(B)/boot-default.img \
            -drive if=none,id=vda,file=$(DISK),format=raw,cache=writeback -device virtio-blk-device,drive=vda \
            -device sdhci-pci -drive if=none,id=sdcard,file=$(SD),format=raw -device sd-card,drive=sdcard
 
-$(B)/sd.img:
+$(B)/sd.img: scripts/mkcard
 	@mkdir -p $(B)
 	@echo "run: making a default 32 MiB SD card image $@ (SD=path uses another)"
-	@truncate -s 32M $@
+	@scripts/mkcard $@ 32
+
+# QEMU refuses other sizes with a terse message: say what to do instead
+sd-check: $(SD)
+	@s=$$(stat -c %s $(SD)); if [ $$s -lt 1 ] || [ $$(( s & (s - 1) )) -ne 0 ]; then \
+	  echo "run: $(SD) is $$s bytes; an SD card image must be a power of two in size" >&2; \
+	  echo "     (e.g. truncate -s 64M $(SD), or scripts/mkcard NEW.img 64)" >&2; exit 1; fi
 
 $(B)/disk.img:
 	@mkdir -p $(B)
 	@echo "run: making a default 64 MiB disk image $@ (DISK=path uses another)"
 	@truncate -s 64M $@
 
-run: all $(DISK) $(SD)
+run: all $(DISK) sd-check
 	@echo "run: booting hm on QEMU virt (GICv$(GIC)); quit with Ctrl-A x"
 	$(QEMU_RUN) -nographic
 
-debug: all $(DISK) $(SD)
+debug: all $(DISK) sd-check
 	@echo "debug: QEMU waits for gdb: gdb-multiarch $(B)/hm.elf -ex 'target remote :1234'"
 	$(QEMU_RUN) -nographic -s -S
 
@@ -175,5 +182,5 @@ bench: all $(B)/boot-test.img
 clean:
 	rm -rf $(B)
 
-.PHONY: all run debug test bench clean
+.PHONY: all run debug test bench clean sd-check
 -include $(shell find $(B)/k $(B)/u -name '*.d' -type f 2>/dev/null)

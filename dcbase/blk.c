@@ -32,6 +32,7 @@ static struct disk {
     uint64_t size;
     uint32_t lbs;
     int ro;
+    uint64_t where;   /* the device it sits on (hm/dm.h HM_DM_REGISTER w2) */
 } disks[MAX_DISKS];
 
 static struct hm_blk_srv_session sessions[MAX_SESSIONS];
@@ -49,7 +50,10 @@ static hm_handle_t pub_notif = HM_HANDLE_INVALID;
 static volatile int publishing;
 
 /* ---- Linux side calls (CPU thread) ---- */
-int dc_host_disk_add(int id, const char *name, unsigned long long size, unsigned int lbs, int ro)
+_Static_assert(DC_WHERE_PCI == HM_DM_WHERE_PCI, "dc_host.h and hm/dm.h agree");
+
+int dc_host_disk_add(int id, const char *name, unsigned long long size, unsigned int lbs, int ro,
+                     unsigned long long where)
 {
     if (id < 0 || id >= MAX_DISKS || !name[0] || strlen(name) >= HM_DM_NAME_MAX)
         return -EINVAL;
@@ -58,6 +62,7 @@ int dc_host_disk_add(int id, const char *name, unsigned long long size, unsigned
     d->size = size;
     d->lbs = lbs ? lbs : 512;
     d->ro = ro;
+    d->where = where;
     __asm__ volatile("dmb ish" ::: "memory");
     d->state = 1;
     publishing = 1;
@@ -224,7 +229,7 @@ static void *publisher(void *arg)
             memcpy(pub_buf.words, d->name, strlen(d->name));
             pub_buf.handles[0] = (hm_handle_t)h;
             struct hm_msg m = { .tag = HM_TAG(HM_DM_REGISTER, HM_DM_NAME_MAX / 8, 1) | HM_TAG_MOVE,
-                                .w = { HM_VFS_BLK, d->size } };
+                                .w = { HM_VFS_BLK, d->size, d->where } };
             long r = hm_call(dc_dm, &m);
             if (r < 0 || HM_TAG_LABEL(m.tag))
                 dc_log_printf("dcbase: devmgr did not publish /dev/%s (%ld/%u)\n", d->name, r, HM_TAG_LABEL(m.tag));

@@ -13,33 +13,37 @@
 _Static_assert(DC_BLK_READ == HM_BLK_READ && DC_BLK_WRITE == HM_BLK_WRITE && DC_BLK_FLUSH == HM_BLK_FLUSH,
                "dc_host.h and hm/blk.h agree");
 
-/* ---- device memory: the "mmio", "mmio1".."mmio7" handles devmgr granted ---- */
+/* ---- device memory: the "mmio", "mmio1".."mmio7" handles devmgr granted ----
+ * A grant can be large (a PCI host's 256 MiB ECAM window, its memory
+ * window for BARs): each ioremap maps only the pages asked for, and
+ * iounmap unmaps them again. */
 #define MAX_GRANTS 8
 static struct grant {
     hm_handle_t h;
     uint64_t phys, size;
-    uint64_t va;   /* mapped on first ioremap */
 } grants[MAX_GRANTS];
 static int ngrants;
-static hm_handle_t irqres;
+/* "irqres", "irqres1".."irqres7": one interrupt range per granted device */
+static hm_handle_t irqres[MAX_GRANTS];
+static int nirqres;
 static hm_handle_t timer;
 
 int dc_host_setup(void)
 {
     for (int i = 0; i < MAX_GRANTS; i++) {
-        char name[8];
+        char name[12];
         snprintf(name, sizeof name, i ? "mmio%d" : "mmio", i);
         hm_handle_t h = hm_start_handle(name);
         struct hm_mem_info mi;
-        if (h < 0)
-            continue;
-        if (hm_mem_info(h, &mi) < 0 || mi.kind != HM_MEM_DEVICE) {
+        if (h >= 0 && (hm_mem_info(h, &mi) < 0 || mi.kind != HM_MEM_DEVICE))
             dc_log_printf("dcbase: handle %s is not device memory: ignored\n", name);
-            continue;
-        }
-        grants[ngrants++] = (struct grant){ h, mi.phys, mi.size, 0 };
+        else if (h >= 0)
+            grants[ngrants++] = (struct grant){ h, mi.phys, mi.size };
+        snprintf(name, sizeof name, i ? "irqres%d" : "irqres", i);
+        h = hm_start_handle(name);
+        if (h >= 0)
+            irqres[nirqres++] = h;
     }
-    irqres = hm_start_handle("irqres");
     long t = hm_timer_create(dc_events, DC_EV_TIMER);
     if (t < 0)
         return -ENOMEM;
@@ -49,25 +53,24 @@ int dc_host_setup(void)
 
 void *dc_host_ioremap(unsigned long phys, unsigned long size)
 {
+    if (!size || phys + size < phys)
+        return NULL;
+    uint64_t start = phys & ~0xfffull, end = (phys + size + 0xfff) & ~0xfffull;
     for (int i = 0; i < ngrants; i++) {
         struct grant *g = &grants[i];
-        if (phys < g->phys || size > g->size || phys - g->phys > g->size - size)
+        if (start < g->phys || end - g->phys > g->size)
             continue;
-        if (!g->va) {
-            long va = hm_vm_map(HM_HANDLE_SELF_PROC, g->h, 0, g->size, 0, HM_MAP_R | HM_MAP_W);
-            if (va < 0)
-                return NULL;
-            g->va = (uint64_t)va;
-        }
-        return (void *)(g->va + (phys - g->phys));
+        long va = hm_vm_map(HM_HANDLE_SELF_PROC, g->h, start - g->phys, end - start, 0, HM_MAP_R | HM_MAP_W);
+        /* on Linux's CPU thread (no picolibc here): Linux's ioremap logs the failure */
+        return va < 0 ? NULL : (void *)(va + (phys - start));
     }
     return NULL;
 }
 
 void dc_host_iounmap(void *va)
 {
-    /* grants stay mapped for the container's life: a re-probe finds them again */
-    (void)va;
+    /* ioremap's mapping starts at the page the address is in */
+    hm_vm_unmap(HM_HANDLE_SELF_PROC, (uint64_t)va & ~0xfffull);
 }
 
 /* ---- threads ---- */
@@ -122,9 +125,10 @@ int dc_host_irq_bind(unsigned int hwirq, int level)
             return n;
     if (nirqs == DC_EV_NIRQ)
         return -ENOSPC;
-    if (irqres < 0)
-        return -EPERM;
-    long q = hm_irq_create(irqres, hwirq, dc_events, 1ull << (DC_EV_IRQ0 + nirqs), level ? HM_IRQ_LEVEL : 0);
+    /* the grant that covers it: the others answer ERANGE */
+    long q = -HM_ERANGE;
+    for (int i = 0; i < nirqres && q == -HM_ERANGE; i++)
+        q = hm_irq_create(irqres[i], hwirq, dc_events, 1ull << (DC_EV_IRQ0 + nirqs), level ? HM_IRQ_LEVEL : 0);
     if (q < 0)
         return q == -HM_ERANGE || q == -HM_EPERM ? -EPERM : -EBUSY;
     hm_irq_ctl((hm_handle_t)q, HM_IRQ_MASK);   /* until Linux starts it up */

@@ -4,8 +4,9 @@
  * threads, time, interrupts and device memory (host.c), keeps its log
  * (log.c), and serves the disks Linux finds as block sessions (blk.c).
  *
- * Started by devmgr with handles "mmio" (device memory; also "mmio1"..),
- * "irqres" (its interrupts), "ep" (its endpoint), "dtb" (the filtered device
+ * Started by devmgr with handles "mmio" (device memory; also "mmio1"..,
+ * one per granted window), "irqres" (interrupts; also "irqres1".., one per
+ * granted device), "ep" (its endpoint), "dtb" (the filtered device
  * tree), "dma" (contiguous memory; Linux allocates its own region instead),
  * and "dm" (devmgr, to publish nodes and say it is ready).
  * Arguments: ram=MiB (Linux's memory, default 24), log=console (echo

@@ -1,11 +1,14 @@
 /*
  * devmgr: the device manager. It reads the board from the device tree
- * (libfdt), probes the virtio-mmio slots, reads which container drives
- * which kind of device from devices.conf in the boot image, starts each
- * container with exactly its device's MMIO page and interrupt, supervises
- * it (a fault stops it and is recorded), and answers HM_DM_LSDEV and
- * HM_DM_DMESG (hm/dm.h). Containers publish their /dev nodes through it
- * (HM_DM_REGISTER, forwarded to vfs) and say HM_DM_READY when probed.
+ * (libfdt): the virtio-mmio slots (probed), the PCIe ECAM hosts and the PCI
+ * functions on their root bus (read from config space). devices.conf in
+ * the boot image says which container drives which kind of device; several
+ * devices may share one container. devmgr starts each container with
+ * exactly its devices' memory windows and interrupts and a device tree that
+ * describes only them, supervises it (a fault stops it and is recorded), and
+ * answers HM_DM_LSDEV and HM_DM_DMESG (hm/dm.h). Containers publish their
+ * /dev nodes through it (HM_DM_REGISTER, forwarded to vfs) and say
+ * HM_DM_READY when probed.
  *
  * Handles: "root" (resources), "dtb", "bootimg", "dm" (its endpoint, RECV),
  * "vfs" (optional). Argument: conf=NAME reads NAME instead of devices.conf.
@@ -21,25 +24,46 @@
 #include <string.h>
 
 #define MAX_DEVS 48
-#define FAULT_BADGE 0x1000   /* supervisor badges: FAULT_BADGE + device index */
-/* Badges of the "dm" handles containers get: CONTAINER_BADGE + device index.
- * Clients (the shell, lsdev) hold badge 0 handles, so only a container can
- * register nodes or say it is ready, and only for its own device. */
+#define MAX_CTS 8
+/* supervisor badges: FAULT_BADGE + container index */
+#define FAULT_BADGE 0x1000
+/* Badges of the "dm" handles containers get: CONTAINER_BADGE + container
+ * index. Clients (the shell, lsdev) hold badge 0 handles, so only a
+ * container can register nodes or say it is ready, and only for itself. */
 #define CONTAINER_BADGE 0x2000
+/* what one container can be given: a spawn carries at most
+ * HM_START_MAX_HANDLES - 2 handles, 4 of them ep, dtb, dma and dm */
+#define CT_MAX_WINDOWS 6
+#define CT_MAX_IRQS 4
+
+struct win {
+    uint64_t phys, size;
+};
 
 struct dev {
     struct hm_dm_dev info;
-    char program[32];       /* what runs its container: kept to start it again */
-    int node;               /* its node in the board's device tree */
-    uint64_t phys;
-    uint32_t irq;
+    int node;               /* its node in the board's device tree; -1: a PCI function */
+    int host;               /* a PCI function: index of its host; -1 otherwise */
+    int ct;                 /* the container driving it, -1: none */
+    uint64_t phys;          /* MMIO address; a PCI function: address of its config space */
+    uint32_t irq, nirq;     /* interrupts [irq, irq + nirq) */
+    uint32_t bdf;           /* a PCI function: bus << 8 | devfn */
+    struct win win[3];      /* what a container driving it needs mapped */
+    int nwin;
+    int nodes;              /* /dev nodes its container registered for it; info.node is the first */
+};
+
+struct ct {
+    char name[16];
+    char program[32];       /* what runs it: kept to start it again */
     int state, restarts;    /* state: written by the main and the fault thread */
-    int nodes;              /* /dev nodes its container registered; info.node is the first */
     hm_handle_t proc, ep;   /* the container and its endpoint (SEND) */
 };
 
 static struct dev devs[MAX_DEVS];
 static int ndevs;
+static struct ct cts[MAX_CTS];
+static int ncts;
 static hm_handle_t root, dm_ep, vfs_ep;
 /* Faults arrive on an endpoint of their own, served by their own thread:
  * the main thread may be waiting on a container (asking for its log) when
@@ -69,19 +93,36 @@ static struct dev *add(const char *name, const char *compat, const char *kind, u
     set(d->info.kind, sizeof d->info.kind, kind);
     d->phys = phys;
     d->irq = irq;
-    d->proc = d->ep = HM_HANDLE_INVALID;
+    d->nirq = irq ? 1 : 0;
+    d->node = d->host = d->ct = -1;
     return d;
 }
 
-static int reg_of(const void *fdt, int node, uint64_t *addr)
+static uint64_t cells(const fdt32_t *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v = v << 32 | fdt32_to_cpu(p[i]);
+    return v;
+}
+
+static int reg_of(const void *fdt, int node, uint64_t *addr, uint64_t *size)
 {
     int len;
     const fdt32_t *p = fdt_getprop(fdt, node, "reg", &len);
-    int ac = fdt_address_cells(fdt, fdt_parent_offset(fdt, node));
-    if (!p || ac < 1 || ac > 2 || len < ac * 4)
+    int parent = fdt_parent_offset(fdt, node);
+    int ac = fdt_address_cells(fdt, parent), sc = fdt_size_cells(fdt, parent);
+    if (!p || ac < 1 || ac > 2 || sc < 0 || sc > 2 || len < (ac + sc) * 4)
         return -1;
-    *addr = ac == 2 ? ((uint64_t)fdt32_to_cpu(p[0]) << 32) | fdt32_to_cpu(p[1]) : fdt32_to_cpu(p[0]);
+    *addr = cells(p, ac);
+    *size = cells(p + ac, sc);
     return 0;
+}
+
+/* a GIC interrupt specifier <type number flags> as an INTID (SPI / PPI) */
+static uint32_t gic_intid(const fdt32_t *spec)
+{
+    return fdt32_to_cpu(spec[1]) + (fdt32_to_cpu(spec[0]) == 0 ? 32 : 16);
 }
 
 static uint32_t irq_of(const void *fdt, int node)
@@ -90,21 +131,136 @@ static uint32_t irq_of(const void *fdt, int node)
     const fdt32_t *p = fdt_getprop(fdt, node, "interrupts", &len);
     if (!p || len < 12)
         return 0;
-    return fdt32_to_cpu(p[1]) + (fdt32_to_cpu(p[0]) == 0 ? 32 : 16);   /* GIC SPI / PPI */
+    return gic_intid(p);
 }
 
-/* every populated virtio-mmio slot and the PCIe host */
+/* ---- PCI ---- */
+
+/* The host's interrupt-map: (unit address, pin) -> GIC specifier. With
+ * bdf < 0, the range [*lo, *hi] of every INTID it names; otherwise the INTID
+ * of function bdf's pin (1 = INTA..4), 0 if it maps to none. Entries must
+ * name a parent with 3 interrupt cells (the GIC). */
+static uint32_t intx_map(const void *fdt, int host, int bdf, uint32_t pin, uint32_t *lo, uint32_t *hi)
+{
+    int len, mlen;
+    const fdt32_t *map = fdt_getprop(fdt, host, "interrupt-map", &len);
+    const fdt32_t *mask = fdt_getprop(fdt, host, "interrupt-map-mask", &mlen);
+    if (!map || !mask || mlen != 16)
+        return 0;
+    uint32_t child[4] = { (uint32_t)bdf << 8, 0, 0, pin };
+    const fdt32_t *end = map + len / 4;
+    *lo = ~0u;
+    *hi = 0;
+    while (map + 5 <= end) {
+        int parent = fdt_node_offset_by_phandle(fdt, fdt32_to_cpu(map[4]));
+        if (parent < 0)
+            return 0;
+        int pac = 0, pic = 0, l;
+        const fdt32_t *v = fdt_getprop(fdt, parent, "#address-cells", &l);
+        if (v && l == 4)
+            pac = (int)fdt32_to_cpu(v[0]);
+        v = fdt_getprop(fdt, parent, "#interrupt-cells", &l);
+        if (v && l == 4)
+            pic = (int)fdt32_to_cpu(v[0]);
+        const fdt32_t *spec = map + 5 + pac;
+        if (pic != 3 || spec + 3 > end)
+            return 0;   /* not a GIC: not ours to read */
+        uint32_t intid = gic_intid(spec);
+        if (bdf < 0) {
+            *lo = intid < *lo ? intid : *lo;
+            *hi = intid > *hi ? intid : *hi;
+        } else {
+            int match = 1;
+            for (int i = 0; i < 4; i++)
+                match &= (fdt32_to_cpu(map[i]) & fdt32_to_cpu(mask[i])) == (child[i] & fdt32_to_cpu(mask[i]));
+            if (match)
+                return intid;
+        }
+        map = spec + 3;
+    }
+    return 0;
+}
+
+/* the host's windows a container needs: ECAM (reg) and every memory window
+ * of "ranges" (space code 2: 32-bit, 3: 64-bit). I/O space is not given:
+ * there is no port I/O on arm64, and arch/hm maps no fixed I/O window, so
+ * the filtered tree leaves it out (see filtered_dtb). */
+static void pci_windows(const void *fdt, int node, struct dev *d, uint64_t ecam, uint64_t ecam_size)
+{
+    d->win[d->nwin++] = (struct win){ ecam, ecam_size };
+    int len;
+    const fdt32_t *r = fdt_getprop(fdt, node, "ranges", &len);
+    int pac = fdt_address_cells(fdt, fdt_parent_offset(fdt, node)), sc = fdt_size_cells(fdt, node);
+    int step = 3 + pac + sc;
+    if (!r || pac < 1 || pac > 2 || sc < 1 || sc > 2)
+        return;
+    for (const fdt32_t *e = r; e + step <= r + len / 4 && d->nwin < 3; e += step) {
+        uint32_t space = (fdt32_to_cpu(e[0]) >> 24) & 3;
+        if (space == 2 || space == 3)
+            d->win[d->nwin++] = (struct win){ cells(e + 3, pac), cells(e + 3 + pac, sc) };
+    }
+}
+
+static const char *pci_kind(uint32_t class, char *buf, size_t n)
+{
+    if ((class >> 8) == 0x0805)
+        return "sd-host";   /* SD host controller (SDHCI) */
+    snprintf(buf, n, "pci-%04x", class >> 8);
+    return buf;
+}
+
+/* the functions on the host's root bus, read from ECAM: listed so lsdev
+ * shows what the container's Linux will find (and which driver takes it) */
+static void pci_scan(const void *fdt, int hidx, uint64_t ecam)
+{
+    long m = hm_mem_device(root, ecam, 1 << 20);   /* bus 0: 32 devices x 8 functions x 4 KiB */
+    long va = m < 0 ? m : hm_vm_map(HM_HANDLE_SELF_PROC, (hm_handle_t)m, 0, 1 << 20, 0, HM_MAP_R);
+    if (va < 0) {
+        printf("devmgr: cannot read PCI config space at 0x%lx: %s\n", (unsigned long)ecam, hm_strerror(va));
+        if (m >= 0)
+            hm_handle_close((hm_handle_t)m);
+        return;
+    }
+    for (uint32_t devfn = 0; devfn < 256; devfn++) {
+        volatile uint32_t *cfg = (volatile uint32_t *)(va + ((uint64_t)devfn << 12));
+        uint32_t id = cfg[0];
+        if ((id & 0xffff) == 0xffff) {
+            if ((devfn & 7) == 0)
+                devfn += 7;   /* no function 0: no device in this slot */
+            continue;
+        }
+        uint32_t class = cfg[2] >> 8, pin = (cfg[15] >> 8) & 0xff;
+        char name[32], compat[32], kbuf[16];
+        snprintf(name, sizeof name, "pci 0000:00:%02x.%u", devfn >> 3, devfn & 7);
+        snprintf(compat, sizeof compat, "pci%x,%x", id & 0xffff, id >> 16);
+        uint32_t lo, hi;
+        uint32_t irq = pin >= 1 && pin <= 4 ? intx_map(fdt, devs[hidx].node, (int)devfn, pin, &lo, &hi) : 0;
+        struct dev *d = add(name, compat, pci_kind(class, kbuf, sizeof kbuf), ecam + ((uint64_t)devfn << 12), irq);
+        if (!d)
+            break;
+        d->host = hidx;
+        d->bdf = devfn;
+        if ((devfn & 7) == 0 && !((cfg[3] >> 16) & 0x80))
+            devfn += 7;   /* a single-function device: no functions 1..7 */
+    }
+    hm_vm_unmap(HM_HANDLE_SELF_PROC, (uint64_t)va);
+    hm_handle_close((hm_handle_t)m);
+}
+
+/* every populated virtio-mmio slot, the PCIe hosts and their functions */
 static void scan(const void *fdt)
 {
     for (int node = fdt_node_offset_by_compatible(fdt, -1, "virtio,mmio"); node >= 0;
          node = fdt_node_offset_by_compatible(fdt, node, "virtio,mmio")) {
-        uint64_t pa;
-        if (reg_of(fdt, node, &pa))
+        uint64_t pa, size;
+        if (reg_of(fdt, node, &pa, &size))
             continue;
         long m = hm_mem_device(root, pa & ~0xfffull, 4096);
         long va = m < 0 ? m : hm_vm_map(HM_HANDLE_SELF_PROC, (hm_handle_t)m, 0, 4096, 0, HM_MAP_R);
         if (va < 0) {
             printf("devmgr: cannot map %s: %s\n", fdt_get_name(fdt, node, NULL), hm_strerror(va));
+            if (m >= 0)
+                hm_handle_close((hm_handle_t)m);
             continue;
         }
         volatile uint32_t *r = (volatile uint32_t *)(va + (pa & 0xfff));
@@ -120,25 +276,68 @@ static void scan(const void *fdt)
         else
             snprintf(kind, sizeof kind, "virtio-%u", id);
         struct dev *d = add(name, "virtio,mmio", kind, pa, irq_of(fdt, node));
-        if (d)
+        if (d) {
             d->node = node;
+            d->win[d->nwin++] = (struct win){ pa & ~0xfffull, 4096 };   /* the slot's page */
+        }
     }
-    int node = fdt_node_offset_by_compatible(fdt, -1, "pci-host-ecam-generic");
-    uint64_t pa;
-    if (node >= 0 && !reg_of(fdt, node, &pa)) {
+    for (int node = fdt_node_offset_by_compatible(fdt, -1, "pci-host-ecam-generic"); node >= 0;
+         node = fdt_node_offset_by_compatible(fdt, node, "pci-host-ecam-generic")) {
+        uint64_t pa, size;
+        if (reg_of(fdt, node, &pa, &size) || size < (1 << 20) || ((pa | size) & 0xfff))
+            continue;
         char name[32];
         snprintf(name, sizeof name, "pcie@%lx", (unsigned long)pa);
         struct dev *d = add(name, "pci-host-ecam-generic", "pci-host", pa, 0);
-        if (d)
-            d->node = node;
+        if (!d)
+            break;
+        d->node = node;
+        uint32_t lo, hi;
+        intx_map(fdt, node, -1, 0, &lo, &hi);
+        if (lo <= hi && hi - lo < 32) {
+            d->irq = lo;
+            d->nirq = hi - lo + 1;   /* its INTx lines (QEMU virt: 4 SPIs) */
+        }
+        pci_windows(fdt, node, d, pa, size);
+        pci_scan(fdt, (int)(d - devs), pa);
     }
 }
 
+/* ---- containers ---- */
+
+static int keep_node(const void *fdt, int node, int ct)
+{
+    const char *name = fdt_get_name(fdt, node, NULL);
+    for (int i = 0; name && i < ndevs; i++)
+        if (devs[i].ct == ct && devs[i].node >= 0 && !strcmp(fdt_get_name(board_fdt, devs[i].node, NULL), name))
+            return 1;
+    return 0;
+}
+
+/* A PCI host's "ranges" without its I/O window (see pci_windows). */
+static void drop_io_ranges(void *fdt, int node)
+{
+    int len;
+    const fdt32_t *r = fdt_getprop(fdt, node, "ranges", &len);
+    int pac = fdt_address_cells(fdt, fdt_parent_offset(fdt, node)), sc = fdt_size_cells(fdt, node);
+    int step = 3 + pac + sc, n = 0;
+    if (!r || pac < 1 || sc < 1 || len / 4 > 64)
+        return;
+    fdt32_t out[64];
+    for (int i = 0; i + step <= len / 4; i += step)
+        if (((fdt32_to_cpu(r[i]) >> 24) & 3) != 1) {
+            memcpy(out + n, r + i, (size_t)step * 4);
+            n += step;
+        }
+    if (n * 4 != len)
+        fdt_setprop(fdt, node, "ranges", out, n * 4);   /* shorter: fits where it was */
+}
+
 /* A copy of the board's device tree from which every virtio-mmio slot and
- * the PCIe host the container does not drive are deleted, so that a Linux
- * container's own OF code probes only its own among them (the kernel's
- * UART and GIC and unassigned platform devices stay described). */
-static long filtered_dtb(const struct dev *d)
+ * PCIe host container ct does not drive is deleted, so that a Linux
+ * container's own OF code probes only its own (the kernel's UART and GIC
+ * and unassigned platform devices stay described). */
+static long filtered_dtb(int ct)
 {
     int size = (int)fdt_totalsize(board_fdt);
     long mem = hm_mem_create(((uint64_t)size + 4095) & ~4095ull, HM_MEM_ANON);
@@ -150,19 +349,19 @@ static long filtered_dtb(const struct dev *d)
         return -ENOMEM;
     }
     void *fdt = (void *)va;
-    const char *keep = fdt_get_name(board_fdt, d->node, NULL);
     static const char *const compats[] = { "virtio,mmio", "pci-host-ecam-generic" };
     for (unsigned c = 0; c < 2; c++) {
         int node = fdt_node_offset_by_compatible(fdt, -1, compats[c]);
         while (node >= 0) {
-            const char *name = fdt_get_name(fdt, node, NULL);
-            if (keep && name && !strcmp(name, keep)) {
+            if (keep_node(fdt, node, ct)) {
+                if (c == 1)
+                    drop_io_ranges(fdt, node);   /* shrinks in place: offsets stay */
                 node = fdt_node_offset_by_compatible(fdt, node, compats[c]);
                 continue;
             }
             fdt_del_node(fdt, node);   /* offsets shift: search again from the start */
             node = fdt_node_offset_by_compatible(fdt, -1, compats[c]);
-            if (node >= 0 && keep && !strcmp(fdt_get_name(fdt, node, NULL), keep))
+            while (node >= 0 && keep_node(fdt, node, ct))
                 node = fdt_node_offset_by_compatible(fdt, node, compats[c]);
         }
     }
@@ -171,54 +370,116 @@ static long filtered_dtb(const struct dev *d)
     return mem;
 }
 
-static int start_container(struct dev *d, int idx, const char *program)
+static int start_container(int ct)
 {
-    set(d->program, sizeof d->program, program);
-    uint64_t page = d->phys & ~0xfffull;
-    long mmio = hm_mem_device(root, page, 4096);
-    long irqres = hm_resource_create(root, HM_RES_IRQ, d->irq, 1);
+    struct ct *c = &cts[ct];
+    struct hm_spawn_handle hs[HM_START_MAX_HANDLES - 2];
+    long got[HM_START_MAX_HANDLES - 2];
+    char names[CT_MAX_WINDOWS + CT_MAX_IRQS][12];
+    int n = 0, nwin = 0, nirq = 0, err = 0;
+    struct dev *first = NULL;
+    for (int i = 0; i < ndevs && !err; i++) {
+        struct dev *d = &devs[i];
+        if (d->ct != ct || d->host >= 0)
+            continue;   /* a PCI function comes with its host's windows */
+        first = first ? first : d;
+        for (int w = 0; w < d->nwin && !err; w++, nwin++) {
+            if (nwin == CT_MAX_WINDOWS) {
+                printf("devmgr: %s: more than %d memory windows\n", c->name, CT_MAX_WINDOWS);
+                err = -ENOSPC;
+                break;
+            }
+            snprintf(names[n], sizeof names[n], nwin ? "mmio%d" : "mmio", nwin);
+            got[n] = hm_mem_device(root, d->win[w].phys, d->win[w].size);
+            hs[n] = (struct hm_spawn_handle){ names[n], (hm_handle_t)got[n], HM_R_READ | HM_R_WRITE | HM_R_MAP };
+            err = got[n++] < 0 ? -ENOMEM : 0;
+        }
+        if (d->nirq && !err) {
+            if (nirq == CT_MAX_IRQS) {
+                printf("devmgr: %s: more than %d interrupt ranges\n", c->name, CT_MAX_IRQS);
+                err = -ENOSPC;
+                break;
+            }
+            snprintf(names[n], sizeof names[n], nirq ? "irqres%d" : "irqres", nirq);
+            nirq++;
+            got[n] = hm_resource_create(root, HM_RES_IRQ, d->irq, d->nirq);
+            hs[n] = (struct hm_spawn_handle){ names[n], (hm_handle_t)got[n], HM_R_MANAGE };
+            err = got[n++] < 0 ? -ENOMEM : 0;
+        }
+    }
     long ep = hm_ep_create();
-    long sup = hm_handle_dup(fault_ep, HM_R_SEND | HM_R_GRANT, FAULT_BADGE + (uint64_t)idx);
-    /* its line back to us: the badge tells us which device's container calls */
-    long dmh = hm_handle_dup(dm_ep, HM_R_SEND | HM_R_GRANT, CONTAINER_BADGE + (uint64_t)idx);
-    long dtb = filtered_dtb(d);
+    long sup = hm_handle_dup(fault_ep, HM_R_SEND | HM_R_GRANT, FAULT_BADGE + (uint64_t)ct);
+    /* its line back to us: the badge tells us which container calls */
+    long dmh = hm_handle_dup(dm_ep, HM_R_SEND | HM_R_GRANT, CONTAINER_BADGE + (uint64_t)ct);
+    long dtb = filtered_dtb(ct);
     long dma = hm_mem_create(DMA_BUDGET, HM_MEM_CONTIG);
-    const long got[] = { mmio, irqres, ep, sup, dmh, dtb, dma };
-    int err = 0;
-    for (unsigned i = 0; i < sizeof got / sizeof got[0]; i++)
+    int fixed = n;
+    got[n] = ep;
+    hs[n++] = (struct hm_spawn_handle){ "ep", (hm_handle_t)ep, HM_R_RECV | HM_R_SEND | HM_R_DUP | HM_R_GRANT };
+    got[n] = dtb;
+    hs[n++] = (struct hm_spawn_handle){ "dtb", (hm_handle_t)dtb, HM_R_READ | HM_R_MAP };
+    got[n] = dma;
+    hs[n++] = (struct hm_spawn_handle){ "dma", (hm_handle_t)dma, HM_R_READ | HM_R_WRITE | HM_R_MAP };
+    got[n] = dmh;
+    hs[n++] = (struct hm_spawn_handle){ "dm", (hm_handle_t)dmh, HM_R_SEND | HM_R_GRANT };
+    for (int i = fixed; i < n; i++)
         if (got[i] < 0)
             err = -ENOMEM;
+    if (sup < 0 || !first)
+        err = err ? err : -ENOMEM;
     long p = -1;
+    /* a native driver (ndc) drives one device: its slot offset and IRQ; the
+     * Linux container ignores these words and reads its device tree */
     char off[16], irq[16];
-    snprintf(off, sizeof off, "%lx", (unsigned long)(d->phys & 0xfff));
-    snprintf(irq, sizeof irq, "%u", d->irq);
-    const char *argv[] = { program, off, irq, NULL };
-    struct hm_spawn_handle hs[6] = { { "mmio", (hm_handle_t)mmio, HM_R_READ | HM_R_WRITE | HM_R_MAP },
-                                     { "irqres", (hm_handle_t)irqres, HM_R_MANAGE },
-                                     { "ep", (hm_handle_t)ep, HM_R_RECV | HM_R_SEND | HM_R_DUP | HM_R_GRANT },
-                                     { "dtb", (hm_handle_t)dtb, HM_R_READ | HM_R_MAP },
-                                     { "dma", (hm_handle_t)dma, HM_R_READ | HM_R_WRITE | HM_R_MAP },
-                                     { "dm", (hm_handle_t)dmh, HM_R_SEND | HM_R_GRANT } };
+    snprintf(off, sizeof off, "%lx", first ? (unsigned long)(first->phys & 0xfff) : 0ul);
+    snprintf(irq, sizeof irq, "%u", first ? first->irq : 0);
+    const char *argv[] = { c->program, off, irq, NULL };
     if (!err) {
-        p = hm_spawn(program, argv, hs, 6, (hm_handle_t)sup, HM_PRIO_MAX - 3);
+        p = hm_spawn(c->program, argv, hs, n, (hm_handle_t)sup, HM_PRIO_MAX - 3);
         if (p < 0)
-            printf("devmgr: cannot start %s: %s\n", program, hm_strerror(p));
+            printf("devmgr: cannot start %s: %s\n", c->program, hm_strerror(p));
     }
     /* the container has its own copies now (or never will): drop ours */
-    for (unsigned i = 0; i < sizeof got / sizeof got[0]; i++)
+    for (int i = 0; i < n; i++)
         if (got[i] >= 0 && got[i] != ep)
             hm_handle_close((hm_handle_t)got[i]);
+    if (sup >= 0)
+        hm_handle_close((hm_handle_t)sup);
     if (err || p < 0) {
         if (ep >= 0)
             hm_handle_close((hm_handle_t)ep);
         return err ? err : -EIO;
     }
-    d->proc = (hm_handle_t)p;
+    c->proc = (hm_handle_t)p;
     long sep = hm_handle_dup((hm_handle_t)ep, HM_R_SEND | HM_R_GRANT | HM_R_DUP, 0);
     hm_handle_close((hm_handle_t)ep);   /* only the container receives */
     /* without it we cannot ask for the log; the container still runs */
-    d->ep = sep < 0 ? HM_HANDLE_INVALID : (hm_handle_t)sep;
+    c->ep = sep < 0 ? HM_HANDLE_INVALID : (hm_handle_t)sep;
     return 0;
+}
+
+/* the container named so, made on first mention; -1 if there are too many
+ * or the name was given another program */
+static int container(const char *name, const char *program)
+{
+    for (int i = 0; i < ncts; i++) {
+        if (strcmp(cts[i].name, name))
+            continue;
+        if (strcmp(cts[i].program, program)) {
+            printf("devmgr: container %s runs %s, not %s: line ignored\n", name, cts[i].program, program);
+            return -1;
+        }
+        return i;
+    }
+    if (ncts == MAX_CTS) {
+        printf("devmgr: more than %d containers: %s not started\n", MAX_CTS, name);
+        return -1;
+    }
+    struct ct *c = &cts[ncts];
+    set(c->name, sizeof c->name, name);
+    set(c->program, sizeof c->program, program);
+    c->proc = c->ep = HM_HANDLE_INVALID;
+    return ncts++;
 }
 
 /* devices.conf (or the file named by "conf=NAME"): "driver KIND DRIVER CONTAINER PROGRAM" */
@@ -236,27 +497,51 @@ static void assign(const char *file)
     memcpy(text, conf, len);
     text[len] = 0;
     for (char *save, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        char kind[16], driver[24], container[16], program[32];
-        if (line[0] == '#' || sscanf(line, "driver %15s %23s %15s %31s", kind, driver, container, program) != 4)
+        char kind[16], driver[24], name[16], program[32];
+        if (line[0] == '#' || sscanf(line, "driver %15s %23s %15s %31s", kind, driver, name, program) != 4)
             continue;
         for (int i = 0; i < ndevs; i++) {
             struct dev *d = &devs[i];
             if (strcmp(d->info.kind, kind) || d->info.driver[0])
                 continue;
+            int ct = container(name, program);
+            if (ct < 0)
+                break;
             set(d->info.driver, sizeof d->info.driver, driver);
-            set(d->info.container, sizeof d->info.container, container);
-            /* starting until the container says HM_DM_READY: it registers its
-             * nodes itself, through our main loop, so we must not wait here.
-             * Set before the spawn: a fault right after it must not be
-             * overwritten. */
-            d->state = HM_DM_STARTING;
-            int err = start_container(d, i, program);
-            if (err)
-                d->state = HM_DM_FAILED;
-            printf("devmgr: %s: %s in %s%s\n", d->info.name, driver, container, err ? ": failed to start" : "");
+            d->ct = ct;
         }
     }
     free(text);
+    /* a PCI function is driven where its host is: that container's Linux
+     * enumerates the whole bus */
+    for (int i = 0; i < ndevs; i++) {
+        struct dev *d = &devs[i];
+        if (d->host < 0)
+            continue;
+        int hct = devs[d->host].ct;
+        if (d->ct >= 0 && d->ct != hct)
+            printf("devmgr: %s sits behind %s: it goes where its host goes\n", d->info.name, devs[d->host].info.name);
+        d->ct = hct;
+        if (hct < 0)
+            d->info.driver[0] = 0;   /* no container enumerates its bus */
+    }
+    for (int i = 0; i < ndevs; i++)
+        if (devs[i].ct >= 0)
+            set(devs[i].info.container, sizeof devs[i].info.container, cts[devs[i].ct].name);
+    for (int ct = 0; ct < ncts; ct++) {
+        /* starting until the container says HM_DM_READY: it registers its
+         * nodes itself, through our main loop, so we must not wait here.
+         * Set before the spawn: a fault right after it must not be
+         * overwritten. */
+        cts[ct].state = HM_DM_STARTING;
+        int err = start_container(ct);
+        if (err)
+            cts[ct].state = HM_DM_FAILED;
+        for (int i = 0; i < ndevs; i++)
+            if (devs[i].ct == ct)
+                printf("devmgr: %s: %s in %s%s\n", devs[i].info.name, devs[i].info.driver[0] ? devs[i].info.driver : "-",
+                       cts[ct].name, err ? ": failed to start" : "");
+    }
 }
 
 static void fault(struct hm_msg *m);
@@ -271,7 +556,7 @@ static void *fault_loop(void *arg)
             continue;
         }
         if (HM_TAG_LABEL(m.tag) == HM_MSG_FAULT && m.badge >= FAULT_BADGE &&
-            m.badge < FAULT_BADGE + (uint64_t)ndevs)
+            m.badge < FAULT_BADGE + (uint64_t)ncts)
             fault(&m);   /* kills the container: the faulting caller goes with it */
     }
     return NULL;
@@ -279,27 +564,48 @@ static void *fault_loop(void *arg)
 
 static void fault(struct hm_msg *m)
 {
-    int idx = (int)(m->badge - FAULT_BADGE);
-    struct dev *d = &devs[idx];
-    printf("devmgr: container %s faulted (pc 0x%lx, address 0x%lx): stopped\n", d->info.container,
-           (unsigned long)m->w[1], (unsigned long)m->w[2]);
-    hm_proc_kill(d->proc);
-    __atomic_store_n(&d->state, HM_DM_FAULTED, __ATOMIC_SEQ_CST);   /* races with READY: see ready() */
+    struct ct *c = &cts[m->badge - FAULT_BADGE];
+    printf("devmgr: container %s faulted (pc 0x%lx, address 0x%lx): stopped\n", c->name, (unsigned long)m->w[1],
+           (unsigned long)m->w[2]);
+    hm_proc_kill(c->proc);
+    __atomic_store_n(&c->state, HM_DM_FAULTED, __ATOMIC_SEQ_CST);   /* races with READY: see ready() */
 }
 
-/* the device whose container holds the "dm" handle with this badge, or NULL */
-static struct dev *container_of_badge(uint64_t badge)
+/* the container holding the "dm" handle with this badge, or -1 */
+static int container_of_badge(uint64_t badge)
 {
-    if (badge < CONTAINER_BADGE || badge >= CONTAINER_BADGE + (uint64_t)ndevs)
-        return NULL;
-    return &devs[badge - CONTAINER_BADGE];
+    if (badge < CONTAINER_BADGE || badge >= CONTAINER_BADGE + (uint64_t)ncts)
+        return -1;
+    return (int)(badge - CONTAINER_BADGE);
 }
 
-/* HM_DM_REGISTER from d's container: the name in the IPC buffer's words (nw
- * of them), w0 type, w1 size, h the driver endpoint (ours to close). Publishes
- * /dev/NAME in vfs; on success the name used is in the buffer's words and
- * *nw_out says how many. Returns 0 or a positive errno. */
-static int register_node(struct dev *d, struct hm_msg *m, unsigned nw, hm_handle_t h, unsigned *nw_out)
+/* The device of container ct a node belongs to: `where` is what the
+ * container says it sits on (HM_DM_WHERE_PCI | bus << 8 | devfn, or the
+ * MMIO address of a device-tree device); 0 or no match: its first device. */
+static struct dev *device_of(int ct, uint64_t where)
+{
+    struct dev *first = NULL;
+    for (int i = 0; i < ndevs; i++) {
+        struct dev *d = &devs[i];
+        if (d->ct != ct)
+            continue;
+        if (where & HM_DM_WHERE_PCI) {
+            if (d->host >= 0 && d->bdf == (where & 0xffff))
+                return d;
+        } else if (where && d->host < 0 && d->phys == where) {
+            return d;
+        }
+        if (!first && d->host < 0)
+            first = d;
+    }
+    return first;
+}
+
+/* HM_DM_REGISTER from container ct: the name in the IPC buffer's words (nw
+ * of them), w0 type, w1 size, w2 where, h the driver endpoint (ours to
+ * close). Publishes /dev/NAME in vfs; on success the name used is in the
+ * buffer's words and *nw_out says how many. Returns 0 or a positive errno. */
+static int register_node(int ct, struct hm_msg *m, unsigned nw, hm_handle_t h, unsigned *nw_out)
 {
     /* the name must end inside what was sent: the rest of the buffer holds
      * whatever an earlier message left there */
@@ -319,6 +625,9 @@ static int register_node(struct dev *d, struct hm_msg *m, unsigned nw, hm_handle
         return EINVAL;
     if (vfs_ep < 0)
         return ENOTSUP;   /* started without vfs: there is nowhere to publish */
+    struct dev *d = device_of(ct, m->w[2]);
+    if (!d)
+        return EINVAL;
     int named = !len;
     if (named) {
         if (nblk >= 26)
@@ -353,14 +662,14 @@ static int register_node(struct dev *d, struct hm_msg *m, unsigned nw, hm_handle
     return 0;
 }
 
-/* HM_DM_READY from d's container: starting -> running. A compare-and-swap,
+/* HM_DM_READY from container ct: starting -> running. A compare-and-swap,
  * because the fault thread may have set "faulted" meanwhile, and that must
  * stay. Saying it again, or after a fault, changes nothing. */
-static void ready(struct dev *d)
+static void ready(int ct)
 {
     int expect = HM_DM_STARTING;
-    if (__atomic_compare_exchange_n(&d->state, &expect, HM_DM_RUNNING, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-        printf("devmgr: %s ready\n", d->info.container);
+    if (__atomic_compare_exchange_n(&cts[ct].state, &expect, HM_DM_RUNNING, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+        printf("devmgr: %s ready\n", cts[ct].name);
 }
 
 /* HM_DM_DMESG: w0 device index, w1 offset. Asks the device's container for
@@ -373,23 +682,26 @@ static int dmesg(struct hm_msg *m, unsigned *nw_out)
     if (m->w[0] >= (uint64_t)ndevs)
         return ENOENT;
     struct dev *d = &devs[m->w[0]];
-    int st = __atomic_load_n(&d->state, __ATOMIC_SEQ_CST);
-    if ((st != HM_DM_STARTING && st != HM_DM_RUNNING) || d->ep < 0)
+    if (d->ct < 0)
+        return ENOTSUP;   /* no container drives it */
+    struct ct *c = &cts[d->ct];
+    int st = __atomic_load_n(&c->state, __ATOMIC_SEQ_CST);
+    if ((st != HM_DM_STARTING && st != HM_DM_RUNNING) || c->ep < 0)
         return ENOTSUP;   /* no container runs for it */
-    struct hm_msg c = { .tag = HM_TAG(HM_DC_LOG, 0, 0), .w = { m->w[1] } };
-    long r = hm_call(d->ep, &c);
+    struct hm_msg q = { .tag = HM_TAG(HM_DC_LOG, 0, 0), .w = { m->w[1] } };
+    long r = hm_call(c->ep, &q);
     if (r < 0)
         return EIO;   /* the container is gone (it exited, or faulted meanwhile) */
-    for (unsigned i = 0; i < HM_TAG_NHANDLES(c.tag); i++)
+    for (unsigned i = 0; i < HM_TAG_NHANDLES(q.tag); i++)
         hm_handle_close(ipcbuf.handles[i]);   /* a log answer carries none */
-    if (HM_TAG_LABEL(c.tag))
+    if (HM_TAG_LABEL(q.tag))
         return ENOTSUP;   /* it keeps no log (ndc answers EINVAL) */
-    uint64_t n = c.w[0];
-    if (n > HM_DC_LOG_CHUNK || n > (uint64_t)HM_TAG_NWORDS(c.tag) * 8)
+    uint64_t n = q.w[0];
+    if (n > HM_DC_LOG_CHUNK || n > (uint64_t)HM_TAG_NWORDS(q.tag) * 8)
         return EIO;   /* more than it sent: do not pass on stale buffer contents */
     m->w[0] = n;
-    m->w[1] = c.w[1];
-    m->w[2] = c.w[2];
+    m->w[1] = q.w[1];
+    m->w[2] = q.w[2];
     *nw_out = (unsigned)(n + 7) / 8;
     return 0;
 }
@@ -413,14 +725,19 @@ int main(int argc, char **argv)
     long fe = hm_ep_create();
     fault_ep = (hm_handle_t)fe;   /* before the thread that serves it starts */
     static struct hm_thread ft;
-    if (fe < 0 || hm_thread_start(&ft, fault_loop, NULL, HM_PRIO_MAX - 2, 1) < 0) {
-        printf("devmgr: cannot set up fault handling\n");
-        return 1;
-    }
     board_fdt = (const void *)va;
     scan((const void *)va);
     hm_ipc_buf_set(&ipcbuf);
+    /* the containers are known before the fault thread looks at them */
+    if (fe < 0) {
+        printf("devmgr: cannot set up fault handling\n");
+        return 1;
+    }
     assign(conf);
+    if (hm_thread_start(&ft, fault_loop, NULL, HM_PRIO_MAX - 2, 1) < 0) {
+        printf("devmgr: cannot set up fault handling\n");
+        return 1;
+    }
     struct hm_msg m = {0};
     long r = hm_recv(dm_ep, &m, HM_DEADLINE_NEVER);
     for (;;) {
@@ -429,11 +746,11 @@ int main(int argc, char **argv)
             continue;
         }
         uint32_t label = HM_TAG_LABEL(m.tag);
-        struct dev *from = container_of_badge(m.badge);
+        int from = container_of_badge(m.badge);
         /* only REGISTER takes a handle (its first); close everything else sent */
         hm_handle_t h = HM_HANDLE_INVALID;
         for (unsigned i = 0; i < HM_TAG_NHANDLES(m.tag); i++) {
-            if (i == 0 && label == HM_DM_REGISTER && from)
+            if (i == 0 && label == HM_DM_REGISTER && from >= 0)
                 h = ipcbuf.handles[0];
             else
                 hm_handle_close(ipcbuf.handles[i]);
@@ -445,16 +762,18 @@ int main(int argc, char **argv)
             if (i >= (uint64_t)ndevs) {
                 status = ENOENT;
             } else {
-                memcpy(ipcbuf.words, &devs[i].info, sizeof devs[i].info);
-                m.w[0] = (uint64_t)__atomic_load_n(&devs[i].state, __ATOMIC_SEQ_CST);
-                m.w[1] = devs[i].phys;
-                m.w[2] = devs[i].irq;
-                m.w[3] = (uint64_t)devs[i].restarts;
-                m.w[4] = (uint64_t)devs[i].nodes;   /* lsdev shows node+N for the others */
+                const struct dev *d = &devs[i];
+                memcpy(ipcbuf.words, &d->info, sizeof d->info);
+                m.w[0] = d->ct < 0 ? HM_DM_UNASSIGNED : (uint64_t)__atomic_load_n(&cts[d->ct].state, __ATOMIC_SEQ_CST);
+                m.w[1] = d->phys;
+                m.w[2] = d->irq;
+                m.w[3] = d->ct < 0 ? 0 : (uint64_t)cts[d->ct].restarts;
+                m.w[4] = (uint64_t)d->nodes;   /* lsdev shows node+N for the others */
+                m.w[5] = d->nirq;
                 nw = HM_DM_DEV_WORDS;
             }
         } else if (label == HM_DM_REGISTER || label == HM_DM_READY) {
-            if (!from)
+            if (from < 0)
                 status = EPERM;   /* not a container's handle */
             else if (label == HM_DM_READY)
                 ready(from);

@@ -79,8 +79,12 @@ void dc_host_panic(const char *msg) __attribute__((noreturn));
 
 /* ---- block devices: DC-solo ---- */
 /* Linux registered a disk or partition; it is served as disk `id` and its
- * node /dev/NAME is published. Returns 0 or a negative errno. */
-int dc_host_disk_add(int id, const char *name, unsigned long long size, unsigned int lbs, int ro);
+ * node /dev/NAME is published. `where` is the device it sits on:
+ * DC_WHERE_PCI | bus << 8 | devfn, the MMIO address of its device-tree
+ * node, or 0 if neither. Returns 0 or a negative errno. */
+int dc_host_disk_add(int id, const char *name, unsigned long long size, unsigned int lbs, int ro,
+                     unsigned long long where);
+#define DC_WHERE_PCI (1ull << 63)   /* equal to HM_DM_WHERE_PCI of hm/dm.h */
 void dc_host_disk_remove(int id);
 #define DC_BLK_READ  1   /* equal to HM_BLK_READ/WRITE/FLUSH of hm/blk.h */
 #define DC_BLK_WRITE 2

@@ -10,7 +10,7 @@ static const char *const states[] = { "unassigned", "running", "faulted", "faile
 
 int hm_dm_print(hm_handle_t dm, struct hm_ipc_buf *buf)
 {
-    printf("%-24s %-22s %-9s %-12s %-9s %-5s %s\n", "DEVICE", "COMPATIBLE", "KIND", "DRIVER", "CONTAINER", "NODE",
+    printf("%-19s %-22s %-9s %-16s %-9s %-10s %s\n", "DEVICE", "COMPATIBLE", "KIND", "DRIVER", "CONTAINER", "NODE",
            "STATE");
     for (uint64_t i = 0;; i++) {
         struct hm_msg m = { .tag = HM_TAG(HM_DM_LSDEV, 0, 0), .w = { i } };
@@ -31,8 +31,16 @@ int hm_dm_print(hm_handle_t dm, struct hm_ipc_buf *buf)
             snprintf(node, sizeof node, "%s+%lu", d.node, (unsigned long)(m.w[4] - 1));
         else
             snprintf(node, sizeof node, "%s", d.node);
-        printf("%-24s %-22s %-9s %-12s %-9s %-5s %s (irq %lu, restarts %lu)\n", d.name, d.compatible, d.kind,
+        /* w5: how many interrupts from w2 on (a PCI host's INTx lines) */
+        char irq[48];
+        if (!m.w[2])
+            snprintf(irq, sizeof irq, "no irq");
+        else if (m.w[5] > 1)
+            snprintf(irq, sizeof irq, "irq %lu-%lu", (unsigned long)m.w[2], (unsigned long)(m.w[2] + m.w[5] - 1));
+        else
+            snprintf(irq, sizeof irq, "irq %lu", (unsigned long)m.w[2]);
+        printf("%-19s %-22s %-9s %-16s %-9s %-10s %s (%s, restarts %lu)\n", d.name, d.compatible, d.kind,
                d.driver[0] ? d.driver : "-", d.container[0] ? d.container : "-", node,
-               m.w[0] < NSTATES ? states[m.w[0]] : "?", (unsigned long)m.w[2], (unsigned long)m.w[3]);
+               m.w[0] < NSTATES ? states[m.w[0]] : "?", irq, (unsigned long)m.w[3]);
     }
 }

@@ -16,7 +16,10 @@
 #include <linux/device.h>
 #include <linux/init.h>
 #include <linux/kthread.h>
+#include <linux/of_address.h>
+#include <linux/pci.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 #include <linux/wait.h>
 #include <dc_host.h>
 
@@ -151,6 +154,26 @@ out:
 		hm_io_finish(io);
 }
 
+/* the device a disk sits on, as the device manager names it: the first
+ * PCI function or device-tree node (its MMIO address) up its parents */
+static unsigned long long hm_disk_where(struct gendisk *disk)
+{
+	struct device *dev;
+
+	for (dev = disk_to_dev(disk)->parent; dev; dev = dev->parent) {
+		struct resource r;
+
+		if (dev_is_pci(dev)) {
+			struct pci_dev *pdev = to_pci_dev(dev);
+
+			return DC_WHERE_PCI | (pdev->bus->number << 8) | pdev->devfn;
+		}
+		if (dev->of_node && !of_address_to_resource(dev->of_node, 0, &r))
+			return r.start;
+	}
+	return 0;
+}
+
 /* open what was added, close what was removed, announce both to DC-base */
 static void hm_disks_update(void)
 {
@@ -174,7 +197,8 @@ static void hm_disks_update(void)
 				continue;
 			}
 			err = dc_host_disk_add(i, b->bd_device.kobj.name, bdev_nr_bytes(b),
-					       bdev_logical_block_size(b), bdev_read_only(b));
+					       bdev_logical_block_size(b), bdev_read_only(b),
+					       hm_disk_where(b->bd_disk));
 			if (err)
 				pr_err("hm: %pg not published (%d)\n", b, err);
 			spin_lock_irq(&hm_disks_lock);
@@ -200,6 +224,15 @@ void hm_blk_settle(void)
 {
 	int i, busy;
 
+	/*
+	 * Cards are found after the host probed: the MMC core's rescan runs
+	 * on the freezable system workqueue (queued, without delay, when the
+	 * host starts), and mmc_block then probes asynchronously. Wait for
+	 * both, so that a card present at boot is announced before the
+	 * container says it is ready.
+	 */
+	__flush_workqueue(system_freezable_wq);
+	wait_for_device_probe();
 	do {
 		busy = 0;
 		for (i = 0; i < HM_MAX_DISKS; i++)

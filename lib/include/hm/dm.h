@@ -1,10 +1,12 @@
 /*
  * Device manager protocol (IPC on devmgr's endpoint; reply label 0 or a
  * positive errno).
- *   HM_DM_LSDEV  w0 = index -> w0 = state, w1 = physical address,
- *                w2 = interrupt (INTID), w3 = restart count, and in the IPC
- *                buffer a struct hm_dm_dev (HM_DM_DEV_WORDS words);
- *                ENOENT past the last device.
+ *   HM_DM_LSDEV  w0 = index -> w0 = state (its container's), w1 = physical
+ *                address (a PCI function: of its config space), w2 = first
+ *                interrupt (INTID), w3 = its container's restart count,
+ *                w4 = /dev nodes registered for it, w5 = how many interrupts
+ *                from w2 on, and in the IPC buffer a struct hm_dm_dev
+ *                (HM_DM_DEV_WORDS words); ENOENT past the last device.
  *   HM_DM_DMESG  w0 = device index, w1 = byte offset in its container's log
  *                -> as HM_DC_LOG below (devmgr asks the container);
  *                ENOENT past the last device, ENOTSUP if the container keeps
@@ -14,7 +16,9 @@
  *   HM_DM_REGISTER  IPC-buffer words: the node name (NUL-terminated, at most
  *                HM_DM_NAME_MAX bytes, e.g. "vda2"; empty: devmgr names it
  *                vdX), w0 = node type (HM_VFS_BLK), w1 = size in bytes,
- *                handles[0] = the endpoint vfs hands to clients (moved).
+ *                w2 = the device it sits on: HM_DM_WHERE_PCI | bus << 8 |
+ *                devfn, or the MMIO address of a device-tree device, or 0
+ *                (the container's first device), handles[0] = the endpoint vfs hands to clients (moved).
  *                devmgr publishes /dev/NAME in vfs. -> IPC-buffer words: the
  *                name used.
  *   HM_DM_READY  the container has probed its devices and published their
@@ -34,6 +38,7 @@
 #define HM_DM_DMESG    0x444d0004u
 #define HM_DC_LOG      0x44430001u
 #define HM_DM_NAME_MAX 32
+#define HM_DM_WHERE_PCI (1ull << 63)
 #define HM_DC_LOG_CHUNK 512
 
 #define HM_DM_UNASSIGNED 0   /* no container drives it */
