@@ -140,20 +140,83 @@ def gpt_image(size, parts, seed):
     return bytes(img)
 
 
-def shell_setup(build, variant):
-    """The shell on the default boot with a GPT disk: commands come on the
-    console; the host checks the hashes, the output and the image after."""
+def mbr_image(size, parts, seed):
+    """Random content with an MBR describing the given (first_lba, sectors)
+    primary partitions."""
+    import struct
+    img = bytearray(random.Random(seed).randbytes(size))
+    img[446:512] = bytes(66)
+    for i, (first, n) in enumerate(parts):
+        img[446 + 16 * i:462 + 16 * i] = struct.pack("<B3sB3sII", 0, b"\xfe\xff\xff", 0x83, b"\xfe\xff\xff", first, n)
+    img[510:512] = b"\x55\xaa"
+    return bytes(img)
+
+
+SD_SIZE = 16 * 1024 * 1024   # QEMU's SD card: a power of two
+SD_PARTS = [(2048, 8192), (10240, 6144), (16384, 14336)]
+
+
+def sd_setup(build, layout):
+    """The SD card behind sdhci-pci: random content, an MBR with three
+    partitions; dd writes into the whole card and into partitions, checked
+    on the host image after poweroff."""
+    path = f"{build}/test-disks/sd-{layout}.img"
+    data = mbr_image(SD_SIZE, SD_PARTS, 23)
+    with open(path, "wb") as f:
+        f.write(data)
+    (a, an), (b, bn), (c, cn) = [(f * 512, n * 512) for f, n in SD_PARTS]
+    script = ["sha256sum /dev/mmcblk0"] + [f"sha256sum /dev/mmcblk0p{i + 1}" for i in range(3)] + [
+              "dd if=/dev/vda of=/dev/mmcblk0 bs=1000 count=3 skip=2 seek=5000",
+              "dd if=/dev/zero of=/dev/mmcblk0p2 bs=4096 count=2 seek=3",
+              "dd if=/dev/mmcblk0p1 of=/dev/mmcblk0p3 bs=512 count=5 skip=1 seek=7",
+              f"dd if=/dev/zero of=/dev/mmcblk0p2 bs=4096 count=3 seek={bn // 4096 - 1}"]
+    checks = [("sha256sum of the SD card equals the host's", f"{hashlib.sha256(data).hexdigest()}  /dev/mmcblk0"),
+              ("ls /dev shows mmcblk0 with the card's size", f"mmcblk0      {SD_SIZE}"),
+              ("dmesg shows the card detection", "mmc0: new high speed SD card at address"),
+              ("dmesg shows Linux's MBR partition scan of the card", " mmcblk0: p1 p2 p3"),
+              ("the SD host uses DMA (ADMA2), not PIO", "mmc0: SDHCI controller on PCI [0000:00:01.0] using ADMA"),
+              ("Linux's pci-host-generic enumerates the bus", "pci 0000:00:01.0: [1b36:0007] type 00 class 0x080501"),
+              ("dd into the card at an odd offset copies 3 records", "3+0 records in\n3+0 records out\n3000 bytes copied"),
+              ("dd past mmcblk0p2's end stops at the partition's end",
+               "sh: dd: error writing '/dev/mmcblk0p2': No space left on device")]
+    for i, (first, n) in enumerate(SD_PARTS):
+        h = hashlib.sha256(data[first * 512:(first + n) * 512]).hexdigest()
+        checks.append((f"ls /dev shows mmcblk0p{i + 1} with the partition's size", f"mmcblk0p{i + 1}    {n * 512}"))
+        checks.append((f"sha256sum of mmcblk0p{i + 1} equals the host's over its byte range", f"{h}  /dev/mmcblk0p{i + 1}"))
+    # no interrupt came twice or without cause (sdhci and the irq core say so)
+    absent = [("no spurious SD host interrupt", "even though no"), ("no unexpected SD host interrupt", "Unexpected interrupt"),
+              ("no interrupt nobody handled", "nobody cared"), ("the SD host never falls back to PIO", "using PIO")]
+
+    def expect(vda):
+        e = bytearray(data)
+        e[5000000:5003000] = vda[2000:5000]
+        e[b + 12288:b + 20480] = bytes(8192)
+        e[c + 3584:c + 3584 + 2560] = data[a + 512:a + 512 + 2560]
+        e[b + bn - 4096:b + bn] = bytes(4096)
+        return bytes(e)
+    extra = ["-device", "sdhci-pci", "-drive", f"if=none,id=sdcard,file={path},format=raw",
+             "-device", "sd-card,drive=sdcard"]
+    return path, extra, script, checks, absent, expect
+
+
+def shell_setup(build, layout):
+    """The shell on the default boot with a GPT disk and an MBR SD card:
+    commands come on the console; the host checks the hashes, the output and
+    both images after. layout "split": devices.conf (virtio-blk in ldc0, the
+    MMC stack in ldc1); "one": devices-one.conf (all in ldc0)."""
     os.makedirs(f"{build}/test-disks", exist_ok=True)
-    path = f"{build}/test-disks/shell.img"
+    path = f"{build}/test-disks/shell-{layout}.img"
     size = 8 * 1024 * 1024
     data = gpt_image(size, [(2048, 6143), (6144, 10239), (10240, 16349)], 7)
     with open(path, "wb") as f:
         f.write(data)
+    sd_path, sd_extra, sd_script, sd_checks, sd_absent, sd_expect = sd_setup(build, layout)
+    mmc_ct = "ldc1" if layout == "split" else "ldc0"
     blocks = size // 4096
     parts = [(2048, 6143), (6144, 10239), (10240, 16349)]
     p2 = parts[1][0] * 512
     p2_size = (parts[1][1] - parts[1][0] + 1) * 512
-    script = ["lsdev", "ls /dev", "sha256sum /dev/vda"] + [f"sha256sum /dev/vda{i + 1}" for i in range(3)] + [
+    script = ["lsdev", "ls /dev", "sha256sum /dev/vda"] + [f"sha256sum /dev/vda{i + 1}" for i in range(3)] + sd_script + [
               "dd if=/dev/vda of=/dev/vda bs=1000 count=5 skip=3 seek=3000",
               "dd if=/dev/zero of=/dev/vda bs=4096 count=2 seek=100",
               f"dd if=/dev/zero of=/dev/vda bs=4096 count=4 seek={blocks - 2}",
@@ -174,7 +237,12 @@ def shell_setup(build, variant):
     expect[p2 + p2_size - 4096:p2 + p2_size] = bytes(4096)
     tmp_hash = hashlib.sha256(bytes(expect[700:2800])).hexdigest()
     checks = [("sha256sum of the GPT disk equals the host's", f"{hashlib.sha256(data).hexdigest()}  /dev/vda"),
-              ("lsdev shows the disk's driver, the LDC and its nodes", "virtio_blk   ldc0      vda+3 running"),
+              ("lsdev shows the disk's driver, the LDC and its nodes",
+               re.compile(r"virtio-mmio@a003e00 +virtio,mmio +block +virtio_blk +ldc0 +vda\+3 +running")),
+              ("lsdev shows the PCIe host and its container",
+               re.compile(rf"pcie@4010000000 +pci-host-ecam-generic +pci-host +pci-host-generic +{mmc_ct} +- +running \(irq 35-38")),
+              ("lsdev shows the PCI function, sdhci-pci, its container and nodes",
+               re.compile(rf"pci 0000:00:01.0 +pci1b36,7 +sd-host +sdhci-pci +{mmc_ct} +mmcblk0\+3 +running \(irq 36,")),
               ("ls /dev shows vda with its size", f"vda          {size}"),
               ("dd with an odd block size copies 5 records", "5+0 records in\n5+0 records out\n5000 bytes copied"),
               ("dd past the end writes what fits and says why",
@@ -190,18 +258,32 @@ def shell_setup(build, variant):
               ("dd past vda2's end stops at the partition's end",
                "sh: dd: error writing '/dev/vda2': No space left on device"),
               ("dmesg shows Linux's partition scan", " vda: vda1 vda2 vda3"),
-              ("dmesg shows Linux's virtio_blk driver", "virtio_blk virtio0: [vda] 16384 512-byte logical blocks")]
+              ("dmesg shows Linux's virtio_blk driver", "virtio_blk virtio0: [vda] 16384 512-byte logical blocks"),
+              (f"devmgr runs the SD host's driver in {mmc_ct}", f"devmgr: pci 0000:00:01.0: sdhci-pci in {mmc_ct}")]
+    if layout == "split":
+        checks.append(("devmgr starts two containers", "devmgr: pcie@4010000000: pci-host-generic in ldc1"))
+    else:
+        checks.append(("devmgr starts one container for both stacks", "devmgr: pcie@4010000000: pci-host-generic in ldc0"))
+    checks += sd_checks
     for i, (first, last) in enumerate(parts):
         h = hashlib.sha256(data[first * 512:(last + 1) * 512]).hexdigest()
         checks.append((f"ls /dev shows vda{i + 1} with the partition's size", f"vda{i + 1}         {(last - first + 1) * 512}"))
         checks.append((f"sha256sum of vda{i + 1} equals the host's over its byte range", f"{h}  /dev/vda{i + 1}"))
     extra = ["-drive", f"if=none,id=hd0,file={path},format=raw,cache=writeback",
-             "-device", "virtio-blk-device,drive=hd0"]
+             "-device", "virtio-blk-device,drive=hd0"] + sd_extra
+    if layout == "one":
+        extra += ["-append", "hm.boot=boot-one.conf"]
 
     def post(out):
         out = out.replace("\r\n", "\n")
-        passed = [f"shell: {n}" for n, t in checks if t in out]
-        failed = [f"shell: {n} (missing '{t}')" for n, t in checks if t not in out]
+        found = [(n, t.search(out) if isinstance(t, re.Pattern) else t in out) for n, t in checks]
+        passed = [f"shell: {n}" for n, ok in found if ok]
+        failed = [f"shell: {n} (missing '{t if isinstance(t, str) else t.pattern}')"
+                  for (n, ok), (_, t) in zip(found, checks) if not ok]
+        if layout == "one":
+            sd_absent.append(("no second container runs", "ldc1"))
+        passed += [f"shell: {n}" for n, t in sd_absent if t not in out]
+        failed += [f"shell: {n} (found '{t}')" for n, t in sd_absent if t in out]
         with open(path, "rb") as f:
             now = f.read()
         if now == bytes(expect):
@@ -209,12 +291,21 @@ def shell_setup(build, variant):
         else:
             diff = [i for i in range(0, size, 4096) if now[i:i + 4096] != expect[i:i + 4096]]
             failed.append(f"shell: host image differs in 4 KiB blocks {diff[:8]}")
+        with open(sd_path, "rb") as f:
+            now = f.read()
+        # the card's dd read vda before any vda write: its bytes are the original's
+        want = sd_expect(data)
+        if now == want:
+            passed.append("shell: SD image holds exactly the dd writes (each partition's within it), nothing else changed")
+        else:
+            diff = [i for i in range(0, SD_SIZE, 4096) if now[i:i + 4096] != want[i:i + 4096]]
+            failed.append(f"shell: SD image differs in 4 KiB blocks {diff[:8]}")
         return passed, failed
     return extra, "\n".join(script) + "\n", post
 
 
-def run_shell(qemu, build, timeout):
-    extra, script, post = shell_setup(build, "")
+def run_shell(qemu, build, timeout, layout):
+    extra, script, post = shell_setup(build, layout)
     cmd = qemu.split() + ["-kernel", f"{build}/hm.bin", "-initrd", f"{build}/boot-default.img",
                           "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot"] + extra
     try:
@@ -224,7 +315,7 @@ def run_shell(qemu, build, timeout):
     passed, failed = post(out)
     if "hm: power off" not in out:
         failed.append("shell: poweroff did not end the system")
-    return passed, failed, out
+    return [f"{layout}: {p}" for p in passed], [f"{layout}: {f}" for f in failed], out
 
 
 # system tests that need devices: name -> list of (variant, setup function)
@@ -300,11 +391,16 @@ def main():
     # the default boot: init reads boot.conf from the boot image and runs what it names
     if not only or "boot-default" in only:
         disk, _, _ = small_disk(args.build, "")
+        card = f"{args.build}/test-disks/bench-sd.img"
+        with open(card, "wb") as f:
+            f.truncate(4 << 20)   # blkbench's scratch card
+        disk += ["-device", "sdhci-pci", "-drive", f"if=none,id=sdcard,file={card},format=raw",
+                 "-device", "sd-card,drive=sdcard"]
         cmd = args.qemu.split() + ["-kernel", f"{args.build}/hm.bin", "-initrd", f"{args.build}/boot-default.img",
                                    "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot"] + disk
         try:
             out = subprocess.run(cmd, capture_output=True, timeout=args.timeout,
-                                 input=b"blkbench /dev/vda 1\npoweroff\n").stdout.decode(errors="replace")
+                                 input=b"blkbench /dev/vda 1\nblkbench /dev/mmcblk0 1\npoweroff\n").stdout.decode(errors="replace")
         except subprocess.TimeoutExpired as e:
             out = (e.stdout or b"").decode(errors="replace")
         expect = [("devmgr starts the disk's driver container: the LDC", "devmgr: virtio-mmio@a003e00: virtio_blk in ldc0"),
@@ -314,10 +410,15 @@ def main():
                   ("the shell prompts", "hm# "),
                   ("blkbench runs every workload through Linux's driver (DC-solo)",
                    "blkbench randwrite bs=1048576 qd=32 MBps="),
+                  ("the SD card's container (ldc1) says it is ready", "devmgr: ldc1 ready"),
+                  ("blkbench runs on the SD card through Linux's MMC stack", "blkbench: /dev/mmcblk0"),
                   ("init reports the shell's exit status", "init: sh exited with status 0"),
                   ("PSCI power-off ends QEMU", "hm: power off")]
         passed = [f"boot-default: {n}" for n, s in expect if s in out]
         failed = [f"boot-default: {n} (missing '{s}')" for n, s in expect if s not in out]
+        sd_done = out.split("blkbench: /dev/mmcblk0")[-1] if "blkbench: /dev/mmcblk0" in out else ""
+        (passed if "blkbench randwrite bs=1048576 qd=32 MBps=" in sd_done and "sh: blkbench" not in out else failed).append(
+            "boot-default: blkbench finishes every workload on the SD card (mmcblk0)")
         report("qemu boot-default", passed, failed, out, "boot-default.log")
 
     # the same board with hm's native driver (boot-ndc.conf): the benchmark's baseline
@@ -353,9 +454,11 @@ def main():
             report(f"linux tree {ver}", [f"linux {ver}: {p}" for p in passed], [f"linux {ver}: {f}" for f in failed],
                    out, f"linux-tree-{ver}.log")
 
-    if not only or "shell" in only:
-        passed, failed, out = run_shell(args.qemu, args.build, args.timeout)
-        report("qemu shell (default boot, GPT disk, scripted console)", passed, failed, out, "shell.log")
+    for layout, what in (("split", "virtio-blk in ldc0, MMC in ldc1"), ("one", "one LDC for both")):
+        if not only or "shell" in only:
+            passed, failed, out = run_shell(args.qemu, args.build, args.timeout, layout)
+            report(f"qemu shell {layout} ({what}; GPT disk, MBR SD card, scripted console)", passed, failed, out,
+                   f"shell-{layout}.log")
 
     for gic in args.gic.split(","):
         qemu = re.sub(r"gic-version=\d", f"gic-version={gic}", args.qemu)

@@ -25,6 +25,11 @@ unsigned long hm_irq_flags = ARCH_IRQ_DISABLED;
 unsigned long hm_irq_pending;
 static struct irq_domain *hm_domain;
 static irq_hw_number_t hm_bit_hwirq[DC_EV_NIRQ];
+/* INTIDs the device tree calls level-triggered (PCI INTx): the binding
+ * asks the microkernel to configure them so (a level line that stays high
+ * after eoi fires again; an edge setting would lose it) */
+#define HM_MAX_HWIRQ 1024
+static DECLARE_BITMAP(hm_level_hw, HM_MAX_HWIRQ);
 
 void hm_timer_interrupt(void);	/* time.c */
 void hm_blk_kick(void);		/* blk.c */
@@ -94,7 +99,7 @@ static struct irq_chip hm_irq_chip = {
 
 static int hm_irq_map(struct irq_domain *d, unsigned int virq, irq_hw_number_t hw)
 {
-	int n = dc_host_irq_bind(hw, 0);
+	int n = dc_host_irq_bind(hw, hw < HM_MAX_HWIRQ && test_bit(hw, hm_level_hw));
 
 	if (n < 0) {
 		pr_err("hm: interrupt %lu not granted to this container (%d)\n", hw, n);
@@ -106,7 +111,8 @@ static int hm_irq_map(struct irq_domain *d, unsigned int virq, irq_hw_number_t h
 	return 0;
 }
 
-/* GIC specifiers: <type number flags>, type 0 = SPI (INTID 32+), 1 = PPI (16+) */
+/* GIC specifiers: <type number flags>, type 0 = SPI (INTID 32+), 1 = PPI (16+);
+ * called before map for every device-tree mapping */
 static int hm_irq_xlate(struct irq_domain *d, struct device_node *node, const u32 *spec,
 			unsigned int size, unsigned long *hw, unsigned int *type)
 {
@@ -114,6 +120,8 @@ static int hm_irq_xlate(struct irq_domain *d, struct device_node *node, const u3
 		return -EINVAL;
 	*hw = spec[1] + (spec[0] == 0 ? 32 : 16);
 	*type = spec[2] & IRQ_TYPE_SENSE_MASK;
+	if (*hw < HM_MAX_HWIRQ)
+		assign_bit(*hw, hm_level_hw, *type & IRQ_TYPE_LEVEL_MASK);
 	return 0;
 }
 
