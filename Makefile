@@ -155,7 +155,8 @@ $(B)/sd.img: scripts/mkcard
 	@scripts/mkcard $@ 32
 
 # QEMU refuses other sizes with a terse message: say what to do instead
-sd-check: $(SD)
+sd-check: $(filter $(B)/sd.img,$(SD))
+	@if [ ! -f "$(SD)" ]; then echo "run: SD=$(SD) does not exist (leave SD= out for a default card, or make one: scripts/mkcard $(SD) 32)" >&2; exit 1; fi
 	@s=$$(stat -c %s $(SD)); if [ $$s -lt 1 ] || [ $$(( s & (s - 1) )) -ne 0 ]; then \
 	  echo "run: $(SD) is $$s bytes; an SD card image must be a power of two in size" >&2; \
 	  echo "     (e.g. truncate -s 64M $(SD), or scripts/mkcard NEW.img 64)" >&2; exit 1; fi
