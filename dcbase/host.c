@@ -27,6 +27,10 @@ static int ngrants;
 static hm_handle_t irqres[MAX_GRANTS];
 static int nirqres;
 static hm_handle_t timer;
+/* ioremap's mappings (their first page), so iounmap unmaps only those:
+ * Linux's CPU thread is the only user, no lock */
+#define MAX_IOMAPS 64
+static uint64_t iomaps[MAX_IOMAPS];
 
 int dc_host_setup(void)
 {
@@ -60,17 +64,32 @@ void *dc_host_ioremap(unsigned long phys, unsigned long size)
         struct grant *g = &grants[i];
         if (start < g->phys || end - g->phys > g->size)
             continue;
+        int slot = 0;
+        while (slot < MAX_IOMAPS && iomaps[slot])
+            slot++;
+        if (slot == MAX_IOMAPS)
+            return NULL;   /* on Linux's CPU thread (no picolibc here): Linux's ioremap logs it */
         long va = hm_vm_map(HM_HANDLE_SELF_PROC, g->h, start - g->phys, end - start, 0, HM_MAP_R | HM_MAP_W);
-        /* on Linux's CPU thread (no picolibc here): Linux's ioremap logs the failure */
-        return va < 0 ? NULL : (void *)(va + (phys - start));
+        if (va < 0)
+            return NULL;
+        iomaps[slot] = (uint64_t)va;
+        return (void *)(va + (phys - start));
     }
     return NULL;
 }
 
-void dc_host_iounmap(void *va)
+int dc_host_iounmap(void *va)
 {
-    /* ioremap's mapping starts at the page the address is in */
-    hm_vm_unmap(HM_HANDLE_SELF_PROC, (uint64_t)va & ~0xfffull);
+    /* ioremap's mapping starts at the page the address is in; anything
+     * else (Linux's memory, the device tree) is not ours to unmap here */
+    uint64_t page = (uint64_t)va & ~0xfffull;
+    for (int i = 0; i < MAX_IOMAPS; i++)
+        if (page && iomaps[i] == page) {
+            iomaps[i] = 0;
+            hm_vm_unmap(HM_HANDLE_SELF_PROC, page);
+            return 0;
+        }
+    return -EINVAL;
 }
 
 /* ---- threads ---- */

@@ -34,6 +34,7 @@
 /* what one container can be given: a spawn carries at most
  * HM_START_MAX_HANDLES - 2 handles, 4 of them ep, dtb, dma and dm */
 #define CT_MAX_WINDOWS 6
+#define PCI_MAX_MEMWIN 3   /* memory windows of a PCIe host given (see pci_ranges) */
 #define CT_MAX_IRQS 4
 
 struct win {
@@ -48,7 +49,8 @@ struct dev {
     uint64_t phys;          /* MMIO address; a PCI function: address of its config space */
     uint32_t irq, nirq;     /* interrupts [irq, irq + nirq) */
     uint32_t bdf;           /* a PCI function: bus << 8 | devfn */
-    struct win win[3];      /* what a container driving it needs mapped */
+    int domain;             /* a PCIe host: its PCI domain number in its container's Linux */
+    struct win win[1 + PCI_MAX_MEMWIN];   /* what a container driving it needs mapped */
     int nwin;
     int nodes;              /* /dev nodes its container registered for it; info.node is the first */
 };
@@ -119,10 +121,16 @@ static int reg_of(const void *fdt, int node, uint64_t *addr, uint64_t *size)
     return 0;
 }
 
-/* a GIC interrupt specifier <type number flags> as an INTID (SPI / PPI) */
+/* a GIC interrupt specifier <type number flags> as an INTID (SPI / PPI);
+ * 0 for anything else (0 is an SGI: never a device's) */
 static uint32_t gic_intid(const fdt32_t *spec)
 {
-    return fdt32_to_cpu(spec[1]) + (fdt32_to_cpu(spec[0]) == 0 ? 32 : 16);
+    uint32_t type = fdt32_to_cpu(spec[0]), num = fdt32_to_cpu(spec[1]);
+    if (type == 0 && num < 988)
+        return num + 32;
+    if (type == 1 && num < 16)
+        return num + 16;
+    return 0;
 }
 
 static uint32_t irq_of(const void *fdt, int node)
@@ -143,29 +151,31 @@ static uint32_t irq_of(const void *fdt, int node)
 static uint32_t intx_map(const void *fdt, int host, int bdf, uint32_t pin, uint32_t *lo, uint32_t *hi)
 {
     int len, mlen;
+    *lo = ~0u;   /* the empty range, whatever goes wrong below */
+    *hi = 0;
     const fdt32_t *map = fdt_getprop(fdt, host, "interrupt-map", &len);
     const fdt32_t *mask = fdt_getprop(fdt, host, "interrupt-map-mask", &mlen);
-    if (!map || !mask || mlen != 16)
+    if (!map || !mask || mlen != 16 || len < 0)
         return 0;
     uint32_t child[4] = { (uint32_t)bdf << 8, 0, 0, pin };
-    const fdt32_t *end = map + len / 4;
-    *lo = ~0u;
-    *hi = 0;
-    while (map + 5 <= end) {
+    long left = len / 4;   /* cells from map on */
+    while (left >= 5) {
         int parent = fdt_node_offset_by_phandle(fdt, fdt32_to_cpu(map[4]));
-        if (parent < 0)
-            return 0;
         int pac = 0, pic = 0, l;
-        const fdt32_t *v = fdt_getprop(fdt, parent, "#address-cells", &l);
+        const fdt32_t *v = parent < 0 ? NULL : fdt_getprop(fdt, parent, "#address-cells", &l);
         if (v && l == 4)
             pac = (int)fdt32_to_cpu(v[0]);
-        v = fdt_getprop(fdt, parent, "#interrupt-cells", &l);
+        v = parent < 0 ? NULL : fdt_getprop(fdt, parent, "#interrupt-cells", &l);
         if (v && l == 4)
             pic = (int)fdt32_to_cpu(v[0]);
-        const fdt32_t *spec = map + 5 + pac;
-        if (pic != 3 || spec + 3 > end)
-            return 0;   /* not a GIC: not ours to read */
-        uint32_t intid = gic_intid(spec);
+        uint32_t intid = 0;
+        if (parent >= 0 && pac >= 0 && pac <= 4 && pic == 3 && left >= 5 + pac + 3)
+            intid = gic_intid(map + 5 + pac);
+        if (!intid) {
+            *lo = ~0u;   /* malformed, or not a GIC: not ours to read, none of it */
+            *hi = 0;
+            return 0;
+        }
         if (bdf < 0) {
             *lo = intid < *lo ? intid : *lo;
             *hi = intid > *hi ? intid : *hi;
@@ -176,29 +186,51 @@ static uint32_t intx_map(const void *fdt, int host, int bdf, uint32_t pin, uint3
             if (match)
                 return intid;
         }
-        map = spec + 3;
+        map += 5 + pac + 3;
+        left -= 5 + pac + 3;
     }
     return 0;
 }
 
-/* the host's windows a container needs: ECAM (reg) and every memory window
- * of "ranges" (space code 2: 32-bit, 3: 64-bit). I/O space is not given:
- * there is no port I/O on arm64, and arch/hm maps no fixed I/O window, so
- * the filtered tree leaves it out (see filtered_dtb). */
-static void pci_windows(const void *fdt, int node, struct dev *d, uint64_t ecam, uint64_t ecam_size)
+static int window_ok(uint64_t phys, uint64_t size)
 {
-    d->win[d->nwin++] = (struct win){ ecam, ecam_size };
+    return size && !((phys | size) & 0xfff) && phys + size > phys && phys + size <= (1ull << 48);
+}
+
+/* The entries of a PCIe host's "ranges" a container gets: memory windows
+ * (space code 2: 32-bit, 3: 64-bit), page aligned, at most PCI_MAX_MEMWIN
+ * of them. I/O space is not given: there is no port I/O on arm64, and
+ * arch/hm maps no fixed I/O window. pci_windows grants exactly these and
+ * filtered_dtb leaves the others out of the container's tree, so Linux puts
+ * no BAR where no grant reaches. Calls fn for each entry, `granted` or not;
+ * the entry's cells are e, `step` of them. */
+static void pci_ranges(const void *fdt, int node, void (*fn)(const fdt32_t *e, int step, int granted, uint64_t phys,
+                                                             uint64_t size, void *arg), void *arg)
+{
     int len;
     const fdt32_t *r = fdt_getprop(fdt, node, "ranges", &len);
     int pac = fdt_address_cells(fdt, fdt_parent_offset(fdt, node)), sc = fdt_size_cells(fdt, node);
-    int step = 3 + pac + sc;
-    if (!r || pac < 1 || pac > 2 || sc < 1 || sc > 2)
+    if (!r || len < 0 || pac < 1 || pac > 2 || sc < 1 || sc > 2)
         return;
-    for (const fdt32_t *e = r; e + step <= r + len / 4 && d->nwin < 3; e += step) {
-        uint32_t space = (fdt32_to_cpu(e[0]) >> 24) & 3;
-        if (space == 2 || space == 3)
-            d->win[d->nwin++] = (struct win){ cells(e + 3, pac), cells(e + 3 + pac, sc) };
+    int step = 3 + pac + sc, n = 0;
+    for (int i = 0; i + step <= len / 4; i += step) {
+        uint32_t space = (fdt32_to_cpu(r[i]) >> 24) & 3;
+        uint64_t phys = cells(r + i + 3, pac), size = cells(r + i + 3 + pac, sc);
+        int granted = (space == 2 || space == 3) && window_ok(phys, size) && n < PCI_MAX_MEMWIN;
+        n += granted;
+        fn(r + i, step, granted, phys, size, arg);
     }
+}
+
+static void grant_window(const fdt32_t *e, int step, int granted, uint64_t phys, uint64_t size, void *arg)
+{
+    struct dev *d = arg;
+    (void)step;
+    if (granted)
+        d->win[d->nwin++] = (struct win){ phys, size };
+    else if (((fdt32_to_cpu(e[0]) >> 24) & 3) != 1)
+        printf("devmgr: %s: memory window 0x%lx+0x%lx not given to its container\n", d->info.name,
+               (unsigned long)phys, (unsigned long)size);
 }
 
 static const char *pci_kind(uint32_t class, char *buf, size_t n)
@@ -253,8 +285,8 @@ static void scan(const void *fdt)
     for (int node = fdt_node_offset_by_compatible(fdt, -1, "virtio,mmio"); node >= 0;
          node = fdt_node_offset_by_compatible(fdt, node, "virtio,mmio")) {
         uint64_t pa, size;
-        if (reg_of(fdt, node, &pa, &size))
-            continue;
+        if (reg_of(fdt, node, &pa, &size) || (pa & 0xfff) > 4096 - 12)
+            continue;   /* its registers (magic, version, ID) must be in one page */
         long m = hm_mem_device(root, pa & ~0xfffull, 4096);
         long va = m < 0 ? m : hm_vm_map(HM_HANDLE_SELF_PROC, (hm_handle_t)m, 0, 4096, 0, HM_MAP_R);
         if (va < 0) {
@@ -284,8 +316,10 @@ static void scan(const void *fdt)
     for (int node = fdt_node_offset_by_compatible(fdt, -1, "pci-host-ecam-generic"); node >= 0;
          node = fdt_node_offset_by_compatible(fdt, node, "pci-host-ecam-generic")) {
         uint64_t pa, size;
-        if (reg_of(fdt, node, &pa, &size) || size < (1 << 20) || ((pa | size) & 0xfff))
+        if (reg_of(fdt, node, &pa, &size) || size < (1 << 20) || !window_ok(pa, size)) {
+            printf("devmgr: %s: no usable ECAM window in reg: ignored\n", fdt_get_name(fdt, node, NULL));
             continue;
+        }
         char name[32];
         snprintf(name, sizeof name, "pcie@%lx", (unsigned long)pa);
         struct dev *d = add(name, "pci-host-ecam-generic", "pci-host", pa, 0);
@@ -298,7 +332,8 @@ static void scan(const void *fdt)
             d->irq = lo;
             d->nirq = hi - lo + 1;   /* its INTx lines (QEMU virt: 4 SPIs) */
         }
-        pci_windows(fdt, node, d, pa, size);
+        d->win[d->nwin++] = (struct win){ pa, size };   /* ECAM */
+        pci_ranges(fdt, node, grant_window, d);
         pci_scan(fdt, (int)(d - devs), pa);
     }
 }
@@ -314,60 +349,105 @@ static int keep_node(const void *fdt, int node, int ct)
     return 0;
 }
 
-/* A PCI host's "ranges" without its I/O window (see pci_windows). */
-static void drop_io_ranges(void *fdt, int node)
+/* A PCIe host's "ranges" with only the windows its container is granted
+ * (pci_ranges): no I/O window, no memory window beyond the grants. */
+struct ranges_out {
+    fdt32_t cells[64];
+    int n, overflow;
+};
+
+static void keep_granted(const fdt32_t *e, int step, int granted, uint64_t phys, uint64_t size, void *arg)
 {
-    int len;
-    const fdt32_t *r = fdt_getprop(fdt, node, "ranges", &len);
-    int pac = fdt_address_cells(fdt, fdt_parent_offset(fdt, node)), sc = fdt_size_cells(fdt, node);
-    int step = 3 + pac + sc, n = 0;
-    if (!r || pac < 1 || sc < 1 || len / 4 > 64)
+    struct ranges_out *o = arg;
+    (void)phys, (void)size;
+    if (!granted)
         return;
-    fdt32_t out[64];
-    for (int i = 0; i + step <= len / 4; i += step)
-        if (((fdt32_to_cpu(r[i]) >> 24) & 3) != 1) {
-            memcpy(out + n, r + i, (size_t)step * 4);
-            n += step;
-        }
-    if (n * 4 != len)
-        fdt_setprop(fdt, node, "ranges", out, n * 4);   /* shorter: fits where it was */
+    if (o->n + step > 64) {
+        o->overflow = 1;
+        return;
+    }
+    memcpy(o->cells + o->n, e, (size_t)step * 4);
+    o->n += step;
+}
+
+static int granted_ranges_only(void *fdt, int node)
+{
+    struct ranges_out o = { .n = 0 };
+    int len;
+    if (!fdt_getprop(fdt, node, "ranges", &len))
+        return 0;
+    pci_ranges(fdt, node, keep_granted, &o);
+    if (o.overflow)
+        return -1;
+    /* shorter or equal: fits where it was. Everything after this property
+     * moves, so callers go on searching from this node's offset, which
+     * stays. */
+    return o.n * 4 == len ? 0 : fdt_setprop(fdt, node, "ranges", o.cells, o.n * 4);
 }
 
 /* A copy of the board's device tree from which every virtio-mmio slot and
  * PCIe host container ct does not drive is deleted, so that a Linux
  * container's own OF code probes only its own (the kernel's UART and GIC
- * and unassigned platform devices stay described). */
+ * and unassigned platform devices stay described), and whose PCIe hosts'
+ * "ranges" name only the windows granted. */
 static long filtered_dtb(int ct)
 {
     int size = (int)fdt_totalsize(board_fdt);
-    long mem = hm_mem_create(((uint64_t)size + 4095) & ~4095ull, HM_MEM_ANON);
-    long va = mem < 0 ? mem : hm_vm_map(HM_HANDLE_SELF_PROC, (hm_handle_t)mem, 0, ((uint64_t)size + 4095) & ~4095ull, 0,
-                                        HM_MAP_R | HM_MAP_W);
+    uint64_t msize = ((uint64_t)size + 4095) & ~4095ull;
+    long mem = hm_mem_create(msize, HM_MEM_ANON);
+    long va = mem < 0 ? mem : hm_vm_map(HM_HANDLE_SELF_PROC, (hm_handle_t)mem, 0, msize, 0, HM_MAP_R | HM_MAP_W);
     if (va < 0 || fdt_open_into(board_fdt, (void *)va, size)) {
+        if (va >= 0)
+            hm_vm_unmap(HM_HANDLE_SELF_PROC, (uint64_t)va);
         if (mem >= 0)
             hm_handle_close((hm_handle_t)mem);
         return -ENOMEM;
     }
     void *fdt = (void *)va;
     static const char *const compats[] = { "virtio,mmio", "pci-host-ecam-generic" };
+    /* first delete: offsets shift, so each search starts again from the top */
     for (unsigned c = 0; c < 2; c++) {
         int node = fdt_node_offset_by_compatible(fdt, -1, compats[c]);
         while (node >= 0) {
             if (keep_node(fdt, node, ct)) {
-                if (c == 1)
-                    drop_io_ranges(fdt, node);   /* shrinks in place: offsets stay */
                 node = fdt_node_offset_by_compatible(fdt, node, compats[c]);
                 continue;
             }
-            fdt_del_node(fdt, node);   /* offsets shift: search again from the start */
+            fdt_del_node(fdt, node);
             node = fdt_node_offset_by_compatible(fdt, -1, compats[c]);
-            while (node >= 0 && keep_node(fdt, node, ct))
-                node = fdt_node_offset_by_compatible(fdt, node, compats[c]);
         }
     }
+    /* then trim the kept hosts' ranges */
+    int err = 0;
+    for (int node = fdt_node_offset_by_compatible(fdt, -1, compats[1]); node >= 0 && !err;
+         node = fdt_node_offset_by_compatible(fdt, node, compats[1]))
+        err = granted_ranges_only(fdt, node);
     fdt_pack(fdt);
     hm_vm_unmap(HM_HANDLE_SELF_PROC, (uint64_t)va);
+    if (err) {
+        hm_handle_close((hm_handle_t)mem);
+        return -EINVAL;
+    }
     return mem;
+}
+
+/* add [phys, phys+size) to a container's windows (or interrupt ranges),
+ * merged with one it overlaps or touches (virtio slots share pages, their
+ * SPIs are consecutive); 0, or -ENOSPC past max */
+static int add_window(struct win *w, int *n, int max, uint64_t phys, uint64_t size)
+{
+    for (int i = 0; i < *n; i++) {
+        uint64_t end = phys + size, wend = w[i].phys + w[i].size;
+        if (phys <= wend && w[i].phys <= end) {
+            uint64_t lo = phys < w[i].phys ? phys : w[i].phys, hi = end > wend ? end : wend;
+            w[i] = (struct win){ lo, hi - lo };
+            return 0;
+        }
+    }
+    if (*n == max)
+        return -ENOSPC;
+    w[(*n)++] = (struct win){ phys, size };
+    return 0;
 }
 
 static int start_container(int ct)
@@ -376,6 +456,7 @@ static int start_container(int ct)
     struct hm_spawn_handle hs[HM_START_MAX_HANDLES - 2];
     long got[HM_START_MAX_HANDLES - 2];
     char names[CT_MAX_WINDOWS + CT_MAX_IRQS][12];
+    struct win wins[CT_MAX_WINDOWS], irqs[CT_MAX_IRQS];   /* irqs: [phys, phys+size) as INTIDs */
     int n = 0, nwin = 0, nirq = 0, err = 0;
     struct dev *first = NULL;
     for (int i = 0; i < ndevs && !err; i++) {
@@ -383,29 +464,32 @@ static int start_container(int ct)
         if (d->ct != ct || d->host >= 0)
             continue;   /* a PCI function comes with its host's windows */
         first = first ? first : d;
-        for (int w = 0; w < d->nwin && !err; w++, nwin++) {
-            if (nwin == CT_MAX_WINDOWS) {
+        for (int w = 0; w < d->nwin && !err; w++)
+            if (add_window(wins, &nwin, CT_MAX_WINDOWS, d->win[w].phys, d->win[w].size)) {
                 printf("devmgr: %s: more than %d memory windows\n", c->name, CT_MAX_WINDOWS);
                 err = -ENOSPC;
-                break;
             }
-            snprintf(names[n], sizeof names[n], nwin ? "mmio%d" : "mmio", nwin);
-            got[n] = hm_mem_device(root, d->win[w].phys, d->win[w].size);
-            hs[n] = (struct hm_spawn_handle){ names[n], (hm_handle_t)got[n], HM_R_READ | HM_R_WRITE | HM_R_MAP };
-            err = got[n++] < 0 ? -ENOMEM : 0;
+        /* adjacent interrupt ranges merge too (virtio slots' SPIs are consecutive) */
+        if (d->nirq && !err && add_window(irqs, &nirq, CT_MAX_IRQS, d->irq, d->nirq)) {
+            printf("devmgr: %s: more than %d interrupt ranges\n", c->name, CT_MAX_IRQS);
+            err = -ENOSPC;
         }
-        if (d->nirq && !err) {
-            if (nirq == CT_MAX_IRQS) {
-                printf("devmgr: %s: more than %d interrupt ranges\n", c->name, CT_MAX_IRQS);
-                err = -ENOSPC;
-                break;
-            }
-            snprintf(names[n], sizeof names[n], nirq ? "irqres%d" : "irqres", nirq);
-            nirq++;
-            got[n] = hm_resource_create(root, HM_RES_IRQ, d->irq, d->nirq);
-            hs[n] = (struct hm_spawn_handle){ names[n], (hm_handle_t)got[n], HM_R_MANAGE };
-            err = got[n++] < 0 ? -ENOMEM : 0;
-        }
+    }
+    if (!first && !err) {
+        printf("devmgr: %s: no device of its own (its lines named only PCI functions): not started\n", c->name);
+        return -ENOENT;
+    }
+    for (int w = 0; w < nwin && !err; w++) {
+        snprintf(names[n], sizeof names[n], w ? "mmio%d" : "mmio", w);
+        got[n] = hm_mem_device(root, wins[w].phys, wins[w].size);
+        hs[n] = (struct hm_spawn_handle){ names[n], (hm_handle_t)got[n], HM_R_READ | HM_R_WRITE | HM_R_MAP };
+        err = got[n++] < 0 ? -ENOMEM : 0;
+    }
+    for (int q = 0; q < nirq && !err; q++) {
+        snprintf(names[n], sizeof names[n], q ? "irqres%d" : "irqres", q);
+        got[n] = hm_resource_create(root, HM_RES_IRQ, irqs[q].phys, irqs[q].size);
+        hs[n] = (struct hm_spawn_handle){ names[n], (hm_handle_t)got[n], HM_R_MANAGE };
+        err = got[n++] < 0 ? -ENOMEM : 0;
     }
     long ep = hm_ep_create();
     long sup = hm_handle_dup(fault_ep, HM_R_SEND | HM_R_GRANT, FAULT_BADGE + (uint64_t)ct);
@@ -528,6 +612,20 @@ static void assign(const char *file)
     for (int i = 0; i < ndevs; i++)
         if (devs[i].ct >= 0)
             set(devs[i].info.container, sizeof devs[i].info.container, cts[devs[i].ct].name);
+    /* the domain the container's Linux gives each of its hosts: the tree's
+     * "linux,pci-domain", or else the next number in probe (tree) order */
+    for (int i = 0; i < ndevs; i++) {
+        struct dev *d = &devs[i];
+        if (d->node < 0 || strcmp(d->info.kind, "pci-host"))
+            continue;
+        int len;
+        const fdt32_t *v = fdt_getprop(board_fdt, d->node, "linux,pci-domain", &len);
+        d->domain = 0;
+        for (int j = 0; j < i && !(v && len == 4); j++)
+            d->domain += devs[j].ct == d->ct && devs[j].node >= 0 && !strcmp(devs[j].info.kind, "pci-host");
+        if (v && len == 4)
+            d->domain = (int)fdt32_to_cpu(v[0]);
+    }
     for (int ct = 0; ct < ncts; ct++) {
         /* starting until the container says HM_DM_READY: it registers its
          * nodes itself, through our main loop, so we must not wait here.
@@ -590,7 +688,7 @@ static struct dev *device_of(int ct, uint64_t where)
         if (d->ct != ct)
             continue;
         if (where & HM_DM_WHERE_PCI) {
-            if (d->host >= 0 && d->bdf == (where & 0xffff))
+            if (d->host >= 0 && d->bdf == (where & 0xffff) && devs[d->host].domain == (int)((where >> 16) & 0xffff))
                 return d;
         } else if (where && d->host < 0 && d->phys == where) {
             return d;

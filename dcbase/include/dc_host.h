@@ -66,9 +66,10 @@ void dc_host_irq_eoi(int n);   /* handled: the microkernel may raise it again */
 
 /* ---- device memory ---- */
 /* map [phys, phys+size) of a device granted to the container, NULL if no
- * grant covers it */
+ * grant covers it (or 64 mappings exist) */
 void *dc_host_ioremap(unsigned long phys, unsigned long size);
-void dc_host_iounmap(void *va);
+/* undo an ioremap (va as it returned); -EINVAL for anything else */
+int dc_host_iounmap(void *va);
 
 /* Linux has run all its initcalls (every driver built in has probed) */
 void dc_host_ready(void);
@@ -80,7 +81,7 @@ void dc_host_panic(const char *msg) __attribute__((noreturn));
 /* ---- block devices: DC-solo ---- */
 /* Linux registered a disk or partition; it is served as disk `id` and its
  * node /dev/NAME is published. `where` is the device it sits on:
- * DC_WHERE_PCI | bus << 8 | devfn, the MMIO address of its device-tree
+ * DC_WHERE_PCI | domain << 16 | bus << 8 | devfn, the MMIO address of its device-tree
  * node, or 0 if neither. Returns 0 or a negative errno. */
 int dc_host_disk_add(int id, const char *name, unsigned long long size, unsigned int lbs, int ro,
                      unsigned long long where);

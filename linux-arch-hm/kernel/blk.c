@@ -166,7 +166,8 @@ static unsigned long long hm_disk_where(struct gendisk *disk)
 		if (dev_is_pci(dev)) {
 			struct pci_dev *pdev = to_pci_dev(dev);
 
-			return DC_WHERE_PCI | (pdev->bus->number << 8) | pdev->devfn;
+			return DC_WHERE_PCI | ((unsigned long long)pci_domain_nr(pdev->bus) << 16) |
+			       (pdev->bus->number << 8) | pdev->devfn;
 		}
 		if (dev->of_node && !of_address_to_resource(dev->of_node, 0, &r))
 			return r.start;
@@ -227,10 +228,12 @@ void hm_blk_settle(void)
 	/*
 	 * Cards are found after the host probed: the MMC core's rescan runs
 	 * on the freezable system workqueue (queued, without delay, when the
-	 * host starts), and mmc_block then probes asynchronously. Wait for
-	 * both, so that a card present at boot is announced before the
+	 * host starts), and the host itself may probe asynchronously (6.12's
+	 * sdhci-pci does). Wait for probes, the rescan, and the probes it
+	 * started, so that a card present at boot is announced before the
 	 * container says it is ready.
 	 */
+	wait_for_device_probe();
 	__flush_workqueue(system_freezable_wq);
 	wait_for_device_probe();
 	do {

@@ -16,6 +16,7 @@ EXPORT_SYMBOL(ioremap);
 
 void iounmap(volatile void __iomem *addr)
 {
-	dc_host_iounmap((void *)addr);
+	if (addr && dc_host_iounmap((void *)addr))
+		pr_warn("hm: iounmap %px: not an ioremap mapping\n", addr);
 }
 EXPORT_SYMBOL(iounmap);

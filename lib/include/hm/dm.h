@@ -16,8 +16,8 @@
  *   HM_DM_REGISTER  IPC-buffer words: the node name (NUL-terminated, at most
  *                HM_DM_NAME_MAX bytes, e.g. "vda2"; empty: devmgr names it
  *                vdX), w0 = node type (HM_VFS_BLK), w1 = size in bytes,
- *                w2 = the device it sits on: HM_DM_WHERE_PCI | bus << 8 |
- *                devfn, or the MMIO address of a device-tree device, or 0
+ *                w2 = the device it sits on: HM_DM_WHERE_PCI | PCI domain
+ *                << 16 | bus << 8 | devfn, or the MMIO address of a device-tree device, or 0
  *                (the container's first device), handles[0] = the endpoint vfs hands to clients (moved).
  *                devmgr publishes /dev/NAME in vfs. -> IPC-buffer words: the
  *                name used.
