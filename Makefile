@@ -96,22 +96,34 @@ $(eval $(call PROGRAM,devmgr,$(wildcard devmgr/*.c)))
 $(eval $(call PROGRAM,vfs,$(wildcard vfs/*.c)))
 
 # ---- the Linux driver container: DC-base + the Linux runtime (linux.o) ----
-# LINUX=6.1 selects Debian's linux-source-6.1; scripts/build-linux extracts it
-# into build/linux-VERSION/src once, puts linux-arch-hm/ in as arch/hm,
-# applies patches/VERSION/, configures and builds, and cuts linux.o.
+# Each supported Linux version V is Debian's linux-source-V: scripts/build-linux
+# extracts it into build/linux-V/src once, puts linux-arch-hm/ in as arch/hm,
+# applies patches/V/, configures and builds, and cuts linux.o; ldc-V is
+# DC-base (the same objects for every version) linked with it. LINUX selects
+# the version `make`, `make run` and `make bench` use; `make test` tests every
+# version, or only LINUX if it is given on the command line.
+LINUX_VERSIONS := 6.1 6.12
 LINUX ?= 6.1
-LINUX_DIR := $(B)/linux-$(LINUX)
-LINUX_OBJ := $(LINUX_DIR)/linux.o
-LINUX_DEPS := $(shell find linux-arch-hm patches/$(LINUX) -type f 2>/dev/null) dcbase/include/dc_host.h \
-              boards/$(BOARD)/linux.config scripts/build-linux
-$(LINUX_OBJ): $(LINUX_DEPS) | $(B)/.bootstrap
-	@scripts/build-linux $(LINUX) $(LINUX_DIR)
+ifeq ($(filter $(LINUX),$(LINUX_VERSIONS)),)
+$(error LINUX=$(LINUX): the supported Linux versions are $(LINUX_VERSIONS))
+endif
+ifeq ($(origin LINUX),command line)
+TEST_LINUX := $(LINUX)
+else
+TEST_LINUX := $(LINUX_VERSIONS)
+endif
 $(B)/u/dcbase/%.o: UCFLAGS += -Idcbase/include
 DCBASE_OBJ := $(patsubst %.c,$(B)/u/%.o,$(wildcard dcbase/*.c))
-$(B)/bin/ldc: $(DCBASE_OBJ) $(LINUX_OBJ) $(B)/u/lib/src/crt0.o $(B)/libhm.a lib/user.ld Makefile
+define LINUX_RUNTIME
+$(B)/linux-$(1)/linux.o: $(shell find linux-arch-hm patches/$(1) -type f 2>/dev/null) dcbase/include/dc_host.h \
+                         boards/$(BOARD)/linux.config scripts/build-linux | $(B)/.bootstrap
+	@scripts/build-linux $(1) $(B)/linux-$(1)
+$(B)/bin/ldc-$(1): $(DCBASE_OBJ) $(B)/linux-$(1)/linux.o $(B)/u/lib/src/crt0.o $(B)/libhm.a lib/user.ld Makefile
 	@mkdir -p $(B)/bin
-	@echo "  LD      $@ (DC-base + Linux $(LINUX))"
-	@$(CC_T) $(ULDFLAGS) -o $@ $(B)/u/lib/src/crt0.o $(DCBASE_OBJ) $(LINUX_OBJ) $(B)/libhm.a
+	@echo "  LD      $$@ (DC-base + Linux $(1))"
+	@$(CC_T) $(ULDFLAGS) -o $$@ $(B)/u/lib/src/crt0.o $(DCBASE_OBJ) $(B)/linux-$(1)/linux.o $(B)/libhm.a
+endef
+$(foreach v,$(LINUX_VERSIONS),$(eval $(call LINUX_RUNTIME,$(v))))
 
 TEST_PROGS := $(basename $(notdir $(wildcard tests/system/kt_*.c)))
 $(foreach p,$(filter-out kt_crashdrv,$(TEST_PROGS)),$(eval $(call PROGRAM,$(p),tests/system/$(p).c tests/system/ktest.c)))
@@ -120,14 +132,26 @@ BENCH_PROGS := $(basename $(notdir $(wildcard tests/bench/*.c)))
 $(foreach p,$(BENCH_PROGS),$(eval $(call PROGRAM,$(p),tests/bench/$(p).c)))
 
 # ---- boot images ----
+# build/linux-V/boot-{default,test}.img carry ldc-V; build/boot-*.img are
+# LINUX's (what `make run` and `make bench` boot)
 BOARD_CONFS := boot.conf devices.conf boot-ndc.conf devices-ndc.conf boot-one.conf devices-one.conf
-$(B)/boot-default.img: $(addprefix $(B)/bin/,$(USER_PROGS)) $(addprefix boards/$(BOARD)/,$(BOARD_CONFS)) scripts/mkbootimg
-	scripts/mkbootimg $@ $(foreach c,$(BOARD_CONFS),$(c)=boards/$(BOARD)/$(c)) \
-	  $(foreach p,$(USER_PROGS),$(p)=$(B)/bin/$(p))
-$(B)/boot-test.img: $(addprefix $(B)/bin/,$(USER_PROGS) $(TEST_PROGS) $(BENCH_PROGS)) $(addprefix boards/$(BOARD)/,$(BOARD_CONFS)) tests/system/devices-crash.conf scripts/mkbootimg
-	scripts/mkbootimg $@ $(foreach c,$(BOARD_CONFS),$(c)=boards/$(BOARD)/$(c)) \
+NATIVE_PROGS := $(filter-out ldc,$(USER_PROGS))
+define BOOT_IMAGES
+$(B)/linux-$(1)/boot-default.img: $(addprefix $(B)/bin/,$(NATIVE_PROGS) ldc-$(1)) $(addprefix boards/$(BOARD)/,$(BOARD_CONFS)) scripts/mkbootimg
+	scripts/mkbootimg $$@ $(foreach c,$(BOARD_CONFS),$(c)=boards/$(BOARD)/$(c)) \
+	  $(foreach p,$(NATIVE_PROGS),$(p)=$(B)/bin/$(p)) ldc=$(B)/bin/ldc-$(1)
+$(B)/linux-$(1)/boot-test.img: $(addprefix $(B)/bin/,$(NATIVE_PROGS) ldc-$(1) $(TEST_PROGS) $(BENCH_PROGS)) $(addprefix boards/$(BOARD)/,$(BOARD_CONFS)) tests/system/devices-crash.conf scripts/mkbootimg
+	scripts/mkbootimg $$@ $(foreach c,$(BOARD_CONFS),$(c)=boards/$(BOARD)/$(c)) \
 	  devices-crash.conf=tests/system/devices-crash.conf \
-	  $(foreach p,$(USER_PROGS) $(TEST_PROGS) $(BENCH_PROGS),$(p)=$(B)/bin/$(p))
+	  $(foreach p,$(NATIVE_PROGS) $(TEST_PROGS) $(BENCH_PROGS),$(p)=$(B)/bin/$(p)) ldc=$(B)/bin/ldc-$(1)
+endef
+$(foreach v,$(LINUX_VERSIONS),$(eval $(call BOOT_IMAGES,$(v))))
+$(B)/boot-default.img: $(B)/linux-$(LINUX)/boot-default.img
+	@cp $< $@
+	@echo "  IMG     $@ (Linux $(LINUX))"
+$(B)/boot-test.img: $(B)/linux-$(LINUX)/boot-test.img
+	@cp $< $@
+	@echo "  IMG     $@ (Linux $(LINUX))"
 
 # ---- host unit tests ----
 HOST_TESTS := $(basename $(notdir $(wildcard tests/host/test_*.c)))
@@ -174,8 +198,9 @@ debug: all $(DISK) sd-check
 	@echo "debug: QEMU waits for gdb: gdb-multiarch $(B)/hm.elf -ex 'target remote :1234'"
 	$(QEMU_RUN) -nographic -s -S
 
-test: all $(B)/boot-test.img $(addprefix $(B)/host/,$(HOST_TESTS))
-	@python3 tests/run.py --build $(B) --qemu "$(QEMU) $(QEMU_MACHINE)" $(TESTFLAGS)
+test: $(B)/hm.bin $(foreach v,$(TEST_LINUX),$(B)/linux-$(v)/boot-default.img $(B)/linux-$(v)/boot-test.img) \
+      $(addprefix $(B)/host/,$(HOST_TESTS))
+	@python3 tests/run.py --build $(B) --qemu "$(QEMU) $(QEMU_MACHINE)" --linux "$(TEST_LINUX)" $(TESTFLAGS)
 
 bench: all $(B)/boot-test.img
 	@python3 tests/bench/run_bench.py --build $(B) --qemu "$(QEMU) $(QEMU_MACHINE)"

@@ -46,8 +46,12 @@ def run_host(path, timeout):
     return passed, failed, out
 
 
+# the boot images of the Linux version under test (main sets them)
+IMAGES = {}
+
+
 def run_qemu(qemu, build, name, timeout, extra, append=None):
-    cmd = qemu.split() + ["-kernel", f"{build}/hm.bin", "-initrd", f"{build}/boot-test.img",
+    cmd = qemu.split() + ["-kernel", f"{build}/hm.bin", "-initrd", IMAGES["test"],
                           "-append", append or f"hm.run={name}", "-display", "none", "-monitor", "none",
                           "-serial", "stdio", "-no-reboot"] + extra
     t0 = time.time()
@@ -306,7 +310,7 @@ def shell_setup(build, layout):
 
 def run_shell(qemu, build, timeout, layout):
     extra, script, post = shell_setup(build, layout)
-    cmd = qemu.split() + ["-kernel", f"{build}/hm.bin", "-initrd", f"{build}/boot-default.img",
+    cmd = qemu.split() + ["-kernel", f"{build}/hm.bin", "-initrd", IMAGES["default"],
                           "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot"] + extra
     try:
         out = subprocess.run(cmd, input=script.encode(), capture_output=True, timeout=timeout).stdout.decode(errors="replace")
@@ -356,6 +360,8 @@ def main():
     ap.add_argument("--timeout", type=int, default=120)
     ap.add_argument("--only", default="", help="comma-separated test names (host or system)")
     ap.add_argument("--gic", default="2,3", help="GIC versions to run the system tests on")
+    ap.add_argument("--linux", default="6.1 6.12",
+                    help="Linux versions whose driver container the system tests run with (build/linux-V/boot-*.img)")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
     only = set(filter(None, args.only.split(",")))
@@ -367,6 +373,7 @@ def main():
         nonlocal total_pass, total_fail
         total_pass += len(passed)
         total_fail += len(failed)
+        os.makedirs(os.path.dirname(os.path.join(logdir, logname)), exist_ok=True)
         with open(os.path.join(logdir, logname), "w") as f:
             f.write(out)
         status = "ok" if not failed else "FAIL"
@@ -384,94 +391,103 @@ def main():
         passed, failed, out = run_host(path, args.timeout)
         report(f"host {name}", passed, failed, out, name + ".log")
 
-    here = os.path.dirname(os.path.abspath(__file__))
-    names = sorted(os.path.basename(p)[:-2] for p in glob.glob(os.path.join(here, "system", "kt_*.c")))
-    helpers = {"kt_helper", "kt_crashdrv"}   # programs the tests start, not tests
-    names = [n for n in names if n not in helpers and (not only or n in only)]
-    # the default boot: init reads boot.conf from the boot image and runs what it names
-    if not only or "boot-default" in only:
-        disk, _, _ = small_disk(args.build, "")
-        card = f"{args.build}/test-disks/bench-sd.img"
-        with open(card, "wb") as f:
-            f.truncate(4 << 20)   # blkbench's scratch card
-        disk += ["-device", "sdhci-pci", "-drive", f"if=none,id=sdcard,file={card},format=raw",
-                 "-device", "sd-card,drive=sdcard"]
-        cmd = args.qemu.split() + ["-kernel", f"{args.build}/hm.bin", "-initrd", f"{args.build}/boot-default.img",
-                                   "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot"] + disk
-        try:
-            out = subprocess.run(cmd, capture_output=True, timeout=args.timeout,
-                                 input=b"blkbench /dev/vda 1\nblkbench /dev/mmcblk0 1\npoweroff\n").stdout.decode(errors="replace")
-        except subprocess.TimeoutExpired as e:
-            out = (e.stdout or b"").decode(errors="replace")
-        expect = [("devmgr starts the disk's driver container: the LDC", "devmgr: virtio-mmio@a003e00: virtio_blk in ldc0"),
-                  ("the disk appears in vfs", "vfs: /dev/vda registered"),
-                  ("the LDC says it is ready", "devmgr: ldc0 ready"),
-                  ("init runs boot.conf's shell", "init: started sh"),
-                  ("the shell prompts", "hm# "),
-                  ("blkbench runs every workload through Linux's driver (DC-solo)",
-                   "blkbench randwrite bs=1048576 qd=32 MBps="),
-                  ("the SD card's container (ldc1) says it is ready", "devmgr: ldc1 ready"),
-                  ("blkbench runs on the SD card through Linux's MMC stack", "blkbench: /dev/mmcblk0"),
-                  ("init reports the shell's exit status", "init: sh exited with status 0"),
-                  ("PSCI power-off ends QEMU", "hm: power off")]
-        passed = [f"boot-default: {n}" for n, s in expect if s in out]
-        failed = [f"boot-default: {n} (missing '{s}')" for n, s in expect if s not in out]
-        sd_done = out.split("blkbench: /dev/mmcblk0")[-1] if "blkbench: /dev/mmcblk0" in out else ""
-        (passed if "blkbench randwrite bs=1048576 qd=32 MBps=" in sd_done and "sh: blkbench" not in out else failed).append(
-            "boot-default: blkbench finishes every workload on the SD card (mmcblk0)")
-        report("qemu boot-default", passed, failed, out, "boot-default.log")
+    def system_tests(ver):
+        """every system test, booting Linux ver's driver container"""
+        v = f"[{ver}] "
+        lv = f"linux-{ver}/"
+        here = os.path.dirname(os.path.abspath(__file__))
+        names = sorted(os.path.basename(p)[:-2] for p in glob.glob(os.path.join(here, "system", "kt_*.c")))
+        helpers = {"kt_helper", "kt_crashdrv"}   # programs the tests start, not tests
+        names = [n for n in names if n not in helpers and (not only or n in only)]
+        # the default boot: init reads boot.conf from the boot image and runs what it names
+        if not only or "boot-default" in only:
+            disk, _, _ = small_disk(args.build, "")
+            card = f"{args.build}/test-disks/bench-sd.img"
+            with open(card, "wb") as f:
+                f.truncate(4 << 20)   # blkbench's scratch card
+            disk += ["-device", "sdhci-pci", "-drive", f"if=none,id=sdcard,file={card},format=raw",
+                     "-device", "sd-card,drive=sdcard"]
+            cmd = args.qemu.split() + ["-kernel", f"{args.build}/hm.bin", "-initrd", IMAGES["default"],
+                                       "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot"] + disk
+            try:
+                out = subprocess.run(cmd, capture_output=True, timeout=args.timeout,
+                                     input=b"blkbench /dev/vda 1\nblkbench /dev/mmcblk0 1\npoweroff\n").stdout.decode(errors="replace")
+            except subprocess.TimeoutExpired as e:
+                out = (e.stdout or b"").decode(errors="replace")
+            expect = [("devmgr starts the disk's driver container: the LDC", "devmgr: virtio-mmio@a003e00: virtio_blk in ldc0"),
+                      ("the disk appears in vfs", "vfs: /dev/vda registered"),
+                      ("the LDC says it is ready", "devmgr: ldc0 ready"),
+                      ("init runs boot.conf's shell", "init: started sh"),
+                      ("the shell prompts", "hm# "),
+                      ("blkbench runs every workload through Linux's driver (DC-solo)",
+                       "blkbench randwrite bs=1048576 qd=32 MBps="),
+                      ("the SD card's container (ldc1) says it is ready", "devmgr: ldc1 ready"),
+                      ("blkbench runs on the SD card through Linux's MMC stack", "blkbench: /dev/mmcblk0"),
+                      ("init reports the shell's exit status", "init: sh exited with status 0"),
+                      ("PSCI power-off ends QEMU", "hm: power off")]
+            passed = [f"boot-default: {n}" for n, s in expect if s in out]
+            failed = [f"boot-default: {n} (missing '{s}')" for n, s in expect if s not in out]
+            sd_done = out.split("blkbench: /dev/mmcblk0")[-1] if "blkbench: /dev/mmcblk0" in out else ""
+            (passed if "blkbench randwrite bs=1048576 qd=32 MBps=" in sd_done and "sh: blkbench" not in out else failed).append(
+                "boot-default: blkbench finishes every workload on the SD card (mmcblk0)")
+            report(v + "qemu boot-default", passed, failed, out, lv + "boot-default.log")
 
-    # the same board with hm's native driver (boot-ndc.conf): the benchmark's baseline
-    if not only or "boot-ndc" in only:
-        disk, _, _ = small_disk(args.build, "")
-        cmd = args.qemu.split() + ["-kernel", f"{args.build}/hm.bin", "-initrd", f"{args.build}/boot-test.img",
-                                   "-append", "hm.boot=boot-ndc.conf", "-display", "none", "-monitor", "none",
-                                   "-serial", "stdio", "-no-reboot"] + disk
-        try:
-            out = subprocess.run(cmd, capture_output=True, timeout=args.timeout,
-                                 input=b"lsdev\nblkbench /dev/vda 1\npoweroff\n").stdout.decode(errors="replace")
-        except subprocess.TimeoutExpired as e:
-            out = (e.stdout or b"").decode(errors="replace")
-        expect = [("devmgr starts the native driver container", "devmgr: virtio-mmio@a003e00: virtio_blk in ndc0"),
-                  ("the container's device tree names only its device",
-                   "ndc: device tree describes 1 virtio-mmio device, PCIe host absent"),
-                  ("the disk appears in vfs", "vfs: /dev/vda registered"),
-                  ("blkbench runs every workload through the native driver",
-                   "blkbench randwrite bs=1048576 qd=32 MBps="),
-                  ("PSCI power-off ends QEMU", "hm: power off")]
-        passed = [f"boot-ndc: {n}" for n, s_ in expect if s_ in out]
-        failed = [f"boot-ndc: {n} (missing '{s_}')" for n, s_ in expect if s_ not in out]
-        report("qemu boot-ndc (native driver board)", passed, failed, out, "boot-ndc.log")
+        # the same board with hm's native driver (boot-ndc.conf): the benchmark's baseline
+        if not only or "boot-ndc" in only:
+            disk, _, _ = small_disk(args.build, "")
+            cmd = args.qemu.split() + ["-kernel", f"{args.build}/hm.bin", "-initrd", IMAGES["test"],
+                                       "-append", "hm.boot=boot-ndc.conf", "-display", "none", "-monitor", "none",
+                                       "-serial", "stdio", "-no-reboot"] + disk
+            try:
+                out = subprocess.run(cmd, capture_output=True, timeout=args.timeout,
+                                     input=b"lsdev\nblkbench /dev/vda 1\npoweroff\n").stdout.decode(errors="replace")
+            except subprocess.TimeoutExpired as e:
+                out = (e.stdout or b"").decode(errors="replace")
+            expect = [("devmgr starts the native driver container", "devmgr: virtio-mmio@a003e00: virtio_blk in ndc0"),
+                      ("the container's device tree names only its device",
+                       "ndc: device tree describes 1 virtio-mmio device, PCIe host absent"),
+                      ("the disk appears in vfs", "vfs: /dev/vda registered"),
+                      ("blkbench runs every workload through the native driver",
+                       "blkbench randwrite bs=1048576 qd=32 MBps="),
+                      ("PSCI power-off ends QEMU", "hm: power off")]
+            passed = [f"boot-ndc: {n}" for n, s_ in expect if s_ in out]
+            failed = [f"boot-ndc: {n} (missing '{s_}')" for n, s_ in expect if s_ not in out]
+            report(v + "qemu boot-ndc (native driver board)", passed, failed, out, lv + "boot-ndc.log")
 
-    # the prepared Linux tree: the drivers are Debian's, unmodified
-    if not only or "linux-tree" in only:
-        import linux_tree
-        for ver in ("6.1",):
+        # the prepared Linux tree: the drivers are Debian's, unmodified
+        if not only or "linux-tree" in only:
+            import linux_tree
             src = os.path.join(args.build, f"linux-{ver}", "src")
             passed, failed, out = linux_tree.drivers_identical(src, f"/usr/src/linux-source-{ver}.tar.xz")
             p2, f2, out2 = linux_tree.only_entry_points(os.path.join(args.build, f"linux-{ver}", "linux.o"))
             passed, failed, out = passed + p2, failed + f2, out + out2
-            report(f"linux tree {ver}", [f"linux {ver}: {p}" for p in passed], [f"linux {ver}: {f}" for f in failed],
-                   out, f"linux-tree-{ver}.log")
+            report(v + f"linux tree {ver}", [f"linux {ver}: {p}" for p in passed], [f"linux {ver}: {f}" for f in failed],
+                   out, lv + "linux-tree.log")
 
-    for layout, what in (("split", "virtio-blk in ldc0, MMC in ldc1"), ("one", "one LDC for both")):
-        if not only or "shell" in only:
-            passed, failed, out = run_shell(args.qemu, args.build, args.timeout, layout)
-            report(f"qemu shell {layout} ({what}; GPT disk, MBR SD card, scripted console)", passed, failed, out,
-                   f"shell-{layout}.log")
+        for layout, what in (("split", "virtio-blk in ldc0, MMC in ldc1"), ("one", "one LDC for both")):
+            if not only or "shell" in only:
+                passed, failed, out = run_shell(args.qemu, args.build, args.timeout, layout)
+                report(v + f"qemu shell {layout} ({what}; GPT disk, MBR SD card, scripted console)", passed, failed,
+                       out, lv + f"shell-{layout}.log")
 
-    for gic in args.gic.split(","):
-        qemu = re.sub(r"gic-version=\d", f"gic-version={gic}", args.qemu)
-        for name in names:
-            for variant, setup in SETUPS.get(name, [("", None)]):
-                extra, append, post = setup(args.build, variant) if setup else ([], None, None)
-                passed, failed, out, secs = run_qemu(qemu, args.build, name, args.timeout, extra, append)
-                if post:
-                    p2, f2 = post()
-                    passed, failed = passed + p2, failed + f2
-                tag = f"GICv{gic}" + (f" {variant}" if variant else "")
-                report(f"qemu {name} ({tag}, {secs:.1f}s)", [f"{tag} {p}" for p in passed],
-                       [f"{tag} {f}" for f in failed], out, f"{name}-gicv{gic}{'-' + variant if variant else ''}.log")
+        for gic in args.gic.split(","):
+            qemu = re.sub(r"gic-version=\d", f"gic-version={gic}", args.qemu)
+            for name in names:
+                for variant, setup in SETUPS.get(name, [("", None)]):
+                    extra, append, post = setup(args.build, variant) if setup else ([], None, None)
+                    passed, failed, out, secs = run_qemu(qemu, args.build, name, args.timeout, extra, append)
+                    if post:
+                        p2, f2 = post()
+                        passed, failed = passed + p2, failed + f2
+                    tag = f"GICv{gic}" + (f" {variant}" if variant else "")
+                    report(v + f"qemu {name} ({tag}, {secs:.1f}s)", [f"{tag} {p}" for p in passed],
+                           [f"{tag} {f}" for f in failed], out,
+                           lv + f"{name}-gicv{gic}{'-' + variant if variant else ''}.log")
+
+    for ver in args.linux.split():
+        IMAGES["default"] = os.path.join(args.build, f"linux-{ver}", "boot-default.img")
+        IMAGES["test"] = os.path.join(args.build, f"linux-{ver}", "boot-test.img")
+        system_tests(ver)
 
     print(f"{total_pass} passed, {total_fail} failed")
     return 1 if total_fail or total_pass == 0 else 0

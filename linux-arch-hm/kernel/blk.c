@@ -21,14 +21,16 @@
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 #include <linux/wait.h>
+#include <asm/hm_compat.h>
 #include <dc_host.h>
+#include "hm.h"
 
 #define HM_MAX_DISKS 32
 
 struct hm_disk {
 	dev_t devt;
-	struct block_device *bdev;	/* opened by the thread below */
-	fmode_t mode;			/* how: read-write, or read-only for a read-only disk */
+	struct block_device *bdev;	/* opened by the thread below: read-write, or */
+	hm_bdev_handle_t handle;	/* read-only for a read-only disk; closed with this */
 	int state;			/* 0 free, 1 added (to open), 2 open, 3 removed (to close) */
 	int used;			/* ever held a disk: its id (a /dev node's badge) is never reused */
 };
@@ -143,7 +145,8 @@ static void hm_submit(struct dc_blk_io *r)
 		for (; n; n--, i++) {
 			unsigned int len = min_t(unsigned int, PAGE_SIZE, r->len - off);
 
-			bio_add_page(bio, io->pages[i], len, 0);
+			/* the bio was allocated with a vec for each page */
+			__bio_add_page(bio, io->pages[i], len, 0);
 			off += len;
 		}
 		atomic_inc(&io->bios);
@@ -184,14 +187,12 @@ static void hm_disks_update(void)
 		struct hm_disk *d = &hm_disks[i];
 
 		if (d->state == 1) {
-			fmode_t mode = FMODE_READ | FMODE_WRITE;
-			struct block_device *b = blkdev_get_by_dev(d->devt, mode, NULL);
+			hm_bdev_handle_t h;
+			struct block_device *b = hm_bdev_open(d->devt, true, &h);
 			int err;
 
-			if (IS_ERR(b)) {
-				mode = FMODE_READ;
-				b = blkdev_get_by_dev(d->devt, mode, NULL);
-			}
+			if (IS_ERR(b))
+				b = hm_bdev_open(d->devt, false, &h);
 			if (IS_ERR(b)) {
 				pr_err("hm: cannot open %u:%u: %ld\n", MAJOR(d->devt), MINOR(d->devt), PTR_ERR(b));
 				d->state = 0;
@@ -204,7 +205,7 @@ static void hm_disks_update(void)
 				pr_err("hm: %pg not published (%d)\n", b, err);
 			spin_lock_irq(&hm_disks_lock);
 			d->bdev = b;
-			d->mode = mode;
+			d->handle = h;
 			if (d->state == 1)
 				d->state = 2;	/* else removed while it was being opened: closed next round */
 			spin_unlock_irq(&hm_disks_lock);
@@ -212,7 +213,7 @@ static void hm_disks_update(void)
 		if (d->state == 3) {
 			dc_host_disk_remove(i);
 			if (d->bdev)
-				blkdev_put(d->bdev, d->mode);
+				hm_bdev_close(d->handle);
 			d->bdev = NULL;
 			d->state = 0;
 		}
@@ -262,7 +263,7 @@ static int hm_blk_main(void *unused)
 	return 0;
 }
 
-static int hm_blk_add_dev(struct device *dev, struct class_interface *intf)
+static int hm_blk_add_dev(HM_CLASS_INTF_ARGS(dev))
 {
 	int i;
 
@@ -282,7 +283,7 @@ static int hm_blk_add_dev(struct device *dev, struct class_interface *intf)
 	return 0;
 }
 
-static void hm_blk_remove_dev(struct device *dev, struct class_interface *intf)
+static void hm_blk_remove_dev(HM_CLASS_INTF_ARGS(dev))
 {
 	int i;
 

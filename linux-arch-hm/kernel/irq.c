@@ -20,6 +20,8 @@
 #include <linux/of.h>
 #include <linux/of_irq.h>
 #include <dc_host.h>
+#include <linux/cpu.h>
+#include "hm.h"
 
 unsigned long hm_irq_flags = ARCH_IRQ_DISABLED;
 unsigned long hm_irq_pending;
@@ -31,8 +33,6 @@ static irq_hw_number_t hm_bit_hwirq[DC_EV_NIRQ];
 #define HM_MAX_HWIRQ 1024
 static DECLARE_BITMAP(hm_level_hw, HM_MAX_HWIRQ);
 
-void hm_timer_interrupt(void);	/* time.c */
-void hm_blk_kick(void);		/* blk.c */
 
 void hm_irq_deliver(void)
 {
@@ -149,9 +149,16 @@ void __init init_IRQ(void)
 	pr_info("hm: virtual irq chip for %pOF\n", np);
 }
 
+/*
+ * Called with interrupts disabled. Waits for an event if none is pending,
+ * then delivers what is (enabling interrupts runs hm_irq_deliver) and
+ * returns with interrupts disabled again: 6.12 requires that (since 6.3),
+ * and 6.1's caller disables them right after anyway, so one body fits both.
+ */
 void arch_cpu_idle(void)
 {
 	if (!hm_irq_pending)
 		hm_irq_pending |= dc_host_idle_wait();
 	raw_local_irq_enable();
+	raw_local_irq_disable();
 }

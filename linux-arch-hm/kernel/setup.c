@@ -20,7 +20,10 @@
 #include <linux/string.h>
 #include <asm/sections.h>
 #include <asm/setup.h>
+#include <asm/hm_compat.h>
 #include <dc_host.h>
+#include <linux/sched/debug.h>
+#include "hm.h"
 
 unsigned long hm_pfn_offset;
 unsigned long memory_start, memory_end;
@@ -67,7 +70,7 @@ void __init setup_arch(char **cmdline_p)
 		panic("hm: no memory for the zero page");
 	hm_zero_page = virt_to_page(zero);
 
-	if (!early_init_dt_verify((void *)hm_boot->dtb))
+	if (!hm_dt_verify((void *)hm_boot->dtb))
 		panic("hm: the container's device tree is not valid");
 	unflatten_device_tree();
 }
@@ -164,7 +167,6 @@ const struct seq_operations cpuinfo_op = {
  * root ramfs and this binary format "executes" it: it tells DC-base that
  * Linux is up and parks pid 1 for good.
  */
-void hm_blk_settle(void);	/* blk.c */
 
 static int hm_init_load(struct linux_binprm *bprm)
 {

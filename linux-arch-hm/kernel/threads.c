@@ -10,6 +10,7 @@
 #include <linux/sched/task_stack.h>
 #include <linux/sched/signal.h>
 #include <dc_host.h>
+#include <asm/switch_to.h>
 
 struct task_struct *hm_current = &init_task;
 /* the task that ran before the switch: schedule_tail() and switch_to need it */

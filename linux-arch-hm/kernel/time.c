@@ -10,6 +10,7 @@
 #include <linux/init.h>
 #include <linux/sched_clock.h>
 #include <dc_host.h>
+#include "hm.h"
 
 static unsigned long hm_freq;
 

@@ -24,7 +24,9 @@ SECTIONS
 		_stext = .;
 		TEXT_TEXT
 		SCHED_TEXT
+#ifdef CPUIDLE_TEXT	/* Linux version difference: 6.1 only; 6.12 has it in TEXT_TEXT */
 		CPUIDLE_TEXT
+#endif
 		LOCK_TEXT
 		KPROBES_TEXT
 		IRQENTRY_TEXT
@@ -83,7 +85,10 @@ SECTIONS
 		__stop___ksymtab_gpl = .;
 		*(__ksymtab_strings)
 		*(.ref.rodata)
-		MEM_KEEP(init.rodata)
+		/* ELF notes are not collected (no one reads /sys/kernel/notes
+		 * in a container); ksysfs needs the bounds (6.12: not weak) */
+		__start_notes = .;
+		__stop_notes = .;
 		. = ALIGN(8);
 		__start___param = .;
 		KEEP(*(__param))

@@ -24,5 +24,6 @@ struct thread_struct {
 static inline void prepare_to_copy(struct task_struct *tsk) { }
 static inline unsigned long __get_wchan(struct task_struct *p) { return 0; }
 static inline void flush_thread(void) { }
+struct pt_regs;
 static inline void start_thread(struct pt_regs *regs, unsigned long pc, unsigned long sp) { }
 #endif
