@@ -146,12 +146,12 @@ $(B)/linux-$(1)/boot-test.img: $(addprefix $(B)/bin/,$(NATIVE_PROGS) ldc-$(1) $(
 	  $(foreach p,$(NATIVE_PROGS) $(TEST_PROGS) $(BENCH_PROGS),$(p)=$(B)/bin/$(p)) ldc=$(B)/bin/ldc-$(1)
 endef
 $(foreach v,$(LINUX_VERSIONS),$(eval $(call BOOT_IMAGES,$(v))))
-$(B)/boot-default.img: $(B)/linux-$(LINUX)/boot-default.img
-	@cp $< $@
-	@echo "  IMG     $@ (Linux $(LINUX))"
-$(B)/boot-test.img: $(B)/linux-$(LINUX)/boot-test.img
-	@cp $< $@
-	@echo "  IMG     $@ (Linux $(LINUX))"
+# always compared: LINUX may differ from the last make's
+$(B)/boot-default.img: $(B)/linux-$(LINUX)/boot-default.img FORCE
+	@cmp -s $< $@ || { cp $< $@ && echo "  IMG     $@ (Linux $(LINUX))"; }
+$(B)/boot-test.img: $(B)/linux-$(LINUX)/boot-test.img FORCE
+	@cmp -s $< $@ || { cp $< $@ && echo "  IMG     $@ (Linux $(LINUX))"; }
+FORCE:
 
 # ---- host unit tests ----
 HOST_TESTS := $(basename $(notdir $(wildcard tests/host/test_*.c)))
@@ -205,8 +205,12 @@ test: $(B)/hm.bin $(foreach v,$(TEST_LINUX),$(B)/linux-$(v)/boot-default.img $(B
 bench: all $(B)/boot-test.img
 	@python3 tests/bench/run_bench.py --build $(B) --qemu "$(QEMU) $(QEMU_MACHINE)"
 
+# the table of version-dependent code in docs/upgrading-linux.md (make test checks it)
+linux-table:
+	@scripts/linux-versions --write docs/upgrading-linux.md
+
 clean:
 	rm -rf $(B)
 
-.PHONY: all run debug test bench clean sd-check
+.PHONY: all run debug test bench clean sd-check linux-table FORCE
 -include $(shell find $(B)/k $(B)/u -name '*.d' -type f 2>/dev/null)

@@ -353,6 +353,31 @@ SETUPS = {"kt_ldc": [("gpt", ldc_setup)],
           "kt_dm": [("disk", small_disk)]}
 
 
+def linux_versions_check():
+    import shutil
+    import tempfile
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    script = os.path.join(root, "scripts", "linux-versions")
+    doc = os.path.join(root, "docs", "upgrading-linux.md")
+    passed, failed, out = [], [], ""
+    r = subprocess.run([script, "--check", doc], capture_output=True, text=True)
+    out += r.stdout + r.stderr
+    (passed if r.returncode == 0 else failed).append(
+        "the tree has no Linux-version dependence outside arch/hm and the doc's table matches it")
+    # the same check on a copy whose DC-base has a version conditional must fail and name it
+    with tempfile.TemporaryDirectory() as tmp:
+        for sub in ("dcbase", "boards", "linux-arch-hm", "patches", "docs"):
+            shutil.copytree(os.path.join(root, sub), os.path.join(tmp, sub))
+        with open(os.path.join(tmp, "dcbase", "host.c"), "a") as f:
+            f.write("#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)\n#endif\n")
+        r = subprocess.run([script, "--root", tmp, "--check", os.path.join(tmp, "docs", "upgrading-linux.md")],
+                           capture_output=True, text=True)
+        out += r.stdout + r.stderr
+        (passed if r.returncode != 0 and "dcbase/host.c" in r.stderr else failed).append(
+            "a Linux version conditional put into DC-base fails the check, which names the line")
+    return passed, failed, out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
@@ -390,6 +415,14 @@ def main():
             continue
         passed, failed, out = run_host(path, args.timeout)
         report(f"host {name}", passed, failed, out, name + ".log")
+
+    # version independence: DC-base and the board files never depend on the
+    # Linux version, and the doc's table matches the tree; the checker is
+    # also shown a tree with a version conditional in DC-base, and must fail
+    if not only or "linux-versions" in only:
+        passed, failed, out = linux_versions_check()
+        report("linux versions (DC-base unchanged, upgrading-linux.md table)", passed, failed, out,
+               "linux-versions.log")
 
     def system_tests(ver):
         """every system test, booting Linux ver's driver container"""
