@@ -202,7 +202,13 @@ test: $(B)/hm.bin $(foreach v,$(TEST_LINUX),$(B)/linux-$(v)/boot-default.img $(B
       $(addprefix $(B)/host/,$(HOST_TESTS))
 	@python3 tests/run.py --build $(B) --qemu "$(QEMU) $(QEMU_MACHINE)" --linux "$(TEST_LINUX)" $(TESTFLAGS)
 
-bench: all $(B)/boot-test.img
+# the benchmark's native Linux: a regular arm64 kernel from the same Debian
+# tree (prepared for the container first) with nativebench as /init
+NATIVE_LINUX := $(B)/native-linux-6.1
+$(NATIVE_LINUX)/Image: $(B)/linux-6.1/linux.o scripts/build-native-linux $(wildcard tests/bench/native-linux/*)
+	@scripts/build-native-linux 6.1 $(NATIVE_LINUX)
+
+bench: all $(B)/boot-test.img $(NATIVE_LINUX)/Image
 	@python3 tests/bench/run_bench.py --build $(B) --qemu "$(QEMU) $(QEMU_MACHINE)"
 
 # the table of version-dependent code in docs/upgrading-linux.md (make test checks it)

@@ -45,7 +45,8 @@ BLK = re.compile(r"^blkbench (\S+) bs=(\d+) qd=(\d+) MBps=([\d.]+) iops=(\d+)")
 
 
 # (name, boot script, description, device): the systems alternate run by run
-SYSTEMS = [("ndc", "boot-ndc.conf", "native driver (ndc)", "/dev/vda"),
+SYSTEMS = [("linux", None, "native Linux 6.1 (virtio_blk, O_DIRECT, AIO)", "/dev/vda"),
+           ("ndc", "boot-ndc.conf", "native driver (ndc)", "/dev/vda"),
            ("ldc", "boot.conf", "DC-solo (ldc0, Linux virtio_blk)", "/dev/vda"),
            ("mmc", "boot.conf", "SD card, DC-solo (ldc1, Linux sdhci-pci + mmc_block)", "/dev/mmcblk0")]
 
@@ -53,15 +54,21 @@ SYSTEMS = [("ndc", "boot-ndc.conf", "native driver (ndc)", "/dev/vda"),
 def blkbench(qemu, build, disk, card, mib, script, dev):
     """blkbench from the shell through a block session, on the default boot
     (Linux's drivers in the LDCs: DC-solo) or boot-ndc.conf (hm's native
-    driver); the SD card sits behind sdhci-pci on the PCIe host."""
-    cmd = qemu.split() + ["-kernel", f"{build}/hm.bin", "-initrd", f"{build}/boot-test.img",
-                          "-append", f"hm.boot={script}",
+    driver), or native Linux (script None: build/native-linux-6.1, whose
+    /init runs the same workloads with O_DIRECT); the SD card sits behind
+    sdhci-pci on the PCIe host."""
+    if script is None:
+        boot = ["-kernel", f"{build}/native-linux-6.1/Image", "-initrd", f"{build}/native-linux-6.1/initramfs.cpio",
+                "-append", f"console=ttyAMA0 nativebench.mib={mib}"]
+    else:
+        boot = ["-kernel", f"{build}/hm.bin", "-initrd", f"{build}/boot-test.img", "-append", f"hm.boot={script}"]
+    cmd = qemu.split() + boot + [
                           "-drive", f"if=none,id=hd,file={disk},format=raw,cache=unsafe",
                           "-device", "virtio-blk-device,drive=hd",
                           "-device", "sdhci-pci", "-drive", f"if=none,id=sdcard,file={card},format=raw,cache=unsafe",
                           "-device", "sd-card,drive=sdcard",
                           "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot"]
-    out = subprocess.run(cmd, input=f"blkbench {dev} {mib}\npoweroff\n".encode(), capture_output=True,
+    out = subprocess.run(cmd, input=f"blkbench {dev} {mib}\npoweroff\n".encode() if script else b"", capture_output=True,
                          timeout=1800).stdout.decode(errors="replace")
     res = {}
     for line in out.splitlines():
@@ -138,7 +145,8 @@ def main():
         f.write("The SD card has no native driver to compare with: its column is absolute (QEMU's sdhci "
                 "emulation moves data by ADMA2 descriptors, one SD command per request).\n\n")
         f.write("| workload | bs | qd | " + " | ".join(f"{d} IOPS" for _, _, d, _ in SYSTEMS)
-                + " | DC-solo / native |\n| --- | ---: | ---: | " + " | ".join("---:" for _ in SYSTEMS) + " | ---: |\n")
+                + " | DC-solo / native driver | DC-solo / native Linux |\n| --- | ---: | ---: | "
+                + " | ".join("---:" for _ in SYSTEMS) + " | ---: | ---: |\n")
         for key in runs[SYSTEMS[0][0]][0]:
             cells, med = [], {}
             for name, _, _, _ in SYSTEMS:
@@ -146,7 +154,9 @@ def main():
                 med[name] = statistics.median(iops) if iops else 0
                 cells.append(f"{med[name]:.0f} ({min(iops):.0f}-{max(iops):.0f})" if iops else "-")
             ratio = med["ldc"] / med["ndc"] if med.get("ndc") else 0
-            f.write(f"| {key[0]} | {key[1] // 1024} KiB | {key[2]} | " + " | ".join(cells) + f" | {ratio:.2f} |\n")
+            ratio_l = med["ldc"] / med["linux"] if med.get("linux") else 0
+            f.write(f"| {key[0]} | {key[1] // 1024} KiB | {key[2]} | " + " | ".join(cells)
+                    + f" | {ratio:.2f} | {ratio_l:.2f} |\n")
     with open(os.path.join(outdir, "results.md"), "w") as f:
         f.write(open(os.path.join(outdir, "ipc.md")).read() + "\n" + open(os.path.join(outdir, "blk.md")).read())
     print(open(os.path.join(outdir, "blk.md")).read())
