@@ -157,9 +157,41 @@ def main():
             ratio_l = med["ldc"] / med["linux"] if med.get("linux") else 0
             f.write(f"| {key[0]} | {key[1] // 1024} KiB | {key[2]} | " + " | ".join(cells)
                     + f" | {ratio:.2f} | {ratio_l:.2f} |\n")
+    plot(outdir, runs)
     with open(os.path.join(outdir, "results.md"), "w") as f:
         f.write(open(os.path.join(outdir, "ipc.md")).read() + "\n" + open(os.path.join(outdir, "blk.md")).read())
+        f.write("\n![block I/O IOPS per workload and system](blk.png)\n")
     print(open(os.path.join(outdir, "blk.md")).read())
+
+
+def plot(outdir, runs):
+    """build/bench/blk.csv (median IOPS per workload and system) and blk.png,
+    grouped bars on a log scale, drawn by gnuplot"""
+    keys = list(runs[SYSTEMS[0][0]][0])
+    csv = os.path.join(outdir, "blk.csv")
+    with open(csv, "w") as f:
+        f.write("workload," + ",".join(name for name, _, _, _ in SYSTEMS) + "\n")
+        for key in keys:
+            meds = [statistics.median([r[key][1] for r in runs[name] if key in r] or [0]) for name, _, _, _ in SYSTEMS]
+            f.write(f"{key[0]}-{key[1] // 1024}K-qd{key[2]}," + ",".join(f"{m:.0f}" for m in meds) + "\n")
+    cols = " ".join(f"'{csv}' using {i + 2}:xtic(1) title '{d}'" + ("" if i == len(SYSTEMS) - 1 else ",")
+                    for i, (_, _, d, _) in enumerate(SYSTEMS))
+    script = f"""set terminal png noenhanced size 1400,650
+set output '{os.path.join(outdir, "blk.png")}'
+set datafile separator ','
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid border -1
+set logscale y
+set ylabel 'IOPS (median of the runs, log scale)'
+set xtics rotate by -45 font ',8'
+set key below font ',9'
+set title 'hm block I/O: native Linux, native driver, DC-solo, SD card (QEMU TCG)'
+plot {cols.replace("'" + csv + "' using", "'" + csv + "' every ::1 using")}
+"""
+    r = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
+    if r.returncode:
+        print("bench: gnuplot failed (the table is still written):\n" + r.stderr)
 
 
 if __name__ == "__main__":
