@@ -198,9 +198,7 @@ def sd_setup(build, layout):
         e[c + 3584:c + 3584 + 2560] = data[a + 512:a + 512 + 2560]
         e[b + bn - 4096:b + bn] = bytes(4096)
         return bytes(e)
-    extra = ["-device", "sdhci-pci", "-drive", f"if=none,id=sdcard,file={path},format=raw",
-             "-device", "sd-card,drive=sdcard"]
-    return path, extra, script, checks, absent, expect
+    return path, sd_card(path), script, checks, absent, expect
 
 
 def shell_setup(build, layout):
@@ -308,14 +306,24 @@ def shell_setup(build, layout):
     return extra, "\n".join(script) + "\n", post
 
 
-def run_shell(qemu, build, timeout, layout):
-    extra, script, post = shell_setup(build, layout)
-    cmd = qemu.split() + ["-kernel", f"{build}/hm.bin", "-initrd", IMAGES["default"],
+def boot_console(qemu, build, image, extra, script, timeout):
+    """boot image with the console scripted (script: what is typed); its output"""
+    cmd = qemu.split() + ["-kernel", f"{build}/hm.bin", "-initrd", image,
                           "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot"] + extra
     try:
-        out = subprocess.run(cmd, input=script.encode(), capture_output=True, timeout=timeout).stdout.decode(errors="replace")
+        return subprocess.run(cmd, input=script.encode(), capture_output=True, timeout=timeout).stdout.decode(errors="replace")
     except subprocess.TimeoutExpired as e:
-        out = (e.stdout or b"").decode(errors="replace") + f"\n(timed out after {timeout}s)"
+        return (e.stdout or b"").decode(errors="replace") + f"\n(timed out after {timeout}s)"
+
+
+def sd_card(path):
+    """QEMU arguments for an SD card image behind sdhci-pci on the PCIe host"""
+    return ["-device", "sdhci-pci", "-drive", f"if=none,id=sdcard,file={path},format=raw", "-device", "sd-card,drive=sdcard"]
+
+
+def run_shell(qemu, build, timeout, layout):
+    extra, script, post = shell_setup(build, layout)
+    out = boot_console(qemu, build, IMAGES["default"], extra, script, timeout)
     passed, failed = post(out)
     if "hm: power off" not in out:
         failed.append("shell: poweroff did not end the system")
@@ -438,15 +446,8 @@ def main():
             card = f"{args.build}/test-disks/bench-sd.img"
             with open(card, "wb") as f:
                 f.truncate(4 << 20)   # blkbench's scratch card
-            disk += ["-device", "sdhci-pci", "-drive", f"if=none,id=sdcard,file={card},format=raw",
-                     "-device", "sd-card,drive=sdcard"]
-            cmd = args.qemu.split() + ["-kernel", f"{args.build}/hm.bin", "-initrd", IMAGES["default"],
-                                       "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot"] + disk
-            try:
-                out = subprocess.run(cmd, capture_output=True, timeout=args.timeout,
-                                     input=b"blkbench /dev/vda 1\nblkbench /dev/mmcblk0 1\npoweroff\n").stdout.decode(errors="replace")
-            except subprocess.TimeoutExpired as e:
-                out = (e.stdout or b"").decode(errors="replace")
+            out = boot_console(args.qemu, args.build, IMAGES["default"], disk + sd_card(card),
+                               "blkbench /dev/vda 1\nblkbench /dev/mmcblk0 1\npoweroff\n", args.timeout)
             expect = [("devmgr starts the disk's driver container: the LDC", "devmgr: virtio-mmio@a003e00: virtio_blk in ldc0"),
                       ("the disk appears in vfs", "vfs: /dev/vda registered"),
                       ("the LDC says it is ready", "devmgr: ldc0 ready"),
@@ -468,14 +469,8 @@ def main():
         # the same board with hm's native driver (boot-ndc.conf): the benchmark's baseline
         if not only or "boot-ndc" in only:
             disk, _, _ = small_disk(args.build, "")
-            cmd = args.qemu.split() + ["-kernel", f"{args.build}/hm.bin", "-initrd", IMAGES["test"],
-                                       "-append", "hm.boot=boot-ndc.conf", "-display", "none", "-monitor", "none",
-                                       "-serial", "stdio", "-no-reboot"] + disk
-            try:
-                out = subprocess.run(cmd, capture_output=True, timeout=args.timeout,
-                                     input=b"lsdev\nblkbench /dev/vda 1\npoweroff\n").stdout.decode(errors="replace")
-            except subprocess.TimeoutExpired as e:
-                out = (e.stdout or b"").decode(errors="replace")
+            out = boot_console(args.qemu, args.build, IMAGES["test"], disk + ["-append", "hm.boot=boot-ndc.conf"],
+                               "lsdev\nblkbench /dev/vda 1\npoweroff\n", args.timeout)
             expect = [("devmgr starts the native driver container", "devmgr: virtio-mmio@a003e00: virtio_blk in ndc0"),
                       ("the container's device tree names only its device",
                        "ndc: device tree describes 1 virtio-mmio device, PCIe host absent"),
