@@ -89,9 +89,11 @@ $(B)/bin/$(1): $(patsubst %.c,$(B)/u/%.o,$(2)) $(B)/u/lib/src/crt0.o $(B)/libhm.
 	@echo "  LD      $$@"
 	@$(CC_T) $(ULDFLAGS) -o $$@ $(B)/u/lib/src/crt0.o $(patsubst %.c,$(B)/u/%.o,$(2)) $(B)/libhm.a
 endef
-USER_PROGS := $(notdir $(wildcard user/*)) ndc devmgr vfs ldc
-$(foreach p,$(filter-out ndc devmgr vfs ldc,$(USER_PROGS)),$(eval $(call PROGRAM,$(p),$(wildcard user/$(p)/*.c))))
-$(eval $(call PROGRAM,ndc,$(wildcard twin/*.c)))
+USER_PROGS := $(notdir $(wildcard user/*)) ndc vtwin devmgr vfs ldc
+$(foreach p,$(filter-out ndc vtwin devmgr vfs ldc,$(USER_PROGS)),$(eval $(call PROGRAM,$(p),$(wildcard user/$(p)/*.c))))
+# twin/: the native virtio-blk driver (ndc) and the twin of Linux's (vtwin) share the data plane
+$(eval $(call PROGRAM,ndc,twin/ndc.c twin/vblk_ctrl.c twin/vblk_data.c twin/vblk_serve.c))
+$(eval $(call PROGRAM,vtwin,twin/vtwin.c twin/vblk_adopt.c twin/vblk_data.c twin/vblk_serve.c))
 $(eval $(call PROGRAM,devmgr,$(wildcard devmgr/*.c)))
 $(eval $(call PROGRAM,vfs,$(wildcard vfs/*.c)))
 
@@ -134,7 +136,8 @@ $(foreach p,$(BENCH_PROGS),$(eval $(call PROGRAM,$(p),tests/bench/$(p).c)))
 # ---- boot images ----
 # build/linux-V/boot-{default,test}.img carry ldc-V; build/boot-*.img are
 # LINUX's (what `make run` and `make bench` boot)
-BOARD_CONFS := boot.conf devices.conf boot-ndc.conf devices-ndc.conf boot-one.conf devices-one.conf
+BOARD_CONFS := boot.conf devices.conf boot-ndc.conf devices-ndc.conf boot-one.conf devices-one.conf \
+               boot-twin.conf devices-twin.conf
 NATIVE_PROGS := $(filter-out ldc,$(USER_PROGS))
 define BOOT_IMAGES
 $(B)/linux-$(1)/boot-default.img: $(addprefix $(B)/bin/,$(NATIVE_PROGS) ldc-$(1)) $(addprefix boards/$(BOARD)/,$(BOARD_CONFS)) scripts/mkbootimg
@@ -167,9 +170,12 @@ $(B)/host/%: tests/host/%.c tests/host/tap.h $(HOST_SRCS) | $(B)/.bootstrap
 # SD=path: the SD card behind sdhci-pci (default: a 32 MiB image with one MBR
 # partition; QEMU's SD card needs a power-of-two size), driven by Linux's
 # sdhci-pci and mmc_block in the second driver container (devices.conf)
+# TWIN=1: the virtio-blk data plane runs in its twin driver (boot-twin.conf)
 DISK ?= $(B)/disk.img
 SD ?= $(B)/sd.img
-QEMU_RUN = $(QEMU) $(QEMU_MACHINE) -kernel $(B)/hm.bin -initrd $(B)/boot-default.img \
+TWIN ?= 0
+TWIN_APPEND := $(if $(filter 1,$(TWIN)),-append hm.boot=boot-twin.conf)
+QEMU_RUN = $(QEMU) $(QEMU_MACHINE) -kernel $(B)/hm.bin -initrd $(B)/boot-default.img $(TWIN_APPEND) \
            -drive if=none,id=vda,file=$(DISK),format=raw,cache=writeback -device virtio-blk-device,drive=vda \
            -device sdhci-pci -drive if=none,id=sdcard,file=$(SD),format=raw -device sd-card,drive=sdcard
 
@@ -191,7 +197,7 @@ $(B)/disk.img:
 	@truncate -s 64M $@
 
 run: all $(DISK) sd-check
-	@echo "run: booting hm on QEMU virt (GICv$(GIC)); quit with Ctrl-A x"
+	@echo "run: booting hm on QEMU virt (GICv$(GIC)$(if $(TWIN_APPEND),; virtio-blk data plane in its twin driver)); quit with Ctrl-A x"
 	$(QEMU_RUN) -nographic
 
 debug: all $(DISK) sd-check

@@ -24,7 +24,6 @@
 #define MAX_DISKS    32
 #define MAX_SESSIONS 64
 #define MAX_IOS      1024          /* requests in flight in Linux, all sessions */
-#define DISK_BADGE   0x40000000ull /* | disk id: the handle vfs gives clients */
 
 static struct disk {
     volatile int state;   /* 0 none, 1 to publish, 2 published, 3 gone */
@@ -33,6 +32,9 @@ static struct disk {
     uint32_t lbs;
     int ro;
     uint64_t where;   /* the device it sits on (hm/dm.h HM_DM_REGISTER w2) */
+    int twin;         /* -1: Linux serves it; else the twin that does (twin.c) */
+    uint64_t start;   /* with a twin: its first byte on the device */
+    volatile int changed;   /* size or read-only changed: the publisher tells the twin and vfs */
 } disks[MAX_DISKS];
 
 static struct hm_blk_srv_session sessions[MAX_SESSIONS];
@@ -53,7 +55,7 @@ static volatile int publishing;
 _Static_assert(DC_WHERE_PCI == HM_DM_WHERE_PCI, "dc_host.h and hm/dm.h agree");
 
 int dc_host_disk_add(int id, const char *name, unsigned long long size, unsigned int lbs, int ro,
-                     unsigned long long where)
+                     unsigned long long where, int twin, unsigned long long start)
 {
     if (id < 0 || id >= MAX_DISKS || !name[0] || strlen(name) >= HM_DM_NAME_MAX)
         return -EINVAL;
@@ -63,11 +65,24 @@ int dc_host_disk_add(int id, const char *name, unsigned long long size, unsigned
     d->lbs = lbs ? lbs : 512;
     d->ro = ro;
     d->where = where;
+    d->twin = twin;
+    d->start = start;
     __asm__ volatile("dmb ish" ::: "memory");
     d->state = 1;
     publishing = 1;
     hm_notif_signal(pub_notif, 1);
     return 0;
+}
+
+void dc_host_disk_change(int id, unsigned long long size, int ro)
+{
+    if (id < 0 || id >= MAX_DISKS || !disks[id].state)
+        return;
+    disks[id].size = size;   /* single aligned stores: INFO answers old or new */
+    disks[id].ro = ro;
+    disks[id].changed = 1;
+    publishing = 1;
+    hm_notif_signal(pub_notif, 1);
 }
 
 void dc_host_disk_remove(int id)
@@ -150,8 +165,8 @@ int dc_blk_request(struct hm_msg *m, unsigned *nh_out)
     uint32_t label = HM_TAG_LABEL(m->tag);
     uint64_t b = m->badge;
     *nh_out = 0;
-    if (b & DISK_BADGE) {
-        uint64_t id = b & ~DISK_BADGE;
+    if (b & DC_DISK_BADGE) {
+        uint64_t id = b & ~DC_DISK_BADGE;
         if (id >= MAX_DISKS || disks[id].state != 2)
             return ENODEV;
         struct disk *d = &disks[id];
@@ -171,6 +186,12 @@ int dc_blk_request(struct hm_msg *m, unsigned *nh_out)
             else
                 return ENOTTY;
             return 0;
+        }
+        if (label == HM_BLK_ATTACH && d->twin >= 0) {
+            /* DC-twin: the twin serves the session; we only say which bytes are the disk's */
+            int err = dc_twin_attach(d->twin, m, d->start, d->size, d->ro, (int)id);
+            *nh_out = err ? 0 : 2;
+            return err;
         }
         if (label == HM_BLK_ATTACH) {
             if (HM_TAG_NHANDLES(m->tag) != 2) {
@@ -206,6 +227,22 @@ int dc_blk_request(struct hm_msg *m, unsigned *nh_out)
 /* ---- publishing nodes through devmgr (its own thread: it calls out) ---- */
 static struct hm_ipc_buf pub_buf;
 
+/* Linux's control plane changed a disk (its capacity): its twin and vfs
+ * hear the new size */
+static void push_change(struct disk *d, int id)
+{
+    int err = d->twin >= 0 ? dc_twin_resize(d->twin, id, d->size, d->ro) : 0;
+    if (err)
+        dc_log_printf("dcbase: %s: twin %d did not take the new size: %s\n", d->name, d->twin, strerror(err));
+    memset(pub_buf.words, 0, HM_DM_NAME_MAX);
+    memcpy(pub_buf.words, d->name, strlen(d->name));
+    struct hm_msg m = { .tag = HM_TAG(HM_DM_RESIZE, HM_DM_NAME_MAX / 8, 0), .w = { 0, d->size } };
+    long r = dc_dm < 0 ? -HM_EINVAL : hm_call(dc_dm, &m);
+    dc_log_printf("dcbase: %s is now %llu bytes%s%s%s\n", d->name, (unsigned long long)d->size,
+                  d->ro ? ", read-only" : "", d->twin >= 0 && !err ? "; its twin knows" : "",
+                  r >= 0 && !HM_TAG_LABEL(m.tag) ? "; vfs knows" : "; vfs could not be told");
+}
+
 static void *publisher(void *arg)
 {
     (void)arg;
@@ -215,12 +252,16 @@ static void *publisher(void *arg)
         publishing = 1;
         for (int i = 0; i < MAX_DISKS; i++) {
             struct disk *d = &disks[i];
+            if (d->state == 2 && d->changed) {
+                d->changed = 0;
+                push_change(d, i);
+            }
             if (d->state != 1)
                 continue;
             d->state = 2;   /* served from now on, even if devmgr cannot publish it */
             if (dc_dm < 0)
                 continue;
-            long h = hm_handle_dup(dc_ep, HM_R_SEND | HM_R_GRANT | HM_R_DUP, DISK_BADGE | (uint64_t)i);
+            long h = hm_handle_dup(dc_ep, HM_R_SEND | HM_R_GRANT | HM_R_DUP, DC_DISK_BADGE | (uint64_t)i);
             if (h < 0) {
                 dc_log_printf("dcbase: %s: no handle to publish it\n", d->name);
                 continue;

@@ -27,7 +27,19 @@ extern int dc_log_echo;   /* also write Linux's log to the console */
 int dc_blk_request(struct hm_msg *m, unsigned *nh_out);   /* INFO/ATTACH/DETACH/IOCTL */
 void dc_blk_publish_start(void);                         /* the thread that registers nodes */
 int dc_blk_publish_idle(void);                           /* nothing left to register */
+#define DC_DISK_BADGE 0x40000000ull   /* | disk id: the handle vfs gives clients */
 
 /* host.c */
 int dc_host_setup(void);   /* grants: device memory, the interrupt resource */
+int dc_irq_release(unsigned int hwirq);   /* unbind it for a twin: its slot, or -1 */
+int dc_irq_restore(int n);                /* bind slot n again */
+extern hm_handle_t dc_ram;        /* Linux's memory (contiguous) */
+extern uint64_t dc_ram_base;      /* its physical address */
+
+/* twin.c */
+void dc_twin_start(void);                                   /* its thread */
+int dc_twin_request(struct hm_msg *m);                      /* HM_DC_TWIN_*: reply label */
+int dc_twin_attach(int twin, struct hm_msg *m, uint64_t start, uint64_t size, int ro, int disk);
+int dc_twin_resize(int twin, int disk, uint64_t size, int ro);   /* 0 or a positive errno */
+#define DC_TWIN_BADGE (1ull << 32)   /* | twin: the twins' handles to our endpoint */
 #endif

@@ -133,9 +133,19 @@ void dc_host_timer_set(unsigned long deadline)
 }
 
 /* ---- interrupts: event bit DC_EV_IRQ0 + n for the n-th bound interrupt ---- */
-static hm_handle_t irqs[DC_EV_NIRQ];
+static hm_handle_t irqs[DC_EV_NIRQ];   /* HM_HANDLE_INVALID: given to a twin */
 static unsigned int irq_hw[DC_EV_NIRQ];
+static int irq_level[DC_EV_NIRQ];
 static int nirqs;
+
+static long irq_create(int n)
+{
+    /* the grant that covers it: the others answer ERANGE */
+    long q = -HM_ERANGE;
+    for (int i = 0; i < nirqres && q == -HM_ERANGE; i++)
+        q = hm_irq_create(irqres[i], irq_hw[n], dc_events, 1ull << (DC_EV_IRQ0 + n), irq_level[n] ? HM_IRQ_LEVEL : 0);
+    return q;
+}
 
 int dc_host_irq_bind(unsigned int hwirq, int level)
 {
@@ -144,33 +154,53 @@ int dc_host_irq_bind(unsigned int hwirq, int level)
             return n;
     if (nirqs == DC_EV_NIRQ)
         return -ENOSPC;
-    /* the grant that covers it: the others answer ERANGE */
-    long q = -HM_ERANGE;
-    for (int i = 0; i < nirqres && q == -HM_ERANGE; i++)
-        q = hm_irq_create(irqres[i], hwirq, dc_events, 1ull << (DC_EV_IRQ0 + nirqs), level ? HM_IRQ_LEVEL : 0);
+    irq_hw[nirqs] = hwirq;
+    irq_level[nirqs] = level;
+    long q = irq_create(nirqs);
     if (q < 0)
         return q == -HM_ERANGE || q == -HM_EPERM ? -EPERM : -EBUSY;
     hm_irq_ctl((hm_handle_t)q, HM_IRQ_MASK);   /* until Linux starts it up */
     irqs[nirqs] = (hm_handle_t)q;
-    irq_hw[nirqs] = hwirq;
     return nirqs++;
+}
+
+int dc_irq_release(unsigned int hwirq)
+{
+    for (int n = 0; n < nirqs; n++)
+        if (irq_hw[n] == hwirq && irqs[n] >= 0) {
+            hm_handle_close(irqs[n]);   /* unbinds it: the INTID is free for the twin */
+            irqs[n] = HM_HANDLE_INVALID;
+            return n;
+        }
+    return -1;
+}
+
+int dc_irq_restore(int n)
+{
+    if (n < 0 || n >= nirqs || irqs[n] >= 0)
+        return -EINVAL;
+    long q = irq_create(n);
+    if (q < 0)
+        return -EBUSY;
+    irqs[n] = (hm_handle_t)q;   /* unmasked: Linux's handler is still installed */
+    return 0;
 }
 
 void dc_host_irq_mask(int n)
 {
-    if (n >= 0 && n < nirqs)
+    if (n >= 0 && n < nirqs && irqs[n] >= 0)
         hm_irq_ctl(irqs[n], HM_IRQ_MASK);
 }
 
 void dc_host_irq_unmask(int n)
 {
-    if (n >= 0 && n < nirqs)
+    if (n >= 0 && n < nirqs && irqs[n] >= 0)
         hm_irq_ctl(irqs[n], HM_IRQ_UNMASK);
 }
 
 void dc_host_irq_eoi(int n)
 {
-    if (n >= 0 && n < nirqs)
+    if (n >= 0 && n < nirqs && irqs[n] >= 0)
         hm_irq_ctl(irqs[n], HM_IRQ_ACK);
 }
 

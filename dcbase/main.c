@@ -8,7 +8,8 @@
  * one per granted window), "irqres" (interrupts; also "irqres1".., one per
  * granted device), "ep" (its endpoint), "dtb" (the filtered device
  * tree), "dma" (contiguous memory; Linux allocates its own region instead),
- * and "dm" (devmgr, to publish nodes and say it is ready).
+ * and "dm" (devmgr, to publish nodes, hand data planes to twins (twin.c)
+ * and say it is ready).
  * Arguments: ram=MiB (Linux's memory, default 24), log=console (echo
  * Linux's log on the console), other KEY=VALUE words are Linux's command
  * line; words without '=' (devmgr's slot offset and IRQ) are ignored:
@@ -24,7 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-hm_handle_t dc_events, dc_bell, dc_ep, dc_dm = HM_HANDLE_INVALID;
+hm_handle_t dc_events, dc_bell, dc_ep, dc_dm = HM_HANDLE_INVALID, dc_ram = HM_HANDLE_INVALID;
+uint64_t dc_ram_base;
 struct hm_ipc_buf dc_ipcbuf;
 static hm_handle_t ready_notif;
 static struct dc_boot boot;
@@ -135,6 +137,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "ldc: out of kernel objects\n");
         return 1;
     }
+    dc_ram = (hm_handle_t)ram;   /* a twin maps the rings Linux made in it */
+    dc_ram_base = ri.phys;
     dc_events = (hm_handle_t)ev;
     dc_bell = (hm_handle_t)bell;
     ready_notif = (hm_handle_t)rn;
@@ -143,6 +147,7 @@ int main(int argc, char **argv)
         return 1;
     }
     dc_blk_publish_start();
+    dc_twin_start();
     static struct hm_thread fw;
     hm_thread_start(&fw, bell_forward, NULL, DC_PRIO_SERVICE, 1);
 
@@ -187,7 +192,13 @@ int main(int argc, char **argv)
             r = hm_reply_recv(dc_ep, &m);
             continue;
         }
-        if (label == HM_BLK_ATTACH && !(m.badge & 0x40000000ull)) {
+        if (m.badge & DC_TWIN_BADGE) {
+            status = dc_twin_request(&m);
+            m.tag = HM_TAG((uint32_t)status, 0, 0);
+            r = hm_reply_recv(dc_ep, &m);
+            continue;
+        }
+        if (label == HM_BLK_ATTACH && !(m.badge & DC_DISK_BADGE)) {
             for (unsigned i = 0; i < HM_TAG_NHANDLES(m.tag); i++)
                 hm_handle_close(dc_ipcbuf.handles[i]);
             status = EINVAL;

@@ -17,6 +17,7 @@
 #include <hm/dm.h>
 #include <hm/vfs.h>
 #include <hm/bootimg.h>
+#include <hm/twin.h>
 #include <libfdt.h>
 #include <errno.h>
 #include <stdio.h>
@@ -31,6 +32,9 @@
  * index. Clients (the shell, lsdev) hold badge 0 handles, so only a
  * container can register nodes or say it is ready, and only for itself. */
 #define CONTAINER_BADGE 0x2000
+/* supervisor badges of twins: TWIN_FAULT_BADGE + device index */
+#define TWIN_FAULT_BADGE 0x3000
+#define TWIN_DMA (16 * 1024)   /* a twin's DMA memory: request headers, status bytes */
 /* what one container can be given: a spawn carries at most
  * HM_START_MAX_HANDLES - 2 handles, 4 of them ep, dtb, dma and dm */
 #define CT_MAX_WINDOWS 6
@@ -53,6 +57,8 @@ struct dev {
     struct win win[1 + PCI_MAX_MEMWIN];   /* what a container driving it needs mapped */
     int nwin;
     int nodes;              /* /dev nodes its container registered for it; info.node is the first */
+    char twin[32];          /* devices.conf: the program that takes its data plane, or "" */
+    hm_handle_t twin_proc;  /* that program, once started (HM_DM_TWIN) */
 };
 
 struct ct {
@@ -76,6 +82,10 @@ static const void *board_fdt;
 #define DMA_BUDGET (256 * 1024)   /* contiguous memory each container gets for DMA rings */
 static int nblk;   /* block nodes named so far: vda, vdb, ... as Linux names them */
 static struct hm_ipc_buf ipcbuf;
+/* every node registered, and by which container (HM_DM_RESIZE checks it) */
+#define MAX_NODES 64
+static struct { char name[HM_DM_NAME_MAX]; int ct; } nodes[MAX_NODES];
+static int nnodes;
 
 /* bounded copy; names are cut, never overflow */
 static void set(char *dst, size_t n, const char *src)
@@ -97,6 +107,7 @@ static struct dev *add(const char *name, const char *compat, const char *kind, u
     d->irq = irq;
     d->nirq = irq ? 1 : 0;
     d->node = d->host = d->ct = -1;
+    d->twin_proc = HM_HANDLE_INVALID;
     return d;
 }
 
@@ -417,6 +428,19 @@ static long filtered_dtb(int ct)
             node = fdt_node_offset_by_compatible(fdt, -1, compats[c]);
         }
     }
+    /* devices whose data plane a twin takes: their container's Linux hands
+     * them over once probed (hm/twin.h) */
+    for (int i = 0; i < ndevs; i++) {
+        if (devs[i].ct != ct || devs[i].node < 0 || !devs[i].twin[0])
+            continue;
+        int node;
+        for (node = fdt_node_offset_by_compatible(fdt, -1, "virtio,mmio"); node >= 0;
+             node = fdt_node_offset_by_compatible(fdt, node, "virtio,mmio"))
+            if (!strcmp(fdt_get_name(fdt, node, NULL), fdt_get_name(board_fdt, devs[i].node, NULL)))
+                break;
+        if (node < 0 || fdt_setprop_string(fdt, node, "hm,data-plane", "twin"))
+            printf("devmgr: %s: cannot mark it for its twin: Linux keeps its data plane\n", devs[i].info.name);
+    }
     /* then trim the kept hosts' ranges */
     int err = 0;
     for (int node = fdt_node_offset_by_compatible(fdt, -1, compats[1]); node >= 0 && !err;
@@ -581,8 +605,8 @@ static void assign(const char *file)
     memcpy(text, conf, len);
     text[len] = 0;
     for (char *save, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        char kind[16], driver[24], name[16], program[32];
-        if (line[0] == '#' || sscanf(line, "driver %15s %23s %15s %31s", kind, driver, name, program) != 4)
+        char kind[16], driver[24], name[16], program[32], twin[32] = "";
+        if (line[0] == '#' || sscanf(line, "driver %15s %23s %15s %31s %31s", kind, driver, name, program, twin) < 4)
             continue;
         for (int i = 0; i < ndevs; i++) {
             struct dev *d = &devs[i];
@@ -593,6 +617,10 @@ static void assign(const char *file)
                 break;
             set(d->info.driver, sizeof d->info.driver, driver);
             d->ct = ct;
+            if (twin[0] && (strcmp(kind, "block") || d->node < 0))
+                printf("devmgr: %s: a twin takes only virtio-blk data planes: %s ignored\n", d->info.name, twin);
+            else
+                set(d->twin, sizeof d->twin, twin);
         }
     }
     free(text);
@@ -643,6 +671,7 @@ static void assign(const char *file)
 }
 
 static void fault(struct hm_msg *m);
+static void twin_fault(struct dev *d, struct hm_msg *m);
 
 static void *fault_loop(void *arg)
 {
@@ -656,6 +685,9 @@ static void *fault_loop(void *arg)
         if (HM_TAG_LABEL(m.tag) == HM_MSG_FAULT && m.badge >= FAULT_BADGE &&
             m.badge < FAULT_BADGE + (uint64_t)ncts)
             fault(&m);   /* kills the container: the faulting caller goes with it */
+        else if (HM_TAG_LABEL(m.tag) == HM_MSG_FAULT && m.badge >= TWIN_FAULT_BADGE &&
+                 m.badge < TWIN_FAULT_BADGE + (uint64_t)ndevs)
+            twin_fault(&devs[m.badge - TWIN_FAULT_BADGE], &m);
     }
     return NULL;
 }
@@ -697,6 +729,111 @@ static struct dev *device_of(int ct, uint64_t where)
             first = d;
     }
     return first;
+}
+
+/* A twin faulted: it is stopped; its device's sessions end (their
+ * clients see EIO), the LDC keeps the control plane. */
+static void twin_fault(struct dev *d, struct hm_msg *m)
+{
+    printf("devmgr: %s: twin %s faulted (pc 0x%lx, address 0x%lx): stopped\n", d->info.name, d->twin,
+           (unsigned long)m->w[1], (unsigned long)m->w[2]);
+    hm_proc_kill(d->twin_proc);
+    set(d->info.dataplane, sizeof d->info.dataplane, "faulted");
+}
+
+/* HM_DM_TWIN from container ct: the hand-off state in the IPC buffer's
+ * words (nw of them), h[0] the memory holding the rings, h[1] the LDC's
+ * endpoint for the twin (both ours to close). Starts the device's twin
+ * program; *out = the LDC's handle to the twin's endpoint. 0 or a positive
+ * errno. */
+static int start_twin(int ct, unsigned nw, const hm_handle_t h[2], hm_handle_t *out)
+{
+    struct hm_twin_state st;
+    struct hm_mem_info mi;
+    if (nw != HM_TWIN_STATE_WORDS || h[0] < 0 || h[1] < 0)
+        return EINVAL;
+    memcpy(&st, ipcbuf.words, sizeof st);
+    struct dev *d = NULL;
+    for (int i = 0; i < ndevs && !d; i++)
+        if (devs[i].ct == ct && devs[i].host < 0 && devs[i].phys == st.mmio)
+            d = &devs[i];
+    if (!d || d->irq != st.irq)
+        return EINVAL;   /* not a device of this container, or not its interrupt */
+    if (!d->twin[0])
+        return EPERM;    /* its line in devices.conf names no twin */
+    if (d->twin_proc >= 0)
+        return EBUSY;
+    if (hm_mem_info(h[0], &mi) < 0 || mi.kind != HM_MEM_CONTIG || st.ram_base != mi.phys)
+        return EINVAL;   /* the rings must be in the memory sent, where the LDC says */
+    long mmio = hm_mem_device(root, d->phys & ~0xfffull, 4096);
+    long irqres = hm_resource_create(root, HM_RES_IRQ, d->irq, 1);
+    long ep = hm_ep_create();
+    long dma = hm_mem_create(TWIN_DMA, HM_MEM_CONTIG);
+    long sup = hm_handle_dup(fault_ep, HM_R_SEND | HM_R_GRANT, TWIN_FAULT_BADGE + (uint64_t)(d - devs));
+    long sep = ep < 0 ? ep : hm_handle_dup((hm_handle_t)ep, HM_R_SEND | HM_R_GRANT, HM_TWIN_BADGE_LDC);
+    long p = -HM_ENOMEM;
+    if (mmio >= 0 && irqres >= 0 && ep >= 0 && dma >= 0 && sup >= 0 && sep >= 0) {
+        struct hm_spawn_handle hs[] = {
+            { "mmio", (hm_handle_t)mmio, HM_R_READ | HM_R_WRITE | HM_R_MAP },
+            { "irqres", (hm_handle_t)irqres, HM_R_MANAGE },
+            { "ep", (hm_handle_t)ep, HM_R_RECV | HM_R_SEND | HM_R_DUP | HM_R_GRANT },
+            { "dma", (hm_handle_t)dma, HM_R_READ | HM_R_WRITE | HM_R_MAP },
+            { "ram", h[0], HM_R_READ | HM_R_WRITE | HM_R_MAP },
+            { "ldc", h[1], HM_R_SEND },
+        };
+        char a[9][40];
+        snprintf(a[0], sizeof a[0], "mmio=%lx", (unsigned long)st.mmio);
+        snprintf(a[1], sizeof a[1], "ram=%lx", (unsigned long)st.ram_base);
+        snprintf(a[2], sizeof a[2], "desc=%lx", (unsigned long)st.desc);
+        snprintf(a[3], sizeof a[3], "avail=%lx", (unsigned long)st.avail);
+        snprintf(a[4], sizeof a[4], "used=%lx", (unsigned long)st.used);
+        snprintf(a[5], sizeof a[5], "feat=%lx", (unsigned long)st.features);
+        snprintf(a[6], sizeof a[6], "irq=%x", st.irq);
+        snprintf(a[7], sizeof a[7], "num=%x", st.num);
+        snprintf(a[8], sizeof a[8], "idx=%x", st.idx);
+        const char *argv[] = { d->twin, d->info.name, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], NULL };
+        p = hm_spawn(d->twin, argv, hs, (int)(sizeof hs / sizeof hs[0]), (hm_handle_t)sup, HM_PRIO_MAX - 3);
+    }
+    /* the twin has its own copies now (or never will) */
+    long mine[] = { mmio, irqres, ep, dma, sup };
+    for (unsigned i = 0; i < sizeof mine / sizeof mine[0]; i++)
+        if (mine[i] >= 0)
+            hm_handle_close((hm_handle_t)mine[i]);
+    if (p < 0) {
+        printf("devmgr: %s: cannot start its twin %s: %s\n", d->info.name, d->twin, hm_strerror(p));
+        if (sep >= 0)
+            hm_handle_close((hm_handle_t)sep);
+        return EIO;
+    }
+    d->twin_proc = (hm_handle_t)p;
+    *out = (hm_handle_t)sep;
+    set(d->info.dataplane, sizeof d->info.dataplane, "twin");
+    printf("devmgr: %s: data plane handed from %s to %s\n", d->info.name, cts[ct].name, d->twin);
+    return 0;
+}
+
+/* HM_DM_RESIZE from container ct: a node of its own has a new size */
+static int resize_node(int ct, struct hm_msg *m, unsigned nw)
+{
+    size_t avail = (size_t)nw * 8 < HM_DM_NAME_MAX ? (size_t)nw * 8 : HM_DM_NAME_MAX;
+    const char *name = (const char *)ipcbuf.words;
+    if (strnlen(name, avail) == avail)
+        return EINVAL;
+    int i = 0;
+    while (i < nnodes && (nodes[i].ct != ct || strcmp(nodes[i].name, name)))
+        i++;
+    if (i == nnodes)
+        return EPERM;   /* not a node this container registered */
+    char path[HM_VFS_PATH_MAX] = {0};
+    snprintf(path, sizeof path, "/dev/%s", name);
+    memcpy(ipcbuf.words, path, sizeof path);
+    struct hm_msg v = { .tag = HM_TAG(HM_VFS_RESIZE, HM_VFS_PATH_WORDS, 0), .w = { 0, m->w[1] } };
+    long r = hm_call(vfs_ep, &v);
+    for (unsigned k = 0; r >= 0 && k < HM_TAG_NHANDLES(v.tag); k++)
+        hm_handle_close(ipcbuf.handles[k]);
+    if (r < 0)
+        return EIO;
+    return (int)HM_TAG_LABEL(v.tag);
 }
 
 /* HM_DM_REGISTER from container ct: the name in the IPC buffer's words (nw
@@ -752,6 +889,10 @@ static int register_node(int ct, struct hm_msg *m, unsigned nw, hm_handle_t h, u
         return (int)HM_TAG_LABEL(v.tag);   /* vfs's answer: EEXIST, ENOSPC, EINVAL... */
     if (named)
         nblk++;   /* only a name vfs took is used up */
+    if (nnodes < MAX_NODES) {
+        set(nodes[nnodes].name, sizeof nodes[nnodes].name, name);
+        nodes[nnodes++].ct = ct;
+    }
     if (d->nodes++ == 0)
         set(d->info.node, sizeof d->info.node, name);
     memset(ipcbuf.words, 0, HM_DM_NAME_MAX);
@@ -845,16 +986,18 @@ int main(int argc, char **argv)
         }
         uint32_t label = HM_TAG_LABEL(m.tag);
         int from = container_of_badge(m.badge);
-        /* only REGISTER takes a handle (its first); close everything else sent */
-        hm_handle_t h = HM_HANDLE_INVALID;
+        /* only REGISTER takes a handle (its first), TWIN two; close everything else sent */
+        hm_handle_t h = HM_HANDLE_INVALID, th[2] = { HM_HANDLE_INVALID, HM_HANDLE_INVALID };
         for (unsigned i = 0; i < HM_TAG_NHANDLES(m.tag); i++) {
             if (i == 0 && label == HM_DM_REGISTER && from >= 0)
                 h = ipcbuf.handles[0];
+            else if (i < 2 && label == HM_DM_TWIN && from >= 0)
+                th[i] = ipcbuf.handles[i];
             else
                 hm_handle_close(ipcbuf.handles[i]);
         }
         int status = 0;
-        unsigned nw = 0;
+        unsigned nw = 0, nh = 0;
         if (label == HM_DM_LSDEV) {
             uint64_t i = m.w[0];
             if (i >= (uint64_t)ndevs) {
@@ -879,12 +1022,24 @@ int main(int argc, char **argv)
                 status = register_node(from, &m, HM_TAG_NWORDS(m.tag), h, &nw);
         } else if (label == HM_DM_DMESG) {
             status = dmesg(&m, &nw);
+        } else if (label == HM_DM_RESIZE) {
+            status = from < 0 ? EPERM : resize_node(from, &m, HM_TAG_NWORDS(m.tag));
+        } else if (label == HM_DM_TWIN) {
+            hm_handle_t tep;
+            status = from < 0 ? EPERM : start_twin(from, HM_TAG_NWORDS(m.tag), th, &tep);
+            if (!status) {
+                ipcbuf.handles[0] = tep;
+                nh = 1;
+            }
         } else {
             status = EINVAL;   /* malformed or unknown: an error, and on to the next */
         }
         if (h >= 0)
             hm_handle_close(h);   /* vfs has its own copy if it took the node */
-        m.tag = HM_TAG((uint32_t)status, status ? 0 : nw, 0);
+        for (int i = 0; i < 2; i++)
+            if (th[i] >= 0)
+                hm_handle_close(th[i]);   /* the twin has its own copies */
+        m.tag = HM_TAG((uint32_t)status, status ? 0 : nw, nh) | (nh ? HM_TAG_MOVE : 0);
         r = hm_reply_recv(dm_ep, &m);
     }
 }

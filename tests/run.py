@@ -205,7 +205,9 @@ def shell_setup(build, layout):
     """The shell on the default boot with a GPT disk and an MBR SD card:
     commands come on the console; the host checks the hashes, the output and
     both images after. layout "split": devices.conf (virtio-blk in ldc0, the
-    MMC stack in ldc1); "one": devices-one.conf (all in ldc0)."""
+    MMC stack in ldc1); "one": devices-one.conf (all in ldc0); "twin":
+    devices-twin.conf (split, with the virtio-blk data plane in its twin
+    driver vtwin: the same data checks must hold)."""
     os.makedirs(f"{build}/test-disks", exist_ok=True)
     path = f"{build}/test-disks/shell-{layout}.img"
     size = 8 * 1024 * 1024
@@ -213,7 +215,8 @@ def shell_setup(build, layout):
     with open(path, "wb") as f:
         f.write(data)
     sd_path, sd_extra, sd_script, sd_checks, sd_absent, sd_expect = sd_setup(build, layout)
-    mmc_ct = "ldc1" if layout == "split" else "ldc0"
+    mmc_ct = "ldc0" if layout == "one" else "ldc1"
+    driver = r"virtio_blk \(data plane: twin\)" if layout == "twin" else "virtio_blk"
     blocks = size // 4096
     parts = [(2048, 6143), (6144, 10239), (10240, 16349)]
     p2 = parts[1][0] * 512
@@ -240,7 +243,7 @@ def shell_setup(build, layout):
     tmp_hash = hashlib.sha256(bytes(expect[700:2800])).hexdigest()
     checks = [("sha256sum of the GPT disk equals the host's", f"{hashlib.sha256(data).hexdigest()}  /dev/vda"),
               ("lsdev shows the disk's driver, the LDC and its nodes",
-               re.compile(r"virtio-mmio@a003e00 +virtio,mmio +block +virtio_blk +ldc0 +vda\+3 +running")),
+               re.compile(rf"virtio-mmio@a003e00 +virtio,mmio +block +{driver} +ldc0 +vda\+3 +running")),
               ("lsdev shows the PCIe host and its container",
                re.compile(rf"pcie@4010000000 +pci-host-ecam-generic +pci-host +pci-host-generic +{mmc_ct} +- +running \(irq 35-38")),
               ("lsdev shows the PCI function, sdhci-pci, its container and nodes",
@@ -262,7 +265,7 @@ def shell_setup(build, layout):
               ("dmesg shows Linux's partition scan", " vda: vda1 vda2 vda3"),
               ("dmesg shows Linux's virtio_blk driver", "virtio_blk virtio0: [vda] 16384 512-byte logical blocks"),
               (f"devmgr runs the SD host's driver in {mmc_ct}", f"devmgr: pci 0000:00:01.0: sdhci-pci in {mmc_ct}")]
-    if layout == "split":
+    if layout != "one":
         checks.append(("devmgr starts two containers", "devmgr: pcie@4010000000: pci-host-generic in ldc1"))
     else:
         checks.append(("devmgr starts one container for both stacks", "devmgr: pcie@4010000000: pci-host-generic in ldc0"))
@@ -275,6 +278,14 @@ def shell_setup(build, layout):
              "-device", "virtio-blk-device,drive=hd0"] + sd_extra
     if layout == "one":
         extra += ["-append", "hm.boot=boot-one.conf"]
+    if layout == "twin":
+        extra += ["-append", "hm.boot=boot-twin.conf"]
+        checks += [("devmgr starts the twin with the LDC's hand-off",
+                    "devmgr: virtio-mmio@a003e00: data plane handed from ldc0 to vtwin"),
+                   ("the twin takes the data plane over on Linux's ring",
+                    re.compile(r"vtwin: virtio-mmio@a003e00: data plane taken over at ring index \d+ \(\d+ entries")),
+                   ("Linux hands the queue over after its partition scan",
+                    re.compile(r"hm: vda: data plane handed to twin 0 at ring index [1-9]"))]
 
     def post(out):
         out = out.replace("\r\n", "\n")
@@ -284,6 +295,10 @@ def shell_setup(build, layout):
                   for (n, ok), (_, t) in zip(found, checks) if not ok]
         if layout == "one":
             sd_absent.append(("no second container runs", "ldc1"))
+        if layout == "twin":
+            sd_absent.append(("the hand-off did not fail", "Linux keeps the data plane"))
+        else:
+            sd_absent.append(("no twin runs on a DC-solo board", "vtwin"))
         passed += [f"shell: {n}" for n, t in sd_absent if t not in out]
         failed += [f"shell: {n} (found '{t}')" for n, t in sd_absent if t in out]
         with open(path, "rb") as f:
@@ -492,7 +507,8 @@ def main():
             report(v + f"linux tree {ver}", [f"linux {ver}: {p}" for p in passed], [f"linux {ver}: {f}" for f in failed],
                    out, lv + "linux-tree.log")
 
-        for layout, what in (("split", "virtio-blk in ldc0, MMC in ldc1"), ("one", "one LDC for both")):
+        for layout, what in (("split", "virtio-blk in ldc0, MMC in ldc1"), ("one", "one LDC for both"),
+                             ("twin", "split, virtio-blk data plane in its twin")):
             if not only or "shell" in only:
                 passed, failed, out = run_shell(args.qemu, args.build, args.timeout, layout)
                 report(v + f"qemu shell {layout} ({what}; GPT disk, MBR SD card, scripted console)", passed, failed,

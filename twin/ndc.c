@@ -13,8 +13,9 @@
  *            ndc publishes its node through it (HM_DM_REGISTER) and says
  *            HM_DM_READY; without it (tests) nothing is published
  * and argv: ndc OFFSET-IN-PAGE-HEX IRQ
- * Two threads: this one answers control IPC; the data-plane thread waits on
- * one notification for device interrupts and client doorbells. A third,
+ * Two threads: this one answers control IPC; the data-plane thread
+ * (vblk_serve.c) waits on one notification for device interrupts and
+ * client doorbells. A third,
  * short-lived one talks to the device manager at start.
  */
 #include "vblk.h"
@@ -28,82 +29,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_SESSIONS 64
-#define IRQ_BIT 1ull
-#define DOORBELL_BIT 2ull
-
 static struct vblk dev;
-static struct hm_blk_srv_session sessions[MAX_SESSIONS];
-static hm_handle_t dnotif, irq_h;
 static struct hm_ipc_buf ipcbuf;
 
-static void done(void *owner, uint64_t id, int status, uint32_t len)
+/* a capacity change: the device's own config says the new size */
+static void config_changed(void)
 {
-    struct hm_blk_srv_session *s = owner;
-    s->inflight--;
-    hm_blk_srv_post(s, id, status, len);
-    hm_notif_signal(s->client, s->client_bits);
+    vblk_config_changed(&dev);
+    vs_resize(0, dev.capacity, dev.ro);
 }
 
-/* take what the client queued, as far as the device and the rings have room */
-static void pump(struct hm_blk_srv_session *s)
-{
-    struct hm_blk_shared *sh = s->sh;
-    int posted = 0;
-    while (!sh->broken) {
-        int n = hm_blk_pending(sh->sq_head, sh->sq_tail, s->entries);
-        int used = hm_blk_pending(sh->cq_head, sh->cq_tail, s->entries);
-        if (n < 0 || used < 0) {
-            sh->broken = 1;
-            fprintf(stderr, "ndc: session ring indexes corrupt: session stopped\n");
-            posted = 1;   /* wake the client so it sees the session is gone */
-            break;
-        }
-        if (n == 0 || (uint32_t)used + s->inflight >= s->entries)
-            break;
-        struct hm_blk_req r = s->sq[sh->sq_head % s->entries];   /* copy: the client may scribble */
-        int err = hm_blk_check(&r, dev.capacity, 512, dev.ro, s->data_size);
-        if (!err) {
-            err = vblk_submit(&dev, s, r.id, r.op, r.offset, s->data_phys + r.data_off, r.len);
-            if (err == -EBUSY)
-                break;   /* device queue full: retry on the next completion */
-        }
-        sh->sq_head++;
-        if (err == 0) {
-            s->inflight++;
-        } else {
-            hm_blk_srv_post(s, r.id, err > 0 ? 0 : err, 0);   /* 1: completed at once (flush without cache) */
-            posted = 1;
-        }
-    }
-    if (posted)
-        hm_notif_signal(s->client, s->client_bits);
-}
-
-static void *dataplane(void *arg)
-{
-    (void)arg;
-    for (;;) {
-        uint64_t bits = 0;
-        hm_notif_wait(dnotif, HM_DEADLINE_NEVER, &bits);
-        if (bits & IRQ_BIT) {
-            uint32_t st = vr(&dev, VM_INT_STATUS);
-            vw(&dev, VM_INT_ACK, st);
-            if (st & 2)
-                vblk_config_changed(&dev);
-            hm_irq_ctl(irq_h, HM_IRQ_ACK);
-        }
-        vblk_complete(&dev, done);
-        for (int i = 0; i < MAX_SESSIONS; i++) {
-            struct hm_blk_srv_session *s = &sessions[i];
-            if (s->active && s->closing && s->inflight == 0)
-                hm_blk_srv_release(s);
-            else if (s->active && !s->closing)
-                pump(s);
-        }
-    }
-    return NULL;
-}
+static const struct vs_ops ndc_ops = { .config = config_changed };
 
 /* Publish the disk through the device manager, then tell it we are ready.
  * On a thread of its own: devmgr may call our endpoint (HM_DC_LOG, for
@@ -177,17 +113,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "ndc: virtio-blk init failed: %s\n", strerror(-err));
         return 1;
     }
-    dnotif = (hm_handle_t)hm_notif_create();
-    long q = hm_irq_create(irqres, irq, dnotif, IRQ_BIT, HM_IRQ_EDGE);
+    hm_handle_t dnotif = (hm_handle_t)hm_notif_create();
+    long q = hm_irq_create(irqres, irq, dnotif, VS_IRQ_BIT, HM_IRQ_EDGE);
     if (q < 0) {
         fprintf(stderr, "ndc: cannot bind IRQ %u: %s\n", irq, hm_strerror(q));
         return 1;
     }
-    irq_h = (hm_handle_t)q;
     printf("ndc: virtio-blk (virtio-mmio v%d) %lu bytes%s, IRQ %u\n", dev.version, (unsigned long)dev.capacity,
            dev.ro ? " read-only" : "", irq);
-    static struct hm_thread dp;
-    hm_thread_start(&dp, dataplane, NULL, HM_PRIO_MAX - 3, 1);
+    if (vs_start(&dev, dnotif, (hm_handle_t)q, &ndc_ops, "ndc") < 0) {
+        fprintf(stderr, "ndc: cannot start the data-plane thread\n");
+        return 1;
+    }
     if (hm_start_handle("dm") >= 0) {
         static struct hm_thread an;
         int e = hm_thread_start(&an, announce, (void *)(long)ep, HM_PRIO_MAX - 3, 1);
@@ -219,29 +156,21 @@ int main(int argc, char **argv)
             else
                 status = ENOTTY;
         } else if (label == HM_BLK_ATTACH && m.badge == 0) {
-            int slot = HM_TAG_NHANDLES(m.tag) != 2 ? -EINVAL
-                       : hm_blk_srv_attach(sessions, MAX_SESSIONS, ipcbuf.handles[0], ipcbuf.handles[1], m.w[0],
-                                           m.w[1], 1);
-            if (HM_TAG_NHANDLES(m.tag) != 2)
+            if (HM_TAG_NHANDLES(m.tag) != 2) {
                 for (unsigned i = 0; i < HM_TAG_NHANDLES(m.tag); i++)
                     hm_handle_close(ipcbuf.handles[i]);
-            if (slot < 0) {
-                status = -slot;
+                status = EINVAL;
             } else {
-                /* the session badge names the slot and its generation, so a
-                 * stale session handle cannot detach whoever uses the slot next */
-                if (hm_blk_srv_grant(sessions, slot, dnotif, ep, ipcbuf.handles)) {
-                    sessions[slot].closing = 1;   /* the data plane frees it */
-                    hm_notif_signal(dnotif, DOORBELL_BIT);
-                    status = ENOMEM;
-                } else {
+                /* key 0: whole-device sessions follow its capacity */
+                status = vs_attach(ipcbuf.handles[0], ipcbuf.handles[1], m.w[0], m.w[1], 0, dev.capacity, dev.ro, 0,
+                                   ep, ipcbuf.handles);
+                if (!status) {
                     nh_out = 2;
                     m.tag = HM_TAG_MOVE;
                 }
             }
-        } else if (label == HM_BLK_DETACH && hm_blk_srv_lookup(sessions, MAX_SESSIONS, m.badge) >= 0) {
-            sessions[hm_blk_srv_lookup(sessions, MAX_SESSIONS, m.badge)].closing = 1;   /* the data plane drains and frees it */
-            hm_notif_signal(dnotif, DOORBELL_BIT);
+        } else if (label == HM_BLK_DETACH && m.badge != 0) {
+            status = vs_detach(m.badge);
         } else {
             status = EINVAL;   /* malformed: an error reply, and on to the next request */
         }

@@ -1,14 +1,19 @@
 /*
- * Native virtio-blk driver (virtio-mmio, legacy and modern). The control
- * part (vblk_ctrl.c: probe, feature negotiation, queue setup, config) is
- * kept apart from the data plane (vblk_data.c: request submission and
- * completion) because the data plane is what the twin driver will take
- * over from the Linux driver container later.
+ * Native virtio-blk driver (virtio-mmio, legacy and modern), in three parts:
+ *   vblk_ctrl.c   control plane of the native driver ndc: probe, feature
+ *                 negotiation, its own queue, configuration
+ *   vblk_adopt.c  the twin's start: take over a queue the Linux driver
+ *                 container set up and drained (hm/twin.h)
+ *   vblk_data.c   the data plane both share: request submission, completion
+ *   vblk_serve.c  block sessions (hm/blk.h) on top of the data plane: the
+ *                 data-plane thread of ndc and of the twin
  */
 #ifndef TWIN_VBLK_H
 #define TWIN_VBLK_H
 #include <stdint.h>
+#include <hm/hm.h>
 #include <hm/blk.h>
+#include <hm/blksrv.h>
 
 /* virtio-mmio registers */
 #define VM_MAGIC 0x000
@@ -40,27 +45,39 @@
 #define ST_DRIVER 2
 #define ST_DRIVER_OK 4
 #define ST_FEATURES_OK 8
+#define ST_NEEDS_RESET 64
 #define ST_FAILED 128
+#define INT_USED 1
+#define INT_CONFIG 2
+#define F_BLK_SIZE_MAX (1ull << 1)
 #define F_BLK_RO (1ull << 5)
 #define F_BLK_FLUSH (1ull << 9)
+#define F_EVENT_IDX (1ull << 29)
 #define F_VERSION_1 (1ull << 32)
+#define F_RING_PACKED (1ull << 34)
+#define F_NOTIFICATION_DATA (1ull << 38)
 
-#define QSIZE 128
+#define QSIZE 128       /* ndc's own queue */
+#define QMAX 1024       /* the largest queue the twin adopts */
 struct vq_desc { uint64_t addr; uint32_t len; uint16_t flags, next; };
 #define VQ_NEXT 1
 #define VQ_WRITE 2
-struct vq_avail { uint16_t flags, idx, ring[QSIZE]; };
+/* split ring: ring[num] then used_event (avail), avail_event (used) */
+struct vq_avail { uint16_t flags, idx, ring[]; };
 struct vq_used_elem { uint32_t id, len; };
-struct vq_used { uint16_t flags, idx; struct vq_used_elem ring[QSIZE]; };
+struct vq_used { uint16_t flags, idx; struct vq_used_elem ring[]; };
 
 struct vblk_hdr { uint32_t type, reserved; uint64_t sector; };
+#define VBLK_S_OK 0
+#define VBLK_S_IOERR 1
+#define VBLK_S_UNSUPP 2
 
 /* what a request slot (3 descriptors) is doing */
 struct vblk_slot {
-    int busy;
     void *owner;          /* session */
     uint64_t id;
-    uint32_t len;
+    uint64_t sector;
+    uint32_t len, op;
 };
 
 struct vblk {
@@ -69,27 +86,77 @@ struct vblk {
     uint64_t features;
     uint64_t capacity;    /* bytes */
     int ro;
-    /* queue memory: DMA-capable, physical base known */
-    uint8_t *dma;
-    uint64_t dma_phys;
+    /* the split ring: ndc's own, or the one the twin adopted */
+    uint32_t num;
     struct vq_desc *desc;
     struct vq_avail *avail;
     struct vq_used *used;
-    struct vblk_hdr *hdrs;     /* one per slot */
-    uint8_t *status;           /* one per slot */
-    uint16_t used_seen;
-    struct vblk_slot slots[QSIZE / 3];
+    uint16_t avail_idx, kicked_idx, used_seen;
+    /* request headers and status bytes, one per slot, in DMA memory */
+    struct vblk_hdr *hdrs;
+    uint8_t *status;
+    uint64_t hdrs_phys, status_phys;
+    uint32_t nslots;
+    struct vblk_slot slots[QMAX / 3];
+    uint16_t free[QMAX / 3];   /* stack of free slots */
+    uint32_t nfree;
     int inflight;
 };
 
 static inline uint32_t vr(struct vblk *d, uint32_t off) { return *(volatile uint32_t *)(d->regs + off); }
 static inline void vw(struct vblk *d, uint32_t off, uint32_t v) { *(volatile uint32_t *)(d->regs + off) = v; }
+static inline void vblk_dsb(void) { __asm__ volatile("dsb sy" ::: "memory"); }
 
-/* vblk_ctrl.c: 0 or a negative errno; dma is >= 3 pages of contiguous memory */
+/* vblk_ctrl.c (ndc): 0 or a negative errno; dma is >= 3 pages of contiguous memory */
 int vblk_init(struct vblk *d, volatile uint8_t *regs, uint8_t *dma, uint64_t dma_phys, uint64_t dma_size);
 void vblk_config_changed(struct vblk *d);
+/* vblk_adopt.c (twin): the ring is mapped at desc/avail/used; slot memory
+ * (hdrs and status bytes) at slotmem/slotphys. 0 or a negative
+ * errno, with the reason in *why */
+int vblk_adopt(struct vblk *d, volatile uint8_t *regs, void *desc, void *avail, void *used, uint32_t num,
+               uint64_t features, uint16_t idx, uint8_t *slotmem, uint64_t slotphys, uint64_t slotsize,
+               const char **why);
 /* vblk_data.c */
+/* slots for d->num / 3 requests, as far as size bytes of mem hold their
+ * headers and status bytes */
+void vblk_slots_init(struct vblk *d, uint8_t *mem, uint64_t phys, uint64_t size);
+/* queue a request (no notification yet): 0, 1 done at once (a flush without
+ * a write cache), -EBUSY (no free slot) */
 int vblk_submit(struct vblk *d, void *owner, uint64_t id, uint32_t op, uint64_t offset, uint64_t phys, uint32_t len);
-typedef void (*vblk_done_fn)(void *owner, uint64_t id, int status, uint32_t len);
+/* tell the device about what was queued, if it wants to hear (event index) */
+void vblk_kick(struct vblk *d);
+/* the device's status byte: VBLK_S_OK, VBLK_S_IOERR, VBLK_S_UNSUPP (or any
+ * other value a broken device wrote) */
+typedef void (*vblk_done_fn)(const struct vblk_slot *sl, uint8_t status);
 int vblk_complete(struct vblk *d, vblk_done_fn done);
+
+/* vblk_serve.c: block sessions on one device. The data-plane thread waits
+ * on `notif` for VS_IRQ_BIT (the device interrupt `irq`), VS_DOORBELL_BIT
+ * (clients) and the program's own bits (passed to ops->bits). */
+#define VS_MAX_SESSIONS 64
+#define VS_IRQ_BIT 1ull
+#define VS_DOORBELL_BIT 2ull
+struct vs_session {
+    uint64_t start, size;   /* the part of the device it may use (a partition) */
+    int ro;
+    int key;                /* whose size it is (vs_resize) */
+};
+struct vs_ops {
+    /* the device raised a configuration change (data-plane thread) */
+    void (*config)(void);
+    /* a request failed: return 1 to complete it later (vs_finish), 0 to
+     * complete it now with the default errno (EIO, or ENOTSUP) */
+    int (*error)(struct vs_session *s, const struct vblk_slot *sl, uint8_t status);
+    /* other notification bits (data-plane thread) */
+    void (*bits)(uint64_t bits);
+};
+extern struct vs_session vs_sessions[VS_MAX_SESSIONS];
+int vs_start(struct vblk *d, hm_handle_t notif, hm_handle_t irq, const struct vs_ops *ops, const char *who);
+/* ATTACH (control thread): the handles are taken; 0 and out[] or a positive errno */
+int vs_attach(hm_handle_t mem, hm_handle_t cn, uint64_t entries, uint64_t bits, uint64_t start, uint64_t size,
+              int ro, int key, hm_handle_t ep, hm_handle_t out[2]);
+int vs_detach(uint64_t badge);   /* 0 or EINVAL */
+void vs_resize(int key, uint64_t size, int ro);   /* control thread */
+/* complete a request ops->error kept (data-plane thread) */
+void vs_finish(struct vs_session *s, uint64_t id, int err);
 #endif

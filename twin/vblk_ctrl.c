@@ -32,7 +32,7 @@ int vblk_init(struct vblk *d, volatile uint8_t *regs, uint8_t *dma, uint64_t dma
     vw(d, VM_STATUS, 0);                       /* reset */
     vw(d, VM_STATUS, ST_ACK);
     vw(d, VM_STATUS, ST_ACK | ST_DRIVER);
-    uint64_t want = F_BLK_RO | F_BLK_FLUSH | (d->version == 2 ? F_VERSION_1 : 0);
+    uint64_t want = F_BLK_RO | F_BLK_FLUSH | F_EVENT_IDX | (d->version == 2 ? F_VERSION_1 : 0);
     d->features = dev_features(d) & want;
     if (d->version == 2 && !(d->features & F_VERSION_1))
         goto fail;
@@ -51,13 +51,11 @@ int vblk_init(struct vblk *d, volatile uint8_t *regs, uint8_t *dma, uint64_t dma
     if (vr(d, VM_QUEUE_NUM_MAX) < QSIZE)
         goto fail;
     memset(dma, 0, 3 * 4096);
-    d->dma = dma;
-    d->dma_phys = dma_phys;
+    d->num = QSIZE;
     d->desc = (struct vq_desc *)dma;
     d->avail = (struct vq_avail *)(dma + QSIZE * sizeof(struct vq_desc));
     d->used = (struct vq_used *)(dma + 4096);
-    d->hdrs = (struct vblk_hdr *)(dma + 8192);
-    d->status = dma + 8192 + (QSIZE / 3) * sizeof(struct vblk_hdr);
+    vblk_slots_init(d, dma + 8192, dma_phys + 8192, 4096);
     vw(d, VM_QUEUE_NUM, QSIZE);
     if (d->version == 1) {
         vw(d, VM_GUEST_PAGE_SIZE, 4096);

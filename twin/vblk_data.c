@@ -1,65 +1,101 @@
 /* virtio-blk data plane: one request = three descriptors (header, data,
  * status) in a fixed slot; the data descriptor points straight at the
- * client's DMA-capable buffer (zero copy). */
+ * client's DMA-capable buffer (zero copy). Used by ndc on its own queue and
+ * by the twin on the queue Linux set up: nothing here assumes who made it. */
 #include "vblk.h"
 #include <errno.h>
+#include <string.h>
 
 #define T_IN 0
 #define T_OUT 1
 #define T_FLUSH 4
 
-static inline void dsb(void) { __asm__ volatile("dsb sy" ::: "memory"); }
+void vblk_slots_init(struct vblk *d, uint8_t *mem, uint64_t phys, uint64_t size)
+{
+    uint32_t n = d->num / 3, fit = (uint32_t)(size / (sizeof(struct vblk_hdr) + 1));
+    d->nslots = n < fit ? n : fit;
+    d->hdrs = (struct vblk_hdr *)mem;
+    d->hdrs_phys = phys;
+    d->status = mem + d->nslots * sizeof(struct vblk_hdr);
+    d->status_phys = phys + d->nslots * sizeof(struct vblk_hdr);
+    d->nfree = 0;
+    for (uint32_t s = d->nslots; s-- > 0;)
+        d->free[d->nfree++] = (uint16_t)s;
+    d->inflight = 0;
+}
+
+/* the event index fields that follow each ring (VIRTIO_F_EVENT_IDX) */
+static inline volatile uint16_t *used_event(struct vblk *d) { return &d->avail->ring[d->num]; }
+static inline volatile uint16_t *avail_event(struct vblk *d) { return (volatile uint16_t *)&d->used->ring[d->num]; }
 
 int vblk_submit(struct vblk *d, void *owner, uint64_t id, uint32_t op, uint64_t offset, uint64_t phys, uint32_t len)
 {
-    int s;
-    for (s = 0; s < QSIZE / 3 && d->slots[s].busy; s++)
-        ;
-    if (s == QSIZE / 3)
-        return -EBUSY;
     if (op == HM_BLK_FLUSH && !(d->features & F_BLK_FLUSH))
         return 1;   /* no volatile write cache: nothing to flush, done at once */
+    if (!d->nfree)
+        return -EBUSY;
+    uint16_t s = d->free[--d->nfree];
     struct vblk_hdr *h = &d->hdrs[s];
     h->type = op == HM_BLK_READ ? T_IN : op == HM_BLK_WRITE ? T_OUT : T_FLUSH;
     h->reserved = 0;
     h->sector = offset / 512;
     d->status[s] = 0xff;
     uint16_t i0 = (uint16_t)(3 * s), i1 = i0 + 1, i2 = i0 + 2;
-    uint64_t hdr_phys = d->dma_phys + ((uint8_t *)h - d->dma);
-    uint64_t st_phys = d->dma_phys + (&d->status[s] - d->dma);
-    d->desc[i0] = (struct vq_desc){ hdr_phys, sizeof *h, VQ_NEXT, i1 };
-    if (op == HM_BLK_FLUSH) {
+    d->desc[i0] = (struct vq_desc){ d->hdrs_phys + s * sizeof *h, sizeof *h, VQ_NEXT, i1 };
+    if (op == HM_BLK_FLUSH)
         d->desc[i0].next = i2;
-    } else {
+    else
         d->desc[i1] = (struct vq_desc){ phys, len, (uint16_t)(VQ_NEXT | (op == HM_BLK_READ ? VQ_WRITE : 0)), i2 };
-    }
-    d->desc[i2] = (struct vq_desc){ st_phys, 1, VQ_WRITE, 0 };
-    d->slots[s] = (struct vblk_slot){ 1, owner, id, op == HM_BLK_FLUSH ? 0 : len };
-    d->avail->ring[d->avail->idx % QSIZE] = i0;
-    dsb();
-    d->avail->idx++;
-    dsb();
-    vw(d, VM_QUEUE_NOTIFY, 0);
+    d->desc[i2] = (struct vq_desc){ d->status_phys + s, 1, VQ_WRITE, 0 };
+    d->slots[s] = (struct vblk_slot){ owner, id, offset / 512, op == HM_BLK_FLUSH ? 0 : len, op };
+    d->avail->ring[d->avail_idx % d->num] = i0;
+    d->avail_idx++;
     d->inflight++;
     return 0;
+}
+
+void vblk_kick(struct vblk *d)
+{
+    uint16_t old = d->kicked_idx, now = d->avail_idx;
+    if (old == now)
+        return;
+    vblk_dsb();   /* descriptors and ring entries before the index */
+    d->avail->idx = now;
+    vblk_dsb();   /* the index before we read whether the device wants a kick */
+    d->kicked_idx = now;
+    /* with event indexes the device says up to where it has looked: kick
+     * only if this batch passes that point (virtio 1.x, 2.7.10) */
+    if ((d->features & F_EVENT_IDX) && (uint16_t)(now - *avail_event(d) - 1) >= (uint16_t)(now - old))
+        return;
+    vw(d, VM_QUEUE_NOTIFY, (d->features & F_NOTIFICATION_DATA) ? (uint32_t)now << 16 : 0);
 }
 
 int vblk_complete(struct vblk *d, vblk_done_fn done)
 {
     int n = 0;
-    dsb();
-    while (d->used_seen != d->used->idx) {
-        struct vq_used_elem *e = &d->used->ring[d->used_seen % QSIZE];
-        d->used_seen++;
-        uint32_t s = e->id / 3;
-        if (e->id % 3 || s >= QSIZE / 3 || !d->slots[s].busy)
-            continue;   /* the device named a descriptor we never gave it */
-        struct vblk_slot *sl = &d->slots[s];
-        int st = d->status[s] == 0 ? 0 : d->status[s] == 2 ? -ENOTSUP : -EIO;
-        sl->busy = 0;
-        d->inflight--;
-        done(sl->owner, sl->id, st, st ? 0 : sl->len);
-        n++;
+    for (;;) {
+        vblk_dsb();
+        while (d->used_seen != d->used->idx) {
+            struct vq_used_elem *e = &d->used->ring[d->used_seen % d->num];
+            d->used_seen++;
+            uint32_t s = e->id / 3;
+            if (e->id % 3 || s >= d->nslots || !d->slots[s].owner)
+                continue;   /* the device named a descriptor we never gave it */
+            struct vblk_slot sl = d->slots[s];
+            uint8_t st = d->status[s];
+            d->slots[s].owner = NULL;
+            d->free[d->nfree++] = (uint16_t)s;
+            d->inflight--;
+            done(&sl, st);
+            n++;
+        }
+        if (!(d->features & F_EVENT_IDX))
+            return n;
+        /* interrupt me at the next completion; then look again, in case one
+         * came before the device could see this */
+        *used_event(d) = d->used_seen;
+        vblk_dsb();
+        if (d->used_seen == d->used->idx)
+            return n;
     }
-    return n;
 }

@@ -150,6 +150,15 @@ int main(void)
                 in_h = HM_HANDLE_INVALID;
                 printf("vfs: %s registered\n", path);
             }
+        } else if (label == HM_VFS_RESIZE) {
+            if (m.badge != HM_VFS_BADGE_DM)
+                st = EACCES;
+            else if (!n || n->type != HM_VFS_BLK)
+                st = ENOENT;
+            else if (n->size != m.w[1]) {
+                printf("vfs: %s is now %lu bytes (was %lu)\n", path, (unsigned long)m.w[1], (unsigned long)n->size);
+                n->size = m.w[1];
+            }
         } else if (label == HM_VFS_OPEN || label == HM_VFS_STAT) {
             if (!n) {
                 st = ENOENT;

@@ -39,8 +39,9 @@ void dc_linux_thread_entry(void *task);
 /* ---- events: the one notification word the CPU thread waits on ---- */
 #define DC_EV_TIMER   (1ul << 0)   /* the clockevent's deadline passed */
 #define DC_EV_KICK    (1ul << 1)   /* DC-base queued block work for Linux */
-#define DC_EV_IRQ0    2            /* bits 2..63: device interrupts */
-#define DC_EV_NIRQ    62
+#define DC_EV_TWIN    (1ul << 2)   /* a twin reported something: dc_host_twin_next */
+#define DC_EV_IRQ0    3            /* bits 3..63: device interrupts */
+#define DC_EV_NIRQ    61
 
 /* ---- threads ---- */
 /* a parked thread that will run entry(arg) on [stack, stack+size) */
@@ -78,13 +79,18 @@ void dc_host_ready(void);
 void dc_host_log(const char *s, unsigned long len);   /* printk's console: dmesg */
 void dc_host_panic(const char *msg) __attribute__((noreturn));
 
-/* ---- block devices: DC-solo ---- */
+/* ---- block devices: DC-solo and DC-twin ---- */
 /* Linux registered a disk or partition; it is served as disk `id` and its
  * node /dev/NAME is published. `where` is the device it sits on:
  * DC_WHERE_PCI | domain << 16 | bus << 8 | devfn, the MMIO address of its device-tree
- * node, or 0 if neither. Returns 0 or a negative errno. */
+ * node, or 0 if neither. twin: -1 (Linux serves its requests: DC-solo), or
+ * the twin (dc_host_twin_handoff) that serves them from byte `start` of its
+ * device on. Returns 0 or a negative errno. */
 int dc_host_disk_add(int id, const char *name, unsigned long long size, unsigned int lbs, int ro,
-                     unsigned long long where);
+                     unsigned long long where, int twin, unsigned long long start);
+/* its size or read-only state changed (a capacity change): pushed to its
+ * twin and to vfs */
+void dc_host_disk_change(int id, unsigned long long size, int ro);
 #define DC_WHERE_PCI (1ull << 63)   /* equal to HM_DM_WHERE_PCI of hm/dm.h */
 void dc_host_disk_remove(int id);
 #define DC_BLK_READ  1   /* equal to HM_BLK_READ/WRITE/FLUSH of hm/blk.h */
@@ -102,4 +108,32 @@ struct dc_blk_io {
 int dc_host_blk_fetch(struct dc_blk_io *io);
 /* the request finished: status 0 or a negative errno */
 void dc_host_blk_complete(void *cookie, int status);
+
+/* ---- twin drivers (hm/twin.h): a virtio-blk data plane moves out ---- */
+struct dc_twin_state {
+    unsigned long long mmio;              /* the device's registers (physical) */
+    unsigned long long desc, avail, used; /* the split ring's parts (physical) */
+    unsigned long long features;          /* negotiated */
+    unsigned long long capacity;          /* bytes */
+    unsigned int irq;                     /* GIC INTID */
+    unsigned int num, idx;                /* ring entries; avail == used index */
+    unsigned int ro, lbs;
+};
+/* Linux drained and quiesced the device's queue and stopped handling its
+ * interrupt: give the interrupt up and have devmgr start the twin. Blocks
+ * until that is done. Returns the twin's number (>= 0), or a negative errno
+ * with the interrupt Linux's again. */
+int dc_host_twin_handoff(const struct dc_twin_state *st);
+#define DC_TWIN_CONFIG 1   /* the device raised a configuration change */
+#define DC_TWIN_ERROR  2   /* a request failed on the device */
+struct dc_twin_event {
+    int twin, kind;
+    unsigned int op, len, status;   /* DC_TWIN_ERROR: DC_BLK_*, bytes, device status byte */
+    unsigned long long sector;
+    void *cookie;                   /* DC_TWIN_ERROR: for dc_host_twin_verdict */
+};
+/* the next thing twins reported (after DC_EV_TWIN): 1 and *ev, or 0 */
+int dc_host_twin_next(struct dc_twin_event *ev);
+/* the errno (positive) the failed request's client gets */
+void dc_host_twin_verdict(void *cookie, int err);
 #endif

@@ -22,6 +22,11 @@ int hm_dm_print(hm_handle_t dm, struct hm_ipc_buf *buf)
         struct hm_dm_dev d;
         memcpy(&d, buf->words, sizeof d);
         d.name[31] = d.compatible[31] = d.kind[15] = d.driver[23] = d.container[15] = d.node[15] = 0;
+        d.dataplane[7] = 0;
+        /* a twin serves its data plane: "virtio_blk (data plane: twin)" */
+        char driver[48];
+        snprintf(driver, sizeof driver, d.dataplane[0] ? "%s (data plane: %s)" : "%s", d.driver[0] ? d.driver : "-",
+                 d.dataplane);
         /* w4: how many nodes the device's container registered; the first is
          * d.node, the others (partitions) are counted: "vda+3" */
         char node[40];
@@ -40,7 +45,7 @@ int hm_dm_print(hm_handle_t dm, struct hm_ipc_buf *buf)
         else
             snprintf(irq, sizeof irq, "irq %lu", (unsigned long)m.w[2]);
         printf("%-19s %-22s %-9s %-16s %-9s %-10s %s (%s, restarts %lu)\n", d.name, d.compatible, d.kind,
-               d.driver[0] ? d.driver : "-", d.container[0] ? d.container : "-", node,
+               driver, d.container[0] ? d.container : "-", node,
                m.w[0] < NSTATES ? states[m.w[0]] : "?", irq, (unsigned long)m.w[3]);
     }
 }

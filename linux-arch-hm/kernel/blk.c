@@ -31,8 +31,11 @@ struct hm_disk {
 	dev_t devt;
 	struct block_device *bdev;	/* opened by the thread below: read-write, or */
 	hm_bdev_handle_t handle;	/* read-only for a read-only disk; closed with this */
-	int state;			/* 0 free, 1 added (to open), 2 open, 3 removed (to close) */
+	int state;			/* 0 free, 1 added (to open), 2 open, 3 removed (to close),
+					 * 4 open, waiting for its device's twin hand-off */
 	int used;			/* ever held a disk: its id (a /dev node's badge) is never reused */
+	unsigned long long size;	/* what DC-base was told: a change is pushed */
+	bool ro;
 };
 
 static struct hm_disk hm_disks[HM_MAX_DISKS];
@@ -178,18 +181,35 @@ static unsigned long long hm_disk_where(struct gendisk *disk)
 	return 0;
 }
 
-/* open what was added, close what was removed, announce both to DC-base */
+/* tell DC-base about an open disk: served by Linux, or by its device's twin */
+static void hm_disk_announce(int i, int twin)
+{
+	struct hm_disk *d = &hm_disks[i];
+	struct block_device *b = d->bdev;
+	int err;
+
+	d->size = bdev_nr_bytes(b);
+	d->ro = bdev_read_only(b);
+	err = dc_host_disk_add(i, b->bd_device.kobj.name, d->size, bdev_logical_block_size(b), d->ro,
+			       hm_disk_where(b->bd_disk), twin,
+			       twin >= 0 ? (unsigned long long)get_start_sect(b) << SECTOR_SHIFT : 0);
+	if (err)
+		pr_err("hm: %pg not published (%d)\n", b, err);
+}
+
+/* open what was added, close what was removed, announce both to DC-base;
+ * a changed size (a capacity change) is announced too */
 static void hm_disks_update(void)
 {
 	int i;
 
 	for (i = 0; i < HM_MAX_DISKS; i++) {
 		struct hm_disk *d = &hm_disks[i];
+		int twin;
 
 		if (d->state == 1) {
 			hm_bdev_handle_t h;
 			struct block_device *b = hm_bdev_open(d->devt, true, &h);
-			int err;
 
 			if (IS_ERR(b))
 				b = hm_bdev_open(d->devt, false, &h);
@@ -198,17 +218,26 @@ static void hm_disks_update(void)
 				d->state = 0;
 				continue;
 			}
-			err = dc_host_disk_add(i, b->bd_device.kobj.name, bdev_nr_bytes(b),
-					       bdev_logical_block_size(b), bdev_read_only(b),
-					       hm_disk_where(b->bd_disk));
-			if (err)
-				pr_err("hm: %pg not published (%d)\n", b, err);
 			spin_lock_irq(&hm_disks_lock);
 			d->bdev = b;
 			d->handle = h;
 			if (d->state == 1)
-				d->state = 2;	/* else removed while it was being opened: closed next round */
+				d->state = 4;	/* else removed while it was being opened: closed below */
 			spin_unlock_irq(&hm_disks_lock);
+		}
+		if (d->state == 4 && (twin = hm_twin_of(d->bdev->bd_disk)) != HM_TWIN_PENDING) {
+			hm_disk_announce(i, twin);
+			spin_lock_irq(&hm_disks_lock);
+			if (d->state == 4)
+				d->state = 2;
+			spin_unlock_irq(&hm_disks_lock);
+		}
+		if (d->state == 2 && (bdev_nr_bytes(d->bdev) != d->size || bdev_read_only(d->bdev) != d->ro)) {
+			d->size = bdev_nr_bytes(d->bdev);
+			d->ro = bdev_read_only(d->bdev);
+			pr_info("hm: %pg is now %llu bytes%s: telling DC-base\n", d->bdev, d->size,
+				d->ro ? ", read-only" : "");
+			dc_host_disk_change(i, d->size, d->ro);
 		}
 		if (d->state == 3) {
 			dc_host_disk_remove(i);
@@ -220,11 +249,25 @@ static void hm_disks_update(void)
 	}
 }
 
+/* until no disk is in one of the states in mask (bit per state) */
+static void hm_blk_wait(unsigned int mask)
+{
+	int i, busy;
+
+	do {
+		busy = 0;
+		for (i = 0; i < HM_MAX_DISKS; i++)
+			busy |= !!(mask & (1U << hm_disks[i].state));
+		if (busy)
+			msleep(1);
+	} while (busy);
+}
+
 /* boot waits for this before it tells DC-base Linux is ready: every disk
  * Linux has added is open and announced */
 void hm_blk_settle(void)
 {
-	int i, busy;
+	int i;
 
 	/*
 	 * Cards are found after the host probed: the MMC core's rescan runs
@@ -237,13 +280,18 @@ void hm_blk_settle(void)
 	wait_for_device_probe();
 	__flush_workqueue(system_freezable_wq);
 	wait_for_device_probe();
-	do {
-		busy = 0;
-		for (i = 0; i < HM_MAX_DISKS; i++)
-			busy |= hm_disks[i].state == 1 || hm_disks[i].state == 3;
-		if (busy)
-			msleep(1);
-	} while (busy);
+	/*
+	 * Every disk is opened (its partitions scanned) before a twin takes
+	 * its device's data plane: from then on Linux cannot read it. Then the
+	 * hand-offs, then the announcements.
+	 */
+	hm_blk_wait(1U << 1);
+	for (i = 0; i < HM_MAX_DISKS; i++)
+		if (hm_disks[i].state == 4)
+			hm_twin_handoff(hm_disks[i].bdev->bd_disk);
+	hm_twin_settle();
+	hm_blk_kick();
+	hm_blk_wait(1U << 1 | 1U << 3 | 1U << 4);
 }
 
 static int hm_blk_main(void *unused)

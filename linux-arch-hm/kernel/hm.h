@@ -5,4 +5,11 @@
 void hm_timer_interrupt(void);	/* time.c: the clockevent fired */
 void hm_blk_kick(void);		/* blk.c: block work (DC-base's kick bit) */
 void hm_blk_settle(void);	/* blk.c: every disk Linux found is announced */
+/* twin.c: DC-twin's Linux half */
+struct gendisk;
+#define HM_TWIN_PENDING (-2)
+int hm_twin_of(struct gendisk *disk);		/* twin number, -1 (Linux serves it) or pending */
+void hm_twin_handoff(struct gendisk *disk);	/* hand its device's data plane over (once) */
+void hm_twin_settle(void);			/* boot's hand-offs are done */
+void hm_twin_kick(void);			/* DC-base's twin bit */
 #endif

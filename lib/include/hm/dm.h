@@ -23,6 +23,11 @@
  *                name used.
  *   HM_DM_READY  the container has probed its devices and published their
  *                nodes: its devices go from "starting" to "running".
+ *   HM_DM_RESIZE IPC-buffer words: a node name it registered, w1 = its new
+ *                size in bytes: devmgr tells vfs (HM_VFS_RESIZE).
+ *   HM_DM_TWIN   hand a device's data plane to its twin (hm/twin.h): the
+ *                device must be the container's and its devices.conf line
+ *                must name a twin program.
  * Container log protocol (on a container's endpoint, unbadged handle):
  *   HM_DC_LOG    w0 = offset -> w0 = n bytes (<= HM_DC_LOG_CHUNK) in the IPC
  *                buffer words, w1 = offset after them, w2 = oldest offset
@@ -36,6 +41,8 @@
 #define HM_DM_REGISTER 0x444d0002u
 #define HM_DM_READY    0x444d0003u
 #define HM_DM_DMESG    0x444d0004u
+#define HM_DM_RESIZE   0x444d0005u
+#define HM_DM_TWIN     0x444d0006u
 #define HM_DC_LOG      0x44430001u
 #define HM_DM_NAME_MAX 32
 #define HM_DM_WHERE_PCI (1ull << 63)
@@ -54,6 +61,7 @@ struct hm_dm_dev {
     char driver[24];        /* e.g. virtio_blk */
     char container[16];     /* e.g. ndc0 */
     char node[16];          /* its node in /dev, e.g. vda; empty if none */
+    char dataplane[8];      /* "twin" once a twin serves its data plane */
 };
 #define HM_DM_DEV_WORDS (sizeof(struct hm_dm_dev) / 8)
 _Static_assert(sizeof(struct hm_dm_dev) % 8 == 0 && sizeof(struct hm_dm_dev) / 8 <= 64, "fits the IPC buffer");

@@ -18,6 +18,8 @@
  *                   (SEND, GRANT, DUP); only from the device manager (badge
  *                   HM_VFS_BADGE_DM). OPEN hands clients copies with SEND and
  *                   GRANT only, so they cannot mint the driver's badges.
+ *   HM_VFS_RESIZE   path, w1 size: a registered node's new size (a disk's
+ *                   capacity changed); only from the device manager.
  */
 #ifndef HM_VFS_H
 #define HM_VFS_H
@@ -30,6 +32,7 @@
 #define HM_VFS_WRITE    0x56460005u
 #define HM_VFS_REGISTER 0x56460006u
 #define HM_VFS_IOCTL    0x56460007u
+#define HM_VFS_RESIZE   0x56460008u
 
 #define HM_VFS_DIR  1
 #define HM_VFS_FILE 2

@@ -1,0 +1,221 @@
+/*
+ * DC-twin, the host half (hm/twin.h). Linux's half (arch/hm twin.c)
+ * drains a virtio-blk device's queue and calls dc_host_twin_handoff; here
+ * the device's interrupt is given up and devmgr asked to start the twin
+ * with Linux's rings. From then on:
+ *   - clients' ATTACHes on the device's disks are passed to the twin with
+ *     the disk's byte range (dc_twin_attach): their requests never enter
+ *     the container;
+ *   - the twin reports configuration changes and I/O errors on our
+ *     endpoint (dc_twin_request); Linux hears them as DC_EV_TWIN and
+ *     handles them with its own driver and block layer;
+ *   - what Linux's control plane changes (a disk's size) goes back to the
+ *     twin (dc_twin_resize, from the publisher in blk.c).
+ *
+ * Threads: the hand-off's call to devmgr runs on a thread of its own (the
+ * CPU thread has no IPC buffer and must not use picolibc); error reports
+ * arrive on the main thread, which waits (at most ERR_WAIT_MS) for Linux's
+ * verdict while the CPU thread computes it.
+ */
+#include "dcbase.h"
+#include <dc_host.h>
+#include <hm/blk.h>
+#include <hm/dm.h>
+#include <hm/twin.h>
+#include <errno.h>
+#include <string.h>
+
+#define MAX_TWINS 8
+#define ERR_WAIT_MS 1000
+
+static hm_handle_t twin_ep[MAX_TWINS];   /* the twins' endpoints (badged for us) */
+static volatile int ntwins;
+static volatile int config_pending[MAX_TWINS];
+
+/* the hand-off in progress: CPU thread -> twin thread and back */
+static struct dc_twin_state req;
+static volatile int req_result;
+static hm_handle_t req_notif = HM_HANDLE_INVALID, done_notif = HM_HANDLE_INVALID;
+static struct hm_ipc_buf twin_buf;
+
+/* the error report the main thread waits on: 0 none, 1 for Linux, 2 Linux has it */
+static struct {
+    volatile int state;
+    volatile uint64_t seq;
+    struct dc_twin_event ev;
+    volatile int verdict;
+} report;
+static hm_handle_t verdict_notif = HM_HANDLE_INVALID;
+
+/* ---- hand-off ---- */
+static int ask_devmgr(void)
+{
+    struct hm_twin_state hs = { .mmio = req.mmio, .ram_base = dc_ram_base, .desc = req.desc, .avail = req.avail,
+                                .used = req.used, .features = req.features, .capacity = req.capacity,
+                                .irq = req.irq, .num = req.num, .idx = req.idx, .ro = req.ro, .lbs = req.lbs };
+    int k = ntwins;
+    long ram = hm_handle_dup(dc_ram, HM_R_READ | HM_R_WRITE | HM_R_MAP | HM_R_GRANT, 0);
+    long back = hm_handle_dup(dc_ep, HM_R_SEND | HM_R_GRANT, DC_TWIN_BADGE | (uint64_t)k);
+    if (ram < 0 || back < 0) {
+        if (ram >= 0)
+            hm_handle_close((hm_handle_t)ram);
+        if (back >= 0)
+            hm_handle_close((hm_handle_t)back);
+        dc_log_printf("dcbase: twin hand-off: out of handles\n");
+        return -ENOMEM;
+    }
+    memcpy(twin_buf.words, &hs, sizeof hs);
+    twin_buf.handles[0] = (hm_handle_t)ram;
+    twin_buf.handles[1] = (hm_handle_t)back;
+    struct hm_msg m = { .tag = HM_TAG(HM_DM_TWIN, HM_TWIN_STATE_WORDS, 2) | HM_TAG_MOVE };
+    long r = hm_call(dc_dm, &m);
+    if (r < 0 || HM_TAG_LABEL(m.tag) || HM_TAG_NHANDLES(m.tag) != 1) {
+        dc_log_printf("dcbase: devmgr did not start a twin for the device at 0x%llx: %s\n", req.mmio,
+                      r < 0 ? hm_strerror(r) : HM_TAG_LABEL(m.tag) ? strerror((int)HM_TAG_LABEL(m.tag)) : "no endpoint");
+        for (unsigned i = 0; r >= 0 && i < HM_TAG_NHANDLES(m.tag); i++)
+            hm_handle_close(twin_buf.handles[i]);
+        return r < 0 ? -EIO : HM_TAG_LABEL(m.tag) ? -(int)HM_TAG_LABEL(m.tag) : -EIO;
+    }
+    twin_ep[k] = twin_buf.handles[0];
+    __asm__ volatile("dmb ish" ::: "memory");
+    ntwins = k + 1;
+    dc_log_printf("dcbase: twin %d serves the data plane of the device at 0x%llx from ring index %u\n", k, req.mmio,
+                  req.idx);
+    return k;
+}
+
+static void *twin_thread(void *arg)
+{
+    (void)arg;
+    hm_ipc_buf_set(&twin_buf);
+    for (;;) {
+        uint64_t bits;
+        if (hm_notif_wait(req_notif, HM_DEADLINE_NEVER, &bits) < 0)
+            continue;
+        req_result = ask_devmgr();
+        hm_notif_signal(done_notif, 1);
+    }
+    return NULL;
+}
+
+void dc_twin_start(void)
+{
+    static struct hm_thread t;
+    long a = hm_notif_create(), b = hm_notif_create(), c = hm_notif_create();
+    if (a < 0 || b < 0 || c < 0 || hm_thread_start(&t, twin_thread, NULL, DC_PRIO_SERVICE, 1) < 0) {
+        dc_log_printf("dcbase: cannot start the twin thread: Linux keeps every data plane\n");
+        return;
+    }
+    done_notif = (hm_handle_t)b;
+    verdict_notif = (hm_handle_t)c;
+    __asm__ volatile("dmb ish" ::: "memory");
+    req_notif = (hm_handle_t)a;
+}
+
+/* CPU thread: system calls and plain memory only */
+int dc_host_twin_handoff(const struct dc_twin_state *st)
+{
+    if (req_notif < 0 || dc_dm < 0)
+        return -ENODEV;   /* no thread to ask with, or no devmgr to ask */
+    if (ntwins == MAX_TWINS)
+        return -ENOSPC;
+    int n = dc_irq_release(st->irq);
+    if (n < 0)
+        return -ENOENT;   /* Linux never bound it here: not a device of ours */
+    req = *st;
+    hm_notif_signal(req_notif, 1);
+    uint64_t bits;
+    /* no time limit: devmgr answers once the twin is spawned (or not) */
+    while (hm_notif_wait(done_notif, HM_DEADLINE_NEVER, &bits) < 0)
+        ;
+    if (req_result < 0 && dc_irq_restore(n) < 0)
+        return -EBUSY;   /* worse: neither Linux nor a twin hears the device */
+    return req_result;
+}
+
+/* ---- after the hand-off ---- */
+int dc_twin_attach(int twin, struct hm_msg *m, uint64_t start, uint64_t size, int ro, int disk)
+{
+    if (twin < 0 || twin >= ntwins || HM_TAG_NHANDLES(m->tag) != 2)
+        return EINVAL;
+    /* the client's handles are in our IPC buffer: moved on to the twin, and
+     * its answer's handles land there for our reply */
+    struct hm_msg f = { .tag = HM_TAG(HM_TWIN_ATTACH, 0, 2) | HM_TAG_MOVE,
+                        .w = { m->w[0], m->w[1], start, size, (uint64_t)ro, (uint64_t)disk } };
+    long r = hm_call(twin_ep[twin], &f);
+    if (r < 0)
+        return EIO;   /* the twin is gone: the client's session cannot start */
+    if (HM_TAG_LABEL(f.tag) || HM_TAG_NHANDLES(f.tag) != 2) {
+        for (unsigned i = 0; i < HM_TAG_NHANDLES(f.tag); i++)
+            hm_handle_close(dc_ipcbuf.handles[i]);
+        return HM_TAG_LABEL(f.tag) ? (int)HM_TAG_LABEL(f.tag) : EIO;
+    }
+    return 0;
+}
+
+int dc_twin_resize(int twin, int disk, uint64_t size, int ro)
+{
+    if (twin < 0 || twin >= ntwins)
+        return EINVAL;
+    struct hm_msg m = { .tag = HM_TAG(HM_TWIN_RESIZE, 0, 0), .w = { (uint64_t)disk, size, (uint64_t)ro } };
+    long r = hm_call(twin_ep[twin], &m);
+    return r < 0 ? EIO : (int)HM_TAG_LABEL(m.tag);
+}
+
+/* main thread: what a twin reports */
+int dc_twin_request(struct hm_msg *m)
+{
+    uint64_t k = m->badge & ~DC_TWIN_BADGE;
+    if (k >= (uint64_t)ntwins)
+        return EINVAL;
+    uint32_t label = HM_TAG_LABEL(m->tag);
+    if (label == HM_DC_TWIN_EVENT) {
+        config_pending[k] = 1;
+        hm_notif_signal(dc_events, DC_EV_TWIN);
+        return 0;
+    }
+    if (label != HM_DC_TWIN_ERROR)
+        return EINVAL;
+    uint64_t seq = report.seq + 1;
+    report.ev = (struct dc_twin_event){ (int)k, DC_TWIN_ERROR, (unsigned)m->w[0], (unsigned)m->w[2], (unsigned)m->w[3],
+                                        m->w[1], (void *)(uintptr_t)seq };
+    report.verdict = 0;
+    report.seq = seq;
+    __asm__ volatile("dmb ish" ::: "memory");
+    report.state = 1;
+    hm_notif_signal(dc_events, DC_EV_TWIN);
+    uint64_t deadline = hm_deadline_ms(ERR_WAIT_MS), bits;
+    while (!report.verdict && hm_notif_wait(verdict_notif, deadline, &bits) >= 0)
+        ;
+    int v = report.verdict;
+    report.state = 0;
+    if (!v)
+        dc_log_printf("dcbase: Linux gave no verdict on twin %d's I/O error in %d ms: EIO\n", (int)k, ERR_WAIT_MS);
+    m->w[0] = (uint64_t)(v ? v : EIO);
+    return 0;
+}
+
+/* CPU thread */
+int dc_host_twin_next(struct dc_twin_event *ev)
+{
+    for (int k = 0; k < ntwins; k++)
+        if (config_pending[k]) {
+            config_pending[k] = 0;
+            *ev = (struct dc_twin_event){ .twin = k, .kind = DC_TWIN_CONFIG };
+            return 1;
+        }
+    if (report.state == 1) {
+        report.state = 2;
+        *ev = report.ev;
+        return 1;
+    }
+    return 0;
+}
+
+void dc_host_twin_verdict(void *cookie, int err)
+{
+    if ((uint64_t)(uintptr_t)cookie != report.seq || report.state != 2)
+        return;   /* the main thread stopped waiting for this one */
+    report.verdict = err > 0 ? err : EIO;
+    hm_notif_signal(verdict_notif, 1);
+}

@@ -1,0 +1,59 @@
+/*
+ * Twin driver protocol: the Linux driver container (LDC) keeps a device's
+ * control plane, the twin (twin/vtwin.c) takes its data plane.
+ *
+ * Hand-off (LDC -> devmgr, HM_DM_TWIN in hm/dm.h): once Linux has probed a
+ * virtio-blk device whose device-tree node says hm,data-plane = "twin", the
+ * LDC drains and quiesces Linux's request queue, stops handling the
+ * device's interrupt and sends devmgr the state below with
+ *   handles[0] the memory object holding the rings (the LDC's RAM),
+ *   handles[1] a SEND handle to the LDC's endpoint for the twin's reports.
+ * devmgr starts the twin with the device's registers, its interrupt, DMA
+ * memory of its own and those two handles, and answers with handles[0] =
+ * the twin's endpoint (badge HM_TWIN_BADGE_LDC).
+ *
+ * On the twin's endpoint:
+ *   HM_TWIN_ATTACH  (LDC only) a client's HM_BLK_ATTACH passed on: handles
+ *                   and w0, w1 as in hm/blk.h; w2 = start (bytes, a
+ *                   partition's first byte), w3 = size in bytes, w4 = read-only,
+ *                   w5 = the LDC's disk id (HM_TWIN_RESIZE names it) ->
+ *                   as HM_BLK_ATTACH's reply; the client's session is then
+ *                   served by the twin alone.
+ *   HM_TWIN_RESIZE  (LDC only) w0 = disk id, w1 = size, w2 = read-only: the
+ *                   control plane changed them (a capacity change).
+ *   HM_BLK_DETACH   on a session handle, as in hm/blk.h.
+ * On the LDC's endpoint (the handle the twin got, badge names the twin):
+ *   HM_DC_TWIN_EVENT  the device raised a configuration-change interrupt:
+ *                   Linux's driver handles it (HM_TWIN_RESIZE follows if the
+ *                   capacity changed).
+ *   HM_DC_TWIN_ERROR  w0 = operation (HM_BLK_*), w1 = sector, w2 = bytes,
+ *                   w3 = the device's status byte -> w0 = the positive errno
+ *                   the client gets (Linux's block layer decides).
+ */
+#ifndef HM_TWIN_H
+#define HM_TWIN_H
+#include <stdint.h>
+
+#define HM_TWIN_ATTACH   0x54570001u
+#define HM_TWIN_RESIZE   0x54570002u
+#define HM_DC_TWIN_EVENT 0x44430002u
+#define HM_DC_TWIN_ERROR 0x44430003u
+#define HM_TWIN_BADGE_LDC (1ull << 40)   /* the LDC's handle to the twin */
+
+/* what crosses at hand-off, in the IPC buffer's words of HM_DM_TWIN */
+struct hm_twin_state {
+    uint64_t mmio;              /* physical address of the virtio-mmio registers */
+    uint64_t ram_base;          /* physical address of offset 0 of handles[0] */
+    uint64_t desc, avail, used; /* physical addresses of the split ring's parts */
+    uint64_t features;          /* what Linux negotiated */
+    uint64_t capacity;          /* bytes */
+    uint32_t irq;               /* GIC INTID */
+    uint32_t num;               /* ring entries (a power of two) */
+    uint32_t idx;               /* avail and used index: equal, the ring is empty */
+    uint32_t ro;                /* read-only */
+    uint32_t lbs;               /* logical block size */
+    uint32_t pad;
+};
+#define HM_TWIN_STATE_WORDS (sizeof(struct hm_twin_state) / 8)
+_Static_assert(sizeof(struct hm_twin_state) % 8 == 0, "whole words");
+#endif

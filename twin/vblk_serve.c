@@ -1,0 +1,157 @@
+/* Block sessions (hm/blk.h) served straight from a virtio-blk queue: the
+ * data-plane thread of ndc and of the twin. It waits on one notification
+ * for the device's interrupt and clients' doorbells, completes what the
+ * device used, and moves what clients queued onto the ring.
+ *
+ * Concurrency: the control thread writes a session slot only while it is
+ * inactive (vs_attach) or sets "closing" (vs_detach) and the size words
+ * (vs_resize); everything else is the data-plane thread's. */
+#include "vblk.h"
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+struct vs_session vs_sessions[VS_MAX_SESSIONS];
+static struct hm_blk_srv_session srv_tab[VS_MAX_SESSIONS];   /* the blksrv view of vs_sessions[i].s */
+static struct vblk *dev;
+static hm_handle_t notif, irq_h;
+static const struct vs_ops *ops;
+static const char *who;
+
+static struct vs_session *vs_of(struct hm_blk_srv_session *s) { return &vs_sessions[s - srv_tab]; }
+
+void vs_finish(struct vs_session *v, uint64_t id, int err)
+{
+    struct hm_blk_srv_session *s = &srv_tab[v - vs_sessions];
+    s->inflight--;
+    hm_blk_srv_post(s, id, err, 0);
+    hm_notif_signal(s->client, s->client_bits);
+}
+
+static void done(const struct vblk_slot *sl, uint8_t status)
+{
+    struct hm_blk_srv_session *s = sl->owner;
+    if (status != VBLK_S_OK && ops->error && ops->error(vs_of(s), sl, status))
+        return;   /* the program completes it later (vs_finish) */
+    s->inflight--;
+    int err = status == VBLK_S_OK ? 0 : status == VBLK_S_UNSUPP ? -ENOTSUP : -EIO;
+    hm_blk_srv_post(s, sl->id, err, err ? 0 : sl->len);
+    hm_notif_signal(s->client, s->client_bits);
+}
+
+/* take what the client queued, as far as the device and the rings have room */
+static void pump(struct hm_blk_srv_session *s)
+{
+    struct vs_session *v = vs_of(s);
+    struct hm_blk_shared *sh = s->sh;
+    int posted = 0;
+    while (!sh->broken) {
+        int n = hm_blk_pending(sh->sq_head, sh->sq_tail, s->entries);
+        int used = hm_blk_pending(sh->cq_head, sh->cq_tail, s->entries);
+        if (n < 0 || used < 0) {
+            sh->broken = 1;
+            fprintf(stderr, "%s: session ring indexes corrupt: session stopped\n", who);
+            posted = 1;   /* wake the client so it sees the session is gone */
+            break;
+        }
+        if (n == 0 || (uint32_t)used + s->inflight >= s->entries)
+            break;
+        struct hm_blk_req r = s->sq[sh->sq_head % s->entries];   /* copy: the client may scribble */
+        int err = hm_blk_check(&r, v->size, 512, v->ro, s->data_size);
+        if (!err) {
+            err = vblk_submit(dev, s, r.id, r.op, v->start + r.offset, s->data_phys + r.data_off, r.len);
+            if (err == -EBUSY)
+                break;   /* device queue full: retry on the next completion */
+        }
+        sh->sq_head++;
+        if (err == 0) {
+            s->inflight++;
+        } else {
+            hm_blk_srv_post(s, r.id, err > 0 ? 0 : err, 0);   /* 1: completed at once (flush without cache) */
+            posted = 1;
+        }
+    }
+    if (posted)
+        hm_notif_signal(s->client, s->client_bits);
+}
+
+static void *dataplane(void *arg)
+{
+    /* an interrupt may have come before ours was bound (the twin's
+     * start): look at the device once before the first wait */
+    uint64_t bits = (uint64_t)(long)arg;
+    for (;;) {
+        if (bits & VS_IRQ_BIT) {
+            uint32_t st = vr(dev, VM_INT_STATUS);
+            vw(dev, VM_INT_ACK, st);
+            if ((st & INT_CONFIG) && ops->config)
+                ops->config();
+            hm_irq_ctl(irq_h, HM_IRQ_ACK);
+        }
+        if (ops->bits && (bits & ~(VS_IRQ_BIT | VS_DOORBELL_BIT)))
+            ops->bits(bits);
+        vblk_complete(dev, done);
+        for (int i = 0; i < VS_MAX_SESSIONS; i++) {
+            struct hm_blk_srv_session *s = &srv_tab[i];
+            if (s->active && s->closing && s->inflight == 0)
+                hm_blk_srv_release(s);
+            else if (s->active && !s->closing)
+                pump(s);
+        }
+        vblk_kick(dev);
+        bits = 0;
+        hm_notif_wait(notif, HM_DEADLINE_NEVER, &bits);
+    }
+    return NULL;
+}
+
+int vs_start(struct vblk *d, hm_handle_t n, hm_handle_t irq, const struct vs_ops *o, const char *name)
+{
+    static struct hm_thread dp;
+    dev = d;
+    notif = n;
+    irq_h = irq;
+    ops = o;
+    who = name;
+    return hm_thread_start(&dp, dataplane, (void *)(long)VS_IRQ_BIT, HM_PRIO_MAX - 3, 1);
+}
+
+int vs_attach(hm_handle_t mem, hm_handle_t cn, uint64_t entries, uint64_t bits, uint64_t start, uint64_t size,
+              int ro, int key, hm_handle_t ep, hm_handle_t out[2])
+{
+    int slot = hm_blk_srv_attach(srv_tab, VS_MAX_SESSIONS, mem, cn, entries, bits, 1);
+    if (slot < 0)
+        return -slot;
+    struct vs_session *v = &vs_sessions[slot];
+    v->start = start;
+    v->size = size;
+    v->ro = ro;
+    v->key = key;
+    /* the session badge names the slot and its generation, so a stale
+     * session handle cannot detach whoever uses the slot next */
+    if (hm_blk_srv_grant(srv_tab, slot, notif, ep, out)) {
+        srv_tab[slot].closing = 1;   /* the data plane frees it */
+        hm_notif_signal(notif, VS_DOORBELL_BIT);
+        return ENOMEM;
+    }
+    return 0;
+}
+
+int vs_detach(uint64_t badge)
+{
+    int slot = hm_blk_srv_lookup(srv_tab, VS_MAX_SESSIONS, badge);
+    if (slot < 0)
+        return EINVAL;
+    srv_tab[slot].closing = 1;   /* the data plane drains and frees it */
+    hm_notif_signal(notif, VS_DOORBELL_BIT);
+    return 0;
+}
+
+void vs_resize(int key, uint64_t size, int ro)
+{
+    for (int i = 0; i < VS_MAX_SESSIONS; i++)
+        if (srv_tab[i].active && vs_sessions[i].key == key) {
+            vs_sessions[i].size = size;   /* single aligned stores: the data plane sees old or new */
+            vs_sessions[i].ro = ro;
+        }
+}
