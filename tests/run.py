@@ -14,8 +14,10 @@ import hashlib
 import random
 import os
 import re
+import socket
 import subprocess
 import sys
+import threading
 import time
 
 CASE = re.compile(r"^(ok|not ok) - (.*)$")
@@ -331,6 +333,145 @@ def boot_console(qemu, build, image, extra, script, timeout):
         return (e.stdout or b"").decode(errors="replace") + f"\n(timed out after {timeout}s)"
 
 
+class Console:
+    """QEMU with the console on a pipe and the human monitor on a socket:
+    a test types, waits for output, and drives the machine (block_resize)"""
+    def __init__(self, qemu, build, image, extra, tmpdir):
+        self.sock = os.path.join(tmpdir, "monitor.sock")
+        if os.path.exists(self.sock):
+            os.unlink(self.sock)
+        cmd = qemu.split() + ["-kernel", f"{build}/hm.bin", "-initrd", image, "-display", "none",
+                              "-monitor", f"unix:{self.sock},server=on,wait=off", "-serial", "stdio",
+                              "-no-reboot"] + extra
+        self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.out, self.seen = "", 0
+        self.lock = threading.Lock()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for chunk in iter(lambda: self.p.stdout.read1(4096), b""):
+            with self.lock:
+                self.out += chunk.decode(errors="replace")
+
+    def wait(self, text, timeout):
+        """True once text appears after what earlier waits consumed"""
+        end = time.time() + timeout
+        while time.time() < end:
+            with self.lock:
+                i = self.out.find(text, self.seen)
+                if i >= 0:
+                    self.seen = i + len(text)
+                    return True
+            if self.p.poll() is not None:
+                time.sleep(0.2)
+                with self.lock:
+                    return text in self.out[self.seen:]
+            time.sleep(0.05)
+        return False
+
+    def type(self, line, prompt="hm# ", timeout=30):
+        """type a shell command; True once the next prompt shows"""
+        self.p.stdin.write((line + "\n").encode())
+        self.p.stdin.flush()
+        return self.wait(prompt, timeout)
+
+    def monitor(self, command):
+        """one human-monitor command; its answer"""
+        with socket.socket(socket.AF_UNIX) as m:
+            m.connect(self.sock)
+            m.settimeout(10)
+            got = b""
+
+            def until(done):
+                nonlocal got
+                try:
+                    while not done(got):
+                        data = m.recv(4096)
+                        if not data:
+                            return
+                        got += data
+                except socket.timeout:
+                    pass
+            until(lambda g: b"(qemu)" in g)   # the banner and first prompt
+            start = len(got)
+            m.sendall((command + "\n").encode())
+            until(lambda g: g[start:].count(b"(qemu)") >= 1 and g[start:].rstrip().endswith(b"(qemu)")
+                  and command.encode() in g[start:])
+            return got.decode(errors="replace")
+
+    def finish(self, timeout):
+        try:
+            self.p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+        self.reader.join(5)
+        return self.out
+
+
+def twin_control_plane(qemu, build, timeout):
+    """DC-twin's control plane: an I/O error the device reports (QEMU's
+    blkdebug fails one read) reaches the client as EIO through the LDC,
+    whose Linux logs it, and the next read works; a capacity change (the
+    monitor's block_resize) reaches Linux's virtio_blk, then the twin (a
+    write past the old end works) and vfs (ls /dev); the host image holds
+    exactly the writes."""
+    d = f"{build}/test-disks"
+    os.makedirs(d, exist_ok=True)
+    path, rules = f"{d}/twin-cp.img", f"{d}/twin-cp.rules"
+    size, bad = 8 << 20, 6000   # the sector blkdebug fails once
+    data = random.Random(31).randbytes(size)
+    with open(path, "wb") as f:
+        f.write(data)
+    with open(rules, "w") as f:
+        f.write(f'[inject-error]\nevent = "read_aio"\nerrno = "5"\nsector = "{bad}"\nonce = "on"\n')
+    extra = ["-drive", f"if=none,id=hd0,format=raw,cache=writeback,file=blkdebug:{rules}:{path}",
+             "-device", "virtio-blk-device,drive=hd0", "-append", "hm.boot=boot-twin.conf"]
+    c = Console(qemu, build, IMAGES["default"], extra, d)
+    checks = []
+    ok = c.wait("hm# ", timeout)
+    checks.append(("the twin board boots to the shell", ok))
+    ok = ok and c.type(f"dd if=/dev/vda of=/tmp/a bs=512 count=4 skip={bad - 1}")
+    checks.append(("a read the device fails comes back to the client as EIO",
+                   "sh: dd: error reading '/dev/vda': I/O error" in c.out[:c.seen]
+                   or "sh: dd: error reading '/dev/vda': Input/output error" in c.out[:c.seen]))
+    ok = ok and c.type(f"dd if=/dev/vda of=/tmp/a bs=512 count=4 skip={bad - 1}") and c.type("sha256sum /tmp/a")
+    want = hashlib.sha256(data[(bad - 1) * 512:(bad + 3) * 512]).hexdigest()
+    checks.append(("the same read then succeeds with the disk's bytes", f"{want}  /tmp/a" in c.out))
+    ok = ok and c.type("dmesg")
+    checks.append(("Linux in the LDC logged the error the twin reported",
+                   re.search(rf"I/O error, dev vda, sector {bad} op READ, 512 bytes, device status 1 \(data plane: twin 0\)", c.out)
+                   is not None))
+    answer = c.monitor("block_resize hd0 16M") if ok else ""
+    ok = ok and c.wait("vfs: /dev/vda is now 16777216 bytes", 30)
+    checks.append(("block_resize reaches vfs through the LDC", ok))
+    checks.append(("the twin hears the new size from the LDC",
+                   "vtwin: virtio-mmio@a003e00: disk 0 is now 16777216 bytes" in c.out))
+    ok = ok and c.type("ls /dev")
+    checks.append(("ls /dev shows the new size", "vda          16777216" in c.out))
+    ok = ok and c.type("dd if=/dev/vda of=/dev/vda bs=4096 count=2 skip=1 seek=4094")
+    checks.append(("a write past the old end goes through the twin",
+                   "2+0 records in\n2+0 records out\n8192 bytes copied" in c.out.replace("\r\n", "\n")))
+    ok = ok and c.type(f"dd if=/dev/zero of=/dev/vda bs=4096 count=1 seek=4096")
+    checks.append(("a write past the new end still fails", "sh: dd: error writing '/dev/vda': No space left on device" in c.out))
+    ok = ok and c.type("dmesg")
+    checks.append(("Linux's virtio_blk saw the capacity change", "vda: detected capacity change from 16384 to 32768" in c.out))
+    if ok:
+        c.type("poweroff", prompt="hm: power off")
+    out = c.finish(timeout)
+    out += "\n--- monitor ---\n" + answer
+    with open(path, "rb") as f:
+        now = f.read()
+    expect = bytearray(data) + bytes(size)
+    expect[4094 * 4096:4096 * 4096] = data[4096:3 * 4096]
+    checks.append(("the host image holds the resize and exactly the writes", now == bytes(expect)))
+    checks.append(("PSCI power-off ends QEMU", "hm: power off" in out))
+    passed = [f"twin: {n}" for n, good in checks if good]
+    failed = [f"twin: {n}" for n, good in checks if not good]
+    return passed, failed, out
+
+
 def sd_card(path):
     """QEMU arguments for an SD card image behind sdhci-pci on the PCIe host"""
     return ["-device", "sdhci-pci", "-drive", f"if=none,id=sdcard,file={path},format=raw", "-device", "sd-card,drive=sdcard"]
@@ -513,6 +654,11 @@ def main():
                 passed, failed, out = run_shell(args.qemu, args.build, args.timeout, layout)
                 report(v + f"qemu shell {layout} ({what}; GPT disk, MBR SD card, scripted console)", passed, failed,
                        out, lv + f"shell-{layout}.log")
+
+        if not only or "twin" in only:
+            passed, failed, out = twin_control_plane(args.qemu, args.build, args.timeout)
+            report(v + "qemu twin control plane (blkdebug EIO, block_resize)", passed, failed, out,
+                   lv + "twin-control-plane.log")
 
         for gic in args.gic.split(","):
             qemu = re.sub(r"gic-version=\d", f"gic-version={gic}", args.qemu)
