@@ -45,9 +45,14 @@ BLK = re.compile(r"^blkbench (\S+) bs=(\d+) qd=(\d+) MBps=([\d.]+) iops=(\d+)")
 
 
 # (name, boot script, description, device): the systems alternate run by run
+# ratios of medians in the table: (numerator, denominator, heading)
+RATIOS = [("twin", "ldc", "DC-twin / DC-solo"), ("twin", "linux", "DC-twin / native Linux"),
+          ("twin", "ndc", "DC-twin / native driver"), ("ldc", "linux", "DC-solo / native Linux"),
+          ("ndc", "linux", "native driver / native Linux")]
 SYSTEMS = [("linux", None, "native Linux 6.1 (virtio_blk, O_DIRECT, AIO)", "/dev/vda"),
            ("ndc", "boot-ndc.conf", "native driver (ndc)", "/dev/vda"),
            ("ldc", "boot.conf", "DC-solo (ldc0, Linux virtio_blk)", "/dev/vda"),
+           ("twin", "boot-twin.conf", "DC-twin (ldc0 control plane, vtwin data plane)", "/dev/vda"),
            ("mmc", "boot.conf", "SD card, DC-solo (ldc1, Linux sdhci-pci + mmc_block)", "/dev/mmcblk0")]
 
 
@@ -145,18 +150,17 @@ def main():
         f.write("The SD card has no native driver to compare with: its column is absolute (QEMU's sdhci "
                 "emulation moves data by ADMA2 descriptors, one SD command per request).\n\n")
         f.write("| workload | bs | qd | " + " | ".join(f"{d} IOPS" for _, _, d, _ in SYSTEMS)
-                + " | DC-solo / native driver | DC-solo / native Linux |\n| --- | ---: | ---: | "
-                + " | ".join("---:" for _ in SYSTEMS) + " | ---: | ---: |\n")
+                + "".join(f" | {h}" for _, _, h in RATIOS) + " |\n| --- | ---: | ---: | "
+                + " | ".join("---:" for _ in SYSTEMS) + " | ---:" * len(RATIOS) + " |\n")
         for key in runs[SYSTEMS[0][0]][0]:
             cells, med = [], {}
             for name, _, _, _ in SYSTEMS:
                 iops = [r[key][1] for r in runs[name] if key in r]
                 med[name] = statistics.median(iops) if iops else 0
                 cells.append(f"{med[name]:.0f} ({min(iops):.0f}-{max(iops):.0f})" if iops else "-")
-            ratio = med["ldc"] / med["ndc"] if med.get("ndc") else 0
-            ratio_l = med["ldc"] / med["linux"] if med.get("linux") else 0
+            ratios = [med[a] / med[b] if med.get(b) else 0 for a, b, _ in RATIOS]
             f.write(f"| {key[0]} | {key[1] // 1024} KiB | {key[2]} | " + " | ".join(cells)
-                    + f" | {ratio:.2f} | {ratio_l:.2f} |\n")
+                    + "".join(f" | {r:.2f}" for r in ratios) + " |\n")
     plot(outdir, runs)
     with open(os.path.join(outdir, "results.md"), "w") as f:
         f.write(open(os.path.join(outdir, "ipc.md")).read() + "\n" + open(os.path.join(outdir, "blk.md")).read())
@@ -186,7 +190,7 @@ set logscale y
 set ylabel 'IOPS (median of the runs, log scale)'
 set xtics rotate by -45 font ',8'
 set key below font ',9'
-set title 'hm block I/O: native Linux, native driver, DC-solo, SD card (QEMU TCG)'
+set title 'hm block I/O: native Linux, native driver, DC-solo, DC-twin, SD card (QEMU TCG)'
 plot {cols.replace("'" + csv + "' using", "'" + csv + "' every ::1 using")}
 """
     r = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
