@@ -206,7 +206,7 @@ debug: all $(DISK) sd-check
 
 test: $(B)/hm.bin $(foreach v,$(TEST_LINUX),$(B)/linux-$(v)/boot-default.img $(B)/linux-$(v)/boot-test.img) \
       $(addprefix $(B)/host/,$(HOST_TESTS))
-	@python3 tests/run.py --build $(B) --qemu "$(QEMU) $(QEMU_MACHINE)" --linux "$(TEST_LINUX)" $(TESTFLAGS)
+	@python3 tests/run.py --build $(B) --qemu "$(QEMU) $(QEMU_MACHINE)" --linux "$(TEST_LINUX)" $(if $(filter 1,$(TWIN)),--twin) $(TESTFLAGS)
 
 # the benchmark's native Linux: a regular arm64 kernel from the same Debian
 # tree (prepared for the container first) with nativebench as /init

@@ -34,7 +34,7 @@ static struct disk {
     uint64_t where;   /* the device it sits on (hm/dm.h HM_DM_REGISTER w2) */
     int twin;         /* -1: Linux serves it; else the twin that does (twin.c) */
     uint64_t start;   /* with a twin: its first byte on the device */
-    volatile int changed;   /* size or read-only changed: the publisher tells the twin and vfs */
+    int changed;            /* size or read-only changed: the publisher tells the twin and vfs */
 } disks[MAX_DISKS];
 
 static struct hm_blk_srv_session sessions[MAX_SESSIONS];
@@ -80,7 +80,7 @@ void dc_host_disk_change(int id, unsigned long long size, int ro)
         return;
     disks[id].size = size;   /* single aligned stores: INFO answers old or new */
     disks[id].ro = ro;
-    disks[id].changed = 1;
+    __atomic_store_n(&disks[id].changed, 1, __ATOMIC_SEQ_CST);   /* after them */
     publishing = 1;
     hm_notif_signal(pub_notif, 1);
 }
@@ -206,10 +206,10 @@ int dc_blk_request(struct hm_msg *m, unsigned *nh_out)
                 return -slot;
             sessions[slot].owner = (int)id;
             if (hm_blk_srv_grant(sessions, slot, dc_bell, dc_ep, dc_ipcbuf.handles)) {
-                sessions[slot].closing = 1;   /* the block thread frees it */
-                hm_notif_signal(dc_events, DC_EV_KICK);
+                hm_blk_srv_release(&sessions[slot]);   /* never served: ours to free */
                 return ENOMEM;
             }
+            hm_blk_srv_publish(&sessions[slot]);
             *nh_out = 2;
             return 0;
         }
@@ -252,10 +252,9 @@ static void *publisher(void *arg)
         publishing = 1;
         for (int i = 0; i < MAX_DISKS; i++) {
             struct disk *d = &disks[i];
-            if (d->state == 2 && d->changed) {
-                d->changed = 0;
+            /* cleared before the size is read: a newer change is pushed next round */
+            if (d->state == 2 && __atomic_exchange_n(&d->changed, 0, __ATOMIC_SEQ_CST))
                 push_change(d, i);
-            }
             if (d->state != 1)
                 continue;
             d->state = 2;   /* served from now on, even if devmgr cannot publish it */

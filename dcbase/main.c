@@ -179,9 +179,9 @@ int main(int argc, char **argv)
         uint32_t label = HM_TAG_LABEL(m.tag);
         unsigned nh_out = 0;
         int status;
-        if (label != HM_BLK_ATTACH)
+        if (label != HM_BLK_ATTACH || (m.badge & DC_TWIN_BADGE))
             for (unsigned i = 0; i < HM_TAG_NHANDLES(m.tag); i++)
-                hm_handle_close(dc_ipcbuf.handles[i]);   /* only ATTACH takes handles */
+                hm_handle_close(dc_ipcbuf.handles[i]);   /* only a client's ATTACH takes handles */
         if (label == HM_DC_LOG && m.badge == 0) {
             uint64_t next, oldest;
             size_t n = dc_log_read(m.w[0], (char *)dc_ipcbuf.words, HM_DC_LOG_CHUNK, &next, &oldest);

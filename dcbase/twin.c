@@ -30,7 +30,7 @@
 
 static hm_handle_t twin_ep[MAX_TWINS];   /* the twins' endpoints (badged for us) */
 static volatile int ntwins;
-static volatile int config_pending[MAX_TWINS];
+static int config_pending[MAX_TWINS];
 
 /* the hand-off in progress: CPU thread -> twin thread and back */
 static struct dc_twin_state req;
@@ -38,12 +38,14 @@ static volatile int req_result;
 static hm_handle_t req_notif = HM_HANDLE_INVALID, done_notif = HM_HANDLE_INVALID;
 static struct hm_ipc_buf twin_buf;
 
-/* the error report the main thread waits on: 0 none, 1 for Linux, 2 Linux has it */
+/* the error report the main thread waits on: state 0 none, 1 for Linux,
+ * 2 Linux has it; the verdict comes tagged with the report's sequence
+ * number (seq << 16 | errno), so a late one cannot answer the next */
 static struct {
-    volatile int state;
-    volatile uint64_t seq;
+    int state;
+    uint64_t seq;
     struct dc_twin_event ev;
-    volatile int verdict;
+    uint64_t verdict;
 } report;
 static hm_handle_t verdict_notif = HM_HANDLE_INVALID;
 
@@ -136,15 +138,24 @@ int dc_host_twin_handoff(const struct dc_twin_state *st)
 /* ---- after the hand-off ---- */
 int dc_twin_attach(int twin, struct hm_msg *m, uint64_t start, uint64_t size, int ro, int disk)
 {
-    if (twin < 0 || twin >= ntwins || HM_TAG_NHANDLES(m->tag) != 2)
+    unsigned nh = HM_TAG_NHANDLES(m->tag);
+    if (twin < 0 || twin >= ntwins || nh != 2) {
+        for (unsigned i = 0; i < nh; i++)
+            hm_handle_close(dc_ipcbuf.handles[i]);
         return EINVAL;
+    }
     /* the client's handles are in our IPC buffer: moved on to the twin, and
      * its answer's handles land there for our reply */
+    hm_handle_t mine[2] = { dc_ipcbuf.handles[0], dc_ipcbuf.handles[1] };
     struct hm_msg f = { .tag = HM_TAG(HM_TWIN_ATTACH, 0, 2) | HM_TAG_MOVE,
                         .w = { m->w[0], m->w[1], start, size, (uint64_t)ro, (uint64_t)disk } };
     long r = hm_call(twin_ep[twin], &f);
-    if (r < 0)
-        return EIO;   /* the twin is gone: the client's session cannot start */
+    if (r < 0) {
+        /* refused before delivery (the twin is gone): the moved handles stayed ours */
+        hm_handle_close(mine[0]);
+        hm_handle_close(mine[1]);
+        return EIO;   /* the client's session cannot start */
+    }
     if (HM_TAG_LABEL(f.tag) || HM_TAG_NHANDLES(f.tag) != 2) {
         for (unsigned i = 0; i < HM_TAG_NHANDLES(f.tag); i++)
             hm_handle_close(dc_ipcbuf.handles[i]);
@@ -170,7 +181,7 @@ int dc_twin_request(struct hm_msg *m)
         return EINVAL;
     uint32_t label = HM_TAG_LABEL(m->tag);
     if (label == HM_DC_TWIN_EVENT) {
-        config_pending[k] = 1;
+        __atomic_store_n(&config_pending[k], 1, __ATOMIC_SEQ_CST);
         hm_notif_signal(dc_events, DC_EV_TWIN);
         return 0;
     }
@@ -179,19 +190,18 @@ int dc_twin_request(struct hm_msg *m)
     uint64_t seq = report.seq + 1;
     report.ev = (struct dc_twin_event){ (int)k, DC_TWIN_ERROR, (unsigned)m->w[0], (unsigned)m->w[2], (unsigned)m->w[3],
                                         m->w[1], (void *)(uintptr_t)seq };
-    report.verdict = 0;
-    report.seq = seq;
-    __asm__ volatile("dmb ish" ::: "memory");
-    report.state = 1;
+    __atomic_store_n(&report.seq, seq, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&report.state, 1, __ATOMIC_SEQ_CST);   /* publishes ev */
     hm_notif_signal(dc_events, DC_EV_TWIN);
-    uint64_t deadline = hm_deadline_ms(ERR_WAIT_MS), bits;
-    while (!report.verdict && hm_notif_wait(verdict_notif, deadline, &bits) >= 0)
+    uint64_t deadline = hm_deadline_ms(ERR_WAIT_MS), bits, v;
+    while ((v = __atomic_load_n(&report.verdict, __ATOMIC_SEQ_CST)) >> 16 != seq &&
+           hm_notif_wait(verdict_notif, deadline, &bits) >= 0)
         ;
-    int v = report.verdict;
-    report.state = 0;
-    if (!v)
+    __atomic_store_n(&report.state, 0, __ATOMIC_SEQ_CST);
+    int err = v >> 16 == seq ? (int)(v & 0xffff) : 0;
+    if (!err)
         dc_log_printf("dcbase: Linux gave no verdict on twin %d's I/O error in %d ms: EIO\n", (int)k, ERR_WAIT_MS);
-    m->w[0] = (uint64_t)(v ? v : EIO);
+    m->w[0] = (uint64_t)(err ? err : EIO);
     return 0;
 }
 
@@ -199,13 +209,12 @@ int dc_twin_request(struct hm_msg *m)
 int dc_host_twin_next(struct dc_twin_event *ev)
 {
     for (int k = 0; k < ntwins; k++)
-        if (config_pending[k]) {
-            config_pending[k] = 0;
+        if (__atomic_exchange_n(&config_pending[k], 0, __ATOMIC_SEQ_CST)) {
             *ev = (struct dc_twin_event){ .twin = k, .kind = DC_TWIN_CONFIG };
             return 1;
         }
-    if (report.state == 1) {
-        report.state = 2;
+    int one = 1;
+    if (__atomic_compare_exchange_n(&report.state, &one, 2, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
         *ev = report.ev;
         return 1;
     }
@@ -214,8 +223,11 @@ int dc_host_twin_next(struct dc_twin_event *ev)
 
 void dc_host_twin_verdict(void *cookie, int err)
 {
-    if ((uint64_t)(uintptr_t)cookie != report.seq || report.state != 2)
-        return;   /* the main thread stopped waiting for this one */
-    report.verdict = err > 0 ? err : EIO;
+    uint64_t seq = (uint64_t)(uintptr_t)cookie;
+    if (err <= 0 || err > 0xffff)
+        err = EIO;
+    /* a verdict for a report the main thread stopped waiting for is
+     * ignored there: its sequence number is not the one it waits on */
+    __atomic_store_n(&report.verdict, seq << 16 | (uint64_t)err, __ATOMIC_SEQ_CST);
     hm_notif_signal(verdict_notif, 1);
 }

@@ -765,14 +765,21 @@ static int start_twin(int ct, unsigned nw, const hm_handle_t h[2], hm_handle_t *
         return EBUSY;
     if (hm_mem_info(h[0], &mi) < 0 || mi.kind != HM_MEM_CONTIG || st.ram_base != mi.phys)
         return EINVAL;   /* the rings must be in the memory sent, where the LDC says */
+    if (st.num < 4 || st.num > 1024 || (st.num & (st.num - 1)) || (st.desc & 15) || (st.avail & 1) || (st.used & 3))
+        return EINVAL;   /* not a split ring the twin can drive */
+    uint64_t part[3] = { st.desc, st.avail, st.used }, len[3] = { 16ull * st.num, 6 + 2ull * st.num, 6 + 8ull * st.num };
+    for (int i = 0; i < 3; i++)
+        if (part[i] < mi.phys || part[i] - mi.phys > mi.size || len[i] > mi.size - (part[i] - mi.phys))
+            return EINVAL;   /* a ring part outside the memory sent */
     long mmio = hm_mem_device(root, d->phys & ~0xfffull, 4096);
     long irqres = hm_resource_create(root, HM_RES_IRQ, d->irq, 1);
     long ep = hm_ep_create();
     long dma = hm_mem_create(TWIN_DMA, HM_MEM_CONTIG);
     long sup = hm_handle_dup(fault_ep, HM_R_SEND | HM_R_GRANT, TWIN_FAULT_BADGE + (uint64_t)(d - devs));
     long sep = ep < 0 ? ep : hm_handle_dup((hm_handle_t)ep, HM_R_SEND | HM_R_GRANT, HM_TWIN_BADGE_LDC);
+    long ready = hm_notif_create();
     long p = -HM_ENOMEM;
-    if (mmio >= 0 && irqres >= 0 && ep >= 0 && dma >= 0 && sup >= 0 && sep >= 0) {
+    if (mmio >= 0 && irqres >= 0 && ep >= 0 && dma >= 0 && sup >= 0 && sep >= 0 && ready >= 0) {
         struct hm_spawn_handle hs[] = {
             { "mmio", (hm_handle_t)mmio, HM_R_READ | HM_R_WRITE | HM_R_MAP },
             { "irqres", (hm_handle_t)irqres, HM_R_MANAGE },
@@ -780,8 +787,9 @@ static int start_twin(int ct, unsigned nw, const hm_handle_t h[2], hm_handle_t *
             { "dma", (hm_handle_t)dma, HM_R_READ | HM_R_WRITE | HM_R_MAP },
             { "ram", h[0], HM_R_READ | HM_R_WRITE | HM_R_MAP },
             { "ldc", h[1], HM_R_SEND },
+            { "ready", (hm_handle_t)ready, HM_R_SIGNAL },
         };
-        char a[9][40];
+        char a[10][40];
         snprintf(a[0], sizeof a[0], "mmio=%lx", (unsigned long)st.mmio);
         snprintf(a[1], sizeof a[1], "ram=%lx", (unsigned long)st.ram_base);
         snprintf(a[2], sizeof a[2], "desc=%lx", (unsigned long)st.desc);
@@ -791,11 +799,30 @@ static int start_twin(int ct, unsigned nw, const hm_handle_t h[2], hm_handle_t *
         snprintf(a[6], sizeof a[6], "irq=%x", st.irq);
         snprintf(a[7], sizeof a[7], "num=%x", st.num);
         snprintf(a[8], sizeof a[8], "idx=%x", st.idx);
-        const char *argv[] = { d->twin, d->info.name, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], NULL };
+        snprintf(a[9], sizeof a[9], "lbs=%x", st.lbs);
+        const char *argv[] = { d->twin, d->info.name, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], NULL };
         p = hm_spawn(d->twin, argv, hs, (int)(sizeof hs / sizeof hs[0]), (hm_handle_t)sup, HM_PRIO_MAX - 3);
     }
+    /* The LDC hears "started" only once the twin has taken the ring: if it
+     * cannot (it exits, or says nothing in 5 s), it is stopped and the LDC
+     * takes its queue back. Polled in steps: a wait on the notification
+     * cannot also see the process end. */
+    int adopted = 0;
+    for (int i = 0; p >= 0 && !adopted && i < 100; i++) {
+        uint64_t bits;
+        int64_t status;
+        adopted = hm_notif_wait((hm_handle_t)ready, hm_deadline_ms(50), &bits) >= 0;
+        if (!adopted && hm_proc_wait((hm_handle_t)p, hm_now(), &status) >= 0)
+            break;   /* it exited: it said why on the console */
+    }
+    if (p >= 0 && !adopted) {
+        hm_proc_kill((hm_handle_t)p);
+        hm_handle_close((hm_handle_t)p);
+        printf("devmgr: %s: twin %s did not take the data plane over: the LDC keeps it\n", d->info.name, d->twin);
+        p = -HM_ECLOSED;   /* it is gone */
+    }
     /* the twin has its own copies now (or never will) */
-    long mine[] = { mmio, irqres, ep, dma, sup };
+    long mine[] = { mmio, irqres, ep, dma, sup, ready };
     for (unsigned i = 0; i < sizeof mine / sizeof mine[0]; i++)
         if (mine[i] >= 0)
             hm_handle_close((hm_handle_t)mine[i]);

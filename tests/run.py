@@ -551,6 +551,8 @@ def main():
     ap.add_argument("--gic", default="2,3", help="GIC versions to run the system tests on")
     ap.add_argument("--linux", default="6.1 6.12",
                     help="Linux versions whose driver container the system tests run with (build/linux-V/boot-*.img)")
+    ap.add_argument("--twin", action="store_true",
+                    help="boot-default runs the twin board (boot-twin.conf; make test TWIN=1)")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
     only = set(filter(None, args.only.split(",")))
@@ -602,25 +604,30 @@ def main():
             card = f"{args.build}/test-disks/bench-sd.img"
             with open(card, "wb") as f:
                 f.truncate(4 << 20)   # blkbench's scratch card
-            out = boot_console(args.qemu, args.build, IMAGES["default"], disk + sd_card(card),
+            twin = ["-append", "hm.boot=boot-twin.conf"] if args.twin else []
+            out = boot_console(args.qemu, args.build, IMAGES["default"], disk + sd_card(card) + twin,
                                "blkbench /dev/vda 1\nblkbench /dev/mmcblk0 1\npoweroff\n", args.timeout)
             expect = [("devmgr starts the disk's driver container: the LDC", "devmgr: virtio-mmio@a003e00: virtio_blk in ldc0"),
                       ("the disk appears in vfs", "vfs: /dev/vda registered"),
                       ("the LDC says it is ready", "devmgr: ldc0 ready"),
                       ("init runs boot.conf's shell", "init: started sh"),
                       ("the shell prompts", "hm# "),
-                      ("blkbench runs every workload through Linux's driver (DC-solo)",
+                      ("blkbench runs every workload on vda (DC-solo; DC-twin with TWIN=1)",
                        "blkbench randwrite bs=1048576 qd=32 MBps="),
                       ("the SD card's container (ldc1) says it is ready", "devmgr: ldc1 ready"),
                       ("blkbench runs on the SD card through Linux's MMC stack", "blkbench: /dev/mmcblk0"),
                       ("init reports the shell's exit status", "init: sh exited with status 0"),
                       ("PSCI power-off ends QEMU", "hm: power off")]
+            if args.twin:
+                expect.append(("the twin serves the disk's data plane (TWIN=1)",
+                               "devmgr: virtio-mmio@a003e00: data plane handed from ldc0 to vtwin"))
             passed = [f"boot-default: {n}" for n, s in expect if s in out]
             failed = [f"boot-default: {n} (missing '{s}')" for n, s in expect if s not in out]
             sd_done = out.split("blkbench: /dev/mmcblk0")[-1] if "blkbench: /dev/mmcblk0" in out else ""
             (passed if "blkbench randwrite bs=1048576 qd=32 MBps=" in sd_done and "sh: blkbench" not in out else failed).append(
                 "boot-default: blkbench finishes every workload on the SD card (mmcblk0)")
-            report(v + "qemu boot-default", passed, failed, out, lv + "boot-default.log")
+            report(v + "qemu boot-default" + (" (TWIN=1)" if args.twin else ""), passed, failed, out,
+                   lv + "boot-default.log")
 
         # the same board with hm's native driver (boot-ndc.conf): the benchmark's baseline
         if not only or "boot-ndc" in only:

@@ -86,6 +86,7 @@ struct vblk {
     uint64_t features;
     uint64_t capacity;    /* bytes */
     int ro;
+    uint32_t lbs;         /* logical block size: requests are checked against it */
     /* the split ring: ndc's own, or the one the twin adopted */
     uint32_t num;
     struct vq_desc *desc;

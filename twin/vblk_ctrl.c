@@ -22,6 +22,7 @@ int vblk_init(struct vblk *d, volatile uint8_t *regs, uint8_t *dma, uint64_t dma
 {
     memset(d, 0, sizeof *d);
     d->regs = regs;
+    d->lbs = 512;
     if (vr(d, VM_MAGIC) != VIRTIO_MAGIC || vr(d, VM_DEVICE_ID) != VIRTIO_ID_BLOCK)
         return -ENODEV;
     d->version = (int)vr(d, VM_VERSION);

@@ -76,6 +76,8 @@ int vblk_complete(struct vblk *d, vblk_done_fn done)
     for (;;) {
         vblk_dsb();
         while (d->used_seen != d->used->idx) {
+            /* the entry and its status byte after the index that covers them */
+            __asm__ volatile("dmb ishld" ::: "memory");
             struct vq_used_elem *e = &d->used->ring[d->used_seen % d->num];
             d->used_seen++;
             uint32_t s = e->id / 3;

@@ -57,7 +57,7 @@ static void pump(struct hm_blk_srv_session *s)
         if (n == 0 || (uint32_t)used + s->inflight >= s->entries)
             break;
         struct hm_blk_req r = s->sq[sh->sq_head % s->entries];   /* copy: the client may scribble */
-        int err = hm_blk_check(&r, v->size, 512, v->ro, s->data_size);
+        int err = hm_blk_check(&r, v->size, dev->lbs, v->ro, s->data_size);
         if (!err) {
             err = vblk_submit(dev, s, r.id, r.op, v->start + r.offset, s->data_phys + r.data_off, r.len);
             if (err == -EBUSY)
@@ -116,6 +116,11 @@ int vs_start(struct vblk *d, hm_handle_t n, hm_handle_t irq, const struct vs_ops
     return hm_thread_start(&dp, dataplane, (void *)(long)VS_IRQ_BIT, HM_PRIO_MAX - 3, 1);
 }
 
+/* the newest size and read-only state the control plane gave each key
+ * (vs_resize): a session attached after a resize starts with them */
+#define VS_MAX_KEYS 32
+static struct { int set, ro; uint64_t size; } latest[VS_MAX_KEYS];
+
 int vs_attach(hm_handle_t mem, hm_handle_t cn, uint64_t entries, uint64_t bits, uint64_t start, uint64_t size,
               int ro, int key, hm_handle_t ep, hm_handle_t out[2])
 {
@@ -123,17 +128,19 @@ int vs_attach(hm_handle_t mem, hm_handle_t cn, uint64_t entries, uint64_t bits, 
     if (slot < 0)
         return -slot;
     struct vs_session *v = &vs_sessions[slot];
+    int k = key >= 0 && key < VS_MAX_KEYS && latest[key].set ? key : -1;
+    /* written before the data plane can see the slot (hm_blk_srv_publish) */
     v->start = start;
-    v->size = size;
-    v->ro = ro;
+    v->size = k >= 0 ? latest[k].size : size;
+    v->ro = k >= 0 ? latest[k].ro : ro;
     v->key = key;
     /* the session badge names the slot and its generation, so a stale
      * session handle cannot detach whoever uses the slot next */
     if (hm_blk_srv_grant(srv_tab, slot, notif, ep, out)) {
-        srv_tab[slot].closing = 1;   /* the data plane frees it */
-        hm_notif_signal(notif, VS_DOORBELL_BIT);
+        hm_blk_srv_release(&srv_tab[slot]);   /* never served: ours to free */
         return ENOMEM;
     }
+    hm_blk_srv_publish(&srv_tab[slot]);
     return 0;
 }
 
@@ -149,6 +156,8 @@ int vs_detach(uint64_t badge)
 
 void vs_resize(int key, uint64_t size, int ro)
 {
+    if (key >= 0 && key < VS_MAX_KEYS)
+        latest[key].set = 1, latest[key].size = size, latest[key].ro = ro;
     for (int i = 0; i < VS_MAX_SESSIONS; i++)
         if (srv_tab[i].active && vs_sessions[i].key == key) {
             vs_sessions[i].size = size;   /* single aligned stores: the data plane sees old or new */

@@ -12,8 +12,10 @@
  *   "dma"    contiguous memory for request headers and status bytes
  *   "ram"    the LDC's memory that holds the rings
  *   "ldc"    the LDC's endpoint: configuration changes and I/O errors go there
+ *   "ready"  a notification devmgr waits on: signalled once the ring is ours
  * and argv: vtwin DEVICE-NAME key=hex ... with the keys of struct
- * hm_twin_state (mmio ram desc avail used feat cap irq num idx ro).
+ * hm_twin_state (mmio ram desc avail used feat irq num idx lbs; capacity
+ * and read-only come with each session).
  *
  * Threads: this one answers control IPC (sessions the LDC passes on,
  * resizes, detaches); the data-plane thread (vblk_serve.c); the link thread,
@@ -51,6 +53,8 @@ static struct err {
     int verdict;
 } errs[MAX_ERRS];
 
+static int err_timer_armed;   /* data-plane thread only */
+
 static int cas(int *p, int from, int to)
 {
     return __atomic_compare_exchange_n(p, &from, to, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
@@ -70,7 +74,10 @@ static int io_error(struct vs_session *s, const struct vblk_slot *sl, uint8_t st
             continue;
         *e = (struct err){ 0, s, sl->id, sl->sector, hm_now(), sl->op, sl->len, status, 0 };
         __atomic_store_n(&e->state, 1, __ATOMIC_SEQ_CST);
-        hm_timer_set(err_timer, hm_deadline_ms(ERR_WAIT_MS));
+        if (!err_timer_armed) {   /* else the earliest report's deadline stands */
+            hm_timer_set(err_timer, e->since + hm_ms(ERR_WAIT_MS));
+            err_timer_armed = 1;
+        }
         hm_notif_signal(link_notif, LINK_ERR_BIT);
         return 1;
     }
@@ -99,6 +106,7 @@ static void other_bits(uint64_t bits)
         }
     }
     hm_timer_set(err_timer, next);
+    err_timer_armed = next != HM_DEADLINE_NEVER;
 }
 
 static const struct vs_ops twin_ops = { .config = config_irq, .error = io_error, .bits = other_bits };
@@ -120,6 +128,8 @@ static void *link_loop(void *arg)
         }
         for (int i = 0; i < MAX_ERRS; i++) {
             struct err *e = &errs[i];
+            if (cas(&e->state, 3, 0))
+                continue;   /* given up before we reported it: free again */
             if (__atomic_load_n(&e->state, __ATOMIC_SEQ_CST) != 1)
                 continue;
             struct hm_msg m = { .tag = HM_TAG(HM_DC_TWIN_ERROR, 0, 0), .w = { e->op, e->sector, e->len, e->status } };
@@ -162,22 +172,29 @@ int main(int argc, char **argv)
         .desc = arg(argc, argv, "desc", &missing), .avail = arg(argc, argv, "avail", &missing),
         .used = arg(argc, argv, "used", &missing), .features = arg(argc, argv, "feat", &missing),
         .irq = (uint32_t)arg(argc, argv, "irq", &missing), .num = (uint32_t)arg(argc, argv, "num", &missing),
-        .idx = (uint32_t)arg(argc, argv, "idx", &missing),
+        .idx = (uint32_t)arg(argc, argv, "idx", &missing), .lbs = (uint32_t)arg(argc, argv, "lbs", &missing),
     };
     name = argc > 1 ? argv[1] : "?";
     if (missing || mmio < 0 || irqres < 0 || ep < 0 || dma < 0 || ram < 0 || ldc < 0) {
-        fprintf(stderr, "vtwin: usage: vtwin DEVICE mmio= ram= desc= avail= used= feat= irq= num= idx= (hex) with "
+        fprintf(stderr, "vtwin: usage: vtwin DEVICE mmio= ram= desc= avail= used= feat= irq= num= idx= lbs= (hex) with "
                         "handles mmio, irqres, ep, dma, ram, ldc\n");
         return 2;
     }
-    /* the rings: one span of the LDC's memory (Linux allocates them together) */
-    uint64_t lo = st.desc < st.avail ? st.desc : st.avail, hi;
-    lo = (st.used < lo ? st.used : lo) & ~0xfffull;
-    uint64_t ends[3] = { st.desc + 16ull * st.num, st.avail + 6 + 2ull * st.num, st.used + 6 + 8ull * st.num };
-    hi = ends[0] > ends[1] ? ends[0] : ends[1];
-    hi = ((ends[2] > hi ? ends[2] : hi) + 0xfff) & ~0xfffull;
-    struct hm_mem_info mi;
-    long rva = lo < st.ram_base || hi - lo > 64 * 1024 ? -HM_EINVAL : map(ram, lo - st.ram_base, hi - lo);
+    /* the rings: one span of the LDC's memory (Linux allocates them
+     * together); every part inside the memory object, sums without overflow */
+    struct hm_mem_info mi, ri;
+    uint64_t part[3] = { st.desc, st.avail, st.used }, len[3] = { 16ull * st.num, 6 + 2ull * st.num, 6 + 8ull * st.num };
+    uint64_t lo = ~0ull, hi = 0;
+    int bad = st.num > QMAX || hm_mem_info(ram, &ri) < 0;
+    for (int i = 0; i < 3 && !bad; i++) {
+        uint64_t off = part[i] - st.ram_base;
+        bad = part[i] < st.ram_base || off > ri.size || len[i] > ri.size - off;
+        lo = part[i] < lo ? part[i] : lo;
+        hi = part[i] + len[i] > hi ? part[i] + len[i] : hi;
+    }
+    lo &= ~0xfffull;
+    hi = (hi + 0xfff) & ~0xfffull;
+    long rva = bad || lo < st.ram_base || hi - lo > 64 * 1024 ? -HM_EINVAL : map(ram, lo - st.ram_base, hi - lo);
     long va = map(mmio, 0, 4096);
     long dva = hm_mem_info(dma, &mi) < 0 || mi.kind != HM_MEM_CONTIG ? -HM_EINVAL : map(dma, 0, 4096);
     if (rva < 0 || va < 0 || dva < 0) {
@@ -189,10 +206,15 @@ int main(int argc, char **argv)
     int err = vblk_adopt(&dev, (volatile uint8_t *)va + (st.mmio & 0xfff), (void *)(rva + (st.desc - lo)),
                          (void *)(rva + (st.avail - lo)), (void *)(rva + (st.used - lo)), st.num, st.features,
                          (uint16_t)st.idx, (uint8_t *)dva, mi.phys, 4096, &why);
+    if (!err && (st.lbs < 512 || st.lbs > 65536 || (st.lbs & (st.lbs - 1)))) {
+        err = -EINVAL;
+        why = "the logical block size is not a power of two from 512 to 64 KiB";
+    }
     if (err) {
         fprintf(stderr, "vtwin: %s: cannot take the data plane over: %s\n", name, why);
         return 1;
     }
+    dev.lbs = st.lbs;
     long dn = hm_notif_create(), ln = hm_notif_create();
     long t = dn < 0 ? dn : hm_timer_create((hm_handle_t)dn, TIMEOUT_BIT);
     long q = dn < 0 ? dn : hm_irq_create(irqres, st.irq, (hm_handle_t)dn, VS_IRQ_BIT, HM_IRQ_EDGE);
@@ -209,6 +231,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "vtwin: %s: cannot start its threads\n", name);
         return 1;
     }
+    /* devmgr answers the LDC only once we said so: until then Linux can
+     * still take its queue back */
+    hm_handle_t ready = hm_start_handle("ready");
+    if (ready >= 0)
+        hm_notif_signal(ready, 1);
     printf("vtwin: %s: data plane taken over at ring index %u (%u entries, %u requests at once, features 0x%lx, "
            "virtio-mmio v%d, IRQ %u)\n", name, st.idx, st.num, dev.nslots, (unsigned long)st.features, dev.version,
            st.irq);

@@ -13,7 +13,7 @@ int hm_blk_srv_attach(struct hm_blk_srv_session *tab, int n, hm_handle_t mem, hm
              mi.size <= hm_blk_data_off((uint32_t)entries))
         err = EINVAL;   /* too small for the rings, or a device could not reach it */
     for (int i = 0; !err && i < n && slot < 0; i++)
-        if (!tab[i].active)
+        if (!tab[i].active && !tab[i].reserved)
             slot = i;
     if (!err && slot < 0)
         err = ENOSPC;
@@ -42,9 +42,15 @@ int hm_blk_srv_attach(struct hm_blk_srv_session *tab, int n, hm_handle_t mem, hm
     s->inflight = 0;
     s->closing = 0;
     s->gen = (s->gen + 1) & 0x3fff;   /* the badge keeps it below bit 30 */
-    __asm__ volatile("dmb ish" ::: "memory");
-    s->active = 1;
+    s->reserved = 1;
     return slot;
+}
+
+void hm_blk_srv_publish(struct hm_blk_srv_session *s)
+{
+    __asm__ volatile("dmb ish" ::: "memory");   /* everything the driver set before the data plane sees it */
+    s->reserved = 0;
+    s->active = 1;
 }
 
 uint64_t hm_blk_srv_badge(const struct hm_blk_srv_session *tab, int i)
@@ -94,6 +100,7 @@ void hm_blk_srv_release(struct hm_blk_srv_session *s)
     hm_vm_unmap(HM_HANDLE_SELF_PROC, s->va);
     hm_handle_close(s->client);
     s->closing = 0;
+    s->reserved = 0;
     __asm__ volatile("dmb ish" ::: "memory");
     s->active = 0;
 }

@@ -286,9 +286,16 @@ void hm_blk_settle(void)
 	 * hand-offs, then the announcements.
 	 */
 	hm_blk_wait(1U << 1);
-	for (i = 0; i < HM_MAX_DISKS; i++)
-		if (hm_disks[i].state == 4)
-			hm_twin_handoff(hm_disks[i].bdev->bd_disk);
+	for (i = 0; i < HM_MAX_DISKS; i++) {
+		struct gendisk *disk = NULL;
+
+		spin_lock_irq(&hm_disks_lock);
+		if (hm_disks[i].state == 4 && hm_disks[i].bdev)
+			disk = hm_disks[i].bdev->bd_disk;
+		spin_unlock_irq(&hm_disks_lock);
+		if (disk)
+			hm_twin_handoff(disk);
+	}
 	hm_twin_settle();
 	hm_blk_kick();
 	hm_blk_wait(1U << 1 | 1U << 3 | 1U << 4);

@@ -12,15 +12,16 @@
  * request virtqueue must be empty: every descriptor free, the used index
  * equal to the avail index. Its state, read through virtio's and the block
  * layer's public interfaces, goes to DC-base, which has devmgr start the
- * twin on the same rings. The device is then marked broken, so that
- * nothing in Linux can touch the virtqueue again. If anything fails before
+ * twin on the same rings. The device is then marked broken and the queue
+ * unquiesced: a request Linux might still make fails at once instead of
+ * touching the twin's ring or waiting for ever. If anything fails before
  * that, Linux takes its queue and interrupt back and serves the disk itself.
  *
  * After it the twin reports (DC_EV_TWIN, the dc-twin thread below):
  * a configuration change goes to virtio_blk (virtio_config_changed), which
  * updates the capacity from a work item; the new size reaches DC-base from
  * blk.c, which compares the disks' sizes with what it announced while this
- * thread watches for a second after the event. An I/O error gets Linux's
+ * thread has it look every 10 ms for 5 s after the event. An I/O error gets Linux's
  * verdict: the block status virtio_blk would give the device's status byte,
  * and the errno the block layer makes of it.
  */
@@ -145,8 +146,15 @@ static int hm_twin_take(struct hm_twin *t, const char **why)
 	if (ret < 0)
 		goto undo;
 	t->id = ret;
-	/* should anything here reach the virtqueue again, it fails rather than races the twin */
+	/*
+	 * Should anything here issue I/O on the disk again, it must fail,
+	 * not race the twin on the ring nor wait for ever on a quiesced
+	 * queue: a broken virtqueue refuses new buffers (virtqueue_add
+	 * returns -EIO before touching the ring, virtio_blk fails the request
+	 * with BLK_STS_IOERR) and never notifies the device.
+	 */
 	virtio_break_device(vdev);
+	blk_mq_unquiesce_queue(q);
 	pr_info("hm: %s: data plane handed to twin %d at ring index %u (%u entries, features 0x%llx)\n",
 		t->disk->disk_name, t->id, st.idx, st.num, (unsigned long long)st.features);
 	return 0;
@@ -239,7 +247,7 @@ static int hm_twin_main(void *unused)
 			if (ev.kind == DC_TWIN_CONFIG) {
 				/* the twin took the interrupt; the driver's handler would do this */
 				virtio_config_changed(t->vdev);
-				watch_until = jiffies + HZ;
+				watch_until = jiffies + 5 * HZ;
 			} else {
 				hm_twin_error(t, &ev);
 			}

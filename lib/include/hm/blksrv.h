@@ -13,6 +13,7 @@
 
 struct hm_blk_srv_session {
     volatile int active;
+    int reserved;              /* attached, not yet published (control thread only) */
     volatile int closing;      /* detached: finish what is in flight, then release */
     uint32_t gen;              /* bumped per attach: part of the session badge */
     uint64_t va, map_size;     /* the client's shared memory, mapped here */
@@ -32,9 +33,13 @@ struct hm_blk_srv_session {
 /* ATTACH into a free slot of tab[n]: handles mem (the shared memory) and cn
  * (the client's notification) are taken in every case; entries and bits
  * come from the request; contig: the memory must be HM_MEM_CONTIG (a device
- * will be pointed at it). Returns the slot, or -errno (EINVAL, ENOSPC). */
+ * will be pointed at it). Returns the slot, or -errno (EINVAL, ENOSPC). The
+ * slot is reserved, not yet served: the driver sets its own fields, then
+ * hm_blk_srv_publish (or, if it gives up, hm_blk_srv_release). */
 int hm_blk_srv_attach(struct hm_blk_srv_session *tab, int n, hm_handle_t mem, hm_handle_t cn, uint64_t entries,
                       uint64_t bits, int contig);
+/* the data plane may serve it from now on */
+void hm_blk_srv_publish(struct hm_blk_srv_session *s);
 /* the session handle's badge for slot i: slot + 1 and the slot's generation */
 uint64_t hm_blk_srv_badge(const struct hm_blk_srv_session *tab, int i);
 /* the two handles ATTACH's reply carries: out[0] the doorbell (SIGNAL on
@@ -48,6 +53,7 @@ int hm_blk_srv_grant(const struct hm_blk_srv_session *tab, int i, hm_handle_t do
 int hm_blk_srv_lookup(const struct hm_blk_srv_session *tab, int n, uint64_t badge);
 /* write one completion into the client's ring (does not signal) */
 void hm_blk_srv_post(struct hm_blk_srv_session *s, uint64_t id, int status, uint32_t len);
-/* a closing session with nothing in flight: unmap, close, free the slot */
+/* a closing session with nothing in flight, or a reserved one: unmap,
+ * close, free the slot */
 void hm_blk_srv_release(struct hm_blk_srv_session *s);
 #endif
