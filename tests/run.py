@@ -633,7 +633,8 @@ def main():
         if not only or "boot-ndc" in only:
             disk, _, _ = small_disk(args.build, "")
             out = boot_console(args.qemu, args.build, IMAGES["test"], disk + ["-append", "hm.boot=boot-ndc.conf"],
-                               "lsdev\nblkbench /dev/vda 1\npoweroff\n", args.timeout)
+                               "lsdev\nblkbench /dev/vda 1\nblkbench /dev/vda 1 randread 4096 1\n"
+                               "blkbench /dev/vda 1 readwrite\nkstat\npoweroff\n", args.timeout)
             expect = [("devmgr starts the native driver container", "devmgr: virtio-mmio@a003e00: virtio_blk in ndc0"),
                       ("the container's device tree names only its device",
                        "ndc: device tree describes 1 virtio-mmio device, PCIe host absent"),
@@ -643,6 +644,26 @@ def main():
                       ("PSCI power-off ends QEMU", "hm: power off")]
             passed = [f"boot-ndc: {n}" for n, s_ in expect if s_ in out]
             failed = [f"boot-ndc: {n} (missing '{s_}')" for n, s_ in expect if s_ not in out]
+            # one workload picked, with the microkernel's counters per request:
+            # a depth-1 read is one interrupt and two address-space switches
+            # (client -> ndc, ndc -> client); more would be a scheduling regression
+            one = re.findall(r"blkbench randread bs=4096 qd=1 MBps=\S+ iops=\d+ syscalls/req=(\S+) switches/req=(\S+) "
+                             r"as_switches/req=(\S+) irqs/req=(\S+)", out)
+            (passed if len(one) == 2 else failed).append(
+                f"boot-ndc: blkbench prints the microkernel's counters per request ({len(one)} of 2 randread 4 KiB qd 1 lines)")
+            if one:
+                sc, sw, asw, irq = (float(x) for x in one[-1])
+                (passed if 1.9 <= asw <= 2.2 and 0.9 <= irq <= 1.1 else failed).append(
+                    f"boot-ndc: a 4 KiB depth-1 read costs 2 address-space switches and 1 interrupt "
+                    f"(measured {asw} and {irq}; {sw} thread switches, {sc} system calls)")
+            runs = out.split("blkbench: /dev/vda, 1 MiB per workload")
+            picked = re.findall(r"^blkbench (\w+ bs=\d+ qd=\d+)", runs[2], re.M) if len(runs) > 2 else []
+            (passed if picked == ["randread bs=4096 qd=1"] else failed).append(
+                "boot-ndc: blkbench OP BS QD runs only that workload")
+            (passed if "sh: blkbench: no workload matches readwrite" in out else failed).append(
+                "boot-ndc: blkbench names a workload it does not know")
+            (passed if re.search(r"syscalls=\d+ .* as_switches=\d+", out) else failed).append(
+                "boot-ndc: kstat prints the microkernel's counters")
             report(v + "qemu boot-ndc (native driver board)", passed, failed, out, lv + "boot-ndc.log")
 
         # the prepared Linux tree: the drivers are Debian's, unmodified

@@ -7,8 +7,9 @@
  * the bits (time.c, arch_cpu_idle) into hm_irq_pending; hm_irq_deliver runs
  * them through irq_enter/generic_handle_domain_irq/irq_exit when Linux
  * enables interrupts. The chip's mask/unmask/eoi go to the microkernel,
- * which masks a line when it fires until eoi: a level-triggered line is
- * neither lost nor repeated. The irq domain takes the device tree's GIC
+ * which masks a level-triggered line when it fires until eoi, so it is
+ * neither lost nor repeated (an edge-triggered line is not masked: an edge
+ * during handling sets its event bit again). The irq domain takes the device tree's GIC
  * interrupt specifiers (SPI/PPI, number, flags), so Linux's own OF code
  * wires platform devices and a PCI host's interrupt-map.
  */

@@ -1,7 +1,12 @@
 /* Interrupts: the kernel's own (timer, UART) and those bound to user space.
- * A user-bound line is masked when it fires and its notification signalled;
- * the driver acks (unmasks) it once it has handled the device, so a level
- * line cannot storm and an edge that arrives meanwhile stays pending. */
+ * A user-bound level-triggered line is masked when it fires and its
+ * notification signalled; the driver acks (unmasks) it once it has handled
+ * the device, so the line cannot storm. An edge-triggered line is not
+ * masked: it fires once per edge, and an edge that comes while the driver
+ * is busy sets the notification bit again (bits are sticky), so nothing is
+ * lost; its ack has nothing to do. That spares two writes to the GIC
+ * distributor per interrupt, each a trap into QEMU's GIC model (a
+ * virtio-mmio line is edge-triggered on the virt board). */
 #include <kernel/object.h>
 #include <kernel/plat.h>
 
@@ -18,8 +23,10 @@ void irq_dispatch(uint32_t intid)
         console_rx_irq();
     } else if (intid < MAX_IRQS && bound[intid]) {
         struct irqobj *q = bound[intid];
-        gic_disable(intid);
-        q->masked = true;
+        if (!q->edge) {
+            gic_disable(intid);
+            q->masked = true;
+        }
         notif_signal(q->notif, q->bits);
     } else {
         gic_disable(intid);   /* nobody wants it: keep it quiet */
@@ -72,6 +79,8 @@ void sys_irq_create(struct trapframe *tf)
     bound[irq] = q;
     if (flags)
         gic_set_edge(irq, flags == HM_IRQ_EDGE);
+    q->edge = gic_is_edge(irq);
+    q->masked = false;
     gic_enable(irq);
     tf->x[0] = (uint64_t)(int64_t)h;
 }
@@ -87,6 +96,9 @@ void sys_irq_ctl(struct trapframe *tf)
     struct irqobj *q = (struct irqobj *)s->obj;
     switch (tf->x[1]) {
     case HM_IRQ_ACK:
+        if (!q->masked)
+            break;   /* an edge line (never masked when it fires), or an ack without an interrupt */
+        /* fall through */
     case HM_IRQ_UNMASK:
         q->masked = false;
         gic_enable(q->irq);

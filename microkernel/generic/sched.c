@@ -36,6 +36,9 @@ void sched_ready(struct thread *t)
     runq_bitmap |= 1u << t->prio;
     if (current && t->prio > current->prio)
         need_resched = true;
+    else if (current && t != current && t->prio == current->prio && current != idle_thread &&
+             timer_programmed > slice_end)
+        timer_reprogram();   /* current now shares its priority: its slice counts (sched_slice_end) */
 }
 
 void sched_dequeue(struct thread *t)
@@ -133,7 +136,7 @@ struct trapframe *sched_fast_switch(struct thread *next)
     prev->tpidr = tp;
     __asm__ volatile("msr tpidr_el0, %0" :: "r"(next->tpidr));
     if (next->proc != prev->proc)
-        __asm__ volatile("msr ttbr0_el1, %0; isb" :: "r"(next->proc->vs.ttbr));
+        vs_activate(&next->proc->vs);
     if (unlikely((fp_owner == next) != (fp_owner == prev)))
         fp_trap_set(fp_owner != next);
     current = next;
@@ -199,7 +202,16 @@ void sched_tick(uint64_t now)
         slice_end = now + time_freq / (1000000 / SLICE_US);
 }
 
-uint64_t sched_slice_end(void) { return current == idle_thread ? UINT64_MAX : slice_end; }
+/* the end of the running thread's slice, when another thread of its
+ * priority (or above) is ready to take over; else no slice timer is needed,
+ * and a thread that runs alone for long does not take a tick every 10 ms
+ * (sched_ready brings the slice back when a peer arrives) */
+uint64_t sched_slice_end(void)
+{
+    if (current == idle_thread || !runq_bitmap || (31 - __builtin_clz(runq_bitmap)) < current->prio)
+        return UINT64_MAX;
+    return slice_end;
+}
 
 static void idle_loop(void *arg)
 {

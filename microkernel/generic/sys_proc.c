@@ -309,7 +309,7 @@ extern int gic_version(void);
 
 void sys_klog_stats(struct trapframe *tf)
 {
-    char buf[400];
+    char buf[512];
     static uint64_t wx = ~0ull, xpages;   /* the kernel tables do not change after boot */
     uint64_t sctlr;
     if (wx == ~0ull)
@@ -318,11 +318,11 @@ void sys_klog_stats(struct trapframe *tf)
     int n = ksnprintf(buf, sizeof buf,
                       "syscalls=%lu ipc_calls=%lu ipc_fast=%lu switches=%lu irqs=%lu faults=%lu "
                       "procs_created=%lu procs_destroyed=%lu free_pages=%lu ram_mib=%lu gic=%d "
-                      "kernel_wx_pages=%lu kernel_exec_pages=%lu sctlr_wxn=%lu kernel_upper_half=%d\n",
+                      "kernel_wx_pages=%lu kernel_exec_pages=%lu sctlr_wxn=%lu kernel_upper_half=%d as_switches=%lu\n",
                       kstats.syscalls, kstats.ipc_calls, kstats.ipc_fast, kstats.switches, kstats.irqs,
                       kstats.faults, kstats.procs_created, kstats.procs_destroyed, (uint64_t)page_free_count(),
                       boot_info.ram_size >> 20, gic_version(), wx, xpages, (sctlr >> 19) & 1,
-                      (uint64_t)sys_klog_stats >= KERNEL_VBASE);
+                      (uint64_t)sys_klog_stats >= KERNEL_VBASE, kstats.as_switches);
     if (n >= (int)sizeof buf)
         n = sizeof buf - 1;
     uint64_t len = tf->x[1];

@@ -35,9 +35,10 @@ int main(int argc, char **argv)
     const char *av[] = { "boot.conf", NULL };
     KT_EQ(hm_spawn("boot.conf", av, NULL, 0, HM_HANDLE_INVALID, 1), -HM_EINVAL, "spawn of a non-ELF file refused");
     KT_EQ(hm_spawn("no-such-program", av, NULL, 0, HM_HANDLE_INVALID, 1), -HM_ERANGE, "spawn of a missing file refused");
-    long before = kt_stat("procs_created");
+    long before = kt_stat("procs_created"), as = kt_stat("as_switches");
     long p2 = kt_spawn("exit", "7", NULL, 0, HM_HANDLE_INVALID);
     KT_EQ(kt_wait((hm_handle_t)p2, 2000), 7, "a spawned program's exit status reaches its parent");
     KT_EQ(kt_stat("procs_created") - before, 1, "one process created");
+    KT_CHECK(as >= 0 && kt_stat("as_switches") >= as + 2, "address-space switches counted (to the child and back)");
     return kt_finish();
 }

@@ -3,8 +3,12 @@
  * workload (sequential / random, read / write, 4 KiB / 64 KiB / 1 MiB, queue
  * depth 1 and 32) it moves SIZE bytes over the first SIZE bytes of the
  * device and prints MB/s and IOPS. Writes overwrite the data there.
- *   blkbench [DEVICE] [SIZE]      defaults: /dev/vda, 16M
- * Output lines: "blkbench OP bs=N qd=N MBps=X iops=Y" (parsed by make bench).
+ *   blkbench [DEVICE] [MiB] [OP] [BS] [QD]   defaults: /dev/vda, 16, all
+ * OP/BS/QD pick one workload (profiling: QEMU's trace counts of two runs of
+ * different sizes differ by exactly that workload's requests).
+ * Output lines: "blkbench OP bs=N qd=N MBps=X iops=Y" (parsed by make bench),
+ * then the microkernel's counters per request (syscalls, thread switches,
+ * address-space switches, interrupts).
  */
 #include "file.h"
 #include <errno.h>
@@ -21,6 +25,28 @@ static uint64_t xrand(void)
     rng ^= rng >> 7;
     rng ^= rng << 17;
     return rng;
+}
+
+/* the microkernel's counters a workload is profiled by (klog_stats) */
+static const char *const kcounters[] = { "syscalls", "switches", "as_switches", "irqs" };
+#define NKC (sizeof kcounters / sizeof kcounters[0])
+
+static void kstat_read(uint64_t v[NKC])
+{
+    char buf[512];
+    for (unsigned i = 0; i < NKC; i++)
+        v[i] = 0;
+    if (hm_klog_stats(buf, sizeof buf) <= 0)
+        return;
+    for (unsigned i = 0; i < NKC; i++) {
+        char key[24];
+        snprintf(key, sizeof key, " %s=", kcounters[i]);
+        const char *s = strstr(buf, key);
+        if (!s && !strncmp(buf, key + 1, strlen(key + 1)))
+            s = buf - 1;   /* the first counter has no space before it */
+        if (s)
+            v[i] = strtoull(s + strlen(key), NULL, 10);
+    }
 }
 
 /* n requests of bs bytes, at most qd in flight; 0 or -errno */
@@ -53,6 +79,9 @@ int cmd_blkbench(int argc, char **argv)
 {
     const char *path = argc > 1 ? argv[1] : "/dev/vda";
     uint64_t span = argc > 2 ? strtoull(argv[2], NULL, 0) << 20 : 16ull << 20;
+    const char *only_op = argc > 3 ? argv[3] : NULL;
+    uint32_t only_bs = argc > 4 ? (uint32_t)strtoul(argv[4], NULL, 0) : 0;
+    int only_qd = argc > 5 ? atoi(argv[5]) : 0;
     struct file f;
     int st = f_open(&f, path);
     if (st || f.type != HM_VFS_BLK) {
@@ -80,23 +109,40 @@ int cmd_blkbench(int argc, char **argv)
     };
     static const uint32_t sizes[] = { 4096, 65536, 1 << 20 };
     static const int qds[] = { 1, 32 };
-    int rc = 0;
+    int rc = 0, ran = 0;
     for (unsigned o = 0; o < 4 && !rc; o++)
         for (unsigned s = 0; s < 3 && !rc; s++)
             for (unsigned q = 0; q < 2 && !rc; q++) {
+                if ((only_op && strcmp(only_op, ops[o].name)) || (only_bs && only_bs != sizes[s]) ||
+                    (only_qd && only_qd != qds[q]))
+                    continue;
                 uint64_t n = span / sizes[s];
+                ran++;
+                uint64_t k0[NKC], k1[NKC];
+                kstat_read(k0);
                 uint64_t t0 = hm_now();
                 int r = run(&c, ops[o].op, ops[o].random, sizes[s], qds[q], span, n);
                 uint64_t ticks = hm_now() - t0;
+                kstat_read(k1);
                 if (r) {
                     printf("sh: blkbench: %s: %s\n", ops[o].name, strerror(-r));
                     rc = 1;
                     break;
                 }
                 double secs = (double)ticks / (double)hm_time_freq();
-                printf("blkbench %s bs=%u qd=%d MBps=%.1f iops=%.0f\n", ops[o].name, sizes[s], qds[q],
+                /* then per request: what the whole system (client, driver,
+                 * microkernel) did for it */
+                printf("blkbench %s bs=%u qd=%d MBps=%.1f iops=%.0f", ops[o].name, sizes[s], qds[q],
                        (double)span / 1e6 / secs, (double)n / secs);
+                for (unsigned i = 0; i < NKC; i++)
+                    printf(" %s/req=%.2f", kcounters[i], (double)(k1[i] - k0[i]) / (double)n);
+                printf("\n");
             }
+    if (!ran) {
+        printf("sh: blkbench: no workload matches %s %s %s (OP seqread|randread|seqwrite|randwrite, "
+               "BS 4096|65536|1048576, QD 1|32)\n", only_op, argc > 4 ? argv[4] : "any", argc > 5 ? argv[5] : "any");
+        rc = 1;
+    }
     hm_blk_close(&c);
     hm_handle_close(session);
     return rc;

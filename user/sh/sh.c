@@ -32,7 +32,10 @@ static int cmd_help(int argc, char **argv)
            "  dmesg                     the logs of the driver containers that keep one\n"
            "  dd if=F of=F [bs=N] [count=N] [skip=N] [seek=N]   copy blocks (coreutils semantics)\n"
            "  sha256sum PATH...         SHA-256 of files and devices\n"
-           "  blkbench [DEV] [MiB]      block I/O throughput (overwrites the first MiB of DEV; default 16)\n"
+           "  blkbench [DEV] [MiB] [OP] [BS] [QD]\n"
+           "                            block I/O throughput (overwrites the first MiB of DEV; default 16;\n"
+           "                            OP seqread|randread|seqwrite|randwrite, BS, QD pick workloads)\n"
+           "  kstat                     the microkernel's counters (syscalls, switches, interrupts, ...)\n"
            "  poweroff                  end the session and power off\n");
     return 0;
 }
@@ -361,9 +364,26 @@ static int cmd_dd(int argc, char **argv)
 
 int cmd_blkbench(int argc, char **argv);
 
+/* the microkernel's counters (klog_stats): what a workload cost, compared
+ * by hand before and after it */
+static int cmd_kstat(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    char buf[512];
+    long n = hm_klog_stats(buf, sizeof buf);
+    if (n <= 0) {
+        printf("sh: kstat: %s\n", n ? hm_strerror(n) : "empty");
+        return 1;
+    }
+    fputs(buf, stdout);
+    return 0;
+}
+
 static const struct { const char *name; int (*fn)(int, char **); } cmds[] = {
     { "help", cmd_help }, { "ls", cmd_ls }, { "lsdev", cmd_lsdev }, { "dmesg", cmd_dmesg },
     { "sha256sum", cmd_sha256sum }, { "dd", cmd_dd }, { "blkbench", cmd_blkbench },
+    { "kstat", cmd_kstat },
 };
 
 static int read_line(char *line, size_t n)

@@ -57,6 +57,7 @@ extern uint64_t time_freq;
 /* statistics kept for hm_klog_stats and the tests */
 struct kstats {
     uint64_t syscalls, ipc_calls, ipc_fast, switches, irqs, faults, procs_created, procs_destroyed;
+    uint64_t as_switches;   /* TTBR0 changes: what an emulator without ASID-tagged TLBs pays for */
 };
 extern struct kstats kstats;
 #endif

@@ -137,6 +137,7 @@ struct irqobj {
     struct notif *notif;
     uint64_t bits;
     bool masked;
+    bool edge;      /* edge-triggered: not masked when it fires (see irq.c) */
 };
 
 struct timerobj {

@@ -119,6 +119,13 @@ void gic_disable(uint32_t intid)
     __asm__ volatile("dsb sy" ::: "memory");
 }
 
+bool gic_is_edge(uint32_t intid)
+{
+    if (intid < 32)
+        return false;   /* SGI/PPI: treated as level (masked while handled) */
+    return (r32(gicd, GICD_ICFGR + (intid / 16) * 4) >> ((intid % 16) * 2 + 1)) & 1;
+}
+
 void gic_set_edge(uint32_t intid, bool edge)
 {
     if (intid < 32)

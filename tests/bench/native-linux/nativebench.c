@@ -97,6 +97,15 @@ int main(void)
     char *m = strstr(cmdline, "nativebench.mib=");
     if (m)
         span = strtoull(m + 16, NULL, 10) << 20;
+    /* nativebench.only=OP,BS,QD: one workload, as the shell's blkbench OP BS QD */
+    char only_op[16] = "";
+    unsigned only_bs = 0;
+    int only_qd = 0;
+    char *w = strstr(cmdline, "nativebench.only=");
+    if (w && sscanf(w + 17, "%15[a-z],%u,%d", only_op, &only_bs, &only_qd) != 3) {
+        printf("nativebench: nativebench.only=OP,BS,QD expected\n");
+        goto out;
+    }
     int fd = open("/dev/vda", O_RDWR | O_DIRECT);
     char *buf = NULL;
     aio_context_t ctx = 0;
@@ -114,6 +123,8 @@ int main(void)
     for (unsigned o = 0; o < 4; o++)
         for (unsigned s = 0; s < 3; s++)
             for (unsigned q = 0; q < 2; q++) {
+                if (only_op[0] && (strcmp(only_op, ops[o].name) || only_bs != sizes[s] || only_qd != qds[q]))
+                    continue;
                 uint64_t n = span / sizes[s];
                 double t0 = now();
                 int r = run(ctx, fd, buf, ops[o].write, ops[o].random, sizes[s], qds[q], span, n);
