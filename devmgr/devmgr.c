@@ -66,7 +66,18 @@ struct ct {
     char program[32];       /* what runs it: kept to start it again */
     int state, restarts;    /* state: written by the main and the fault thread */
     hm_handle_t proc, ep;   /* the container and its endpoint (SEND) */
+    uint64_t started, stopped;   /* hm_now() of its last start and stop */
+    int quick_faults;       /* faults in a row, each within QUICK_FAULT_MS of a start */
 };
+
+/* Micro-reboot (docs/reliability.md): a container that faults or is
+ * killed is stopped with its devices reset, then started again from the
+ * boot image by the restart thread. A fault within QUICK_FAULT_MS of a
+ * start counts as a repeat: repeats wait longer (50 ms doubling, at most
+ * 1 s) and after RESTART_LIMIT of them devmgr gives up. */
+#define QUICK_FAULT_MS 5000
+#define RESTART_LIMIT 5
+static hm_handle_t restart_notif;   /* bit ct: start container ct again */
 
 static struct dev devs[MAX_DEVS];
 static int ndevs;
@@ -660,6 +671,7 @@ static void assign(const char *file)
          * Set before the spawn: a fault right after it must not be
          * overwritten. */
         cts[ct].state = HM_DM_STARTING;
+        cts[ct].started = hm_now();
         int err = start_container(ct);
         if (err)
             cts[ct].state = HM_DM_FAILED;
@@ -672,6 +684,7 @@ static void assign(const char *file)
 
 static void fault(struct hm_msg *m);
 static void twin_fault(struct dev *d, struct hm_msg *m);
+static int stop_container(int ct, const char *why);
 
 static void *fault_loop(void *arg)
 {
@@ -694,11 +707,187 @@ static void *fault_loop(void *arg)
 
 static void fault(struct hm_msg *m)
 {
-    struct ct *c = &cts[m->badge - FAULT_BADGE];
-    printf("devmgr: container %s faulted (pc 0x%lx, address 0x%lx): stopped\n", c->name, (unsigned long)m->w[1],
+    int ct = (int)(m->badge - FAULT_BADGE);
+    printf("devmgr: container %s faulted (pc 0x%lx, address 0x%lx)\n", cts[ct].name, (unsigned long)m->w[1],
            (unsigned long)m->w[2]);
+    stop_container(ct, "its fault");
+}
+
+/* a 4 KiB register page of a device mapped here, at the address of phys;
+ * NULL if it cannot be (the caller logs). *mem: unmap_regs's argument. */
+static volatile uint8_t *map_regs(uint64_t phys, hm_handle_t *mem)
+{
+    long h = hm_mem_device(root, phys & ~0xfffull, 4096);
+    long va = h < 0 ? h : hm_vm_map(HM_HANDLE_SELF_PROC, (hm_handle_t)h, 0, 4096, 0, HM_MAP_R | HM_MAP_W);
+    if (va < 0) {
+        if (h >= 0)
+            hm_handle_close((hm_handle_t)h);
+        return NULL;
+    }
+    *mem = (hm_handle_t)h;
+    return (volatile uint8_t *)va + (phys & 0xfff);
+}
+
+static void unmap_regs(volatile uint8_t *p, hm_handle_t mem)
+{
+    hm_vm_unmap(HM_HANDLE_SELF_PROC, (uint64_t)p & ~0xfffull);
+    hm_handle_close(mem);
+}
+
+/* an SDHCI controller's "software reset for all" (offset 0x2f, bit 0): it
+ * stops its ADMA; the bit clears when done (bounded wait) */
+static void sdhci_reset(struct dev *d, volatile uint8_t *cfg)
+{
+    uint32_t bar = *(volatile uint32_t *)(cfg + 0x10);
+    uint64_t base = bar & ~0xfull;
+    if (bar & 1)
+        return;   /* an I/O BAR: not on this board */
+    if (((bar >> 1) & 3) == 2)
+        base |= (uint64_t)*(volatile uint32_t *)(cfg + 0x14) << 32;
+    hm_handle_t mem;
+    volatile uint8_t *regs = base ? map_regs(base, &mem) : NULL;
+    if (!regs) {
+        printf("devmgr: %s: cannot reach its SDHCI registers: not reset\n", d->info.name);
+        return;
+    }
+    regs[0x2f] = 1;
+    uint64_t end = hm_now() + hm_ms(100);
+    while ((regs[0x2f] & 1) && hm_now() < end)
+        ;
+    unmap_regs(regs, mem);
+}
+
+/* Make the devices of a stopping container do no more DMA, before its
+ * memory is freed and before anything is started again: a twin using one
+ * is stopped; virtio-mmio: status 0 (device reset); a PCI function: an
+ * SDHCI controller is reset, then memory decoding and bus mastering go off
+ * (Linux's next probe turns them on again). */
+static void quiesce(int ct)
+{
+    for (int i = 0; i < ndevs; i++) {
+        struct dev *d = &devs[i];
+        if (d->ct != ct)
+            continue;
+        if (d->twin_proc >= 0) {
+            hm_proc_kill(d->twin_proc);
+            hm_handle_close(d->twin_proc);
+            d->twin_proc = HM_HANDLE_INVALID;
+            set(d->info.dataplane, sizeof d->info.dataplane, "");
+            printf("devmgr: %s: twin %s stopped with its control plane\n", d->info.name, d->twin);
+        }
+        hm_handle_t mem;
+        if (d->host < 0 && !strcmp(d->info.compatible, "virtio,mmio")) {
+            volatile uint8_t *r = map_regs(d->phys, &mem);
+            if (!r) {
+                printf("devmgr: %s: cannot reach its registers: not reset\n", d->info.name);
+                continue;
+            }
+            *(volatile uint32_t *)(r + 0x70) = 0;   /* Status: writing 0 resets the device */
+            unmap_regs(r, mem);
+        } else if (d->host >= 0) {
+            volatile uint8_t *cfg = map_regs(d->phys, &mem);
+            if (!cfg) {
+                printf("devmgr: %s: cannot reach its configuration space: not stopped\n", d->info.name);
+                continue;
+            }
+            uint16_t cmd = *(volatile uint16_t *)(cfg + 4);
+            if (!strcmp(d->info.kind, "sd-host") && (cmd & 2))
+                sdhci_reset(d, cfg);
+            *(volatile uint16_t *)(cfg + 4) = (uint16_t)(cmd & ~6u);   /* memory space, bus master off */
+            unmap_regs(cfg, mem);
+        }
+    }
+}
+
+/* Stop container ct (a fault, or HM_DM_FAULT): its devices quiet first,
+ * then the process; the restart thread starts it again. Only a running or
+ * starting container is stopped (a second report of the same death is
+ * not): 0, or EAGAIN. Called by the fault and the main thread. */
+static int stop_container(int ct, const char *why)
+{
+    struct ct *c = &cts[ct];
+    int st = __atomic_load_n(&c->state, __ATOMIC_SEQ_CST);
+    do {
+        if (st != HM_DM_RUNNING && st != HM_DM_STARTING)
+            return EAGAIN;
+    } while (!__atomic_compare_exchange_n(&c->state, &st, HM_DM_RESTARTING, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
+    c->stopped = hm_now();
+    quiesce(ct);
     hm_proc_kill(c->proc);
-    __atomic_store_n(&c->state, HM_DM_FAULTED, __ATOMIC_SEQ_CST);   /* races with READY: see ready() */
+    printf("devmgr: %s stopped after %s, devices reset\n", c->name, why);
+    hm_notif_signal(restart_notif, 1ull << ct);
+    return 0;
+}
+
+/* the restart thread: containers stopped by stop_container start again */
+static void restart(int ct)
+{
+    struct ct *c = &cts[ct];
+    int64_t status;
+    if (hm_proc_wait(c->proc, hm_deadline_ms(2000), &status) < 0)
+        printf("devmgr: %s: not gone 2 s after its kill; started again anyway\n", c->name);
+    hm_handle_close(c->proc);
+    if (c->ep >= 0)
+        hm_handle_close(c->ep);
+    c->proc = c->ep = HM_HANDLE_INVALID;
+    uint64_t lived = (c->stopped - c->started) * 1000 / hm_time_freq();
+    c->quick_faults = lived < QUICK_FAULT_MS ? c->quick_faults + 1 : 1;
+    if (c->quick_faults > RESTART_LIMIT) {
+        __atomic_store_n(&c->state, HM_DM_FAILED, __ATOMIC_SEQ_CST);
+        printf("devmgr: %s: %d faults in a row, each within %d ms of its start: given up (its nodes answer EIO)\n",
+               c->name, c->quick_faults, QUICK_FAULT_MS);
+        return;
+    }
+    if (c->quick_faults > 1) {
+        uint64_t ms = 50ull << (c->quick_faults - 2);
+        hm_sleep_until(hm_deadline_ms(ms > 1000 ? 1000 : ms));
+    }
+    c->restarts++;
+    __atomic_store_n(&c->state, HM_DM_STARTING, __ATOMIC_SEQ_CST);
+    c->started = hm_now();
+    int err = start_container(ct);
+    if (err) {
+        __atomic_store_n(&c->state, HM_DM_FAILED, __ATOMIC_SEQ_CST);
+        printf("devmgr: %s: cannot start it again: %s\n", c->name, strerror(err < 0 ? -err : err));
+    } else {
+        printf("devmgr: %s started again (restart %d)\n", c->name, c->restarts);
+    }
+}
+
+static void *restart_loop(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        uint64_t bits = 0;
+        if (hm_notif_wait(restart_notif, HM_DEADLINE_NEVER, &bits) < 0) {
+            hm_sleep_until(hm_deadline_ms(10));   /* never spin on an error */
+            continue;
+        }
+        for (int ct = 0; ct < ncts; ct++)
+            if (bits & (1ull << ct))
+                restart(ct);
+    }
+    return NULL;
+}
+
+/* HM_DM_FAULT: w0 the kind, the container's name in the IPC buffer's
+ * words (nw of them); the restart count before it in m->w[0] */
+static int inject_fault(struct hm_msg *m, unsigned nw)
+{
+    size_t avail = (size_t)nw * 8 < 16 ? (size_t)nw * 8 : 16;
+    const char *name = (const char *)ipcbuf.words;
+    if (strnlen(name, avail) == avail)
+        return EINVAL;
+    int ct = 0;
+    while (ct < ncts && strcmp(cts[ct].name, name))
+        ct++;
+    if (ct == ncts)
+        return ENOENT;
+    if (m->w[0] != HM_DM_FAULT_KILL)
+        return ENOTSUP;
+    m->w[0] = (uint64_t)cts[ct].restarts;
+    printf("devmgr: %s: fault injected: kill\n", cts[ct].name);
+    return stop_container(ct, "an injected kill");
 }
 
 /* the container holding the "dm" handle with this badge, or -1 */
@@ -891,12 +1080,22 @@ static int register_node(int ct, struct hm_msg *m, unsigned nw, hm_handle_t h, u
     if (!d)
         return EINVAL;
     int named = !len;
-    if (named) {
+    if (named && d->info.node[0]) {
+        /* an earlier life of the container had this device: the same name */
+        snprintf(name, sizeof name, "%.*s", (int)sizeof d->info.node - 1, d->info.node);
+        len = strlen(name);
+        named = 0;
+    } else if (named) {
         if (nblk >= 26)
             return ENOSPC;
         snprintf(name, sizeof name, "vd%c", 'a' + nblk);
         len = strlen(name);
     }
+    /* a node an earlier life of this container registered: vfs gives it the
+     * new endpoint (clients that open it from now on reach the new driver) */
+    int again = 0;
+    for (int i = 0; i < nnodes && !again; i++)
+        again = nodes[i].ct == ct && !strcmp(nodes[i].name, name);
     char path[HM_VFS_PATH_MAX] = {0};
     snprintf(path, sizeof path, "/dev/%s", name);
     memcpy(ipcbuf.words, path, sizeof path);
@@ -904,7 +1103,8 @@ static int register_node(int ct, struct hm_msg *m, unsigned nw, hm_handle_t h, u
     /* copied, not moved, and closed by the caller whatever happens: a call
      * that fails may or may not have taken a moved handle */
     uint64_t size = m->w[1];
-    struct hm_msg v = { .tag = HM_TAG(HM_VFS_REGISTER, HM_VFS_PATH_WORDS, 1), .w = { HM_VFS_BLK, size } };
+    struct hm_msg v = { .tag = HM_TAG(HM_VFS_REGISTER, HM_VFS_PATH_WORDS, 1),
+                        .w = { HM_VFS_BLK, size, again ? HM_VFS_REPLACE : 0 } };
     long r = hm_call(vfs_ep, &v);
     for (unsigned i = 0; r >= 0 && i < HM_TAG_NHANDLES(v.tag); i++)
         hm_handle_close(ipcbuf.handles[i]);   /* vfs sends none; do not keep strays */
@@ -916,11 +1116,11 @@ static int register_node(int ct, struct hm_msg *m, unsigned nw, hm_handle_t h, u
         return (int)HM_TAG_LABEL(v.tag);   /* vfs's answer: EEXIST, ENOSPC, EINVAL... */
     if (named)
         nblk++;   /* only a name vfs took is used up */
-    if (nnodes < MAX_NODES) {
+    if (!again && nnodes < MAX_NODES) {
         set(nodes[nnodes].name, sizeof nodes[nnodes].name, name);
         nodes[nnodes++].ct = ct;
     }
-    if (d->nodes++ == 0)
+    if (!again && d->nodes++ == 0)
         set(d->info.node, sizeof d->info.node, name);
     memset(ipcbuf.words, 0, HM_DM_NAME_MAX);
     memcpy(ipcbuf.words, name, len + 1);
@@ -934,8 +1134,14 @@ static int register_node(int ct, struct hm_msg *m, unsigned nw, hm_handle_t h, u
 static void ready(int ct)
 {
     int expect = HM_DM_STARTING;
-    if (__atomic_compare_exchange_n(&cts[ct].state, &expect, HM_DM_RUNNING, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-        printf("devmgr: %s ready\n", cts[ct].name);
+    struct ct *c = &cts[ct];
+    if (!__atomic_compare_exchange_n(&c->state, &expect, HM_DM_RUNNING, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+        return;
+    if (c->restarts)
+        printf("devmgr: %s ready again, %lu ms after it was stopped\n", c->name,
+               (unsigned long)((hm_now() - c->stopped) * 1000 / hm_time_freq()));
+    else
+        printf("devmgr: %s ready\n", c->name);
 }
 
 /* HM_DM_DMESG: w0 device index, w1 offset. Asks the device's container for
@@ -999,8 +1205,16 @@ int main(int argc, char **argv)
         printf("devmgr: cannot set up fault handling\n");
         return 1;
     }
+    long rn = hm_notif_create();
+    if (rn < 0) {
+        printf("devmgr: cannot set up fault handling\n");
+        return 1;
+    }
+    restart_notif = (hm_handle_t)rn;
     assign(conf);
-    if (hm_thread_start(&ft, fault_loop, NULL, HM_PRIO_MAX - 2, 1) < 0) {
+    static struct hm_thread rt;
+    if (hm_thread_start(&ft, fault_loop, NULL, HM_PRIO_MAX - 2, 1) < 0 ||
+        hm_thread_start(&rt, restart_loop, NULL, HM_PRIO_MAX - 2, 1) < 0) {
         printf("devmgr: cannot set up fault handling\n");
         return 1;
     }
@@ -1049,6 +1263,9 @@ int main(int argc, char **argv)
                 status = register_node(from, &m, HM_TAG_NWORDS(m.tag), h, &nw);
         } else if (label == HM_DM_DMESG) {
             status = dmesg(&m, &nw);
+        } else if (label == HM_DM_FAULT) {
+            status = inject_fault(&m, HM_TAG_NWORDS(m.tag));
+            nw = 0;   /* the answer is in w0 */
         } else if (label == HM_DM_RESIZE) {
             status = from < 0 ? EPERM : resize_node(from, &m, HM_TAG_NWORDS(m.tag));
         } else if (label == HM_DM_TWIN) {

@@ -472,6 +472,65 @@ def twin_control_plane(qemu, build, timeout):
     return passed, failed, out
 
 
+def fault_kill(qemu, build, timeout, twin):
+    """Micro-reboot after a kill (shell `fault CONTAINER kill`): devmgr
+    resets the container's devices, starts it again from the boot image,
+    vfs hands new opens to the new instance; the disk and the SD card read
+    back the host's bytes and take writes after it; repeated quick faults
+    make devmgr give up (EIO, "failed" in lsdev) without touching the other
+    container; the host images hold exactly the writes."""
+    d = f"{build}/test-disks"
+    os.makedirs(d, exist_ok=True)
+    rnd = random.Random(7)
+    disk = bytearray(rnd.getrandbits(8) for _ in range(8 << 20))
+    card = bytearray(rnd.getrandbits(8) for _ in range(4 << 20))
+    dpath, cpath = f"{d}/fault-disk.img", f"{d}/fault-card.img"
+    with open(dpath, "wb") as f:
+        f.write(disk)
+    with open(cpath, "wb") as f:
+        f.write(card)
+    h = lambda b: hashlib.sha256(b).hexdigest()
+    want = bytearray(disk)
+    want[5 * 4096:7 * 4096] = card[3 * 4096:5 * 4096]
+    script = ("sha256sum /dev/vda\nfault ldc0 kill\nsha256sum /dev/vda\n"
+              "dd if=/dev/mmcblk0 of=/dev/vda bs=4096 count=2 skip=3 seek=5\n"
+              "fault ldc1 kill\nsha256sum /dev/mmcblk0\nlsdev\n" + "fault ldc1 kill\n" * 5 +
+              "sha256sum /dev/mmcblk0\nlsdev\nsha256sum /dev/vda\npoweroff\n")
+    extra = ["-drive", f"if=none,id=hd0,file={dpath},format=raw", "-device", "virtio-blk-device,drive=hd0"] + \
+        sd_card(cpath) + (["-append", "hm.boot=boot-twin.conf"] if twin else [])
+    out = boot_console(qemu, build, IMAGES["default"], extra, script, timeout)
+    hashes = re.findall(r"^([0-9a-f]{64})  (/dev/\w+)", out, re.M)
+    checks = [
+        ("the disk reads the host's bytes before the fault", hashes[:1] == [(h(disk), "/dev/vda")]),
+        ("devmgr resets the killed container's devices", "devmgr: ldc0 stopped after an injected kill, devices reset" in out),
+        ("ldc0 runs again (the shell measures the time)", re.search(r"fault: ldc0 running again after \d+ ms \(restart 1\)", out)),
+        ("vfs gives /dev/vda to the new instance", "vfs: /dev/vda registered again (its driver restarted)" in out),
+        ("the disk reads the same bytes after the restart", hashes[1:2] == [(h(disk), "/dev/vda")]),
+        ("a write goes through the restarted container", "2+0 records out" in out),
+        ("ldc1 (sdhci-pci) runs again after a kill", re.search(r"fault: ldc1 running again after \d+ ms \(restart 1\)", out)),
+        ("the SD card reads the host's bytes after the restart", (h(card), "/dev/mmcblk0") in hashes),
+        ("lsdev shows the restart counts", re.search(r"ldc0 .*restarts 1\)", out) and re.search(r"ldc1 .*restarts 1\)", out)),
+        ("repeated quick faults: devmgr backs off, then gives up", re.search(r"devmgr: ldc1: 6 faults in a row.*given up", out)),
+        ("the shell says so", "sh: fault: ldc1 is not running again" in out and "(devmgr gave up)" in out),
+        ("the given-up container's node answers EIO", re.search(r"/dev/mmcblk0: (I/O error|Input/output error)", out)),
+        ("lsdev shows it failed", re.search(r"ldc1 +mmcblk0 +failed", out)),
+        ("the other container is untouched", hashes[-1:] == [(h(want), "/dev/vda")]),
+        ("PSCI power-off ends QEMU", "hm: power off" in out),
+    ]
+    if twin:
+        checks += [("the twin stops with its LDC", "twin vtwin stopped with its control plane" in out),
+                   ("the new LDC hands the data plane to a new twin",
+                    out.count("data plane handed from ldc0 to vtwin") == 2)]
+    with open(dpath, "rb") as f:
+        got_d = f.read()
+    with open(cpath, "rb") as f:
+        got_c = f.read()
+    checks += [("the host's disk image holds exactly the write", got_d == bytes(want)),
+               ("the host's SD card image is unchanged", got_c == bytes(card))]
+    tag = "fault (TWIN=1): " if twin else "fault: "
+    return [tag + n for n, ok in checks if ok], [tag + n for n, ok in checks if not ok], out
+
+
 def sd_card(path):
     """QEMU arguments for an SD card image behind sdhci-pci on the PCIe host"""
     return ["-device", "sdhci-pci", "-drive", f"if=none,id=sdcard,file={path},format=raw", "-device", "sd-card,drive=sdcard"]
@@ -682,6 +741,12 @@ def main():
                 passed, failed, out = run_shell(args.qemu, args.build, args.timeout, layout)
                 report(v + f"qemu shell {layout} ({what}; GPT disk, MBR SD card, scripted console)", passed, failed,
                        out, lv + f"shell-{layout}.log")
+
+        for twin in (False, True):
+            if not only or "fault" in only:
+                passed, failed, out = fault_kill(args.qemu, args.build, args.timeout, twin)
+                report(v + "qemu fault kill" + (" (TWIN=1)" if twin else "") + " (micro-reboot of ldc0 and ldc1)",
+                       passed, failed, out, lv + ("fault-kill-twin.log" if twin else "fault-kill.log"))
 
         if not only or "twin" in only:
             passed, failed, out = twin_control_plane(args.qemu, args.build, args.timeout)

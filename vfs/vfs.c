@@ -141,7 +141,19 @@ int main(void)
             else if (hm_handle_info(in_h, &hi) < 0 || hi.type != HM_OBJ_EP ||
                      (hi.rights & (HM_R_SEND | HM_R_GRANT | HM_R_DUP)) != (HM_R_SEND | HM_R_GRANT | HM_R_DUP))
                 st = EINVAL;   /* vfs hands out send-only copies of it: it needs these rights */
-            else if (n)
+            else if (m.w[2] == HM_VFS_REPLACE) {
+                if (!n || n->type != (int)m.w[0]) {
+                    st = ENOENT;
+                } else {
+                    /* its driver was restarted: opens from now on reach the
+                     * new one; sessions on the old endpoint fail (closed) */
+                    hm_handle_close(n->driver);
+                    n->driver = in_h;
+                    in_h = HM_HANDLE_INVALID;
+                    n->size = m.w[1];
+                    printf("vfs: %s registered again (its driver restarted)\n", path);
+                }
+            } else if (n)
                 st = EEXIST;
             else if (!(n = add(path, (int)m.w[0], m.w[1])))
                 st = ENOSPC;

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-/* indexed by HM_DM_UNASSIGNED .. HM_DM_STARTING */
-static const char *const states[] = { "unassigned", "running", "faulted", "failed", "starting" };
+/* indexed by HM_DM_UNASSIGNED .. HM_DM_RESTARTING */
+static const char *const states[] = { "unassigned", "running", "faulted", "failed", "starting", "restarting" };
 #define NSTATES (sizeof states / sizeof states[0])
 
 int hm_dm_print(hm_handle_t dm, struct hm_ipc_buf *buf)

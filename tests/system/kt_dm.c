@@ -82,7 +82,8 @@ int main(void)
     KT_EQ(kt_wait((hm_handle_t)h, 2000), 0, "a container cannot map MMIO it was not granted");
     hm_proc_kill((hm_handle_t)dmp);
 
-    /* a container that faults: devmgr records it and stops the container */
+    /* a container that faults at every start: devmgr restarts it, backs
+     * off, and after 5 quick repeats gives up (failed, 5 restarts) */
     long ep2 = hm_ep_create();
     const char *argv2[] = { "devmgr", "conf=devices-crash.conf", NULL };
     hs[3].h = (hm_handle_t)ep2;
@@ -90,14 +91,18 @@ int main(void)
     long dm2 = hm_handle_dup((hm_handle_t)ep2, HM_R_SEND, 0);
     hm_handle_close((hm_handle_t)ep2);
     int faulted = 0;
-    for (int t = 0; t < 100 && !faulted; t++) {
+    uint64_t restarts = 0;
+    for (int t = 0; t < 400 && !faulted; t++) {
         for (uint64_t i = 0; lsdev((hm_handle_t)dm2, i, &d, &m) == 0; i++)
-            if (!strcmp(d.container, "ndc9") && m.w[0] == HM_DM_FAULTED)
+            if (!strcmp(d.container, "ndc9") && m.w[0] == HM_DM_FAILED) {
                 faulted = 1;
+                restarts = m.w[3];
+            }
         if (!faulted)
             hm_sleep_until(hm_deadline_ms(20));
     }
-    KT_CHECK(faulted, "a container's fault is recorded: lsdev shows it faulted");
+    KT_CHECK(faulted, "a container that faults at every start ends failed: devmgr gave up");
+    KT_EQ((long)restarts, 5, "after 5 restarts");
     KT_CHECK(lsdev((hm_handle_t)dm2, 0, &d, &m) == 0, "devmgr goes on serving after the fault");
     hm_proc_kill((hm_handle_t)dm2p);
     return kt_finish();

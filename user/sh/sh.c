@@ -36,6 +36,7 @@ static int cmd_help(int argc, char **argv)
            "                            block I/O throughput (overwrites the first MiB of DEV; default 16;\n"
            "                            OP seqread|randread|seqwrite|randwrite, BS, QD pick workloads)\n"
            "  kstat                     the microkernel's counters (syscalls, switches, interrupts, ...)\n"
+           "  fault CONTAINER kill      kill a driver container; devmgr restarts it (restart count in lsdev)\n"
            "  poweroff                  end the session and power off\n");
     return 0;
 }
@@ -364,6 +365,74 @@ static int cmd_dd(int argc, char **argv)
 
 int cmd_blkbench(int argc, char **argv);
 
+/* container ct's state and restart count, from the first device it drives;
+ * 0, or -1 if no device names it */
+static int ct_state(const char *name, uint64_t *state, uint64_t *restarts)
+{
+    for (uint64_t i = 0;; i++) {
+        struct hm_msg m = { .tag = HM_TAG(HM_DM_LSDEV, 0, 0), .w = { i } };
+        if (hm_call(dm, &m) < 0 || HM_TAG_LABEL(m.tag))
+            return -1;
+        struct hm_dm_dev d;
+        memcpy(&d, sh_buf.words, sizeof d);
+        d.container[15] = 0;
+        if (!strcmp(d.container, name)) {
+            *state = m.w[0];
+            *restarts = m.w[3];
+            return 0;
+        }
+    }
+}
+
+/* fault CONTAINER kill: devmgr stops the container (its devices reset) and
+ * micro-reboots it; we wait until it is running again and say how long
+ * that took (docs/reliability.md) */
+static int cmd_fault(int argc, char **argv)
+{
+    if (argc < 3 || strlen(argv[1]) >= 16) {
+        printf("usage: fault CONTAINER kill\n");
+        return 1;
+    }
+    if (strcmp(argv[2], "kill")) {
+        printf("sh: fault: %s: not built yet (kill is)\n", argv[2]);
+        return 1;
+    }
+    if (dm < 0) {
+        printf("sh: fault: no device manager\n");
+        return 1;
+    }
+    uint64_t t0 = hm_now(), state = HM_DM_RESTARTING, before;
+    memset(sh_buf.words, 0, 16);
+    memcpy(sh_buf.words, argv[1], strlen(argv[1]) + 1);
+    struct hm_msg m = { .tag = HM_TAG(HM_DM_FAULT, 2, 0), .w = { HM_DM_FAULT_KILL } };
+    long r = hm_call(dm, &m);
+    int st = r < 0 ? EIO : (int)HM_TAG_LABEL(m.tag);
+    if (st) {
+        printf("sh: fault: %s: %s\n", argv[1], st == EAGAIN ? "not running" : strerror(st));
+        return 1;
+    }
+    before = m.w[0];
+    printf("fault: %s killed\n", argv[1]);
+    uint64_t restarts = before;
+    while (hm_now() - t0 < hm_ms(20000)) {
+        if (ct_state(argv[1], &state, &restarts) < 0)
+            break;
+        if (restarts > before && (state == HM_DM_RUNNING || state == HM_DM_FAILED))
+            break;
+        if (state == HM_DM_FAILED)
+            break;
+        hm_sleep_until(hm_deadline_ms(5));
+    }
+    unsigned long ms = (unsigned long)((hm_now() - t0) * 1000 / hm_time_freq());
+    if (restarts > before && state == HM_DM_RUNNING) {
+        printf("fault: %s running again after %lu ms (restart %lu)\n", argv[1], ms, (unsigned long)restarts);
+        return 0;
+    }
+    printf("sh: fault: %s is not running again after %lu ms (%s)\n", argv[1], ms,
+           state == HM_DM_FAILED ? "devmgr gave up" : "still restarting");
+    return 1;
+}
+
 /* the microkernel's counters (klog_stats): what a workload cost, compared
  * by hand before and after it */
 static int cmd_kstat(int argc, char **argv)
@@ -383,7 +452,7 @@ static int cmd_kstat(int argc, char **argv)
 static const struct { const char *name; int (*fn)(int, char **); } cmds[] = {
     { "help", cmd_help }, { "ls", cmd_ls }, { "lsdev", cmd_lsdev }, { "dmesg", cmd_dmesg },
     { "sha256sum", cmd_sha256sum }, { "dd", cmd_dd }, { "blkbench", cmd_blkbench },
-    { "kstat", cmd_kstat },
+    { "kstat", cmd_kstat }, { "fault", cmd_fault },
 };
 
 static int read_line(char *line, size_t n)

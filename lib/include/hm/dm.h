@@ -7,6 +7,12 @@
  *                w4 = /dev nodes registered for it, w5 = how many interrupts
  *                from w2 on, and in the IPC buffer a struct hm_dm_dev
  *                (HM_DM_DEV_WORDS words); ENOENT past the last device.
+ *   HM_DM_FAULT  w0 = HM_DM_FAULT_KILL, IPC-buffer words: a container's name
+ *                (NUL-terminated, at most 16 bytes) -> w0 = its restart count
+ *                before the fault. devmgr stops the container (its devices
+ *                reset first) and micro-reboots it (see docs/reliability.md);
+ *                ENOENT: no such container, EAGAIN: it is not running,
+ *                ENOTSUP: another kind of fault.
  *   HM_DM_DMESG  w0 = device index, w1 = byte offset in its container's log
  *                -> as HM_DC_LOG below (devmgr asks the container);
  *                ENOENT past the last device, ENOTSUP if the container keeps
@@ -43,6 +49,8 @@
 #define HM_DM_DMESG    0x444d0004u
 #define HM_DM_RESIZE   0x444d0005u
 #define HM_DM_TWIN     0x444d0006u
+#define HM_DM_FAULT    0x444d0007u
+#define HM_DM_FAULT_KILL 3   /* kill the container (crash = 1 and hang = 2 are not built yet) */
 #define HM_DC_LOG      0x44430001u
 #define HM_DM_NAME_MAX 32
 #define HM_DM_WHERE_PCI (1ull << 63)
@@ -53,6 +61,7 @@
 #define HM_DM_FAULTED    2   /* its container faulted and was stopped */
 #define HM_DM_FAILED     3   /* its container could not start */
 #define HM_DM_STARTING   4   /* its container runs but has not said HM_DM_READY */
+#define HM_DM_RESTARTING 5   /* its container was stopped and is being started again */
 
 struct hm_dm_dev {
     char name[32];          /* e.g. virtio-mmio@a003e00 */

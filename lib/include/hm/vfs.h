@@ -18,6 +18,9 @@
  *                   (SEND, GRANT, DUP); only from the device manager (badge
  *                   HM_VFS_BADGE_DM). OPEN hands clients copies with SEND and
  *                   GRANT only, so they cannot mint the driver's badges.
+ *                   w2 = HM_VFS_REPLACE: the node exists (same type) and its
+ *                   driver was restarted: the new endpoint replaces the old
+ *                   one, the size is updated (ENOENT if there is no node).
  *   HM_VFS_RESIZE   path, w1 size: a registered node's new size (a disk's
  *                   capacity changed); only from the device manager.
  */
@@ -33,6 +36,7 @@
 #define HM_VFS_REGISTER 0x56460006u
 #define HM_VFS_IOCTL    0x56460007u
 #define HM_VFS_RESIZE   0x56460008u
+#define HM_VFS_REPLACE  1   /* HM_VFS_REGISTER w2 */
 
 #define HM_VFS_DIR  1
 #define HM_VFS_FILE 2
