@@ -68,6 +68,7 @@ struct ct {
     hm_handle_t proc, ep;   /* the container and its endpoint (SEND) */
     uint64_t started, stopped;   /* hm_now() of its last start and stop */
     int quick_faults;       /* faults in a row, each within QUICK_FAULT_MS of a start */
+    uint64_t kill_at;       /* an injected kill due then (hm_now()), 0: none */
 };
 
 /* Micro-reboot (docs/reliability.md): a container that faults or is
@@ -77,7 +78,8 @@ struct ct {
  * 1 s) and after RESTART_LIMIT of them devmgr gives up. */
 #define QUICK_FAULT_MS 5000
 #define RESTART_LIMIT 5
-static hm_handle_t restart_notif;   /* bit ct: start container ct again */
+static hm_handle_t restart_notif;   /* bit ct: start container ct again; KILLS_CHANGED */
+#define KILLS_CHANGED (1ull << 63)     /* an injected kill was armed: look at kill_at */
 
 static struct dev devs[MAX_DEVS];
 static int ndevs;
@@ -854,24 +856,37 @@ static void restart(int ct)
     }
 }
 
+/* the restart thread also carries out delayed injected kills (kill_at) */
 static void *restart_loop(void *arg)
 {
     (void)arg;
     for (;;) {
-        uint64_t bits = 0;
-        if (hm_notif_wait(restart_notif, HM_DEADLINE_NEVER, &bits) < 0) {
+        uint64_t bits = 0, next = HM_DEADLINE_NEVER;
+        for (int ct = 0; ct < ncts; ct++) {
+            uint64_t at = __atomic_load_n(&cts[ct].kill_at, __ATOMIC_SEQ_CST);
+            if (at && at < next)
+                next = at;
+        }
+        long r = hm_notif_wait(restart_notif, next, &bits);
+        if (r < 0 && r != -HM_ETIMEDOUT) {
             hm_sleep_until(hm_deadline_ms(10));   /* never spin on an error */
             continue;
         }
-        for (int ct = 0; ct < ncts; ct++)
+        for (int ct = 0; ct < ncts; ct++) {
+            uint64_t at = __atomic_load_n(&cts[ct].kill_at, __ATOMIC_SEQ_CST);
+            if (at && at <= hm_now() && __atomic_compare_exchange_n(&cts[ct].kill_at, &at, 0, 0, __ATOMIC_SEQ_CST,
+                                                                     __ATOMIC_SEQ_CST))
+                stop_container(ct, "an injected kill");   /* signals its restart bit: the next round */
             if (bits & (1ull << ct))
                 restart(ct);
+        }
     }
     return NULL;
 }
 
-/* HM_DM_FAULT: w0 the kind, the container's name in the IPC buffer's
- * words (nw of them); the restart count before it in m->w[0] */
+/* HM_DM_FAULT: w0 the kind, w1 a delay in ms (0: now), the container's
+ * name in the IPC buffer's words (nw of them); the restart count before it
+ * in m->w[0] */
 static int inject_fault(struct hm_msg *m, unsigned nw)
 {
     size_t avail = (size_t)nw * 8 < 16 ? (size_t)nw * 8 : 16;
@@ -885,7 +900,18 @@ static int inject_fault(struct hm_msg *m, unsigned nw)
         return ENOENT;
     if (m->w[0] != HM_DM_FAULT_KILL)
         return ENOTSUP;
+    if (m->w[1] > 60000)
+        return EINVAL;
     m->w[0] = (uint64_t)cts[ct].restarts;
+    if (m->w[1]) {
+        int st = __atomic_load_n(&cts[ct].state, __ATOMIC_SEQ_CST);
+        if (st != HM_DM_RUNNING && st != HM_DM_STARTING)
+            return EAGAIN;
+        printf("devmgr: %s: fault injected: kill in %lu ms\n", cts[ct].name, (unsigned long)m->w[1]);
+        __atomic_store_n(&cts[ct].kill_at, hm_deadline_ms(m->w[1]), __ATOMIC_SEQ_CST);
+        hm_notif_signal(restart_notif, KILLS_CHANGED);
+        return 0;
+    }
     printf("devmgr: %s: fault injected: kill\n", cts[ct].name);
     return stop_container(ct, "an injected kill");
 }

@@ -473,33 +473,48 @@ def twin_control_plane(qemu, build, timeout):
 
 
 def fault_kill(qemu, build, timeout, twin):
-    """Micro-reboot after a kill (shell `fault CONTAINER kill`): devmgr
-    resets the container's devices, starts it again from the boot image,
-    vfs hands new opens to the new instance; the disk and the SD card read
-    back the host's bytes and take writes after it; repeated quick faults
-    make devmgr give up (EIO, "failed" in lsdev) without touching the other
-    container; the host images hold exactly the writes."""
+    """Micro-reboot (shell `fault CONTAINER kill [--after MS]`): devmgr
+    resets the container's devices and starts it again from the boot image;
+    vfs hands the node to the new instance; a dd running while its driver
+    is killed finishes without an error (the block client re-issues what
+    was in flight to the restarted driver); repeated quick faults make
+    devmgr give up (EIO, "failed") without touching the other container;
+    the host images hold exactly the bytes written."""
     d = f"{build}/test-disks"
     os.makedirs(d, exist_ok=True)
     rnd = random.Random(7)
     disk = bytearray(rnd.getrandbits(8) for _ in range(8 << 20))
     card = bytearray(rnd.getrandbits(8) for _ in range(4 << 20))
+    disk[510:512] = card[510:512] = b"\0\0"   # no partition table: the whole devices only
     dpath, cpath = f"{d}/fault-disk.img", f"{d}/fault-card.img"
     with open(dpath, "wb") as f:
         f.write(disk)
     with open(cpath, "wb") as f:
         f.write(card)
     h = lambda b: hashlib.sha256(b).hexdigest()
-    want = bytearray(disk)
-    want[5 * 4096:7 * 4096] = card[3 * 4096:5 * 4096]
+    M = 1 << 20
+    disk2 = bytearray(disk)
+    disk2[5 * 4096:7 * 4096] = card[3 * 4096:5 * 4096]
+    disk2[2 * M:5 * M] = card[0:3 * M]
+    card2 = bytearray(card)
+    card2[1 * M:3 * M] = disk2[6 * M:8 * M]
     script = ("sha256sum /dev/vda\nfault ldc0 kill\nsha256sum /dev/vda\n"
               "dd if=/dev/mmcblk0 of=/dev/vda bs=4096 count=2 skip=3 seek=5\n"
-              "fault ldc1 kill\nsha256sum /dev/mmcblk0\nlsdev\n" + "fault ldc1 kill\n" * 5 +
+              "fault ldc0 kill --after 150\ndd if=/dev/mmcblk0 of=/dev/vda bs=65536 count=48 seek=32\n"
+              "fault ldc1 kill\nsha256sum /dev/mmcblk0\n"
+              "fault ldc1 kill --after 150\ndd if=/dev/vda of=/dev/mmcblk0 bs=65536 count=32 skip=96 seek=16\n"
+              "lsdev\nsha256sum /dev/mmcblk0\n" + "fault ldc1 kill\n" * 5 +
               "sha256sum /dev/mmcblk0\nlsdev\nsha256sum /dev/vda\npoweroff\n")
     extra = ["-drive", f"if=none,id=hd0,file={dpath},format=raw", "-device", "virtio-blk-device,drive=hd0"] + \
         sd_card(cpath) + (["-append", "hm.boot=boot-twin.conf"] if twin else [])
     out = boot_console(qemu, build, IMAGES["default"], extra, script, timeout)
     hashes = re.findall(r"^([0-9a-f]{64})  (/dev/\w+)", out, re.M)
+
+    def during(cmd, line):
+        """line appears while cmd runs (after it is typed, before its records-out line)"""
+        i = out.find(cmd)
+        j = out.find("records out", i)
+        return i >= 0 and j >= 0 and line in out[i:j]
     checks = [
         ("the disk reads the host's bytes before the fault", hashes[:1] == [(h(disk), "/dev/vda")]),
         ("devmgr resets the killed container's devices", "devmgr: ldc0 stopped after an injected kill, devices reset" in out),
@@ -507,26 +522,37 @@ def fault_kill(qemu, build, timeout, twin):
         ("vfs gives /dev/vda to the new instance", "vfs: /dev/vda registered again (its driver restarted)" in out),
         ("the disk reads the same bytes after the restart", hashes[1:2] == [(h(disk), "/dev/vda")]),
         ("a write goes through the restarted container", "2+0 records out" in out),
+        ("ldc0 is killed while dd writes to the disk",
+         during("of=/dev/vda bs=65536 count=48", "devmgr: ldc0 stopped after an injected kill")),
+        ("that dd finishes without an error: its requests in flight went to the new ldc0",
+         "48+0 records out" in out and re.search(r"dd: /dev/vda: its driver restarted 1 time\(s\); [1-9]\d* request", out)),
         ("ldc1 (sdhci-pci) runs again after a kill", re.search(r"fault: ldc1 running again after \d+ ms \(restart 1\)", out)),
-        ("the SD card reads the host's bytes after the restart", (h(card), "/dev/mmcblk0") in hashes),
-        ("lsdev shows the restart counts", re.search(r"ldc0 .*restarts 1\)", out) and re.search(r"ldc1 .*restarts 1\)", out)),
+        ("the SD card reads the host's bytes after the restart", hashes[2:3] == [(h(card), "/dev/mmcblk0")]),
+        ("ldc1 is killed while dd writes to the SD card",
+         during("of=/dev/mmcblk0 bs=65536 count=32", "devmgr: ldc1 stopped after an injected kill")),
+        ("that dd finishes without an error too",
+         "32+0 records out" in out and re.search(r"dd: /dev/mmcblk0: its driver restarted 1 time\(s\); [1-9]\d* request", out)),
+        ("lsdev shows the restart counts", re.search(r"ldc0 .*restarts 2\)", out) and re.search(r"ldc1 .*restarts 2\)", out)),
+        ("the SD card holds what was written across its restart", hashes[3:4] == [(h(card2), "/dev/mmcblk0")]),
         ("repeated quick faults: devmgr backs off, then gives up", re.search(r"devmgr: ldc1: 6 faults in a row.*given up", out)),
         ("the shell says so", "sh: fault: ldc1 is not running again" in out and "(devmgr gave up)" in out),
         ("the given-up container's node answers EIO", re.search(r"/dev/mmcblk0: (I/O error|Input/output error)", out)),
         ("lsdev shows it failed", re.search(r"ldc1 +mmcblk0 +failed", out)),
-        ("the other container is untouched", hashes[-1:] == [(h(want), "/dev/vda")]),
+        ("the other container is untouched and holds what was written across its restart",
+         hashes[-1:] == [(h(disk2), "/dev/vda")]),
+        ("no command failed but the given-up ones", not re.search(r"sh: (dd|sha256sum: /dev/vda)", out)),
         ("PSCI power-off ends QEMU", "hm: power off" in out),
     ]
     if twin:
         checks += [("the twin stops with its LDC", "twin vtwin stopped with its control plane" in out),
-                   ("the new LDC hands the data plane to a new twin",
-                    out.count("data plane handed from ldc0 to vtwin") == 2)]
+                   ("each new LDC hands the data plane to a new twin",
+                    out.count("data plane handed from ldc0 to vtwin") == 3)]
     with open(dpath, "rb") as f:
         got_d = f.read()
     with open(cpath, "rb") as f:
         got_c = f.read()
-    checks += [("the host's disk image holds exactly the write", got_d == bytes(want)),
-               ("the host's SD card image is unchanged", got_c == bytes(card))]
+    checks += [("the host's disk image holds exactly the writes", got_d == bytes(disk2)),
+               ("the host's SD card image holds exactly the writes", got_c == bytes(card2))]
     tag = "fault (TWIN=1): " if twin else "fault: "
     return [tag + n for n, ok in checks if ok], [tag + n for n, ok in checks if not ok], out
 

@@ -100,6 +100,8 @@ int cmd_blkbench(int argc, char **argv)
         hm_handle_close(session);
         return 1;
     }
+    c.reconnect = f_blk_reconnect;   /* f keeps the path */
+    c.reconnect_arg = &f;
     if (span > c.size)
         span = c.size & ~((1ull << 20) - 1);
     printf("blkbench: %s, %lu MiB per workload\n", path, (unsigned long)(span >> 20));
@@ -143,6 +145,7 @@ int cmd_blkbench(int argc, char **argv)
                "BS 4096|65536|1048576, QD 1|32)\n", only_op, argc > 4 ? argv[4] : "any", argc > 5 ? argv[5] : "any");
         rc = 1;
     }
+    session = c.ep;   /* a new one if the driver restarted meanwhile */
     hm_blk_close(&c);
     hm_handle_close(session);
     return rc;

@@ -39,7 +39,26 @@ int f_open(struct file *f, const char *path)
         if (r)
             return -r;
         f->size = f->blk.size;
+        f->blk.reconnect = f_blk_reconnect;
+        f->blk.reconnect_arg = f;
     }
+    return 0;
+}
+
+/* the block driver behind a session restarted (blkclient.h): open the
+ * node again; vfs hands out the restarted driver's endpoint once it has
+ * registered (before that, the old one, which the client finds closed and
+ * asks again). reconnect_arg is the struct file. */
+int f_blk_reconnect(struct hm_blk_client *c, hm_handle_t *ep)
+{
+    const struct file *f = c->reconnect_arg;
+    struct hm_msg m = {0};
+    int st = vfs_req(HM_VFS_OPEN, f->path, &m, 0);
+    if (st)
+        return -st;
+    if (HM_TAG_NHANDLES(m.tag) != 1)
+        return -EIO;
+    *ep = sh_buf.handles[0];
     return 0;
 }
 

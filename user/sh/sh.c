@@ -36,7 +36,9 @@ static int cmd_help(int argc, char **argv)
            "                            block I/O throughput (overwrites the first MiB of DEV; default 16;\n"
            "                            OP seqread|randread|seqwrite|randwrite, BS, QD pick workloads)\n"
            "  kstat                     the microkernel's counters (syscalls, switches, interrupts, ...)\n"
-           "  fault CONTAINER kill      kill a driver container; devmgr restarts it (restart count in lsdev)\n"
+           "  fault CONTAINER kill [--after MS]\n"
+           "                            kill a driver container (now, or MS ms later while the next\n"
+           "                            command runs); devmgr restarts it (restart count in lsdev)\n"
            "  poweroff                  end the session and power off\n");
     return 0;
 }
@@ -357,6 +359,13 @@ static int cmd_dd(int argc, char **argv)
     }
     printf("%lu+%lu records in\n%lu+%lu records out\n%lu bytes copied\n", (unsigned long)full_in,
            (unsigned long)part_in, (unsigned long)full_out, (unsigned long)part_out, (unsigned long)bytes);
+    /* a driver that restarted under us: its requests went to the new one */
+    for (int i = 0; i < 2; i++) {
+        struct file *f = i ? &fo : &fi;
+        if (f->type == HM_VFS_BLK && f->blk.reconnects)
+            printf("dd: %s: its driver restarted %u time(s); %u request(s) re-issued to the new one\n", f->path,
+                   f->blk.reconnects, f->blk.reissued);
+    }
     free(buf);
     f_close(&fi);
     f_close(&fo);
@@ -389,8 +398,11 @@ static int ct_state(const char *name, uint64_t *state, uint64_t *restarts)
  * that took (docs/reliability.md) */
 static int cmd_fault(int argc, char **argv)
 {
-    if (argc < 3 || strlen(argv[1]) >= 16) {
-        printf("usage: fault CONTAINER kill\n");
+    uint64_t after = 0;
+    if (argc == 5 && !strcmp(argv[3], "--after"))
+        after = strtoull(argv[4], NULL, 10);
+    if ((argc != 3 && !(argc == 5 && after)) || strlen(argv[1]) >= 16) {
+        printf("usage: fault CONTAINER kill [--after MS]\n");
         return 1;
     }
     if (strcmp(argv[2], "kill")) {
@@ -404,7 +416,7 @@ static int cmd_fault(int argc, char **argv)
     uint64_t t0 = hm_now(), state = HM_DM_RESTARTING, before;
     memset(sh_buf.words, 0, 16);
     memcpy(sh_buf.words, argv[1], strlen(argv[1]) + 1);
-    struct hm_msg m = { .tag = HM_TAG(HM_DM_FAULT, 2, 0), .w = { HM_DM_FAULT_KILL } };
+    struct hm_msg m = { .tag = HM_TAG(HM_DM_FAULT, 2, 0), .w = { HM_DM_FAULT_KILL, after } };
     long r = hm_call(dm, &m);
     int st = r < 0 ? EIO : (int)HM_TAG_LABEL(m.tag);
     if (st) {
@@ -412,6 +424,11 @@ static int cmd_fault(int argc, char **argv)
         return 1;
     }
     before = m.w[0];
+    if (after) {
+        /* for a fault while I/O is in flight: the next command runs meanwhile */
+        printf("fault: %s will be killed in %lu ms\n", argv[1], (unsigned long)after);
+        return 0;
+    }
     printf("fault: %s killed\n", argv[1]);
     uint64_t restarts = before;
     while (hm_now() - t0 < hm_ms(20000)) {

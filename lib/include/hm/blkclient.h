@@ -15,6 +15,21 @@ struct hm_blk_client {
     uint64_t size;            /* device size in bytes */
     uint32_t lbs, entries;
     int ro;
+    /* Surviving a driver restart (docs/reliability.md): requests submitted
+     * and not yet returned by hm_blk_wait are kept here; when the driver's
+     * session endpoint is found closed, reconnect (if set) gives an
+     * endpoint of the same node again (the caller opens it through vfs,
+     * which hands out the restarted driver's), the session is attached
+     * again over the same shared memory, and those requests are submitted
+     * again. Completions the old driver posted and nobody read yet are
+     * kept in done[]. */
+    struct hm_blk_req *inflight;
+    struct hm_blk_cpl *done;
+    uint32_t ninflight, ndone;
+    struct hm_ipc_buf *buf;
+    int (*reconnect)(struct hm_blk_client *c, hm_handle_t *ep);
+    void *reconnect_arg;
+    uint32_t reconnects, reissued;   /* how often, and how many requests */
 };
 
 /* INFO + a contiguous shared area with data_size bytes of data + ATTACH.
@@ -23,7 +38,11 @@ struct hm_blk_client {
 int hm_blk_open(struct hm_blk_client *c, hm_handle_t ep, uint32_t entries, size_t data_size, struct hm_ipc_buf *buf);
 /* queue one request; -EAGAIN when the ring is full */
 int hm_blk_submit(struct hm_blk_client *c, uint32_t op, uint64_t offset, uint64_t data_off, uint32_t len, uint64_t id);
-/* next completion: 0, -ETIMEDOUT, or -EIO if the driver stopped the session */
+/* next completion: 0, -ETIMEDOUT, or -EIO if the driver stopped the
+ * session, or is gone and could not be reached again before the deadline.
+ * While requests are in flight it checks every HM_BLK_PROBE_MS that the
+ * driver is still there, and recovers as above if not. */
+#define HM_BLK_PROBE_MS 50
 int hm_blk_wait(struct hm_blk_client *c, struct hm_blk_cpl *out, uint64_t deadline);
 /* one synchronous request through the data area at data_off: status of the completion */
 int hm_blk_io(struct hm_blk_client *c, uint32_t op, uint64_t offset, uint64_t data_off, uint32_t len);

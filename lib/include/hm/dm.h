@@ -7,7 +7,8 @@
  *                w4 = /dev nodes registered for it, w5 = how many interrupts
  *                from w2 on, and in the IPC buffer a struct hm_dm_dev
  *                (HM_DM_DEV_WORDS words); ENOENT past the last device.
- *   HM_DM_FAULT  w0 = HM_DM_FAULT_KILL, IPC-buffer words: a container's name
+ *   HM_DM_FAULT  w0 = HM_DM_FAULT_KILL, w1 = delay in ms (0: now, at most
+ *                60000), IPC-buffer words: a container's name
  *                (NUL-terminated, at most 16 bytes) -> w0 = its restart count
  *                before the fault. devmgr stops the container (its devices
  *                reset first) and micro-reboots it (see docs/reliability.md);
