@@ -497,12 +497,12 @@ def fault_kill(qemu, build, timeout, twin):
     disk2[5 * 4096:7 * 4096] = card[3 * 4096:5 * 4096]
     disk2[2 * M:5 * M] = card[0:3 * M]
     card2 = bytearray(card)
-    card2[1 * M:3 * M] = disk2[6 * M:8 * M]
+    card2[1 * M:4 * M] = disk2[5 * M:8 * M]
     script = ("sha256sum /dev/vda\nfault ldc0 kill\nsha256sum /dev/vda\n"
               "dd if=/dev/mmcblk0 of=/dev/vda bs=4096 count=2 skip=3 seek=5\n"
               "fault ldc0 kill --after 150\ndd if=/dev/mmcblk0 of=/dev/vda bs=65536 count=48 seek=32\n"
               "fault ldc1 kill\nsha256sum /dev/mmcblk0\n"
-              "fault ldc1 kill --after 150\ndd if=/dev/vda of=/dev/mmcblk0 bs=65536 count=32 skip=96 seek=16\n"
+              "fault ldc1 kill --after 100\ndd if=/dev/vda of=/dev/mmcblk0 bs=65536 count=48 skip=80 seek=16\n"
               "lsdev\nsha256sum /dev/mmcblk0\n" + "fault ldc1 kill\n" * 5 +
               "sha256sum /dev/mmcblk0\nlsdev\nsha256sum /dev/vda\npoweroff\n")
     extra = ["-drive", f"if=none,id=hd0,file={dpath},format=raw", "-device", "virtio-blk-device,drive=hd0"] + \
@@ -529,9 +529,9 @@ def fault_kill(qemu, build, timeout, twin):
         ("ldc1 (sdhci-pci) runs again after a kill", re.search(r"fault: ldc1 running again after \d+ ms \(restart 1\)", out)),
         ("the SD card reads the host's bytes after the restart", hashes[2:3] == [(h(card), "/dev/mmcblk0")]),
         ("ldc1 is killed while dd writes to the SD card",
-         during("of=/dev/mmcblk0 bs=65536 count=32", "devmgr: ldc1 stopped after an injected kill")),
+         during("of=/dev/mmcblk0 bs=65536 count=48", "devmgr: ldc1 stopped after an injected kill")),
         ("that dd finishes without an error too",
-         "32+0 records out" in out and re.search(r"dd: /dev/mmcblk0: its driver restarted 1 time\(s\); [1-9]\d* request", out)),
+         out.count("48+0 records out") == 2 and re.search(r"dd: /dev/mmcblk0: its driver restarted 1 time\(s\); [1-9]\d* request", out)),
         ("lsdev shows the restart counts", re.search(r"ldc0 .*restarts 2\)", out) and re.search(r"ldc1 .*restarts 2\)", out)),
         ("the SD card holds what was written across its restart", hashes[3:4] == [(h(card2), "/dev/mmcblk0")]),
         ("repeated quick faults: devmgr backs off, then gives up", re.search(r"devmgr: ldc1: 6 faults in a row.*given up", out)),
