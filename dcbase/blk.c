@@ -135,6 +135,7 @@ int dc_host_blk_fetch(struct dc_blk_io *out)
             *io = (struct io){ s, r.id, r.len, NULL };
             s->inflight++;
             *out = (struct dc_blk_io){ io, s->owner, r.op, r.offset, r.len, s->data + r.data_off };
+            dc_fault_point(0);
             if (posted)
                 hm_notif_signal(s->client, s->client_bits);
             next_session = (unsigned)(s - sessions) + 1;   /* the next call starts after this one */
@@ -150,6 +151,7 @@ void dc_host_blk_complete(void *cookie, int status)
 {
     struct io *io = cookie;
     struct hm_blk_srv_session *s = io->s;
+    dc_fault_point(1);
     s->inflight--;
     hm_blk_srv_post(s, io->id, status, status ? 0 : io->len);
     hm_notif_signal(s->client, s->client_bits);

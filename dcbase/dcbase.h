@@ -37,6 +37,9 @@ extern hm_handle_t dc_ram;        /* Linux's memory (contiguous) */
 extern uint64_t dc_ram_base;      /* its physical address */
 
 /* twin.c */
+int dc_fault_arm(struct hm_msg *m);   /* HM_DC_FAULT: reply label */
+void dc_fault_point(int path);         /* 0: a request taken, 1: a completion */
+extern volatile int dc_hung;           /* an injected hang: the main thread stops answering */
 void dc_twin_start(void);                                   /* its thread */
 int dc_twin_request(struct hm_msg *m);                      /* HM_DC_TWIN_*: reply label */
 int dc_twin_attach(int twin, struct hm_msg *m, uint64_t start, uint64_t size, int ro, int disk);

@@ -176,6 +176,8 @@ int main(int argc, char **argv)
     struct hm_msg m;
     long r = hm_recv(dc_ep, &m, HM_DEADLINE_NEVER);
     while (r >= 0) {
+        while (dc_hung)
+            hm_sleep_until(HM_DEADLINE_NEVER);   /* an injected hang: nobody is answered any more */
         uint32_t label = HM_TAG_LABEL(m.tag);
         unsigned nh_out = 0;
         int status;
@@ -189,6 +191,12 @@ int main(int argc, char **argv)
             m.w[1] = next;
             m.w[2] = oldest;
             m.tag = HM_TAG(0, (n + 7) / 8, 0);
+            r = hm_reply_recv(dc_ep, &m);
+            continue;
+        }
+        if ((label == HM_DC_FAULT || label == HM_DC_PING) && m.badge == 0) {
+            status = label == HM_DC_FAULT ? dc_fault_arm(&m) : 0;   /* a ping: we still answer */
+            m.tag = HM_TAG((uint32_t)status, 0, 0);
             r = hm_reply_recv(dc_ep, &m);
             continue;
         }

@@ -69,6 +69,7 @@ struct ct {
     uint64_t started, stopped;   /* hm_now() of its last start and stop */
     int quick_faults;       /* faults in a row, each within QUICK_FAULT_MS of a start */
     uint64_t kill_at;       /* an injected kill due then (hm_now()), 0: none */
+    uint64_t ping_since;    /* hm_now() when the heartbeat call now waiting began, 0: none */
 };
 
 /* Micro-reboot (docs/reliability.md): a container that faults or is
@@ -80,6 +81,13 @@ struct ct {
 #define RESTART_LIMIT 5
 static hm_handle_t restart_notif;   /* bit ct: start container ct again; KILLS_CHANGED */
 #define KILLS_CHANGED (1ull << 63)     /* an injected kill was armed: look at kill_at */
+/* Heartbeat: a thread of devmgr's calls each running container's endpoint
+ * (HM_DC_PING; any answer will do) every HEARTBEAT_PERIOD_MS; a container
+ * that has not answered HEARTBEAT_MS after the call began is taken as hung
+ * and stopped (the restart thread watches). DC-base's main thread may
+ * legitimately wait up to 1 s (an I/O error's verdict from Linux). */
+#define HEARTBEAT_PERIOD_MS 250
+#define HEARTBEAT_MS 2000
 
 static struct dev devs[MAX_DEVS];
 static int ndevs;
@@ -856,7 +864,32 @@ static void restart(int ct)
     }
 }
 
-/* the restart thread also carries out delayed injected kills (kill_at) */
+/* the heartbeat thread (see HEARTBEAT_MS) */
+static void *heartbeat_loop(void *arg)
+{
+    (void)arg;
+    static struct hm_ipc_buf buf;
+    hm_ipc_buf_set(&buf);
+    for (;;) {
+        for (int ct = 0; ct < ncts; ct++) {
+            struct ct *c = &cts[ct];
+            hm_handle_t ep = c->ep;
+            if (__atomic_load_n(&c->state, __ATOMIC_SEQ_CST) != HM_DM_RUNNING || ep < 0)
+                continue;
+            __atomic_store_n(&c->ping_since, hm_now(), __ATOMIC_SEQ_CST);
+            struct hm_msg m = { .tag = HM_TAG(HM_DC_PING, 0, 0) };
+            long r = hm_call(ep, &m);
+            __atomic_store_n(&c->ping_since, 0, __ATOMIC_SEQ_CST);
+            for (unsigned i = 0; r >= 0 && i < HM_TAG_NHANDLES(m.tag); i++)
+                hm_handle_close(buf.handles[i]);
+        }
+        hm_sleep_until(hm_deadline_ms(HEARTBEAT_PERIOD_MS));
+    }
+    return NULL;
+}
+
+/* the restart thread also carries out delayed injected kills (kill_at) and
+ * stops containers that miss their heartbeat */
 static void *restart_loop(void *arg)
 {
     (void)arg;
@@ -864,9 +897,14 @@ static void *restart_loop(void *arg)
         uint64_t bits = 0, next = HM_DEADLINE_NEVER;
         for (int ct = 0; ct < ncts; ct++) {
             uint64_t at = __atomic_load_n(&cts[ct].kill_at, __ATOMIC_SEQ_CST);
+            uint64_t ping = __atomic_load_n(&cts[ct].ping_since, __ATOMIC_SEQ_CST);
             if (at && at < next)
                 next = at;
+            if (ping && ping + hm_ms(HEARTBEAT_MS) < next)
+                next = ping + hm_ms(HEARTBEAT_MS);
         }
+        if (next == HM_DEADLINE_NEVER)
+            next = hm_deadline_ms(HEARTBEAT_PERIOD_MS);   /* a ping may begin meanwhile */
         long r = hm_notif_wait(restart_notif, next, &bits);
         if (r < 0 && r != -HM_ETIMEDOUT) {
             hm_sleep_until(hm_deadline_ms(10));   /* never spin on an error */
@@ -877,6 +915,12 @@ static void *restart_loop(void *arg)
             if (at && at <= hm_now() && __atomic_compare_exchange_n(&cts[ct].kill_at, &at, 0, 0, __ATOMIC_SEQ_CST,
                                                                      __ATOMIC_SEQ_CST))
                 stop_container(ct, "an injected kill");   /* signals its restart bit: the next round */
+            uint64_t ping = __atomic_load_n(&cts[ct].ping_since, __ATOMIC_SEQ_CST);
+            if (ping && hm_now() - ping > hm_ms(HEARTBEAT_MS) &&
+                __atomic_compare_exchange_n(&cts[ct].ping_since, &ping, 0, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+                printf("devmgr: %s: no answer to its heartbeat in %d ms: hung\n", cts[ct].name, HEARTBEAT_MS);
+                stop_container(ct, "a missed heartbeat");
+            }
             if (bits & (1ull << ct))
                 restart(ct);
         }
@@ -898,8 +942,26 @@ static int inject_fault(struct hm_msg *m, unsigned nw)
         ct++;
     if (ct == ncts)
         return ENOENT;
+    struct ct *c = &cts[ct];
+    if (m->w[0] == HM_DM_FAULT_CRASH || m->w[0] == HM_DM_FAULT_HANG) {
+        /* armed in the container; its fault message or the heartbeat does the rest */
+        if (__atomic_load_n(&c->state, __ATOMIC_SEQ_CST) != HM_DM_RUNNING || c->ep < 0)
+            return EAGAIN;
+        struct hm_msg q = { .tag = HM_TAG(HM_DC_FAULT, 0, 0), .w = { m->w[0], m->w[1], m->w[2] } };
+        long r = hm_call(c->ep, &q);
+        for (unsigned i = 0; r >= 0 && i < HM_TAG_NHANDLES(q.tag); i++)
+            hm_handle_close(ipcbuf.handles[i]);
+        if (r < 0)
+            return EAGAIN;   /* it went meanwhile */
+        if (HM_TAG_LABEL(q.tag))
+            return ENOTSUP;   /* a native driver: it has no injection points */
+        printf("devmgr: %s: fault injected: %s (at request %lu, seed %lu)\n", c->name,
+               m->w[0] == HM_DM_FAULT_CRASH ? "crash" : "hang", (unsigned long)m->w[1], (unsigned long)m->w[2]);
+        m->w[0] = (uint64_t)c->restarts;
+        return 0;
+    }
     if (m->w[0] != HM_DM_FAULT_KILL)
-        return ENOTSUP;
+        return EINVAL;
     if (m->w[1] > 60000)
         return EINVAL;
     m->w[0] = (uint64_t)cts[ct].restarts;
@@ -1238,9 +1300,10 @@ int main(int argc, char **argv)
     }
     restart_notif = (hm_handle_t)rn;
     assign(conf);
-    static struct hm_thread rt;
+    static struct hm_thread rt, ht;
     if (hm_thread_start(&ft, fault_loop, NULL, HM_PRIO_MAX - 2, 1) < 0 ||
-        hm_thread_start(&rt, restart_loop, NULL, HM_PRIO_MAX - 2, 1) < 0) {
+        hm_thread_start(&rt, restart_loop, NULL, HM_PRIO_MAX - 2, 1) < 0 ||
+        hm_thread_start(&ht, heartbeat_loop, NULL, HM_PRIO_MAX - 2, 1) < 0) {
         printf("devmgr: cannot set up fault handling\n");
         return 1;
     }

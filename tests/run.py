@@ -498,12 +498,22 @@ def fault_kill(qemu, build, timeout, twin):
     disk2[2 * M:5 * M] = card[0:3 * M]
     card2 = bytearray(card)
     card2[1 * M:4 * M] = disk2[5 * M:8 * M]
+    disk3 = bytearray(disk2)
+    if not twin:   # with the twin, ldc0 sees no block requests: nothing to crash at
+        disk3[5 * M:6 * M] = card2[3 * M:4 * M]
+    card3 = bytearray(card2)
+    card3[0:M // 2] = disk3[1 * M:M + M // 2]
+    card3[M // 2:M] = disk3[2 * M:M * 5 // 2]
     script = ("sha256sum /dev/vda\nfault ldc0 kill\nsha256sum /dev/vda\n"
               "dd if=/dev/mmcblk0 of=/dev/vda bs=4096 count=2 skip=3 seek=5\n"
               "fault ldc0 kill --after 150\ndd if=/dev/mmcblk0 of=/dev/vda bs=65536 count=48 seek=32\n"
               "fault ldc1 kill\nsha256sum /dev/mmcblk0\n"
               "fault ldc1 kill --after 100\ndd if=/dev/vda of=/dev/mmcblk0 bs=65536 count=48 skip=80 seek=16\n"
-              "lsdev\nsha256sum /dev/mmcblk0\n" + "fault ldc1 kill\n" * 5 +
+              "lsdev\nsha256sum /dev/mmcblk0\n" +
+              ("" if twin else "fault ldc0 crash --at 5\ndd if=/dev/mmcblk0 of=/dev/vda bs=65536 count=16 skip=48 seek=80\n") +
+              "fault ldc1 hang --at 3\ndd if=/dev/vda of=/dev/mmcblk0 bs=65536 count=8 skip=16\n"
+              "fault ldc1 crash --at 2 --seed 9\ndd if=/dev/vda of=/dev/mmcblk0 bs=65536 count=8 skip=32 seek=8\n"
+              + "fault ldc1 kill\n" * 5 +
               "sha256sum /dev/mmcblk0\nlsdev\nsha256sum /dev/vda\npoweroff\n")
     extra = ["-drive", f"if=none,id=hd0,file={dpath},format=raw", "-device", "virtio-blk-device,drive=hd0"] + \
         sd_card(cpath) + (["-append", "hm.boot=boot-twin.conf"] if twin else [])
@@ -519,6 +529,8 @@ def fault_kill(qemu, build, timeout, twin):
         ("the disk reads the host's bytes before the fault", hashes[:1] == [(h(disk), "/dev/vda")]),
         ("devmgr resets the killed container's devices", "devmgr: ldc0 stopped after an injected kill, devices reset" in out),
         ("ldc0 runs again (the shell measures the time)", re.search(r"fault: ldc0 running again after \d+ ms \(restart 1\)", out)),
+        ("the shell times the first request served after the fault",
+         re.search(r"fault: /dev/vda: first request served \d+ ms after the fault", out)),
         ("vfs gives /dev/vda to the new instance", "vfs: /dev/vda registered again (its driver restarted)" in out),
         ("the disk reads the same bytes after the restart", hashes[1:2] == [(h(disk), "/dev/vda")]),
         ("a write goes through the restarted container", "2+0 records out" in out),
@@ -538,11 +550,26 @@ def fault_kill(qemu, build, timeout, twin):
         ("the shell says so", "sh: fault: ldc1 is not running again" in out and "(devmgr gave up)" in out),
         ("the given-up container's node answers EIO", re.search(r"/dev/mmcblk0: (I/O error|Input/output error)", out)),
         ("lsdev shows it failed", re.search(r"ldc1 +mmcblk0 +failed", out)),
-        ("the other container is untouched and holds what was written across its restart",
-         hashes[-1:] == [(h(disk2), "/dev/vda")]),
+        ("ldc1 hangs at its 3rd request from then (request path); devmgr's heartbeat finds it",
+         during("count=8 skip=16", "ldc: injected hang now, in the request path")
+         and during("count=8 skip=16", "devmgr: ldc1: no answer to its heartbeat")),
+        ("that dd finishes without an error", re.search(r"8\+0 records out\s+524288 bytes copied\s+dd: /dev/mmcblk0: "
+                                                         r"its driver restarted 1 time", out)),
+        ("a seed picks the path: ldc1 crashes in its completion path (interrupt handling)",
+         during("count=8 skip=32", "ldc: injected crash now, in the completion path")
+         and during("count=8 skip=32", "devmgr: container ldc1 faulted (pc")),
+        ("that dd finishes too", out.count("dd: /dev/mmcblk0: its driver restarted 1 time") == 3),
+        ("the other container is untouched and holds what was written across its restarts",
+         hashes[-1:] == [(h(disk3), "/dev/vda")]),
         ("no command failed but the given-up ones", not re.search(r"sh: (dd|sha256sum: /dev/vda)", out)),
         ("PSCI power-off ends QEMU", "hm: power off" in out),
     ]
+    if not twin:
+        checks += [("ldc0 crashes at its 5th request from then (a wild access in Linux's block thread)",
+                    during("count=16 skip=48", "ldc: injected crash now, in the request path")
+                    and during("count=16 skip=48", "devmgr: container ldc0 faulted (pc")),
+                   ("that dd finishes without an error", "16+0 records out" in out and
+                    out.count("dd: /dev/vda: its driver restarted 1 time") == 2)]
     if twin:
         checks += [("the twin stops with its LDC", "twin vtwin stopped with its control plane" in out),
                    ("each new LDC hands the data plane to a new twin",
@@ -551,8 +578,8 @@ def fault_kill(qemu, build, timeout, twin):
         got_d = f.read()
     with open(cpath, "rb") as f:
         got_c = f.read()
-    checks += [("the host's disk image holds exactly the writes", got_d == bytes(disk2)),
-               ("the host's SD card image holds exactly the writes", got_c == bytes(card2))]
+    checks += [("the host's disk image holds exactly the writes", got_d == bytes(disk3)),
+               ("the host's SD card image holds exactly the writes", got_c == bytes(card3))]
     tag = "fault (TWIN=1): " if twin else "fault: "
     return [tag + n for n, ok in checks if ok], [tag + n for n, ok in checks if not ok], out
 
@@ -771,7 +798,7 @@ def main():
         for twin in (False, True):
             if not only or "fault" in only:
                 passed, failed, out = fault_kill(args.qemu, args.build, args.timeout, twin)
-                report(v + "qemu fault kill" + (" (TWIN=1)" if twin else "") + " (micro-reboot of ldc0 and ldc1)",
+                report(v + "qemu faults" + (" (TWIN=1)" if twin else "") + " (kill, crash, hang; micro-reboot of ldc0 and ldc1)",
                        passed, failed, out, lv + ("fault-kill-twin.log" if twin else "fault-kill.log"))
 
         if not only or "twin" in only:

@@ -61,7 +61,7 @@ int hm_blk_open(struct hm_blk_client *c, hm_handle_t ep, uint32_t entries, size_
     c->mem = c->notif = c->doorbell = c->session = HM_HANDLE_INVALID;
     int st = info(c, ep);
     if (st)
-        return st == -EPIPE ? -EIO : st;
+        return st;   /* -EPIPE: the driver is gone (perhaps restarting) */
     c->entries = entries;
     uint64_t off = hm_blk_data_off(entries), total = off + ((data_size + 4095) & ~(size_t)4095);
     long mem = hm_mem_create(total, HM_MEM_CONTIG);

@@ -24,6 +24,8 @@ int f_open(struct file *f, const char *path)
 {
     memset(f, 0, sizeof *f);
     struct hm_msg m = {0};
+    uint64_t give_up = hm_deadline_ms(10000);
+again:;
     int st = vfs_req(HM_VFS_OPEN, path, &m, 0);
     if (st)
         return st;
@@ -35,9 +37,18 @@ int f_open(struct file *f, const char *path)
     if (f->type == HM_VFS_BLK) {
         if (HM_TAG_NHANDLES(m.tag) != 1)
             return EIO;
-        int r = hm_blk_open(&f->blk, sh_buf.handles[0], 16, BLK_WINDOW, &sh_buf);
+        hm_handle_t ep = sh_buf.handles[0];
+        int r = hm_blk_open(&f->blk, ep, 16, BLK_WINDOW, &sh_buf);
+        if (r == -EPIPE && hm_now() < give_up) {
+            /* its driver stopped: vfs hands out the restarted one's endpoint
+             * once it has registered again (as f_blk_reconnect) */
+            hm_blk_close(&f->blk);
+            hm_handle_close(ep);
+            hm_sleep_until(hm_deadline_ms(HM_BLK_PROBE_MS));
+            goto again;
+        }
         if (r)
-            return -r;
+            return r == -EPIPE ? EIO : -r;
         f->size = f->blk.size;
         f->blk.reconnect = f_blk_reconnect;
         f->blk.reconnect_arg = f;

@@ -36,9 +36,11 @@ static int cmd_help(int argc, char **argv)
            "                            block I/O throughput (overwrites the first MiB of DEV; default 16;\n"
            "                            OP seqread|randread|seqwrite|randwrite, BS, QD pick workloads)\n"
            "  kstat                     the microkernel's counters (syscalls, switches, interrupts, ...)\n"
-           "  fault CONTAINER kill [--after MS]\n"
+           "  fault CONTAINER kill [--after MS] | crash|hang [--at N] [--seed S]\n"
            "                            kill a driver container (now, or MS ms later while the next\n"
-           "                            command runs); devmgr restarts it (restart count in lsdev)\n"
+           "                            command runs), or make it crash or hang at its N-th block\n"
+           "                            request (a seed picks N and the path); devmgr restarts it\n"
+           "  sleep MS                  wait MS milliseconds (scripts)\n"
            "  poweroff                  end the session and power off\n");
     return 0;
 }
@@ -374,22 +376,26 @@ static int cmd_dd(int argc, char **argv)
 
 int cmd_blkbench(int argc, char **argv);
 
-/* container ct's state and restart count, from the first device it drives;
- * 0, or -1 if no device names it */
-static int ct_state(const char *name, uint64_t *state, uint64_t *restarts)
+/* a container's state and restart count, and the first /dev node of its
+ * devices ("" if none); 0, or -1 if no device names it */
+static int ct_state(const char *name, uint64_t *state, uint64_t *restarts, char node[16])
 {
+    int found = -1;
+    node[0] = 0;
     for (uint64_t i = 0;; i++) {
         struct hm_msg m = { .tag = HM_TAG(HM_DM_LSDEV, 0, 0), .w = { i } };
         if (hm_call(dm, &m) < 0 || HM_TAG_LABEL(m.tag))
-            return -1;
+            return found;
         struct hm_dm_dev d;
         memcpy(&d, sh_buf.words, sizeof d);
-        d.container[15] = 0;
-        if (!strcmp(d.container, name)) {
-            *state = m.w[0];
-            *restarts = m.w[3];
-            return 0;
-        }
+        d.container[15] = d.node[15] = 0;
+        if (strcmp(d.container, name))
+            continue;
+        *state = m.w[0];
+        *restarts = m.w[3];
+        if (!node[0])
+            memcpy(node, d.node, 16);
+        found = 0;
     }
 }
 
@@ -398,15 +404,27 @@ static int ct_state(const char *name, uint64_t *state, uint64_t *restarts)
  * that took (docs/reliability.md) */
 static int cmd_fault(int argc, char **argv)
 {
-    uint64_t after = 0;
-    if (argc == 5 && !strcmp(argv[3], "--after"))
-        after = strtoull(argv[4], NULL, 10);
-    if ((argc != 3 && !(argc == 5 && after)) || strlen(argv[1]) >= 16) {
-        printf("usage: fault CONTAINER kill [--after MS]\n");
-        return 1;
+    /* options: --after MS (kill), --at N and --seed S (crash, hang) */
+    uint64_t after = 0, at = 0, seed = 0, kind = 0;
+    int bad = argc < 3 || (argc - 3) % 2 || strlen(argv[1]) >= 16;
+    if (!bad)
+        kind = !strcmp(argv[2], "kill") ? HM_DM_FAULT_KILL : !strcmp(argv[2], "crash") ? HM_DM_FAULT_CRASH
+             : !strcmp(argv[2], "hang") ? HM_DM_FAULT_HANG : 0;
+    for (int i = 3; !bad && i + 1 < argc; i += 2) {
+        char *end;
+        uint64_t v = strtoull(argv[i + 1], &end, 10);
+        bad = *end || !*argv[i + 1];
+        if (!strcmp(argv[i], "--after") && kind == HM_DM_FAULT_KILL)
+            after = v;
+        else if (!strcmp(argv[i], "--at") && kind != HM_DM_FAULT_KILL)
+            at = v;
+        else if (!strcmp(argv[i], "--seed") && kind != HM_DM_FAULT_KILL)
+            seed = v;
+        else
+            bad = 1;
     }
-    if (strcmp(argv[2], "kill")) {
-        printf("sh: fault: %s: not built yet (kill is)\n", argv[2]);
+    if (bad || !kind) {
+        printf("usage: fault CONTAINER kill [--after MS] | crash|hang [--at N] [--seed S]\n");
         return 1;
     }
     if (dm < 0) {
@@ -416,14 +434,22 @@ static int cmd_fault(int argc, char **argv)
     uint64_t t0 = hm_now(), state = HM_DM_RESTARTING, before;
     memset(sh_buf.words, 0, 16);
     memcpy(sh_buf.words, argv[1], strlen(argv[1]) + 1);
-    struct hm_msg m = { .tag = HM_TAG(HM_DM_FAULT, 2, 0), .w = { HM_DM_FAULT_KILL, after } };
+    struct hm_msg m = { .tag = HM_TAG(HM_DM_FAULT, 2, 0),
+                        .w = { kind, kind == HM_DM_FAULT_KILL ? after : at, seed } };
     long r = hm_call(dm, &m);
     int st = r < 0 ? EIO : (int)HM_TAG_LABEL(m.tag);
     if (st) {
-        printf("sh: fault: %s: %s\n", argv[1], st == EAGAIN ? "not running" : strerror(st));
+        printf("sh: fault: %s: %s\n", argv[1], st == EAGAIN ? "not running"
+               : st == ENOTSUP ? "it has no injection points for that (a native driver)" : strerror(st));
         return 1;
     }
     before = m.w[0];
+    if (kind != HM_DM_FAULT_KILL) {
+        printf("fault: %s: %s armed (%s%s); devmgr restarts it when it fires\n", argv[1], argv[2],
+               at || seed ? "" : kind == HM_DM_FAULT_HANG ? "now" : "at its next request",
+               at || seed ? "at the request or point given" : "");
+        return 0;
+    }
     if (after) {
         /* for a fault while I/O is in flight: the next command runs meanwhile */
         printf("fault: %s will be killed in %lu ms\n", argv[1], (unsigned long)after);
@@ -431,8 +457,9 @@ static int cmd_fault(int argc, char **argv)
     }
     printf("fault: %s killed\n", argv[1]);
     uint64_t restarts = before;
+    char node[16];
     while (hm_now() - t0 < hm_ms(20000)) {
-        if (ct_state(argv[1], &state, &restarts) < 0)
+        if (ct_state(argv[1], &state, &restarts, node) < 0)
             break;
         if (restarts > before && (state == HM_DM_RUNNING || state == HM_DM_FAILED))
             break;
@@ -443,11 +470,41 @@ static int cmd_fault(int argc, char **argv)
     unsigned long ms = (unsigned long)((hm_now() - t0) * 1000 / hm_time_freq());
     if (restarts > before && state == HM_DM_RUNNING) {
         printf("fault: %s running again after %lu ms (restart %lu)\n", argv[1], ms, (unsigned long)restarts);
+        if (!node[0])
+            return 0;
+        /* recovery as a client sees it: the fault to a first request served */
+        char path[24], blk[512];
+        struct file f;
+        snprintf(path, sizeof path, "/dev/%s", node);
+        int st = f_open(&f, path);
+        long n = st ? -st : f_pread(&f, blk, sizeof blk, 0);
+        if (!st)
+            f_close(&f);
+        ms = (unsigned long)((hm_now() - t0) * 1000 / hm_time_freq());
+        if (n != (long)sizeof blk) {
+            printf("sh: fault: %s: first read after the restart: %s\n", path, strerror(n < 0 ? (int)-n : EIO));
+            return 1;
+        }
+        printf("fault: %s: first request served %lu ms after the fault\n", path, ms);
         return 0;
     }
     printf("sh: fault: %s is not running again after %lu ms (%s)\n", argv[1], ms,
            state == HM_DM_FAILED ? "devmgr gave up" : "still restarting");
     return 1;
+}
+
+/* sleep MS: for scripts (the console is read line by line, so the next
+ * command waits) */
+static int cmd_sleep(int argc, char **argv)
+{
+    char *end = NULL;
+    unsigned long ms = argc == 2 ? strtoul(argv[1], &end, 10) : 0;
+    if (argc != 2 || !end || *end || ms > 600000) {
+        printf("usage: sleep MS (at most 600000)\n");
+        return 1;
+    }
+    hm_sleep_until(hm_deadline_ms(ms));
+    return 0;
 }
 
 /* the microkernel's counters (klog_stats): what a workload cost, compared
@@ -469,7 +526,7 @@ static int cmd_kstat(int argc, char **argv)
 static const struct { const char *name; int (*fn)(int, char **); } cmds[] = {
     { "help", cmd_help }, { "ls", cmd_ls }, { "lsdev", cmd_lsdev }, { "dmesg", cmd_dmesg },
     { "sha256sum", cmd_sha256sum }, { "dd", cmd_dd }, { "blkbench", cmd_blkbench },
-    { "kstat", cmd_kstat }, { "fault", cmd_fault },
+    { "kstat", cmd_kstat }, { "fault", cmd_fault }, { "sleep", cmd_sleep },
 };
 
 static int read_line(char *line, size_t n)

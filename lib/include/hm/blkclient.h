@@ -34,7 +34,8 @@ struct hm_blk_client {
 
 /* INFO + a contiguous shared area with data_size bytes of data + ATTACH.
  * buf: the calling thread's registered IPC buffer, or NULL to register one
- * of the library's. 0 or a negative errno. */
+ * of the library's. 0 or a negative errno; -EPIPE if the driver's endpoint
+ * is closed (its container stopped: it may be restarting). */
 int hm_blk_open(struct hm_blk_client *c, hm_handle_t ep, uint32_t entries, size_t data_size, struct hm_ipc_buf *buf);
 /* queue one request; -EAGAIN when the ring is full */
 int hm_blk_submit(struct hm_blk_client *c, uint32_t op, uint64_t offset, uint64_t data_off, uint32_t len, uint64_t id);

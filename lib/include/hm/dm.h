@@ -8,12 +8,17 @@
  *                from w2 on, and in the IPC buffer a struct hm_dm_dev
  *                (HM_DM_DEV_WORDS words); ENOENT past the last device.
  *   HM_DM_FAULT  w0 = HM_DM_FAULT_KILL, w1 = delay in ms (0: now, at most
- *                60000), IPC-buffer words: a container's name
+ *                60000); or w0 = HM_DM_FAULT_CRASH / _HANG, w1 = at the
+ *                container's N-th block request from now (0: the next; a
+ *                hang: now), w2 = seed (0: none; else it picks N and the
+ *                path); IPC-buffer words: a container's name
  *                (NUL-terminated, at most 16 bytes) -> w0 = its restart count
  *                before the fault. devmgr stops the container (its devices
  *                reset first) and micro-reboots it (see docs/reliability.md);
+ *                crash and hang are armed in the container (HM_DC_FAULT)
+ *                and found by its fault message or devmgr's heartbeat.
  *                ENOENT: no such container, EAGAIN: it is not running,
- *                ENOTSUP: another kind of fault.
+ *                ENOTSUP: the container cannot inject that (native drivers).
  *   HM_DM_DMESG  w0 = device index, w1 = byte offset in its container's log
  *                -> as HM_DC_LOG below (devmgr asks the container);
  *                ENOENT past the last device, ENOTSUP if the container keeps
@@ -35,10 +40,14 @@
  *   HM_DM_TWIN   hand a device's data plane to its twin (hm/twin.h): the
  *                device must be the container's and its devices.conf line
  *                must name a twin program.
- * Container log protocol (on a container's endpoint, unbadged handle):
+ * devmgr to a container (on its endpoint, unbadged handle):
  *   HM_DC_LOG    w0 = offset -> w0 = n bytes (<= HM_DC_LOG_CHUNK) in the IPC
  *                buffer words, w1 = offset after them, w2 = oldest offset
  *                still kept (an older w0 starts there); n = 0 at the end.
+ *   HM_DC_FAULT  w0 = HM_DM_FAULT_CRASH / _HANG, w1 = N, w2 = seed: arm an
+ *                injected fault (dcbase/fault.c); EINVAL from a container
+ *                that has none.
+ *   HM_DC_PING   the heartbeat: any answer (even EINVAL) says it is alive.
  */
 #ifndef HM_DM_H
 #define HM_DM_H
@@ -51,7 +60,11 @@
 #define HM_DM_RESIZE   0x444d0005u
 #define HM_DM_TWIN     0x444d0006u
 #define HM_DM_FAULT    0x444d0007u
-#define HM_DM_FAULT_KILL 3   /* kill the container (crash = 1 and hang = 2 are not built yet) */
+#define HM_DM_FAULT_CRASH 1  /* a wild access from inside the container (LDC) */
+#define HM_DM_FAULT_HANG  2  /* the container stops answering (LDC) */
+#define HM_DM_FAULT_KILL 3   /* devmgr kills the container */
+#define HM_DC_FAULT    0x44430002u   /* devmgr -> container: w0 kind, w1 at request N, w2 seed */
+#define HM_DC_PING     0x44430003u   /* devmgr -> container: its heartbeat; any answer will do */
 #define HM_DC_LOG      0x44430001u
 #define HM_DM_NAME_MAX 32
 #define HM_DM_WHERE_PCI (1ull << 63)

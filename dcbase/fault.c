@@ -1,0 +1,76 @@
+/*
+ * Fault injection into the Linux driver container (docs/reliability.md).
+ * devmgr forwards the shell's `fault CONTAINER crash|hang [--at N] [--seed
+ * S]` as HM_DC_FAULT; the fault then fires from inside the Linux runtime,
+ * on a thread of Linux's, when it handles its N-th block request from now:
+ * in the request path (Linux's block thread taking a client's request,
+ * dc_host_blk_fetch) or in the completion path (Linux's end_io, from its
+ * interrupt handling, dc_host_blk_complete). A seed picks the path and N
+ * (1..64) instead, reproducibly.
+ *   crash: a wild write to an unmapped address; the microkernel stops the
+ *          thread and sends devmgr a fault message.
+ *   hang:  that Linux thread blocks forever (so does all of Linux: it has
+ *          one CPU and no preemption) and the main thread stops answering
+ *          its endpoint; devmgr's heartbeat finds it.
+ * Without --at and --seed a hang starts at once and a crash comes with the
+ * next request.
+ */
+#include "dcbase.h"
+#include <hm/dm.h>
+#include <errno.h>
+#include <stdio.h>
+
+#define DC_WILD_ADDRESS 0xdead0000ull   /* below every mapping: user space starts higher */
+
+static volatile int armed;              /* HM_DM_FAULT_CRASH or _HANG, 0: none */
+static volatile int armed_path;         /* 0: request path, 1: completion path */
+static volatile uint64_t countdown;     /* requests on that path until it fires */
+volatile int dc_hung;                   /* the main thread stops answering */
+
+static const char *const paths[] = { "request path (Linux's block thread)",
+                                     "completion path (Linux's end_io, interrupt handling)" };
+
+/* HM_DC_FAULT from devmgr (badge 0): w0 kind, w1 N (0: see above), w2 seed
+ * (0: none). Reply label. */
+int dc_fault_arm(struct hm_msg *m)
+{
+    uint64_t kind = m->w[0], at = m->w[1], seed = m->w[2];
+    if ((kind != HM_DM_FAULT_CRASH && kind != HM_DM_FAULT_HANG) || at > 1000000)
+        return EINVAL;
+    int path = 0;
+    if (seed) {
+        uint64_t x = seed * 0x9e3779b97f4a7c15ull;   /* one xorshift-multiply round: a fixed map */
+        x ^= x >> 29;
+        x *= 0xbf58476d1ce4e5b9ull;
+        x ^= x >> 32;
+        path = (int)(x & 1);
+        if (!at)
+            at = 1 + (x >> 1) % 64;
+    }
+    if (kind == HM_DM_FAULT_HANG && !at && !seed) {
+        fprintf(stderr, "ldc: injected hang now: the endpoint stops answering\n");
+        dc_hung = 1;   /* after this reply */
+        return 0;
+    }
+    countdown = at ? at : 1;
+    armed_path = path;
+    __atomic_store_n(&armed, (int)kind, __ATOMIC_SEQ_CST);
+    fprintf(stderr, "ldc: %s armed: at request %lu from now in the %s\n", kind == HM_DM_FAULT_CRASH ? "crash" : "hang",
+            (unsigned long)countdown, paths[path]);
+    return 0;
+}
+
+/* called by Linux's threads on each request (path 0) and completion (1) */
+void dc_fault_point(int path)
+{
+    if (!__atomic_load_n(&armed, __ATOMIC_SEQ_CST) || path != armed_path || --countdown)
+        return;
+    int kind = armed;
+    armed = 0;
+    fprintf(stderr, "ldc: injected %s now, in the %s\n", kind == HM_DM_FAULT_CRASH ? "crash" : "hang", paths[path]);
+    if (kind == HM_DM_FAULT_CRASH)
+        *(volatile uint64_t *)DC_WILD_ADDRESS = 0;
+    dc_hung = 1;
+    for (;;)
+        hm_sleep_until(HM_DEADLINE_NEVER);
+}
