@@ -89,6 +89,19 @@ static hm_handle_t restart_notif;   /* bit ct: start container ct again; KILLS_C
 #define HEARTBEAT_PERIOD_MS 250
 #define HEARTBEAT_MS 2000
 
+/* c->ep changes when a container restarts (the restart thread) while the
+ * main and heartbeat threads call it: they call a copy taken under this
+ * lock (a handle number, once closed, may name something else) */
+static int ep_lock;
+
+static void ep_lock_take(void)
+{
+    while (__atomic_exchange_n(&ep_lock, 1, __ATOMIC_ACQUIRE))
+        hm_sleep_until(hm_deadline_ms(1));
+}
+
+static void ep_lock_drop(void) { __atomic_store_n(&ep_lock, 0, __ATOMIC_RELEASE); }
+
 static struct dev devs[MAX_DEVS];
 static int ndevs;
 static struct ct cts[MAX_CTS];
@@ -583,7 +596,9 @@ static int start_container(int ct)
     long sep = hm_handle_dup((hm_handle_t)ep, HM_R_SEND | HM_R_GRANT | HM_R_DUP, 0);
     hm_handle_close((hm_handle_t)ep);   /* only the container receives */
     /* without it we cannot ask for the log; the container still runs */
+    ep_lock_take();
     c->ep = sep < 0 ? HM_HANDLE_INVALID : (hm_handle_t)sep;
+    ep_lock_drop();
     return 0;
 }
 
@@ -695,6 +710,16 @@ static void assign(const char *file)
 static void fault(struct hm_msg *m);
 static void twin_fault(struct dev *d, struct hm_msg *m);
 static int stop_container(int ct, const char *why);
+
+/* a send handle to container c's endpoint for one call (the caller closes
+ * it), or HM_HANDLE_INVALID */
+static hm_handle_t ct_ep(struct ct *c)
+{
+    ep_lock_take();
+    long h = c->ep >= 0 ? hm_handle_dup(c->ep, HM_R_SEND, 0) : -1;
+    ep_lock_drop();
+    return h < 0 ? HM_HANDLE_INVALID : (hm_handle_t)h;
+}
 
 static void *fault_loop(void *arg)
 {
@@ -837,9 +862,11 @@ static void restart(int ct)
     if (hm_proc_wait(c->proc, hm_deadline_ms(2000), &status) < 0)
         printf("devmgr: %s: not gone 2 s after its kill; started again anyway\n", c->name);
     hm_handle_close(c->proc);
+    ep_lock_take();
     if (c->ep >= 0)
         hm_handle_close(c->ep);
     c->proc = c->ep = HM_HANDLE_INVALID;
+    ep_lock_drop();
     uint64_t lived = (c->stopped - c->started) * 1000 / hm_time_freq();
     c->quick_faults = lived < QUICK_FAULT_MS ? c->quick_faults + 1 : 1;
     if (c->quick_faults > RESTART_LIMIT) {
@@ -873,12 +900,15 @@ static void *heartbeat_loop(void *arg)
     for (;;) {
         for (int ct = 0; ct < ncts; ct++) {
             struct ct *c = &cts[ct];
-            hm_handle_t ep = c->ep;
-            if (__atomic_load_n(&c->state, __ATOMIC_SEQ_CST) != HM_DM_RUNNING || ep < 0)
+            if (__atomic_load_n(&c->state, __ATOMIC_SEQ_CST) != HM_DM_RUNNING)
+                continue;
+            hm_handle_t ep = ct_ep(c);
+            if (ep < 0)
                 continue;
             __atomic_store_n(&c->ping_since, hm_now(), __ATOMIC_SEQ_CST);
             struct hm_msg m = { .tag = HM_TAG(HM_DC_PING, 0, 0) };
             long r = hm_call(ep, &m);
+            hm_handle_close(ep);
             __atomic_store_n(&c->ping_since, 0, __ATOMIC_SEQ_CST);
             for (unsigned i = 0; r >= 0 && i < HM_TAG_NHANDLES(m.tag); i++)
                 hm_handle_close(buf.handles[i]);
@@ -945,10 +975,12 @@ static int inject_fault(struct hm_msg *m, unsigned nw)
     struct ct *c = &cts[ct];
     if (m->w[0] == HM_DM_FAULT_CRASH || m->w[0] == HM_DM_FAULT_HANG) {
         /* armed in the container; its fault message or the heartbeat does the rest */
-        if (__atomic_load_n(&c->state, __ATOMIC_SEQ_CST) != HM_DM_RUNNING || c->ep < 0)
+        hm_handle_t ep = __atomic_load_n(&c->state, __ATOMIC_SEQ_CST) == HM_DM_RUNNING ? ct_ep(c) : HM_HANDLE_INVALID;
+        if (ep < 0)
             return EAGAIN;
         struct hm_msg q = { .tag = HM_TAG(HM_DC_FAULT, 0, 0), .w = { m->w[0], m->w[1], m->w[2] } };
-        long r = hm_call(c->ep, &q);
+        long r = hm_call(ep, &q);
+        hm_handle_close(ep);
         for (unsigned i = 0; r >= 0 && i < HM_TAG_NHANDLES(q.tag); i++)
             hm_handle_close(ipcbuf.handles[i]);
         if (r < 0)
@@ -1246,10 +1278,12 @@ static int dmesg(struct hm_msg *m, unsigned *nw_out)
         return ENOTSUP;   /* no container drives it */
     struct ct *c = &cts[d->ct];
     int st = __atomic_load_n(&c->state, __ATOMIC_SEQ_CST);
-    if ((st != HM_DM_STARTING && st != HM_DM_RUNNING) || c->ep < 0)
+    hm_handle_t ep = st == HM_DM_STARTING || st == HM_DM_RUNNING ? ct_ep(c) : HM_HANDLE_INVALID;
+    if (ep < 0)
         return ENOTSUP;   /* no container runs for it */
     struct hm_msg q = { .tag = HM_TAG(HM_DC_LOG, 0, 0), .w = { m->w[1] } };
-    long r = hm_call(c->ep, &q);
+    long r = hm_call(ep, &q);
+    hm_handle_close(ep);
     if (r < 0)
         return EIO;   /* the container is gone (it exited, or faulted meanwhile) */
     for (unsigned i = 0; i < HM_TAG_NHANDLES(q.tag); i++)
