@@ -121,7 +121,8 @@ static void forget(struct hm_blk_client *c, uint64_t id)
 /* The driver's session endpoint is closed: its container stopped. Keep
  * what it completed, get the node's endpoint again until the restarted
  * driver answers (or the deadline), attach the same memory and submit the
- * requests in flight again, in their order. Re-issuing is safe for block
+ * requests in flight again (in no particular order: requests in flight
+ * together have none). Re-issuing is safe for block
  * reads and writes: each names its whole target range and data, so doing
  * it twice leaves the same bytes; requests in flight together have no
  * order among them anyway. 0 or a negative errno. */
