@@ -122,10 +122,9 @@ static void forget(struct hm_blk_client *c, uint64_t id)
  * what it completed, get the node's endpoint again until the restarted
  * driver answers (or the deadline), attach the same memory and submit the
  * requests in flight again (in no particular order: requests in flight
- * together have none). Re-issuing is safe for block
- * reads and writes: each names its whole target range and data, so doing
- * it twice leaves the same bytes; requests in flight together have no
- * order among them anyway. 0 or a negative errno. */
+ * together have none). Re-issuing is safe for block reads and writes:
+ * each names its whole target range and data, so doing it twice leaves
+ * the same bytes (docs/reliability.md). 0 or a negative errno. */
 static int recover(struct hm_blk_client *c, uint64_t deadline)
 {
     struct hm_blk_shared *sh = c->sh;
