@@ -711,6 +711,24 @@ static void fault(struct hm_msg *m);
 static void twin_fault(struct dev *d, struct hm_msg *m);
 static int stop_container(int ct, const char *why);
 
+/* a name sent in the first nw words of the IPC buffer, NUL-terminated
+ * within max bytes and within what was sent (the rest of the buffer holds
+ * whatever an earlier message left there); NULL if it is not */
+static const char *sent_name(unsigned nw, size_t max)
+{
+    size_t avail = (size_t)nw * 8 < max ? (size_t)nw * 8 : max;
+    const char *name = (const char *)ipcbuf.words;
+    return strnlen(name, avail) == avail ? NULL : name;
+}
+
+/* after a call (result r) whose answer should carry no handles: close any
+ * it carried, so none stay behind */
+static void drop_handles(long r, uint64_t tag, const struct hm_ipc_buf *buf)
+{
+    for (unsigned i = 0; r >= 0 && i < HM_TAG_NHANDLES(tag); i++)
+        hm_handle_close(buf->handles[i]);
+}
+
 /* a send handle to container c's endpoint for one call (the caller closes
  * it), or HM_HANDLE_INVALID */
 static hm_handle_t ct_ep(struct ct *c)
@@ -910,8 +928,7 @@ static void *heartbeat_loop(void *arg)
             long r = hm_call(ep, &m);
             hm_handle_close(ep);
             __atomic_store_n(&c->ping_since, 0, __ATOMIC_SEQ_CST);
-            for (unsigned i = 0; r >= 0 && i < HM_TAG_NHANDLES(m.tag); i++)
-                hm_handle_close(buf.handles[i]);
+            drop_handles(r, m.tag, &buf);
         }
         hm_sleep_until(hm_deadline_ms(HEARTBEAT_PERIOD_MS));
     }
@@ -963,9 +980,8 @@ static void *restart_loop(void *arg)
  * in m->w[0] */
 static int inject_fault(struct hm_msg *m, unsigned nw)
 {
-    size_t avail = (size_t)nw * 8 < 16 ? (size_t)nw * 8 : 16;
-    const char *name = (const char *)ipcbuf.words;
-    if (strnlen(name, avail) == avail)
+    const char *name = sent_name(nw, sizeof cts[0].name);
+    if (!name)
         return EINVAL;
     int ct = 0;
     while (ct < ncts && strcmp(cts[ct].name, name))
@@ -981,8 +997,7 @@ static int inject_fault(struct hm_msg *m, unsigned nw)
         struct hm_msg q = { .tag = HM_TAG(HM_DC_FAULT, 0, 0), .w = { m->w[0], m->w[1], m->w[2] } };
         long r = hm_call(ep, &q);
         hm_handle_close(ep);
-        for (unsigned i = 0; r >= 0 && i < HM_TAG_NHANDLES(q.tag); i++)
-            hm_handle_close(ipcbuf.handles[i]);
+        drop_handles(r, q.tag, &ipcbuf);
         if (r < 0)
             return EAGAIN;   /* it went meanwhile */
         if (HM_TAG_LABEL(q.tag))
@@ -1151,9 +1166,8 @@ static int start_twin(int ct, unsigned nw, const hm_handle_t h[2], hm_handle_t *
 /* HM_DM_RESIZE from container ct: a node of its own has a new size */
 static int resize_node(int ct, struct hm_msg *m, unsigned nw)
 {
-    size_t avail = (size_t)nw * 8 < HM_DM_NAME_MAX ? (size_t)nw * 8 : HM_DM_NAME_MAX;
-    const char *name = (const char *)ipcbuf.words;
-    if (strnlen(name, avail) == avail)
+    const char *name = sent_name(nw, HM_DM_NAME_MAX);
+    if (!name)
         return EINVAL;
     int i = 0;
     while (i < nnodes && (nodes[i].ct != ct || strcmp(nodes[i].name, name)))
@@ -1165,8 +1179,7 @@ static int resize_node(int ct, struct hm_msg *m, unsigned nw)
     memcpy(ipcbuf.words, path, sizeof path);
     struct hm_msg v = { .tag = HM_TAG(HM_VFS_RESIZE, HM_VFS_PATH_WORDS, 0), .w = { 0, m->w[1] } };
     long r = hm_call(vfs_ep, &v);
-    for (unsigned k = 0; r >= 0 && k < HM_TAG_NHANDLES(v.tag); k++)
-        hm_handle_close(ipcbuf.handles[k]);
+    drop_handles(r, v.tag, &ipcbuf);
     if (r < 0)
         return EIO;
     return (int)HM_TAG_LABEL(v.tag);
@@ -1178,13 +1191,10 @@ static int resize_node(int ct, struct hm_msg *m, unsigned nw)
  * buffer's words and *nw_out says how many. Returns 0 or a positive errno. */
 static int register_node(int ct, struct hm_msg *m, unsigned nw, hm_handle_t h, unsigned *nw_out)
 {
-    /* the name must end inside what was sent: the rest of the buffer holds
-     * whatever an earlier message left there */
-    size_t avail = (size_t)nw * 8 < HM_DM_NAME_MAX ? (size_t)nw * 8 : HM_DM_NAME_MAX;
-    const char *sent = (const char *)ipcbuf.words;
-    size_t len = strnlen(sent, avail);
-    if (len == avail)
+    const char *sent = sent_name(nw, HM_DM_NAME_MAX);
+    if (!sent)
         return EINVAL;   /* no NUL within HM_DM_NAME_MAX bytes of what was sent */
+    size_t len = strlen(sent);
     char name[HM_DM_NAME_MAX];
     memcpy(name, sent, len + 1);
     for (size_t i = 0; i < len; i++)
@@ -1226,8 +1236,7 @@ static int register_node(int ct, struct hm_msg *m, unsigned nw, hm_handle_t h, u
     struct hm_msg v = { .tag = HM_TAG(HM_VFS_REGISTER, HM_VFS_PATH_WORDS, 1),
                         .w = { HM_VFS_BLK, size, again ? HM_VFS_REPLACE : 0 } };
     long r = hm_call(vfs_ep, &v);
-    for (unsigned i = 0; r >= 0 && i < HM_TAG_NHANDLES(v.tag); i++)
-        hm_handle_close(ipcbuf.handles[i]);   /* vfs sends none; do not keep strays */
+    drop_handles(r, v.tag, &ipcbuf);   /* vfs sends none; do not keep strays */
     if (r < 0) {
         printf("devmgr: cannot register %s in vfs: %s\n", path, hm_strerror(r));
         return EIO;

@@ -56,6 +56,15 @@ SYSTEMS = [("linux", None, "native Linux 6.1 (virtio_blk, O_DIRECT, AIO)", "/dev
            ("mmc", "boot.conf", "SD card, DC-solo (ldc1, Linux sdhci-pci + mmc_block)", "/dev/mmcblk0")]
 
 
+def board_cmd(qemu, boot, disk, card):
+    """QEMU with the benchmark's disk (virtio-blk) and SD card (sdhci-pci),
+    both cache=unsafe, booting `boot` (-kernel/-initrd/-append arguments)"""
+    return qemu.split() + boot + [
+        "-drive", f"if=none,id=hd,file={disk},format=raw,cache=unsafe", "-device", "virtio-blk-device,drive=hd",
+        "-device", "sdhci-pci", "-drive", f"if=none,id=sdcard,file={card},format=raw,cache=unsafe",
+        "-device", "sd-card,drive=sdcard", "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot"]
+
+
 def blkbench(qemu, build, disk, card, mib, script, dev):
     """blkbench from the shell through a block session, on the default boot
     (Linux's drivers in the LDCs: DC-solo) or boot-ndc.conf (hm's native
@@ -67,12 +76,7 @@ def blkbench(qemu, build, disk, card, mib, script, dev):
                 "-append", f"console=ttyAMA0 nativebench.mib={mib}"]
     else:
         boot = ["-kernel", f"{build}/hm.bin", "-initrd", f"{build}/boot-test.img", "-append", f"hm.boot={script}"]
-    cmd = qemu.split() + boot + [
-                          "-drive", f"if=none,id=hd,file={disk},format=raw,cache=unsafe",
-                          "-device", "virtio-blk-device,drive=hd",
-                          "-device", "sdhci-pci", "-drive", f"if=none,id=sdcard,file={card},format=raw,cache=unsafe",
-                          "-device", "sd-card,drive=sdcard",
-                          "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot"]
+    cmd = board_cmd(qemu, boot, disk, card)
     out = subprocess.run(cmd, input=f"blkbench {dev} {mib}\npoweroff\n".encode() if script else b"", capture_output=True,
                          timeout=1800).stdout.decode(errors="replace")
     res = {}
@@ -95,12 +99,8 @@ RECOVERY_SYSTEMS = [("DC-solo", "boot.conf", "ldc0", "virtio-blk, Linux virtio_b
 def recovery(qemu, build, disk, card, runs, script, ct):
     """fault -> first request served again, in ms, for `runs` kills of ct;
     5.5 s apart, so devmgr does not count them as repeats (no back-off)"""
-    cmd = qemu.split() + ["-kernel", f"{build}/hm.bin", "-initrd", f"{build}/boot-test.img", "-append",
-                          f"hm.boot={script}", "-drive", f"if=none,id=hd,file={disk},format=raw,cache=unsafe",
-                          "-device", "virtio-blk-device,drive=hd", "-device", "sdhci-pci",
-                          "-drive", f"if=none,id=sdcard,file={card},format=raw,cache=unsafe",
-                          "-device", "sd-card,drive=sdcard", "-display", "none", "-monitor", "none",
-                          "-serial", "stdio", "-no-reboot"]
+    cmd = board_cmd(qemu, ["-kernel", f"{build}/hm.bin", "-initrd", f"{build}/boot-test.img",
+                                  "-append", f"hm.boot={script}"], disk, card)
     typed = f"sleep 5500\nfault {ct} kill\n" * runs + "poweroff\n"
     out = subprocess.run(cmd, input=typed.encode(), capture_output=True, timeout=600).stdout.decode(errors="replace")
     ms = [int(m.group(2)) for m in (RECOVERY.match(l.strip()) for l in out.splitlines()) if m]

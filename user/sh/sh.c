@@ -82,8 +82,9 @@ static int cmd_lsdev(int argc, char **argv)
 }
 
 /* the device manager's answer for device i: 0, a positive errno (ENOENT
- * past the last), or a negative kernel error; state and container name */
-static long dm_lsdev(uint64_t i, uint64_t *state, char container[16])
+ * past the last), or a negative kernel error; its container's state and
+ * name, and (if asked for) its restart count and first /dev node name */
+static long dm_lsdev_node(uint64_t i, uint64_t *state, char container[16], uint64_t *restarts, char node[16])
 {
     struct hm_msg m = { .tag = HM_TAG(HM_DM_LSDEV, 0, 0), .w = { i } };
     long r = hm_call(dm, &m);
@@ -96,7 +97,18 @@ static long dm_lsdev(uint64_t i, uint64_t *state, char container[16])
     *state = m.w[0];
     memcpy(container, d.container, 16);
     container[15] = 0;
+    if (restarts)
+        *restarts = m.w[3];
+    if (node) {
+        memcpy(node, d.node, 16);
+        node[15] = 0;
+    }
     return 0;
+}
+
+static long dm_lsdev(uint64_t i, uint64_t *state, char container[16])
+{
+    return dm_lsdev_node(i, state, container, NULL, NULL);
 }
 
 /* one piece of device i's container log from offset off: 0 with *n bytes
@@ -383,18 +395,16 @@ static int ct_state(const char *name, uint64_t *state, uint64_t *restarts, char 
     int found = -1;
     node[0] = 0;
     for (uint64_t i = 0;; i++) {
-        struct hm_msg m = { .tag = HM_TAG(HM_DM_LSDEV, 0, 0), .w = { i } };
-        if (hm_call(dm, &m) < 0 || HM_TAG_LABEL(m.tag))
+        uint64_t st, rs;
+        char ct[16], nd[16];
+        if (dm_lsdev_node(i, &st, ct, &rs, nd))
             return found;
-        struct hm_dm_dev d;
-        memcpy(&d, sh_buf.words, sizeof d);
-        d.container[15] = d.node[15] = 0;
-        if (strcmp(d.container, name))
+        if (strcmp(ct, name))
             continue;
-        *state = m.w[0];
-        *restarts = m.w[3];
+        *state = st;
+        *restarts = rs;
         if (!node[0])
-            memcpy(node, d.node, 16);
+            memcpy(node, nd, 16);
         found = 0;
     }
 }
