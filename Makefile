@@ -208,6 +208,14 @@ test: $(B)/hm.bin $(foreach v,$(TEST_LINUX),$(B)/linux-$(v)/boot-default.img $(B
       $(addprefix $(B)/host/,$(HOST_TESTS))
 	@python3 tests/run.py --build $(B) --qemu "$(QEMU) $(QEMU_MACHINE)" --linux "$(TEST_LINUX)" $(if $(filter 1,$(TWIN)),--twin) $(TESTFLAGS)
 
+# the fault-injection acceptance run at 1000+ faults (make test runs 300):
+# faultstress on the default board (TWIN=1: the twin board), LINUX's runtime
+STRESS_EACH ?= 170
+stress: $(B)/hm.bin $(B)/linux-$(LINUX)/boot-default.img $(B)/linux-$(LINUX)/boot-test.img
+	@echo "stress: $$(( $(STRESS_EACH) * 6 )) faults into ldc0 and ldc1 under verified I/O; about $$(( $(STRESS_EACH) / 8 + 1 )) minutes"
+	@python3 tests/run.py --build $(B) --qemu "$(QEMU) $(QEMU_MACHINE)" --linux "$(LINUX)" \
+	  --only $(if $(filter 1,$(TWIN)),faultstress-twin,faultstress) --stress $(STRESS_EACH) $(TESTFLAGS)
+
 # the benchmark's native Linux: a regular arm64 kernel from the same Debian
 # tree (prepared for the container first) with nativebench as /init
 NATIVE_LINUX := $(B)/native-linux-6.1
@@ -224,5 +232,5 @@ linux-table:
 clean:
 	rm -rf $(B)
 
-.PHONY: all run debug test bench clean sd-check linux-table FORCE
+.PHONY: all run debug test stress bench clean sd-check linux-table FORCE
 -include $(shell find $(B)/k $(B)/u -name '*.d' -type f 2>/dev/null)

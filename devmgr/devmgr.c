@@ -66,19 +66,22 @@ struct ct {
     char program[32];       /* what runs it: kept to start it again */
     int state, restarts;    /* state: written by the main and the fault thread */
     hm_handle_t proc, ep;   /* the container and its endpoint (SEND) */
-    uint64_t started, stopped;   /* hm_now() of its last start and stop */
-    int quick_faults;       /* faults in a row, each within QUICK_FAULT_MS of a start */
+    uint64_t stopped;       /* hm_now() of its last stop */
+    uint64_t ready_at;      /* hm_now() when it last said it was ready, 0: not since its start */
+    int repeats;            /* faults in a row, each a repeat (see HM_DM_REPEAT_WINDOW_MS) */
     uint64_t kill_at;       /* an injected kill due then (hm_now()), 0: none */
     uint64_t ping_since;    /* hm_now() when the heartbeat call now waiting began, 0: none */
 };
 
 /* Micro-reboot (docs/reliability.md): a container that faults or is
  * killed is stopped with its devices reset, then started again from the
- * boot image by the restart thread. A fault within QUICK_FAULT_MS of a
- * start counts as a repeat: repeats wait longer (50 ms doubling, at most
- * 1 s) and after RESTART_LIMIT of them devmgr gives up. */
-#define QUICK_FAULT_MS 5000
-#define RESTART_LIMIT 5
+ * boot image by the restart thread. A fault before the container said it
+ * was ready, or within HM_DM_REPEAT_WINDOW_MS after, counts as a repeat (a crash
+ * loop: a driver that cannot probe, a request that crashes it each time it
+ * is re-issued): repeats wait longer (50 ms doubling, at most 1 s) and
+ * after HM_DM_RESTART_LIMIT of them in a row devmgr gives up. A container that
+ * served for longer between faults starts a new count: it is never given
+ * up, however many faults it survives. */
 static hm_handle_t restart_notif;   /* bit ct: start container ct again; KILLS_CHANGED */
 #define KILLS_CHANGED (1ull << 63)     /* an injected kill was armed: look at kill_at */
 /* Heartbeat: a thread of devmgr's calls each running container's endpoint
@@ -696,7 +699,6 @@ static void assign(const char *file)
          * Set before the spawn: a fault right after it must not be
          * overwritten. */
         cts[ct].state = HM_DM_STARTING;
-        cts[ct].started = hm_now();
         int err = start_container(ct);
         if (err)
             cts[ct].state = HM_DM_FAILED;
@@ -885,21 +887,22 @@ static void restart(int ct)
         hm_handle_close(c->ep);
     c->proc = c->ep = HM_HANDLE_INVALID;
     ep_lock_drop();
-    uint64_t lived = (c->stopped - c->started) * 1000 / hm_time_freq();
-    c->quick_faults = lived < QUICK_FAULT_MS ? c->quick_faults + 1 : 1;
-    if (c->quick_faults > RESTART_LIMIT) {
+    uint64_t ready_at = __atomic_load_n(&c->ready_at, __ATOMIC_SEQ_CST);
+    int repeat = !ready_at || ready_at > c->stopped || c->stopped - ready_at < hm_ms(HM_DM_REPEAT_WINDOW_MS);
+    c->repeats = repeat ? c->repeats + 1 : 1;
+    if (c->repeats > HM_DM_RESTART_LIMIT) {
         __atomic_store_n(&c->state, HM_DM_FAILED, __ATOMIC_SEQ_CST);
-        printf("devmgr: %s: %d faults in a row, each within %d ms of its start: given up (its nodes answer EIO)\n",
-               c->name, c->quick_faults, QUICK_FAULT_MS);
+        printf("devmgr: %s: %d faults in a row, each before it was ready or within %d ms after: "
+               "given up (its nodes answer EIO)\n", c->name, c->repeats, HM_DM_REPEAT_WINDOW_MS);
         return;
     }
-    if (c->quick_faults > 1) {
-        uint64_t ms = 50ull << (c->quick_faults - 2);
+    if (c->repeats > 1) {
+        uint64_t ms = 50ull << (c->repeats - 2);
         hm_sleep_until(hm_deadline_ms(ms > 1000 ? 1000 : ms));
     }
     c->restarts++;
+    __atomic_store_n(&c->ready_at, 0, __ATOMIC_SEQ_CST);
     __atomic_store_n(&c->state, HM_DM_STARTING, __ATOMIC_SEQ_CST);
-    c->started = hm_now();
     int err = start_container(ct);
     if (err) {
         __atomic_store_n(&c->state, HM_DM_FAILED, __ATOMIC_SEQ_CST);
@@ -1266,6 +1269,7 @@ static void ready(int ct)
     struct ct *c = &cts[ct];
     if (!__atomic_compare_exchange_n(&c->state, &expect, HM_DM_RUNNING, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
         return;
+    __atomic_store_n(&c->ready_at, hm_now(), __ATOMIC_SEQ_CST);
     if (c->restarts)
         printf("devmgr: %s ready again, %lu ms after it was stopped\n", c->name,
                (unsigned long)((hm_now() - c->stopped) * 1000 / hm_time_freq()));

@@ -9,6 +9,7 @@ counts as crashed/hung. A kernel panic fails the boot. The last line is
 "N passed, M failed"; the exit status is non-zero when anything failed.
 """
 import argparse
+import array
 import glob
 import hashlib
 import random
@@ -584,6 +585,105 @@ def fault_kill(qemu, build, timeout, twin):
     return [tag + n for n, ok in checks if ok], [tag + n for n, ok in checks if not ok], out
 
 
+M64 = (1 << 64) - 1
+
+
+def splitmix64(state):
+    """user/sh/faultstress.c's PRNG: (new state, value)"""
+    state = (state + 0x9E3779B97F4A7C15) & M64
+    z = state
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+    return state, z ^ (z >> 31)
+
+
+def faultstress_expect(image, seed, index, lanes_done):
+    """what faultstress leaves in the first 2 MiB of the device given index on
+    its command line, replayed from the requests each lane completed (every
+    lane's requests come from its own PRNG and never overlap another's)"""
+    span, lanes, max_blocks = 2 << 20, 4, 16
+    lane_bytes = span // lanes
+    out = bytearray(image)
+    for k, n in enumerate(lanes_done):
+        st = seed ^ ((index + 1) << 32) ^ ((k + 1) << 16)
+        for _ in range(n):
+            st, r = splitmix64(st)
+            write = (r & 3) != 0
+            st, r = splitmix64(st)
+            nb = 1 + r % max_blocks
+            st, r = splitmix64(st)
+            off = k * lane_bytes + r % (lane_bytes // 4096 - nb + 1) * 4096
+            if write:
+                st, r = splitmix64(st)
+                fill = r >> 2
+                out[off:off + nb * 4096] = array.array("Q", range(fill, fill + nb * 512)).tobytes()
+    return out
+
+
+def fault_stress(qemu, build, timeout, twin, each, seed):
+    """The acceptance workload of micro-reboot (shell `faultstress`, see
+    user/sh/faultstress.c): verified reads and writes on vda and mmcblk0
+    while `each` faults of every kind go into ldc0 and ldc1 each (with the
+    twin, only kills into ldc0: no block request reaches its LDC, so crash
+    and hang have nowhere to fire). No request may fail; after poweroff
+    the host replays the workload and compares the images byte for byte;
+    devmgr, vfs and the microkernel go on (lsdev, poweroff)."""
+    d = f"{build}/test-disks"
+    os.makedirs(d, exist_ok=True)
+    rnd = random.Random(seed)
+    disk = bytes(rnd.getrandbits(8) for _ in range(8 << 20))
+    card = bytearray(rnd.getrandbits(8) for _ in range(4 << 20))
+    dpath, cpath = f"{d}/stress-disk.img", f"{d}/stress-card.img"
+    with open(dpath, "wb") as f:
+        f.write(disk)
+    with open(cpath, "wb") as f:
+        f.write(card)
+    vda_kinds = ":kill" if twin else ""
+    script = f"faultstress --each {each} --seed {seed} /dev/vda:ldc0{vda_kinds} /dev/mmcblk0:ldc1\nlsdev\npoweroff\n"
+    extra = ["-drive", f"if=none,id=hd0,file={dpath},format=raw", "-device", "virtio-blk-device,drive=hd0"] + \
+        sd_card(cpath) + (["-append", "hm.boot=boot-twin.conf"] if twin else [])
+    # a fault takes 1.3-3.5 s (the repeat window, recovery, a hang's 2 s)
+    out = boot_console(qemu, build, IMAGES["default"], extra, script, timeout + 4 * 3 * each)
+    n0, n1 = (each if twin else 3 * each), 3 * each
+    lanes = {m.group(1): [int(x) for x in m.group(2).split()]
+             for m in re.finditer(r"^faultstress: (/dev/\w+): requests per lane ([\d ]+);", out, re.M)}
+    sums = dict(re.findall(r"^faultstress: (/dev/\w+): .*first 2 MiB sha256 ([0-9a-f]{64})", out, re.M))
+    exp_d = faultstress_expect(disk, seed, 0, lanes["/dev/vda"]) if "/dev/vda" in lanes else None
+    exp_c = faultstress_expect(card, seed, 1, lanes["/dev/mmcblk0"]) if "/dev/mmcblk0" in lanes else None
+    with open(dpath, "rb") as f:
+        got_d = f.read()
+    with open(cpath, "rb") as f:
+        got_c = f.read()
+    h = lambda b: hashlib.sha256(b[:2 << 20]).hexdigest()
+    kinds = re.findall(r"^faultstress: (ldc\d): (\d+) kill, (\d+) crash, (\d+) hang injected", out, re.M)
+    checks = [
+        (f"{n0 + n1} faults injected, {each} of each kind into each container"
+         + (" (ldc0: kills only)" if twin else ""),
+         kinds == [("ldc0", str(each), "0" if twin else str(each), "0" if twin else str(each)),
+                   ("ldc1", str(each), str(each), str(each))]),
+        ("every fault stopped its container once and devmgr restarted it",
+         out.count("devmgr: ldc0 stopped after") == n0 and out.count("devmgr: ldc1 stopped after") == n1
+         and re.search(rf"ldc0 .*running \(irq \d+, restarts {n0}\)", out)
+         and re.search(rf"sd-host .*running \(irq \d+, restarts {n1}\)", out)),
+        ("crashes were found by the microkernel's fault messages, hangs by devmgr's heartbeat",
+         twin or (out.count("ldc: injected crash now") == 2 * each and out.count("ldc: injected hang now") == 2 * each
+                  and out.count("no answer to its heartbeat") == 2 * each)),
+        ("no request failed and every read returned what was written", "faultstress: passed" in out
+         and "sh: faultstress" not in out),
+        ("the block clients re-issued requests in flight across restarts",
+         re.search(r"/dev/vda: .*its driver restarted [1-9]\d* time\(s\), [1-9]\d* request", out)
+         and re.search(r"/dev/mmcblk0: .*its driver restarted [1-9]\d* time\(s\), [1-9]\d* request", out)),
+        ("the workload's end state, replayed on the host, is what the guest read back",
+         exp_d is not None and exp_c is not None and sums.get("/dev/vda") == h(exp_d)
+         and sums.get("/dev/mmcblk0") == h(exp_c)),
+        ("PSCI power-off ends QEMU (microkernel, devmgr and vfs still serve)", "hm: power off" in out),
+        ("the host's disk image holds exactly the expected bytes", exp_d is not None and got_d == bytes(exp_d)),
+        ("the host's SD card image holds exactly the expected bytes", exp_c is not None and got_c == bytes(exp_c)),
+    ]
+    tag = "faultstress (TWIN=1): " if twin else "faultstress: "
+    return [tag + n for n, ok in checks if ok], [tag + n for n, ok in checks if not ok], out
+
+
 def sd_card(path):
     """QEMU arguments for an SD card image behind sdhci-pci on the PCIe host"""
     return ["-device", "sdhci-pci", "-drive", f"if=none,id=sdcard,file={path},format=raw", "-device", "sd-card,drive=sdcard"]
@@ -665,6 +765,9 @@ def main():
                     help="Linux versions whose driver container the system tests run with (build/linux-V/boot-*.img)")
     ap.add_argument("--twin", action="store_true",
                     help="boot-default runs the twin board (boot-twin.conf; make test TWIN=1)")
+    ap.add_argument("--stress", type=int, default=50,
+                    help="faultstress: faults of each kind into each container (make stress: 170)")
+    ap.add_argument("--seed", type=int, default=1, help="faultstress: the workload's and the faults' seed")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
     only = set(filter(None, args.only.split(",")))
@@ -800,6 +903,16 @@ def main():
                 passed, failed, out = fault_kill(args.qemu, args.build, args.timeout, twin)
                 report(v + "qemu faults" + (" (TWIN=1)" if twin else "") + " (kill, crash, hang; micro-reboot of ldc0 and ldc1)",
                        passed, failed, out, lv + ("fault-kill-twin.log" if twin else "fault-kill.log"))
+
+        # make test: the twin board gets a lighter run (only ldc1 takes every
+        # kind there); make stress runs one of them at its full count
+        for twin, name, each in ((False, "faultstress", args.stress),
+                                 (True, "faultstress-twin", args.stress if only else min(args.stress, 20))):
+            if not only or name in only:
+                passed, failed, out = fault_stress(args.qemu, args.build, args.timeout, twin, each, args.seed)
+                report(v + f"qemu faultstress{' (TWIN=1)' if twin else ''} (verified I/O on vda and mmcblk0, "
+                       f"{each} faults of each kind into ldc0{' (kills)' if twin else ''} and ldc1, seed {args.seed})",
+                       passed, failed, out, lv + ("faultstress-twin.log" if twin else "faultstress.log"))
 
         if not only or "twin" in only:
             passed, failed, out = twin_control_plane(args.qemu, args.build, args.timeout)

@@ -10,13 +10,11 @@
  * then the microkernel's counters per request (syscalls, thread switches,
  * address-space switches, interrupts).
  */
-#include "file.h"
+#include "sh.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int cmd_blkbench(int argc, char **argv);
 
 static uint64_t rng = 88172645463325252ull;
 static uint64_t xrand(void)

@@ -7,13 +7,18 @@
 
 hm_handle_t sh_vfs = HM_HANDLE_INVALID;
 struct hm_ipc_buf sh_buf;
+__thread struct hm_ipc_buf *f_ipc;
+
+/* the IPC buffer registered for the calling thread */
+static struct hm_ipc_buf *ipc(void) { return f_ipc ? f_ipc : &sh_buf; }
 
 int vfs_req(uint32_t op, const char *path, struct hm_msg *m, unsigned extra_words)
 {
-    memset(sh_buf.words, 0, HM_VFS_PATH_MAX);
+    struct hm_ipc_buf *b = ipc();
+    memset(b->words, 0, HM_VFS_PATH_MAX);
     if (strlen(path) >= HM_VFS_PATH_MAX)
         return ENAMETOOLONG;
-    strcpy((char *)sh_buf.words, path);
+    strcpy((char *)b->words, path);
     m->tag = HM_TAG(op, HM_VFS_PATH_WORDS + extra_words, 0);
     if (sh_vfs < 0 || hm_call(sh_vfs, m) < 0)
         return EIO;
@@ -37,8 +42,8 @@ again:;
     if (f->type == HM_VFS_BLK) {
         if (HM_TAG_NHANDLES(m.tag) != 1)
             return EIO;
-        hm_handle_t ep = sh_buf.handles[0];
-        int r = hm_blk_open(&f->blk, ep, 16, BLK_WINDOW, &sh_buf);
+        hm_handle_t ep = ipc()->handles[0];
+        int r = hm_blk_open(&f->blk, ep, 16, BLK_WINDOW, ipc());
         if (r == -EPIPE && hm_now() < give_up) {
             /* its driver stopped: vfs hands out the restarted one's endpoint
              * once it has registered again (as f_blk_reconnect) */
@@ -69,7 +74,7 @@ int f_blk_reconnect(struct hm_blk_client *c, hm_handle_t *ep)
         return -st;
     if (HM_TAG_NHANDLES(m.tag) != 1)
         return -EIO;
-    *ep = sh_buf.handles[0];
+    *ep = ipc()->handles[0];
     return 0;
 }
 
@@ -130,7 +135,7 @@ long f_pread(struct file *f, void *buf, uint64_t len, uint64_t off)
             return -st;
         if (m.w[0] == 0)
             break;
-        memcpy((uint8_t *)buf + done, (uint8_t *)sh_buf.words + HM_VFS_PATH_MAX, m.w[0]);
+        memcpy((uint8_t *)buf + done, (uint8_t *)ipc()->words + HM_VFS_PATH_MAX, m.w[0]);
         done += m.w[0];
     }
     return (long)done;
@@ -151,9 +156,9 @@ long f_pwrite(struct file *f, const void *buf, uint64_t len, uint64_t off)
     while (done < len) {
         uint64_t n = len - done < HM_VFS_IO_MAX ? len - done : HM_VFS_IO_MAX;
         struct hm_msg m = { .w = { off + done, n } };
-        memset(sh_buf.words, 0, sizeof sh_buf.words);
-        memcpy((uint8_t *)sh_buf.words + HM_VFS_PATH_MAX, (const uint8_t *)buf + done, n);
-        strcpy((char *)sh_buf.words, f->path);
+        memset(ipc()->words, 0, sizeof ipc()->words);
+        memcpy((uint8_t *)ipc()->words + HM_VFS_PATH_MAX, (const uint8_t *)buf + done, n);
+        strcpy((char *)ipc()->words, f->path);
         m.tag = HM_TAG(HM_VFS_WRITE, HM_VFS_PATH_WORDS + (unsigned)((n + 7) / 8), 0);
         if (sh_vfs < 0 || hm_call(sh_vfs, &m) < 0)
             return done ? (long)done : -EIO;

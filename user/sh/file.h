@@ -14,7 +14,8 @@ struct file {
 };
 
 extern hm_handle_t sh_vfs;
-extern struct hm_ipc_buf sh_buf;
+extern struct hm_ipc_buf sh_buf;       /* the main thread's IPC buffer */
+extern __thread struct hm_ipc_buf *f_ipc;   /* another thread's, if it registered its own */
 
 int f_open(struct file *f, const char *path);                       /* 0 or errno */
 long f_pread(struct file *f, void *buf, uint64_t len, uint64_t off);  /* bytes (0 at end) or -errno */

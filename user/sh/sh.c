@@ -3,7 +3,7 @@
  * "sh: <cmd>: <reason>". Handles: "vfs" (namespace), "dm" (device manager).
  * poweroff ends the shell; init then powers the machine off.
  */
-#include "file.h"
+#include "sh.h"
 #include <hm/dm.h>
 #include <hm/sha256.h>
 #include <errno.h>
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #define MAX_ARGS 16
-static hm_handle_t dm = HM_HANDLE_INVALID;
+hm_handle_t sh_dm = HM_HANDLE_INVALID;
 
 static void err(const char *cmd, const char *what, int e)
 {
@@ -40,6 +40,10 @@ static int cmd_help(int argc, char **argv)
            "                            kill a driver container (now, or MS ms later while the next\n"
            "                            command runs), or make it crash or hang at its N-th block\n"
            "                            request (a seed picks N and the path); devmgr restarts it\n"
+           "  faultstress [--each N] [--seed S] DEV:CONTAINER[:KIND,...]...\n"
+           "                            verified writes and reads on each DEV (its first 2 MiB are\n"
+           "                            overwritten) while N faults of each KIND (kill, crash, hang)\n"
+           "                            go into each CONTAINER; fails on any error or lost byte\n"
            "  sleep MS                  wait MS milliseconds (scripts)\n"
            "  poweroff                  end the session and power off\n");
     return 0;
@@ -73,7 +77,7 @@ static int cmd_ls(int argc, char **argv)
 static int cmd_lsdev(int argc, char **argv)
 {
     (void)argc, (void)argv;
-    long r = dm < 0 ? -HM_EBADH : hm_dm_print(dm, &sh_buf);
+    long r = sh_dm < 0 ? -HM_EBADH : hm_dm_print(sh_dm, &sh_buf);
     if (r < 0) {
         printf("sh: lsdev: device manager: %s\n", hm_strerror(r));
         return 1;
@@ -84,10 +88,10 @@ static int cmd_lsdev(int argc, char **argv)
 /* the device manager's answer for device i: 0, a positive errno (ENOENT
  * past the last), or a negative kernel error; its container's state and
  * name, and (if asked for) its restart count and first /dev node name */
-static long dm_lsdev_node(uint64_t i, uint64_t *state, char container[16], uint64_t *restarts, char node[16])
+long dm_lsdev_node(uint64_t i, uint64_t *state, char container[16], uint64_t *restarts, char node[16])
 {
     struct hm_msg m = { .tag = HM_TAG(HM_DM_LSDEV, 0, 0), .w = { i } };
-    long r = hm_call(dm, &m);
+    long r = hm_call(sh_dm, &m);
     if (r < 0)
         return r;
     if (HM_TAG_LABEL(m.tag))
@@ -117,7 +121,7 @@ static long dm_lsdev(uint64_t i, uint64_t *state, char container[16])
 static long dm_dmesg(uint64_t i, uint64_t off, char *out, uint64_t *n, uint64_t *next)
 {
     struct hm_msg m = { .tag = HM_TAG(HM_DM_DMESG, 0, 0), .w = { i, off } };
-    long r = hm_call(dm, &m);
+    long r = hm_call(sh_dm, &m);
     if (r < 0)
         return r;
     if (HM_TAG_LABEL(m.tag))
@@ -147,7 +151,7 @@ static int cmd_dmesg(int argc, char **argv)
     struct { uint64_t dev; char name[16]; } logs[MAX_LOGS];
     char seen[MAX_LOGS][16];
     int nlogs = 0, nseen = 0, rc = 0;
-    if (dm < 0) {
+    if (sh_dm < 0) {
         printf("sh: dmesg: device manager: %s\n", hm_strerror(-HM_EBADH));
         return 1;
     }
@@ -386,123 +390,6 @@ static int cmd_dd(int argc, char **argv)
     return rc;
 }
 
-int cmd_blkbench(int argc, char **argv);
-
-/* a container's state and restart count, and the first /dev node of its
- * devices ("" if none); 0, or -1 if no device names it */
-static int ct_state(const char *name, uint64_t *state, uint64_t *restarts, char node[16])
-{
-    int found = -1;
-    node[0] = 0;
-    for (uint64_t i = 0;; i++) {
-        uint64_t st, rs;
-        char ct[16], nd[16];
-        if (dm_lsdev_node(i, &st, ct, &rs, nd))
-            return found;
-        if (strcmp(ct, name))
-            continue;
-        *state = st;
-        *restarts = rs;
-        if (!node[0])
-            memcpy(node, nd, 16);
-        found = 0;
-    }
-}
-
-/* fault CONTAINER kill: devmgr stops the container (its devices reset) and
- * micro-reboots it; we wait until it is running again and say how long
- * that took (docs/reliability.md) */
-static int cmd_fault(int argc, char **argv)
-{
-    /* options: --after MS (kill), --at N and --seed S (crash, hang) */
-    uint64_t after = 0, at = 0, seed = 0, kind = 0;
-    int bad = argc < 3 || (argc - 3) % 2 || strlen(argv[1]) >= 16;
-    if (!bad)
-        kind = !strcmp(argv[2], "kill") ? HM_DM_FAULT_KILL : !strcmp(argv[2], "crash") ? HM_DM_FAULT_CRASH
-             : !strcmp(argv[2], "hang") ? HM_DM_FAULT_HANG : 0;
-    for (int i = 3; !bad && i + 1 < argc; i += 2) {
-        char *end;
-        uint64_t v = strtoull(argv[i + 1], &end, 10);
-        bad = *end || !*argv[i + 1];
-        if (!strcmp(argv[i], "--after") && kind == HM_DM_FAULT_KILL)
-            after = v;
-        else if (!strcmp(argv[i], "--at") && kind != HM_DM_FAULT_KILL)
-            at = v;
-        else if (!strcmp(argv[i], "--seed") && kind != HM_DM_FAULT_KILL)
-            seed = v;
-        else
-            bad = 1;
-    }
-    if (bad || !kind) {
-        printf("usage: fault CONTAINER kill [--after MS] | crash|hang [--at N] [--seed S]\n");
-        return 1;
-    }
-    if (dm < 0) {
-        printf("sh: fault: no device manager\n");
-        return 1;
-    }
-    uint64_t t0 = hm_now(), state = HM_DM_RESTARTING, before;
-    memset(sh_buf.words, 0, 16);
-    memcpy(sh_buf.words, argv[1], strlen(argv[1]) + 1);
-    struct hm_msg m = { .tag = HM_TAG(HM_DM_FAULT, 2, 0),
-                        .w = { kind, kind == HM_DM_FAULT_KILL ? after : at, seed } };
-    long r = hm_call(dm, &m);
-    int st = r < 0 ? EIO : (int)HM_TAG_LABEL(m.tag);
-    if (st) {
-        printf("sh: fault: %s: %s\n", argv[1], st == EAGAIN ? "not running"
-               : st == ENOTSUP ? "it has no injection points for that (a native driver)" : strerror(st));
-        return 1;
-    }
-    before = m.w[0];
-    if (kind != HM_DM_FAULT_KILL) {
-        printf("fault: %s: %s armed (%s%s); devmgr restarts it when it fires\n", argv[1], argv[2],
-               at || seed ? "" : kind == HM_DM_FAULT_HANG ? "now" : "at its next request",
-               at || seed ? "at the request or point given" : "");
-        return 0;
-    }
-    if (after) {
-        /* for a fault while I/O is in flight: the next command runs meanwhile */
-        printf("fault: %s will be killed in %lu ms\n", argv[1], (unsigned long)after);
-        return 0;
-    }
-    printf("fault: %s killed\n", argv[1]);
-    uint64_t restarts = before;
-    char node[16];
-    while (hm_now() - t0 < hm_ms(20000)) {
-        if (ct_state(argv[1], &state, &restarts, node) < 0)
-            break;
-        if (restarts > before && (state == HM_DM_RUNNING || state == HM_DM_FAILED))
-            break;
-        if (state == HM_DM_FAILED)
-            break;
-        hm_sleep_until(hm_deadline_ms(5));
-    }
-    unsigned long ms = (unsigned long)((hm_now() - t0) * 1000 / hm_time_freq());
-    if (restarts > before && state == HM_DM_RUNNING) {
-        printf("fault: %s running again after %lu ms (restart %lu)\n", argv[1], ms, (unsigned long)restarts);
-        if (!node[0])
-            return 0;
-        /* recovery as a client sees it: the fault to a first request served */
-        char path[24], blk[512];
-        struct file f;
-        snprintf(path, sizeof path, "/dev/%s", node);
-        int st = f_open(&f, path);
-        long n = st ? -st : f_pread(&f, blk, sizeof blk, 0);
-        if (!st)
-            f_close(&f);
-        ms = (unsigned long)((hm_now() - t0) * 1000 / hm_time_freq());
-        if (n != (long)sizeof blk) {
-            printf("sh: fault: %s: first read after the restart: %s\n", path, strerror(n < 0 ? (int)-n : EIO));
-            return 1;
-        }
-        printf("fault: %s: first request served %lu ms after the fault\n", path, ms);
-        return 0;
-    }
-    printf("sh: fault: %s is not running again after %lu ms (%s)\n", argv[1], ms,
-           state == HM_DM_FAILED ? "devmgr gave up" : "still restarting");
-    return 1;
-}
-
 /* sleep MS: for scripts (the console is read line by line, so the next
  * command waits) */
 static int cmd_sleep(int argc, char **argv)
@@ -536,7 +423,8 @@ static int cmd_kstat(int argc, char **argv)
 static const struct { const char *name; int (*fn)(int, char **); } cmds[] = {
     { "help", cmd_help }, { "ls", cmd_ls }, { "lsdev", cmd_lsdev }, { "dmesg", cmd_dmesg },
     { "sha256sum", cmd_sha256sum }, { "dd", cmd_dd }, { "blkbench", cmd_blkbench },
-    { "kstat", cmd_kstat }, { "fault", cmd_fault }, { "sleep", cmd_sleep },
+    { "kstat", cmd_kstat }, { "fault", cmd_fault }, { "faultstress", cmd_faultstress },
+    { "sleep", cmd_sleep },
 };
 
 static int read_line(char *line, size_t n)
@@ -568,9 +456,9 @@ static int read_line(char *line, size_t n)
 int main(void)
 {
     sh_vfs = hm_start_handle("vfs");
-    dm = hm_start_handle("dm");
+    sh_dm = hm_start_handle("dm");
     hm_ipc_buf_set(&sh_buf);
-    if (dm >= 0)
+    if (sh_dm >= 0)
         wait_for_containers();
     printf("hm shell; 'help' lists the commands\n");
     char line[256];

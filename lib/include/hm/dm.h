@@ -63,8 +63,13 @@
 #define HM_DM_FAULT_CRASH 1  /* a wild access from inside the container (LDC) */
 #define HM_DM_FAULT_HANG  2  /* the container stops answering (LDC) */
 #define HM_DM_FAULT_KILL 3   /* devmgr kills the container */
-#define HM_DC_FAULT    0x44430002u   /* devmgr -> container: w0 kind, w1 at request N, w2 seed */
-#define HM_DC_PING     0x44430003u   /* devmgr -> container: its heartbeat; any answer will do */
+/* devmgr counts a fault before a container is ready, or within this long
+ * after, as a repeat (a crash loop), and gives up after HM_DM_RESTART_LIMIT
+ * repeats in a row (docs/reliability.md) */
+#define HM_DM_REPEAT_WINDOW_MS 1000
+#define HM_DM_RESTART_LIMIT 5
+#define HM_DC_FAULT    0x44430004u   /* devmgr -> container: w0 kind, w1 at request N, w2 seed */
+#define HM_DC_PING     0x44430005u   /* devmgr -> container: its heartbeat; any answer will do */
 #define HM_DC_LOG      0x44430001u
 #define HM_DM_NAME_MAX 32
 #define HM_DM_WHERE_PCI (1ull << 63)
