@@ -633,7 +633,8 @@ def fault_stress(qemu, build, timeout, twin, each, seed):
     rnd = random.Random(seed)
     disk = bytes(rnd.getrandbits(8) for _ in range(8 << 20))
     card = bytearray(rnd.getrandbits(8) for _ in range(4 << 20))
-    dpath, cpath = f"{d}/stress-disk.img", f"{d}/stress-card.img"
+    t = "-twin" if twin else ""
+    dpath, cpath = f"{d}/stress{t}-disk.img", f"{d}/stress{t}-card.img"
     with open(dpath, "wb") as f:
         f.write(disk)
     with open(cpath, "wb") as f:
