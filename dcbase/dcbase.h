@@ -12,6 +12,10 @@ extern hm_handle_t dc_events;   /* the notification the Linux CPU thread waits o
 extern hm_handle_t dc_bell;     /* clients' doorbell: forwarded as DC_EV_KICK */
 extern hm_handle_t dc_ep;       /* the container's endpoint */
 extern hm_handle_t dc_dm;       /* devmgr, or HM_HANDLE_INVALID */
+/* devmgr's "hm.twin_serving=ADDR": a twin serves that device on while we
+ * restart; before Linux first maps its registers (its probe resets it),
+ * devmgr pauses the twin (host.c, HM_DM_TWIN_PAUSE). 0: none. */
+extern uint64_t dc_twin_serving;
 extern struct hm_ipc_buf dc_ipcbuf;   /* the main thread's IPC buffer */
 
 #define DC_PRIO_SERVICE (HM_PRIO_MAX - 3)  /* DC-base's own threads */

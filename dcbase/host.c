@@ -6,6 +6,7 @@
 #include "dcbase.h"
 #include <dc_host.h>
 #include <hm/blk.h>
+#include <hm/dm.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,6 +32,7 @@ static hm_handle_t timer;
  * Linux's CPU thread is the only user, no lock */
 #define MAX_IOMAPS 64
 static uint64_t iomaps[MAX_IOMAPS];
+uint64_t dc_twin_serving;
 
 int dc_host_setup(void)
 {
@@ -60,6 +62,14 @@ void *dc_host_ioremap(unsigned long phys, unsigned long size)
     if (!size || phys + size < phys)
         return NULL;
     uint64_t start = phys & ~0xfffull, end = (phys + size + 0xfff) & ~0xfffull;
+    if (dc_twin_serving && dc_twin_serving >= start && dc_twin_serving < end && dc_dm >= 0) {
+        /* the first touch of a device a twin still serves: devmgr pauses
+         * the twin before we go on (a call without IPC-buffer words: this
+         * thread has none). Whatever it answers, Linux probes next. */
+        struct hm_msg m = { .tag = HM_TAG(HM_DM_TWIN_PAUSE, 0, 0), .w = { dc_twin_serving } };
+        dc_twin_serving = 0;
+        hm_call(dc_dm, &m);
+    }
     for (int i = 0; i < ngrants; i++) {
         struct grant *g = &grants[i];
         if (start < g->phys || end - g->phys > g->size)

@@ -97,6 +97,8 @@ int main(int argc, char **argv)
             ram_mib = strtoul(argv[i] + 4, NULL, 10);
         else if (!strcmp(argv[i], "log=console"))
             dc_log_echo = 1;
+        else if (!strncmp(argv[i], "hm.twin_serving=", 16))
+            dc_twin_serving = strtoull(argv[i] + 16, NULL, 16);
         else if (!strchr(argv[i], '='))
             continue;   /* devmgr's slot offset and interrupt: Linux reads the device tree */
         else if (cl + strlen(argv[i]) + 2 < sizeof cmdline)

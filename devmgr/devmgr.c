@@ -59,6 +59,10 @@ struct dev {
     int nodes;              /* /dev nodes its container registered for it; info.node is the first */
     char twin[32];          /* devices.conf: the program that takes its data plane, or "" */
     hm_handle_t twin_proc;  /* that program, once started (HM_DM_TWIN) */
+    hm_handle_t twin_ep;    /* its endpoint (devmgr's calls, the LDC's handles) */
+    int twin_orphan;        /* it serves on while its LDC restarts (not paused yet) */
+    int twin_paused;        /* paused for the new LDC's probe (HM_DM_TWIN_PAUSE) */
+    uint64_t twin_since;    /* hm_now() when the LDC stopped, then when the twin paused */
 };
 
 struct ct {
@@ -144,7 +148,7 @@ static struct dev *add(const char *name, const char *compat, const char *kind, u
     d->irq = irq;
     d->nirq = irq ? 1 : 0;
     d->node = d->host = d->ct = -1;
-    d->twin_proc = HM_HANDLE_INVALID;
+    d->twin_proc = d->twin_ep = HM_HANDLE_INVALID;
     return d;
 }
 
@@ -578,7 +582,13 @@ static int start_container(int ct)
     char off[16], irq[16];
     snprintf(off, sizeof off, "%lx", first ? (unsigned long)(first->phys & 0xfff) : 0ul);
     snprintf(irq, sizeof irq, "%u", first ? first->irq : 0);
-    const char *argv[] = { c->program, off, irq, NULL };
+    /* a device whose twin serves on while this container restarts: DC-base
+     * asks us to pause the twin before Linux touches it (HM_DM_TWIN_PAUSE) */
+    char serving[40] = "";
+    for (int i = 0; i < ndevs; i++)
+        if (devs[i].ct == ct && devs[i].twin_orphan)
+            snprintf(serving, sizeof serving, "hm.twin_serving=%lx", (unsigned long)devs[i].phys);
+    const char *argv[] = { c->program, off, irq, serving[0] ? serving : NULL, NULL };
     if (!err) {
         p = hm_spawn(c->program, argv, hs, n, (hm_handle_t)sup, HM_PRIO_MAX - 3);
         if (p < 0)
@@ -812,33 +822,64 @@ static void sdhci_reset(struct dev *d, volatile uint8_t *cfg)
     unmap_regs(regs, mem);
 }
 
-/* Make the devices of a stopping container do no more DMA, before its
- * memory is freed and before anything is started again: a twin using one
- * is stopped; virtio-mmio: status 0 (device reset); a PCI function: an
- * SDHCI controller is reset, then memory decoding and bus mastering go off
- * (Linux's next probe turns them on again). */
-static void quiesce(int ct)
+/* a device's twin is stopped (it faulted, or cannot go on) */
+static void stop_twin(struct dev *d)
 {
+    hm_proc_kill(d->twin_proc);
+    hm_handle_close(d->twin_proc);
+    hm_handle_close(d->twin_ep);
+    d->twin_proc = d->twin_ep = HM_HANDLE_INVALID;
+    d->twin_orphan = d->twin_paused = 0;
+    set(d->info.dataplane, sizeof d->info.dataplane, "");
+}
+
+/* virtio-mmio: writing 0 to Status resets the device (it forgets its queues) */
+static void virtio_reset(struct dev *d)
+{
+    hm_handle_t mem;
+    volatile uint8_t *r = map_regs(d->phys, &mem);
+    if (!r) {
+        printf("devmgr: %s: cannot reach its registers: not reset\n", d->info.name);
+        return;
+    }
+    *(volatile uint32_t *)(r + 0x70) = 0;
+    unmap_regs(r, mem);
+}
+
+/* Make the devices of a stopping container do no more DMA, before its
+ * memory is freed and before anything is started again: virtio-mmio:
+ * status 0 (device reset); a PCI function: an SDHCI controller is reset,
+ * then memory decoding and bus mastering go off (Linux's next probe turns
+ * them on again). Returns how many devices twins serve on. A device whose data plane a twin serves is left alone:
+ * the twin serves on (docs/reliability.md); the LDC's Linux no longer
+ * touched its queue (it handed it over), so nothing of the dying LDC's is
+ * in flight there. A twin that faulted is stopped and its device reset. */
+static int quiesce(int ct)
+{
+    int kept = 0;
     for (int i = 0; i < ndevs; i++) {
         struct dev *d = &devs[i];
         if (d->ct != ct)
             continue;
+        if (d->twin_proc >= 0 && !strcmp(d->info.dataplane, "twin") && !d->twin_paused) {
+            if (!d->twin_orphan) {
+                d->twin_orphan = 1;
+                d->twin_since = hm_now();
+                printf("devmgr: %s: twin %s serves on while %s restarts (device not reset)\n", d->info.name,
+                       d->twin, cts[ct].name);
+            }
+            kept++;
+            continue;
+        }
         if (d->twin_proc >= 0) {
-            hm_proc_kill(d->twin_proc);
-            hm_handle_close(d->twin_proc);
-            d->twin_proc = HM_HANDLE_INVALID;
-            set(d->info.dataplane, sizeof d->info.dataplane, "");
+            /* it faulted; or it is paused and the new LDC died after it may
+             * have reset the device, before the hand-back: start clean */
             printf("devmgr: %s: twin %s stopped with its control plane\n", d->info.name, d->twin);
+            stop_twin(d);
         }
         hm_handle_t mem;
         if (d->host < 0 && !strcmp(d->info.compatible, "virtio,mmio")) {
-            volatile uint8_t *r = map_regs(d->phys, &mem);
-            if (!r) {
-                printf("devmgr: %s: cannot reach its registers: not reset\n", d->info.name);
-                continue;
-            }
-            *(volatile uint32_t *)(r + 0x70) = 0;   /* Status: writing 0 resets the device */
-            unmap_regs(r, mem);
+            virtio_reset(d);
         } else if (d->host >= 0) {
             volatile uint8_t *cfg = map_regs(d->phys, &mem);
             if (!cfg) {
@@ -852,6 +893,7 @@ static void quiesce(int ct)
             unmap_regs(cfg, mem);
         }
     }
+    return kept;
 }
 
 /* Stop container ct (a fault, or HM_DM_FAULT): its devices quiet first,
@@ -867,9 +909,9 @@ static int stop_container(int ct, const char *why)
             return EAGAIN;
     } while (!__atomic_compare_exchange_n(&c->state, &st, HM_DM_RESTARTING, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
     c->stopped = hm_now();
-    quiesce(ct);
+    int kept = quiesce(ct);
     hm_proc_kill(c->proc);
-    printf("devmgr: %s stopped after %s, devices reset\n", c->name, why);
+    printf("devmgr: %s stopped after %s, devices reset%s\n", c->name, why, kept ? " but those its twins serve" : "");
     hm_notif_signal(restart_notif, 1ull << ct);
     return 0;
 }
@@ -1068,6 +1110,73 @@ static void twin_fault(struct dev *d, struct hm_msg *m)
     set(d->info.dataplane, sizeof d->info.dataplane, "faulted");
 }
 
+/* call device d's twin (devmgr's badge): the reply label, or EIO */
+static int twin_call(struct dev *d, struct hm_msg *m)
+{
+    long h = hm_handle_dup(d->twin_ep, HM_R_SEND, HM_TWIN_BADGE_DM);
+    long r = h < 0 ? h : hm_call((hm_handle_t)h, m);
+    if (h >= 0)
+        hm_handle_close((hm_handle_t)h);
+    drop_handles(r, m->tag, &ipcbuf);
+    return r < 0 ? EIO : (int)HM_TAG_LABEL(m->tag);
+}
+
+/* HM_DM_TWIN_PAUSE from container ct: it is about to probe the device at
+ * w0. If a twin serves that device on without a control plane (its LDC
+ * restarted), the twin pauses first: Linux's probe resets the device. If
+ * it cannot, it is stopped and the device reset (its clients reconnect to
+ * the new LDC, as on a board without twin). 0, or a positive errno. */
+static int twin_pause(int ct, uint64_t phys)
+{
+    struct dev *d = NULL;
+    for (int i = 0; i < ndevs && !d; i++)
+        if (devs[i].ct == ct && devs[i].host < 0 && devs[i].phys == phys)
+            d = &devs[i];
+    if (!d)
+        return ENOENT;
+    if (d->twin_proc < 0 || !d->twin_orphan)
+        return 0;   /* nothing serves it: Linux may go on */
+    uint64_t served = (hm_now() - d->twin_since) * 1000 / hm_time_freq();
+    struct hm_msg m = { .tag = HM_TAG(HM_TWIN_PAUSE, 0, 0) };
+    int st = strcmp(d->info.dataplane, "twin") ? ESRCH : twin_call(d, &m);
+    if (st) {
+        printf("devmgr: %s: twin %s cannot pause (%s): stopped, device reset for %s's probe\n", d->info.name,
+               d->twin, strerror(st), cts[ct].name);
+        stop_twin(d);
+        virtio_reset(d);
+        return 0;
+    }
+    d->twin_orphan = 0;
+    d->twin_paused = 1;
+    d->twin_since = hm_now();
+    printf("devmgr: %s: twin %s served %lu ms without a control plane; paused for %s's probe\n", d->info.name,
+           d->twin, (unsigned long)served, cts[ct].name);
+    return 0;
+}
+
+/* start_twin for a device whose paused twin serves on: it adopts the new
+ * LDC's rings (HM_TWIN_ADOPT, handles h copied); *out as start_twin. If it
+ * cannot, it is stopped, and the LDC keeps the data plane (EIO). */
+static int twin_adopt_again(int ct, struct dev *d, const hm_handle_t h[2], hm_handle_t *out)
+{
+    ipcbuf.handles[0] = h[0];
+    ipcbuf.handles[1] = h[1];
+    struct hm_msg m = { .tag = HM_TAG(HM_TWIN_ADOPT, HM_TWIN_STATE_WORDS, 2) };   /* the state is in the words */
+    int st = twin_call(d, &m);
+    long sep = st ? -1 : hm_handle_dup(d->twin_ep, HM_R_SEND | HM_R_GRANT, HM_TWIN_BADGE_LDC);
+    if (st || sep < 0) {
+        printf("devmgr: %s: twin %s cannot serve on (%s): stopped, %s keeps the data plane\n", d->info.name,
+               d->twin, strerror(st ? st : ENOMEM), cts[ct].name);
+        stop_twin(d);
+        return EIO;
+    }
+    d->twin_paused = 0;
+    *out = (hm_handle_t)sep;
+    printf("devmgr: %s: data plane handed back from %s to the same %s after a pause of %lu ms; its sessions go on\n",
+           d->info.name, cts[ct].name, d->twin, (unsigned long)((hm_now() - d->twin_since) * 1000 / hm_time_freq()));
+    return 0;
+}
+
 /* HM_DM_TWIN from container ct: the hand-off state in the IPC buffer's
  * words (nw of them), h[0] the memory holding the rings, h[1] the LDC's
  * endpoint for the twin (both ours to close). Starts the device's twin
@@ -1088,7 +1197,9 @@ static int start_twin(int ct, unsigned nw, const hm_handle_t h[2], hm_handle_t *
         return EINVAL;   /* not a device of this container, or not its interrupt */
     if (!d->twin[0])
         return EPERM;    /* its line in devices.conf names no twin */
-    if (d->twin_proc >= 0)
+    if (d->twin_proc >= 0 && strcmp(d->info.dataplane, "twin"))
+        stop_twin(d);    /* it faulted meanwhile: a new one */
+    if (d->twin_proc >= 0 && !d->twin_paused)
         return EBUSY;
     if (hm_mem_info(h[0], &mi) < 0 || mi.kind != HM_MEM_CONTIG || st.ram_base != mi.phys)
         return EINVAL;   /* the rings must be in the memory sent, where the LDC says */
@@ -1098,6 +1209,8 @@ static int start_twin(int ct, unsigned nw, const hm_handle_t h[2], hm_handle_t *
     for (int i = 0; i < 3; i++)
         if (part[i] < mi.phys || part[i] - mi.phys > mi.size || len[i] > mi.size - (part[i] - mi.phys))
             return EINVAL;   /* a ring part outside the memory sent */
+    if (d->twin_paused)
+        return twin_adopt_again(ct, d, h, out);
     long mmio = hm_mem_device(root, d->phys & ~0xfffull, 4096);
     long irqres = hm_resource_create(root, HM_RES_IRQ, d->irq, 1);
     long ep = hm_ep_create();
@@ -1148,8 +1261,9 @@ static int start_twin(int ct, unsigned nw, const hm_handle_t h[2], hm_handle_t *
         printf("devmgr: %s: twin %s did not take the data plane over: the LDC keeps it\n", d->info.name, d->twin);
         p = -HM_ECLOSED;   /* it is gone */
     }
-    /* the twin has its own copies now (or never will) */
-    long mine[] = { mmio, irqres, ep, dma, sup, ready };
+    /* the twin has its own copies now (or never will); we keep its
+     * endpoint to call it and to give later LDCs handles to it */
+    long mine[] = { mmio, irqres, dma, sup, ready, p < 0 ? ep : -1 };
     for (unsigned i = 0; i < sizeof mine / sizeof mine[0]; i++)
         if (mine[i] >= 0)
             hm_handle_close((hm_handle_t)mine[i]);
@@ -1160,6 +1274,7 @@ static int start_twin(int ct, unsigned nw, const hm_handle_t h[2], hm_handle_t *
         return EIO;
     }
     d->twin_proc = (hm_handle_t)p;
+    d->twin_ep = (hm_handle_t)ep;
     *out = (hm_handle_t)sep;
     set(d->info.dataplane, sizeof d->info.dataplane, "twin");
     printf("devmgr: %s: data plane handed from %s to %s\n", d->info.name, cts[ct].name, d->twin);
@@ -1270,6 +1385,13 @@ static void ready(int ct)
     if (!__atomic_compare_exchange_n(&c->state, &expect, HM_DM_RUNNING, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
         return;
     __atomic_store_n(&c->ready_at, hm_now(), __ATOMIC_SEQ_CST);
+    for (int i = 0; i < ndevs; i++)
+        if (devs[i].ct == ct && devs[i].twin_paused) {
+            /* its Linux kept the data plane (the hand-off failed): the
+             * twin's clients reconnect to it */
+            printf("devmgr: %s: %s kept the data plane: twin %s stopped\n", devs[i].info.name, c->name, devs[i].twin);
+            stop_twin(&devs[i]);
+        }
     if (c->restarts)
         printf("devmgr: %s ready again, %lu ms after it was stopped\n", c->name,
                (unsigned long)((hm_now() - c->stopped) * 1000 / hm_time_freq()));
@@ -1404,6 +1526,8 @@ int main(int argc, char **argv)
             nw = 0;   /* the answer is in w0 */
         } else if (label == HM_DM_RESIZE) {
             status = from < 0 ? EPERM : resize_node(from, &m, HM_TAG_NWORDS(m.tag));
+        } else if (label == HM_DM_TWIN_PAUSE) {
+            status = from < 0 ? EPERM : twin_pause(from, m.w[0]);
         } else if (label == HM_DM_TWIN) {
             hm_handle_t tep;
             status = from < 0 ? EPERM : start_twin(from, HM_TAG_NWORDS(m.tag), th, &tep);

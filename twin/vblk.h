@@ -158,6 +158,13 @@ int vs_attach(hm_handle_t mem, hm_handle_t cn, uint64_t entries, uint64_t bits, 
               int ro, int key, hm_handle_t ep, hm_handle_t out[2]);
 int vs_detach(uint64_t badge);   /* 0 or EINVAL */
 void vs_resize(int key, uint64_t size, int ro);   /* control thread */
+/* the twin, before a new LDC re-probes the device (control thread): no new
+ * requests go to the device, those on it finish, then the data plane stops
+ * touching it. 0 once paused (done_notif is signalled), -EBUSY if the
+ * device did not finish by the deadline (then it serves on) */
+int vs_pause(hm_handle_t done_notif, uint64_t deadline);
+/* serve again, on what vblk was adopted anew, with the interrupt bound as irq */
+void vs_resume(hm_handle_t irq);
 /* complete a request ops->error kept (data-plane thread) */
 void vs_finish(struct vs_session *s, uint64_t id, int err);
 #endif

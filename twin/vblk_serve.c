@@ -18,6 +18,13 @@ static hm_handle_t notif, irq_h;
 static const struct vs_ops *ops;
 static const char *who;
 
+/* pausing (the twin, while a new LDC re-probes its device): 0 serving,
+ * 1 asked to pause (no new requests go to the device; those on it finish),
+ * 2 paused (the device is not touched); the data-plane thread signals
+ * pause_done once paused */
+static int pause_state;
+static hm_handle_t pause_done;
+
 static struct vs_session *vs_of(struct hm_blk_srv_session *s) { return &vs_sessions[s - srv_tab]; }
 
 void vs_finish(struct vs_session *v, uint64_t id, int err)
@@ -81,7 +88,8 @@ static void *dataplane(void *arg)
      * start): look at the device once before the first wait */
     uint64_t bits = (uint64_t)(long)arg;
     for (;;) {
-        if (bits & VS_IRQ_BIT) {
+        int ps = __atomic_load_n(&pause_state, __ATOMIC_ACQUIRE);
+        if (ps != 2 && (bits & VS_IRQ_BIT)) {
             uint32_t st = vr(dev, VM_INT_STATUS);
             vw(dev, VM_INT_ACK, st);
             if ((st & INT_CONFIG) && ops->config)
@@ -90,19 +98,46 @@ static void *dataplane(void *arg)
         }
         if (ops->bits && (bits & ~(VS_IRQ_BIT | VS_DOORBELL_BIT)))
             ops->bits(bits);
-        vblk_complete(dev, done);
+        if (ps != 2)
+            vblk_complete(dev, done);
         for (int i = 0; i < VS_MAX_SESSIONS; i++) {
             struct hm_blk_srv_session *s = &srv_tab[i];
             if (s->active && s->closing && s->inflight == 0)
                 hm_blk_srv_release(s);
-            else if (s->active && !s->closing)
-                pump(s);
+            else if (s->active && !s->closing && ps == 0)
+                pump(s);   /* paused: what clients queue waits in their rings */
         }
-        vblk_kick(dev);
+        if (ps != 2)
+            vblk_kick(dev);
+        if (ps == 1 && dev->inflight == 0) {
+            __atomic_store_n(&pause_state, 2, __ATOMIC_RELEASE);
+            hm_notif_signal(pause_done, 1);
+        }
         bits = 0;
         hm_notif_wait(notif, HM_DEADLINE_NEVER, &bits);
     }
     return NULL;
+}
+
+int vs_pause(hm_handle_t done_notif, uint64_t deadline)
+{
+    uint64_t bits;
+    pause_done = done_notif;
+    __atomic_store_n(&pause_state, 1, __ATOMIC_RELEASE);
+    hm_notif_signal(notif, VS_DOORBELL_BIT);
+    if (hm_notif_wait(done_notif, deadline, &bits) < 0) {
+        vs_resume(irq_h);   /* the device did not finish its requests: serve on */
+        return -EBUSY;
+    }
+    return 0;
+}
+
+void vs_resume(hm_handle_t irq)
+{
+    irq_h = irq;
+    __atomic_store_n(&pause_state, 0, __ATOMIC_RELEASE);
+    /* look at the device once: an interrupt may have come before the bind */
+    hm_notif_signal(notif, VS_IRQ_BIT | VS_DOORBELL_BIT);
 }
 
 int vs_start(struct vblk *d, hm_handle_t n, hm_handle_t irq, const struct vs_ops *o, const char *name)

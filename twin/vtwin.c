@@ -18,9 +18,17 @@
  * and read-only come with each session).
  *
  * Threads: this one answers control IPC (sessions the LDC passes on,
- * resizes, detaches); the data-plane thread (vblk_serve.c); the link thread,
- * which alone calls the LDC, so that a slow or dead LDC never stops the
- * data plane: an error report that gets no answer in 2 s completes as EIO.
+ * resizes, detaches; devmgr's pause and adopt); the data-plane thread
+ * (vblk_serve.c); the link thread, which alone calls the LDC, so that a
+ * slow or dead LDC never stops the data plane: an error report that gets no
+ * answer in 2 s completes as EIO.
+ *
+ * When the LDC restarts, we keep serving (docs/reliability.md): devmgr
+ * does not reset the device, the sessions stay ours. Before the new LDC's
+ * Linux probes the device (which resets it) devmgr asks us to pause
+ * (HM_TWIN_PAUSE: requests on the device finish, new ones wait in the
+ * clients' rings, the interrupt and the old rings are let go); after its
+ * hand-off, to adopt the new rings (HM_TWIN_ADOPT) and serve on.
  */
 #include "vblk.h"
 #include <hm/twin.h>
@@ -33,12 +41,24 @@
 #define TIMEOUT_BIT 8ull   /* an error report is overdue */
 #define LINK_ERR_BIT 1ull
 #define LINK_CONFIG_BIT 2ull
+#define LINK_SWAP_BIT 4ull   /* a new LDC: ldc_next replaces ldc */
 #define ERR_WAIT_MS 2000
+#define PAUSE_WAIT_MS 2000   /* for the device to finish what it has, before a pause */
 
 static struct vblk dev;
 static hm_handle_t dnotif, link_notif, ldc, err_timer;
+static hm_handle_t ldc_next = HM_HANDLE_INVALID;
 static struct hm_ipc_buf ipcbuf, link_buf;
 static const char *name;
+/* what the current hand-off gave us: the LDC's memory holding the rings
+ * (mapped at rings_va), the interrupt binding; the device's registers and
+ * our DMA memory stay for our whole life */
+static hm_handle_t ram = HM_HANDLE_INVALID, irqres, irq_obj = HM_HANDLE_INVALID;
+static long rings_va;
+static uint64_t rings_len;
+static volatile uint8_t *regs_page;
+static uint8_t *dma_va;
+static uint64_t dma_phys;
 
 /* failed requests on their way through the LDC: 0 free, 1 reported (the
  * link thread owns it), 2 answered, 3 given up by the data plane (the
@@ -119,6 +139,10 @@ static void *link_loop(void *arg)
     for (;;) {
         uint64_t bits = 0;
         hm_notif_wait(link_notif, HM_DEADLINE_NEVER, &bits);
+        if (bits & LINK_SWAP_BIT) {
+            hm_handle_close(ldc);   /* the old LDC's endpoint: it is gone */
+            ldc = __atomic_exchange_n(&ldc_next, HM_HANDLE_INVALID, __ATOMIC_SEQ_CST);
+        }
         if (bits & LINK_CONFIG_BIT) {
             struct hm_msg m = { .tag = HM_TAG(HM_DC_TWIN_EVENT, 0, 0) };
             long r = hm_call(ldc, &m);
@@ -161,11 +185,109 @@ static long map(hm_handle_t h, uint64_t off, uint64_t size)
     return hm_vm_map(HM_HANDLE_SELF_PROC, h, off, size, 0, HM_MAP_R | HM_MAP_W);
 }
 
+/* take the data plane over on the rings st names, in memory r (the LDC's):
+ * map them, adopt the queue, bind the interrupt. 0, or -errno and *why */
+static int take(const struct hm_twin_state *st, hm_handle_t r, const char **why)
+{
+    /* the rings: one span of the LDC's memory (Linux allocates them
+     * together); every part inside the memory object, sums without overflow */
+    struct hm_mem_info ri;
+    uint64_t part[3] = { st->desc, st->avail, st->used }, len[3] = { 16ull * st->num, 6 + 2ull * st->num, 6 + 8ull * st->num };
+    uint64_t lo = ~0ull, hi = 0;
+    int bad = st->num > QMAX || hm_mem_info(r, &ri) < 0;
+    for (int i = 0; i < 3 && !bad; i++) {
+        uint64_t off = part[i] - st->ram_base;
+        bad = part[i] < st->ram_base || off > ri.size || len[i] > ri.size - off;
+        lo = part[i] < lo ? part[i] : lo;
+        hi = part[i] + len[i] > hi ? part[i] + len[i] : hi;
+    }
+    lo &= ~0xfffull;
+    hi = (hi + 0xfff) & ~0xfffull;
+    *why = "the rings are not inside the memory handed over";
+    if (bad || lo < st->ram_base || hi - lo > 64 * 1024)
+        return -EINVAL;
+    long rva = map(r, lo - st->ram_base, hi - lo);
+    *why = "cannot map the rings";
+    if (rva < 0)
+        return -ENOMEM;
+    int err = vblk_adopt(&dev, regs_page + (st->mmio & 0xfff), (void *)(rva + (st->desc - lo)),
+                         (void *)(rva + (st->avail - lo)), (void *)(rva + (st->used - lo)), st->num, st->features,
+                         (uint16_t)st->idx, dma_va, dma_phys, 4096, why);
+    if (!err && (st->lbs < 512 || st->lbs > 65536 || (st->lbs & (st->lbs - 1)))) {
+        err = -EINVAL;
+        *why = "the logical block size is not a power of two from 512 to 64 KiB";
+    }
+    long q = err ? -HM_EINVAL : hm_irq_create(irqres, st->irq, dnotif, VS_IRQ_BIT, HM_IRQ_EDGE);
+    if (!err && q < 0) {
+        err = -EBUSY;
+        *why = "cannot bind its interrupt";
+    }
+    if (err) {
+        hm_vm_unmap(HM_HANDLE_SELF_PROC, (uint64_t)rva);
+        return err;
+    }
+    dev.lbs = st->lbs;
+    rings_va = rva;
+    rings_len = hi - lo;
+    ram = r;
+    irq_obj = (hm_handle_t)q;
+    return 0;
+}
+
+/* HM_TWIN_PAUSE: let go of the device for a new LDC's probe; 0 or errno */
+static int pause_serving(void)
+{
+    if (irq_obj < 0)
+        return EALREADY;
+    static hm_handle_t done = HM_HANDLE_INVALID;
+    if (done < 0) {
+        long n = hm_notif_create();
+        if (n < 0)
+            return ENOMEM;
+        done = (hm_handle_t)n;
+    }
+    uint64_t t0 = hm_now();
+    if (vs_pause(done, hm_deadline_ms(PAUSE_WAIT_MS)))
+        return EBUSY;
+    hm_handle_close(irq_obj);   /* the INTID is free for the new LDC's Linux */
+    hm_vm_unmap(HM_HANDLE_SELF_PROC, (uint64_t)rings_va);
+    hm_handle_close(ram);        /* the old LDC's memory can go now */
+    irq_obj = ram = HM_HANDLE_INVALID;
+    printf("vtwin: %s: paused for the new LDC's probe (the device's requests finished in %lu us)\n", name,
+           (unsigned long)((hm_now() - t0) * 1000000 / hm_time_freq()));
+    return 0;
+}
+
+/* HM_TWIN_ADOPT: the new LDC's hand-off (state in the IPC buffer, its
+ * memory and endpoint in h[]): serve on its rings; 0 or errno */
+static int adopt_again(unsigned nw, hm_handle_t h[2])
+{
+    struct hm_twin_state st;
+    const char *why;
+    if (irq_obj >= 0)
+        return EBUSY;   /* not paused */
+    if (nw != HM_TWIN_STATE_WORDS)
+        return EINVAL;
+    memcpy(&st, ipcbuf.words, sizeof st);
+    int err = take(&st, h[0], &why);
+    if (err) {
+        fprintf(stderr, "vtwin: %s: cannot take the data plane over again: %s\n", name, why);
+        return -err;
+    }
+    __atomic_store_n(&ldc_next, h[1], __ATOMIC_SEQ_CST);
+    hm_notif_signal(link_notif, LINK_SWAP_BIT);
+    vs_resume(irq_obj);
+    printf("vtwin: %s: serving again, on the new LDC's rings at ring index %u\n", name, st.idx);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    hm_handle_t mmio = hm_start_handle("mmio"), irqres = hm_start_handle("irqres"), ep = hm_start_handle("ep");
-    hm_handle_t dma = hm_start_handle("dma"), ram = hm_start_handle("ram");
+    hm_handle_t mmio = hm_start_handle("mmio"), ep = hm_start_handle("ep");
+    hm_handle_t dma = hm_start_handle("dma");
+    irqres = hm_start_handle("irqres");
     ldc = hm_start_handle("ldc");
+    hm_handle_t r0 = hm_start_handle("ram");
     int missing = argc < 2;
     struct hm_twin_state st = {
         .mmio = arg(argc, argv, "mmio", &missing), .ram_base = arg(argc, argv, "ram", &missing),
@@ -175,59 +297,35 @@ int main(int argc, char **argv)
         .idx = (uint32_t)arg(argc, argv, "idx", &missing), .lbs = (uint32_t)arg(argc, argv, "lbs", &missing),
     };
     name = argc > 1 ? argv[1] : "?";
-    if (missing || mmio < 0 || irqres < 0 || ep < 0 || dma < 0 || ram < 0 || ldc < 0) {
+    if (missing || mmio < 0 || irqres < 0 || ep < 0 || dma < 0 || r0 < 0 || ldc < 0) {
         fprintf(stderr, "vtwin: usage: vtwin DEVICE mmio= ram= desc= avail= used= feat= irq= num= idx= lbs= (hex) with "
                         "handles mmio, irqres, ep, dma, ram, ldc\n");
         return 2;
     }
-    /* the rings: one span of the LDC's memory (Linux allocates them
-     * together); every part inside the memory object, sums without overflow */
-    struct hm_mem_info mi, ri;
-    uint64_t part[3] = { st.desc, st.avail, st.used }, len[3] = { 16ull * st.num, 6 + 2ull * st.num, 6 + 8ull * st.num };
-    uint64_t lo = ~0ull, hi = 0;
-    int bad = st.num > QMAX || hm_mem_info(ram, &ri) < 0;
-    for (int i = 0; i < 3 && !bad; i++) {
-        uint64_t off = part[i] - st.ram_base;
-        bad = part[i] < st.ram_base || off > ri.size || len[i] > ri.size - off;
-        lo = part[i] < lo ? part[i] : lo;
-        hi = part[i] + len[i] > hi ? part[i] + len[i] : hi;
-    }
-    lo &= ~0xfffull;
-    hi = (hi + 0xfff) & ~0xfffull;
-    long rva = bad || lo < st.ram_base || hi - lo > 64 * 1024 ? -HM_EINVAL : map(ram, lo - st.ram_base, hi - lo);
+    struct hm_mem_info mi;
     long va = map(mmio, 0, 4096);
     long dva = hm_mem_info(dma, &mi) < 0 || mi.kind != HM_MEM_CONTIG ? -HM_EINVAL : map(dma, 0, 4096);
-    if (rva < 0 || va < 0 || dva < 0) {
-        fprintf(stderr, "vtwin: %s: cannot map the rings (%s), the device (%s) or DMA memory (%s)\n", name,
-                hm_strerror(rva < 0 ? rva : 0), hm_strerror(va < 0 ? va : 0), hm_strerror(dva < 0 ? dva : 0));
-        return 1;
-    }
-    const char *why;
-    int err = vblk_adopt(&dev, (volatile uint8_t *)va + (st.mmio & 0xfff), (void *)(rva + (st.desc - lo)),
-                         (void *)(rva + (st.avail - lo)), (void *)(rva + (st.used - lo)), st.num, st.features,
-                         (uint16_t)st.idx, (uint8_t *)dva, mi.phys, 4096, &why);
-    if (!err && (st.lbs < 512 || st.lbs > 65536 || (st.lbs & (st.lbs - 1)))) {
-        err = -EINVAL;
-        why = "the logical block size is not a power of two from 512 to 64 KiB";
-    }
-    if (err) {
-        fprintf(stderr, "vtwin: %s: cannot take the data plane over: %s\n", name, why);
-        return 1;
-    }
-    dev.lbs = st.lbs;
     long dn = hm_notif_create(), ln = hm_notif_create();
     long t = dn < 0 ? dn : hm_timer_create((hm_handle_t)dn, TIMEOUT_BIT);
-    long q = dn < 0 ? dn : hm_irq_create(irqres, st.irq, (hm_handle_t)dn, VS_IRQ_BIT, HM_IRQ_EDGE);
-    if (ln < 0 || t < 0 || q < 0) {
-        fprintf(stderr, "vtwin: %s: cannot bind IRQ %u: %s\n", name, st.irq, hm_strerror(q < 0 ? q : -HM_ENOMEM));
+    if (va < 0 || dva < 0 || dn < 0 || ln < 0 || t < 0) {
+        fprintf(stderr, "vtwin: %s: cannot map the device (%s) or DMA memory (%s), or no memory\n", name,
+                hm_strerror(va < 0 ? va : 0), hm_strerror(dva < 0 ? dva : 0));
         return 1;
     }
+    regs_page = (volatile uint8_t *)va;
+    dma_va = (uint8_t *)dva;
+    dma_phys = mi.phys;
     dnotif = (hm_handle_t)dn;
     link_notif = (hm_handle_t)ln;
     err_timer = (hm_handle_t)t;
+    const char *why;
+    if (take(&st, r0, &why)) {
+        fprintf(stderr, "vtwin: %s: cannot take the data plane over: %s\n", name, why);
+        return 1;
+    }
     static struct hm_thread lt;
     if (hm_thread_start(&lt, link_loop, NULL, HM_PRIO_MAX - 3, 1) < 0 ||
-        vs_start(&dev, dnotif, (hm_handle_t)q, &twin_ops, "vtwin") < 0) {
+        vs_start(&dev, dnotif, irq_obj, &twin_ops, "vtwin") < 0) {
         fprintf(stderr, "vtwin: %s: cannot start its threads\n", name);
         return 1;
     }
@@ -245,11 +343,13 @@ int main(int argc, char **argv)
     long r = hm_recv(ep, &m, HM_DEADLINE_NEVER);
     while (r >= 0) {
         uint32_t label = HM_TAG_LABEL(m.tag);
-        int status = 0, from_ldc = m.badge == HM_TWIN_BADGE_LDC;
+        int status = 0, from_ldc = m.badge == HM_TWIN_BADGE_LDC, from_dm = m.badge == HM_TWIN_BADGE_DM;
         unsigned nh_out = 0;
-        if (!(label == HM_TWIN_ATTACH && from_ldc && HM_TAG_NHANDLES(m.tag) == 2))
+        int takes = HM_TAG_NHANDLES(m.tag) == 2 && ((label == HM_TWIN_ATTACH && from_ldc) ||
+                                                    (label == HM_TWIN_ADOPT && from_dm));
+        if (!takes)
             for (unsigned i = 0; i < HM_TAG_NHANDLES(m.tag); i++)
-                hm_handle_close(ipcbuf.handles[i]);   /* only ATTACH takes handles */
+                hm_handle_close(ipcbuf.handles[i]);   /* only ATTACH and ADOPT take handles */
         if (label == HM_TWIN_ATTACH && from_ldc) {
             if (HM_TAG_NHANDLES(m.tag) != 2)
                 status = EINVAL;
@@ -260,7 +360,17 @@ int main(int argc, char **argv)
             vs_resize((int)m.w[0], m.w[1], (int)m.w[2]);
             printf("vtwin: %s: disk %lu is now %lu bytes%s (from the LDC)\n", name, (unsigned long)m.w[0],
                    (unsigned long)m.w[1], m.w[2] ? ", read-only" : "");
-        } else if (label == HM_BLK_DETACH && !from_ldc) {
+        } else if (label == HM_TWIN_PAUSE && from_dm) {
+            status = pause_serving();
+        } else if (label == HM_TWIN_ADOPT && from_dm) {
+            hm_handle_t h[2] = { ipcbuf.handles[0], ipcbuf.handles[1] };
+            if (!takes)
+                status = EINVAL;
+            else if ((status = adopt_again(HM_TAG_NWORDS(m.tag), h))) {
+                hm_handle_close(h[0]);
+                hm_handle_close(h[1]);
+            }
+        } else if (label == HM_BLK_DETACH && !from_ldc && !from_dm) {
             status = vs_detach(m.badge);
         } else {
             status = EINVAL;   /* malformed, or not the LDC's to ask: an error, and on to the next */

@@ -78,10 +78,23 @@ int cmd_fault(int argc, char **argv)
         printf("sh: fault: no device manager\n");
         return 1;
     }
-    uint64_t t0 = hm_now(), state = HM_DM_RESTARTING, before;
+    /* a kill now: recovery as a client sees it, through a session opened
+     * before the fault (it rides through the restart: blkclient.c; with a
+     * twin it is the twin's and goes on) */
+    uint64_t state = HM_DM_RESTARTING, before, restarts = 0;
+    char node[16] = "", path[24] = "", blk[512];
+    struct file f;
+    int open = 0;
+    if (kind == HM_DM_FAULT_KILL && !after && !sh_ct_state(argv[1], &state, &restarts, node) && node[0]) {
+        snprintf(path, sizeof path, "/dev/%s", node);
+        open = !f_open(&f, path);
+    }
+    uint64_t t0 = hm_now();
     int st = sh_fault_arm(argv[1], kind, kind == HM_DM_FAULT_KILL ? after : at, seed, &before);
     if (st) {
         printf("sh: fault: %s: %s\n", argv[1], sh_fault_error(st));
+        if (open)
+            f_close(&f);
         return 1;
     }
     if (kind != HM_DM_FAULT_KILL) {
@@ -96,36 +109,46 @@ int cmd_fault(int argc, char **argv)
         return 0;
     }
     printf("fault: %s killed\n", argv[1]);
-    uint64_t restarts = before;
-    char node[16];
+    /* read its first block over and over until it runs again: the first
+     * read served, and the longest any read waited */
+    uint64_t first = 0, longest = 0, reads = 0;
+    int failed_read = 0;
+    restarts = before;
     while (hm_now() - t0 < hm_ms(20000)) {
+        if (open) {
+            uint64_t t = hm_now();
+            long n = f_pread(&f, blk, sizeof blk, 0);
+            if (n != (long)sizeof blk) {
+                /* EIO once devmgr gave up: said below */
+                printf("sh: fault: %s: a read after the fault: %s\n", path, strerror(n < 0 ? (int)-n : EIO));
+                f_close(&f);
+                open = 0;
+                failed_read = 1;
+                continue;
+            }
+            first = first ? first : hm_now() - t0;
+            longest = hm_now() - t > longest ? hm_now() - t : longest;
+            reads++;
+        }
         if (sh_ct_state(argv[1], &state, &restarts, node) < 0)
             break;
         if (restarts > before && (state == HM_DM_RUNNING || state == HM_DM_FAILED))
             break;
         if (state == HM_DM_FAILED)
             break;
-        hm_sleep_until(hm_deadline_ms(5));
+        hm_sleep_until(hm_deadline_ms(open ? 1 : 5));
     }
+    if (open)
+        f_close(&f);
     unsigned long ms = (unsigned long)((hm_now() - t0) * 1000 / hm_time_freq());
     if (restarts > before && state == HM_DM_RUNNING) {
         printf("fault: %s running again after %lu ms (restart %lu)\n", argv[1], ms, (unsigned long)restarts);
-        if (!node[0])
-            return 0;
-        /* recovery as a client sees it: the fault to a first request served */
-        char path[24], blk[512];
-        struct file f;
-        snprintf(path, sizeof path, "/dev/%s", node);
-        int st = f_open(&f, path);
-        long n = st ? -st : f_pread(&f, blk, sizeof blk, 0);
-        if (!st)
-            f_close(&f);
-        ms = (unsigned long)((hm_now() - t0) * 1000 / hm_time_freq());
-        if (n != (long)sizeof blk) {
-            printf("sh: fault: %s: first read after the restart: %s\n", path, strerror(n < 0 ? (int)-n : EIO));
+        if (failed_read)
             return 1;
-        }
-        printf("fault: %s: first request served %lu ms after the fault\n", path, ms);
+        if (open)
+            printf("fault: %s: first request served %lu ms after the fault; the longest of %lu reads until %s "
+                   "ran again waited %lu ms\n", path, (unsigned long)(first * 1000 / hm_time_freq()),
+                   (unsigned long)reads, argv[1], (unsigned long)(longest * 1000 / hm_time_freq()));
         return 0;
     }
     printf("sh: fault: %s is not running again after %lu ms (%s)\n", argv[1], ms,

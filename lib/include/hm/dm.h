@@ -39,7 +39,16 @@
  *                size in bytes: devmgr tells vfs (HM_VFS_RESIZE).
  *   HM_DM_TWIN   hand a device's data plane to its twin (hm/twin.h): the
  *                device must be the container's and its devices.conf line
- *                must name a twin program.
+ *                must name a twin program. A twin that served on while the
+ *                container restarted takes the new rings (HM_TWIN_ADOPT)
+ *                instead of a new twin being started.
+ *   HM_DM_TWIN_PAUSE  w0 = the MMIO address of one of its devices it is
+ *                about to probe (DC-base's ioremap, for the device devmgr
+ *                named in its "hm.twin_serving=ADDR" argument): a twin
+ *                serving that device without a control plane pauses first
+ *                (HM_TWIN_PAUSE), so that Linux's reset does not pull the
+ *                ring from under it. No IPC-buffer words either way (the
+ *                caller is Linux's CPU thread).
  * devmgr to a container (on its endpoint, unbadged handle):
  *   HM_DC_LOG    w0 = offset -> w0 = n bytes (<= HM_DC_LOG_CHUNK) in the IPC
  *                buffer words, w1 = offset after them, w2 = oldest offset
@@ -60,6 +69,7 @@
 #define HM_DM_RESIZE   0x444d0005u
 #define HM_DM_TWIN     0x444d0006u
 #define HM_DM_FAULT    0x444d0007u
+#define HM_DM_TWIN_PAUSE 0x444d0008u
 #define HM_DM_FAULT_CRASH 1  /* a wild access from inside the container (LDC) */
 #define HM_DM_FAULT_HANG  2  /* the container stops answering (LDC) */
 #define HM_DM_FAULT_KILL 3   /* devmgr kills the container */

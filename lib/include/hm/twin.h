@@ -22,6 +22,16 @@
  *   HM_TWIN_RESIZE  (LDC only) w0 = disk id, w1 = size, w2 = read-only: the
  *                   control plane changed them (a capacity change).
  *   HM_BLK_DETACH   on a session handle, as in hm/blk.h.
+ *   HM_TWIN_PAUSE   (devmgr only, badge HM_TWIN_BADGE_DM) the LDC died and
+ *                   the twin served on without it; a new LDC is about to
+ *                   probe (reset) the device: requests on the device
+ *                   finish, new ones wait in the clients' rings, the
+ *                   interrupt and the old LDC's memory are let go -> 0, or
+ *                   EBUSY if the device did not finish in 2 s (the twin
+ *                   serves on; devmgr stops it and resets the device).
+ *   HM_TWIN_ADOPT   (devmgr only) the new LDC's hand-off: the words and
+ *                   handles of its HM_DM_TWIN; the paused twin serves on
+ *                   from the new rings, sessions unchanged -> 0 or errno.
  * On the LDC's endpoint (the handle the twin got, badge names the twin):
  *   HM_DC_TWIN_EVENT  the device raised a configuration-change interrupt:
  *                   Linux's driver handles it (HM_TWIN_RESIZE follows if the
@@ -36,9 +46,12 @@
 
 #define HM_TWIN_ATTACH   0x54570001u
 #define HM_TWIN_RESIZE   0x54570002u
+#define HM_TWIN_PAUSE    0x54570003u
+#define HM_TWIN_ADOPT    0x54570004u
 #define HM_DC_TWIN_EVENT 0x44430002u
 #define HM_DC_TWIN_ERROR 0x44430003u
 #define HM_TWIN_BADGE_LDC (1ull << 40)   /* the LDC's handle to the twin */
+#define HM_TWIN_BADGE_DM  (1ull << 41)   /* devmgr's */
 
 /* what crosses at hand-off, in the IPC buffer's words of HM_DM_TWIN */
 struct hm_twin_state {
