@@ -1241,7 +1241,9 @@ static int start_twin(int ct, unsigned nw, const hm_handle_t h[2], hm_handle_t *
         snprintf(a[8], sizeof a[8], "idx=%x", st.idx);
         snprintf(a[9], sizeof a[9], "lbs=%x", st.lbs);
         const char *argv[] = { d->twin, d->info.name, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], NULL };
-        p = hm_spawn(d->twin, argv, hs, (int)(sizeof hs / sizeof hs[0]), (hm_handle_t)sup, HM_PRIO_MAX - 3);
+        /* one above the LDCs: while an LDC restarts, its Linux boots on the
+         * same CPU, and the data plane must not wait for its time slices */
+        p = hm_spawn(d->twin, argv, hs, (int)(sizeof hs / sizeof hs[0]), (hm_handle_t)sup, HM_PRIO_MAX - 2);
     }
     /* The LDC hears "started" only once the twin has taken the ring: if it
      * cannot (it exits, or says nothing in 5 s), it is stopped and the LDC
@@ -1471,7 +1473,10 @@ int main(int argc, char **argv)
     assign(conf);
     static struct hm_thread rt, ht;
     if (hm_thread_start(&ft, fault_loop, NULL, HM_PRIO_MAX - 2, 1) < 0 ||
-        hm_thread_start(&rt, restart_loop, NULL, HM_PRIO_MAX - 2, 1) < 0 ||
+        /* restarting (loading a container's image, ~10 MiB to copy) is
+         * background work: below clients and twins, so that a twin serving
+         * on while its LDC restarts does not wait for its time slices */
+        hm_thread_start(&rt, restart_loop, NULL, HM_PRIO_MAX - 3, 1) < 0 ||
         hm_thread_start(&ht, heartbeat_loop, NULL, HM_PRIO_MAX - 2, 1) < 0) {
         printf("devmgr: cannot set up fault handling\n");
         return 1;

@@ -121,7 +121,7 @@ int main(int argc, char **argv)
     }
     printf("ndc: virtio-blk (virtio-mmio v%d) %lu bytes%s, IRQ %u\n", dev.version, (unsigned long)dev.capacity,
            dev.ro ? " read-only" : "", irq);
-    if (vs_start(&dev, dnotif, (hm_handle_t)q, &ndc_ops, "ndc") < 0) {
+    if (vs_start(&dev, dnotif, (hm_handle_t)q, &ndc_ops, "ndc", HM_PRIO_MAX - 3) < 0) {
         fprintf(stderr, "ndc: cannot start the data-plane thread\n");
         return 1;
     }

@@ -152,7 +152,8 @@ struct vs_ops {
     void (*bits)(uint64_t bits);
 };
 extern struct vs_session vs_sessions[VS_MAX_SESSIONS];
-int vs_start(struct vblk *d, hm_handle_t notif, hm_handle_t irq, const struct vs_ops *ops, const char *who);
+/* prio: the data-plane thread's */
+int vs_start(struct vblk *d, hm_handle_t notif, hm_handle_t irq, const struct vs_ops *ops, const char *who, int prio);
 /* ATTACH (control thread): the handles are taken; 0 and out[] or a positive errno */
 int vs_attach(hm_handle_t mem, hm_handle_t cn, uint64_t entries, uint64_t bits, uint64_t start, uint64_t size,
               int ro, int key, hm_handle_t ep, hm_handle_t out[2]);

@@ -140,7 +140,7 @@ void vs_resume(hm_handle_t irq)
     hm_notif_signal(notif, VS_IRQ_BIT | VS_DOORBELL_BIT);
 }
 
-int vs_start(struct vblk *d, hm_handle_t n, hm_handle_t irq, const struct vs_ops *o, const char *name)
+int vs_start(struct vblk *d, hm_handle_t n, hm_handle_t irq, const struct vs_ops *o, const char *name, int prio)
 {
     static struct hm_thread dp;
     dev = d;
@@ -148,7 +148,7 @@ int vs_start(struct vblk *d, hm_handle_t n, hm_handle_t irq, const struct vs_ops
     irq_h = irq;
     ops = o;
     who = name;
-    return hm_thread_start(&dp, dataplane, (void *)(long)VS_IRQ_BIT, HM_PRIO_MAX - 3, 1);
+    return hm_thread_start(&dp, dataplane, (void *)(long)VS_IRQ_BIT, prio, 1);
 }
 
 /* the newest size and read-only state the control plane gave each key

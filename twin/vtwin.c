@@ -325,7 +325,7 @@ int main(int argc, char **argv)
     }
     static struct hm_thread lt;
     if (hm_thread_start(&lt, link_loop, NULL, HM_PRIO_MAX - 3, 1) < 0 ||
-        vs_start(&dev, dnotif, irq_obj, &twin_ops, "vtwin") < 0) {
+        vs_start(&dev, dnotif, irq_obj, &twin_ops, "vtwin", HM_PRIO_MAX - 2) < 0) {
         fprintf(stderr, "vtwin: %s: cannot start its threads\n", name);
         return 1;
     }
