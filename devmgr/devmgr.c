@@ -100,14 +100,20 @@ static hm_handle_t restart_notif;   /* bit ct: start container ct again; KILLS_C
  * main and heartbeat threads call it: they call a copy taken under this
  * lock (a handle number, once closed, may name something else) */
 static int ep_lock;
+/* A twin is being handed a device (main thread, start_twin) while its
+ * container may be stopped (fault or restart thread, quiesce): the twin
+ * fields and the container's state are looked at under this lock, so
+ * that either quiesce sees the twin (it serves on) or start_twin sees the
+ * container stopping (the twin is stopped: its device was reset) */
+static int twin_lock;
 
-static void ep_lock_take(void)
+static void lock_take(int *l)
 {
-    while (__atomic_exchange_n(&ep_lock, 1, __ATOMIC_ACQUIRE))
+    while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
         hm_sleep_until(hm_deadline_ms(1));
 }
 
-static void ep_lock_drop(void) { __atomic_store_n(&ep_lock, 0, __ATOMIC_RELEASE); }
+static void lock_drop(int *l) { __atomic_store_n(l, 0, __ATOMIC_RELEASE); }
 
 static struct dev devs[MAX_DEVS];
 static int ndevs;
@@ -609,9 +615,9 @@ static int start_container(int ct)
     long sep = hm_handle_dup((hm_handle_t)ep, HM_R_SEND | HM_R_GRANT | HM_R_DUP, 0);
     hm_handle_close((hm_handle_t)ep);   /* only the container receives */
     /* without it we cannot ask for the log; the container still runs */
-    ep_lock_take();
+    lock_take(&ep_lock);
     c->ep = sep < 0 ? HM_HANDLE_INVALID : (hm_handle_t)sep;
-    ep_lock_drop();
+    lock_drop(&ep_lock);
     return 0;
 }
 
@@ -745,9 +751,9 @@ static void drop_handles(long r, uint64_t tag, const struct hm_ipc_buf *buf)
  * it), or HM_HANDLE_INVALID */
 static hm_handle_t ct_ep(struct ct *c)
 {
-    ep_lock_take();
+    lock_take(&ep_lock);
     long h = c->ep >= 0 ? hm_handle_dup(c->ep, HM_R_SEND, 0) : -1;
-    ep_lock_drop();
+    lock_drop(&ep_lock);
     return h < 0 ? HM_HANDLE_INVALID : (hm_handle_t)h;
 }
 
@@ -857,6 +863,7 @@ static void virtio_reset(struct dev *d)
 static int quiesce(int ct)
 {
     int kept = 0;
+    lock_take(&twin_lock);
     for (int i = 0; i < ndevs; i++) {
         struct dev *d = &devs[i];
         if (d->ct != ct)
@@ -893,6 +900,7 @@ static int quiesce(int ct)
             unmap_regs(cfg, mem);
         }
     }
+    lock_drop(&twin_lock);
     return kept;
 }
 
@@ -924,11 +932,11 @@ static void restart(int ct)
     if (hm_proc_wait(c->proc, hm_deadline_ms(2000), &status) < 0)
         printf("devmgr: %s: not gone 2 s after its kill; started again anyway\n", c->name);
     hm_handle_close(c->proc);
-    ep_lock_take();
+    lock_take(&ep_lock);
     if (c->ep >= 0)
         hm_handle_close(c->ep);
     c->proc = c->ep = HM_HANDLE_INVALID;
-    ep_lock_drop();
+    lock_drop(&ep_lock);
     uint64_t ready_at = __atomic_load_n(&c->ready_at, __ATOMIC_SEQ_CST);
     int repeat = !ready_at || ready_at > c->stopped || c->stopped - ready_at < hm_ms(HM_DM_REPEAT_WINDOW_MS);
     c->repeats = repeat ? c->repeats + 1 : 1;
@@ -1012,6 +1020,16 @@ static void *restart_loop(void *arg)
                 __atomic_compare_exchange_n(&cts[ct].ping_since, &ping, 0, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
                 printf("devmgr: %s: no answer to its heartbeat in %d ms: hung\n", cts[ct].name, HEARTBEAT_MS);
                 stop_container(ct, "a missed heartbeat");
+            }
+            /* a container that exits by itself (no fault) is stopped and
+             * restarted like one that faulted; c->proc changes only here */
+            int st = __atomic_load_n(&cts[ct].state, __ATOMIC_SEQ_CST);
+            int64_t status;
+            if ((st == HM_DM_RUNNING || st == HM_DM_STARTING) && cts[ct].proc >= 0 &&
+                hm_proc_wait(cts[ct].proc, hm_now(), &status) >= 0) {
+                char why[48];
+                snprintf(why, sizeof why, "its exit (status %ld)", (long)status);
+                stop_container(ct, why);
             }
             if (bits & (1ull << ct))
                 restart(ct);
@@ -1275,10 +1293,27 @@ static int start_twin(int ct, unsigned nw, const hm_handle_t h[2], hm_handle_t *
             hm_handle_close((hm_handle_t)sep);
         return EIO;
     }
-    d->twin_proc = (hm_handle_t)p;
-    d->twin_ep = (hm_handle_t)ep;
+    lock_take(&twin_lock);
+    int now = __atomic_load_n(&cts[ct].state, __ATOMIC_SEQ_CST);
+    int stopping = now != HM_DM_RUNNING && now != HM_DM_STARTING;
+    if (!stopping) {
+        d->twin_proc = (hm_handle_t)p;
+        d->twin_ep = (hm_handle_t)ep;
+        set(d->info.dataplane, sizeof d->info.dataplane, "twin");
+    }
+    lock_drop(&twin_lock);
+    if (stopping) {
+        /* stopped during the hand-off: its devices were reset without
+         * this twin; the next instance hands the device over again */
+        printf("devmgr: %s: %s stopped during the hand-off: twin %s stopped too\n", d->info.name, cts[ct].name,
+               d->twin);
+        hm_proc_kill((hm_handle_t)p);
+        hm_handle_close((hm_handle_t)p);
+        hm_handle_close((hm_handle_t)ep);
+        hm_handle_close((hm_handle_t)sep);
+        return EIO;
+    }
     *out = (hm_handle_t)sep;
-    set(d->info.dataplane, sizeof d->info.dataplane, "twin");
     printf("devmgr: %s: data plane handed from %s to %s\n", d->info.name, cts[ct].name, d->twin);
     return 0;
 }

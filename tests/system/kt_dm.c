@@ -5,6 +5,7 @@
 #include "ktest.h"
 #include <hm/dm.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 static struct hm_ipc_buf buf;
@@ -17,6 +18,40 @@ static long lsdev(hm_handle_t dm, uint64_t i, struct hm_dm_dev *d, struct hm_msg
         return r;
     memcpy(d, buf.words, sizeof *d);
     return HM_TAG_LABEL(m->tag);
+}
+
+/* devmgr with conf, whose one container (ndc9) dies at every start (how:
+ * what): restarted with back-off, given up after 5 restarts; devmgr still
+ * serves */
+static void gives_up(struct hm_spawn_handle hs[4], const char *conf, const char *how)
+{
+    struct hm_dm_dev d;
+    struct hm_msg m;
+    long ep = hm_ep_create();
+    const char *argv[] = { "devmgr", conf, NULL };
+    hs[3].h = (hm_handle_t)ep;
+    long dmp = hm_spawn("devmgr", argv, hs, 4, HM_HANDLE_INVALID, HM_PRIO_MAX - 2);
+    long dm = hm_handle_dup((hm_handle_t)ep, HM_R_SEND, 0);
+    hm_handle_close((hm_handle_t)ep);
+    int failed = 0;
+    uint64_t restarts = 0;
+    for (int t = 0; t < 400 && !failed; t++) {
+        for (uint64_t i = 0; lsdev((hm_handle_t)dm, i, &d, &m) == 0; i++)
+            if (!strcmp(d.container, "ndc9") && m.w[0] == HM_DM_FAILED) {
+                failed = 1;
+                restarts = m.w[3];
+            }
+        if (!failed)
+            hm_sleep_until(hm_deadline_ms(20));
+    }
+    char name[96];
+    snprintf(name, sizeof name, "a container that %s at every start ends failed: devmgr gave up", how);
+    KT_CHECK(failed, name);
+    snprintf(name, sizeof name, "%s: after 5 restarts", how);
+    KT_EQ((long)restarts, 5, name);
+    KT_CHECK(lsdev((hm_handle_t)dm, 0, &d, &m) == 0, "devmgr goes on serving after it gave up");
+    hm_proc_kill((hm_handle_t)dmp);
+    hm_handle_close((hm_handle_t)dm);
 }
 
 int main(void)
@@ -82,28 +117,10 @@ int main(void)
     KT_EQ(kt_wait((hm_handle_t)h, 2000), 0, "a container cannot map MMIO it was not granted");
     hm_proc_kill((hm_handle_t)dmp);
 
-    /* a container that faults at every start: devmgr restarts it, backs
+    /* a container that faults at every start, and one that exits at every
+     * start (no fault: devmgr notices the exit): devmgr restarts it, backs
      * off, and after 5 quick repeats gives up (failed, 5 restarts) */
-    long ep2 = hm_ep_create();
-    const char *argv2[] = { "devmgr", "conf=devices-crash.conf", NULL };
-    hs[3].h = (hm_handle_t)ep2;
-    long dm2p = hm_spawn("devmgr", argv2, hs, 4, HM_HANDLE_INVALID, HM_PRIO_MAX - 2);
-    long dm2 = hm_handle_dup((hm_handle_t)ep2, HM_R_SEND, 0);
-    hm_handle_close((hm_handle_t)ep2);
-    int faulted = 0;
-    uint64_t restarts = 0;
-    for (int t = 0; t < 400 && !faulted; t++) {
-        for (uint64_t i = 0; lsdev((hm_handle_t)dm2, i, &d, &m) == 0; i++)
-            if (!strcmp(d.container, "ndc9") && m.w[0] == HM_DM_FAILED) {
-                faulted = 1;
-                restarts = m.w[3];
-            }
-        if (!faulted)
-            hm_sleep_until(hm_deadline_ms(20));
-    }
-    KT_CHECK(faulted, "a container that faults at every start ends failed: devmgr gave up");
-    KT_EQ((long)restarts, 5, "after 5 restarts");
-    KT_CHECK(lsdev((hm_handle_t)dm2, 0, &d, &m) == 0, "devmgr goes on serving after the fault");
-    hm_proc_kill((hm_handle_t)dm2p);
+    gives_up(hs, "conf=devices-crash.conf", "faults");
+    gives_up(hs, "conf=devices-exit.conf", "exits");
     return kt_finish();
 }
