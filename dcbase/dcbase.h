@@ -5,6 +5,7 @@
 #ifndef DCBASE_H
 #define DCBASE_H
 #include <hm/hm.h>
+#include <hm/dm.h>
 #include <stdint.h>
 
 /* handles every part uses */
@@ -12,10 +13,11 @@ extern hm_handle_t dc_events;   /* the notification the Linux CPU thread waits o
 extern hm_handle_t dc_bell;     /* clients' doorbell: forwarded as DC_EV_KICK */
 extern hm_handle_t dc_ep;       /* the container's endpoint */
 extern hm_handle_t dc_dm;       /* devmgr, or HM_HANDLE_INVALID */
-/* devmgr's "hm.twin_serving=ADDR": a twin serves that device on while we
- * restart; before Linux first maps its registers (its probe resets it),
- * devmgr pauses the twin (host.c, HM_DM_TWIN_PAUSE). 0: none. */
-extern uint64_t dc_twin_serving;
+/* devmgr's "hm.twin_serving=ADDR,...": twins serve those devices on while
+ * we restart; before Linux first maps a device's registers (its probe
+ * resets it), devmgr pauses its twin (host.c, HM_DM_TWIN_PAUSE). 0: none
+ * (or already asked). */
+extern uint64_t dc_twin_serving[HM_DM_MAX_TWIN_SERVING];
 extern struct hm_ipc_buf dc_ipcbuf;   /* the main thread's IPC buffer */
 
 #define DC_PRIO_SERVICE (HM_PRIO_MAX - 3)  /* DC-base's own threads */

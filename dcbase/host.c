@@ -32,7 +32,7 @@ static hm_handle_t timer;
  * Linux's CPU thread is the only user, no lock */
 #define MAX_IOMAPS 64
 static uint64_t iomaps[MAX_IOMAPS];
-uint64_t dc_twin_serving;
+uint64_t dc_twin_serving[HM_DM_MAX_TWIN_SERVING];
 
 int dc_host_setup(void)
 {
@@ -62,12 +62,15 @@ void *dc_host_ioremap(unsigned long phys, unsigned long size)
     if (!size || phys + size < phys)
         return NULL;
     uint64_t start = phys & ~0xfffull, end = (phys + size + 0xfff) & ~0xfffull;
-    if (dc_twin_serving && dc_twin_serving >= start && dc_twin_serving < end && dc_dm >= 0) {
+    for (int i = 0; i < HM_DM_MAX_TWIN_SERVING && dc_dm >= 0; i++) {
+        uint64_t dev = dc_twin_serving[i];
+        if (!dev || dev < start || dev >= end)
+            continue;
         /* the first touch of a device a twin still serves: devmgr pauses
          * the twin before we go on (a call without IPC-buffer words: this
          * thread has none). Whatever it answers, Linux probes next. */
-        struct hm_msg m = { .tag = HM_TAG(HM_DM_TWIN_PAUSE, 0, 0), .w = { dc_twin_serving } };
-        dc_twin_serving = 0;
+        struct hm_msg m = { .tag = HM_TAG(HM_DM_TWIN_PAUSE, 0, 0), .w = { dev } };
+        dc_twin_serving[i] = 0;
         hm_call(dc_dm, &m);
     }
     for (int i = 0; i < ngrants; i++) {

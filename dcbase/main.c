@@ -92,13 +92,18 @@ int main(int argc, char **argv)
     uint64_t t0 = hm_now();
     unsigned long ram_mib = 24;
     size_t cl = 0;
+    int ntwins = 0;
     for (int i = 1; i < argc; i++) {
         if (!strncmp(argv[i], "ram=", 4))
             ram_mib = strtoul(argv[i] + 4, NULL, 10);
         else if (!strcmp(argv[i], "log=console"))
             dc_log_echo = 1;
         else if (!strncmp(argv[i], "hm.twin_serving=", 16))
-            dc_twin_serving = strtoull(argv[i] + 16, NULL, 16);
+            for (char *a = argv[i] + 16, *end; *a && ntwins < HM_DM_MAX_TWIN_SERVING; a = *end ? end + 1 : end) {
+                dc_twin_serving[ntwins++] = strtoull(a, &end, 16);
+                if (end == a)
+                    break;   /* not a number: the rest is ignored */
+            }
         else if (!strchr(argv[i], '='))
             continue;   /* devmgr's slot offset and interrupt: Linux reads the device tree */
         else if (cl + strlen(argv[i]) + 2 < sizeof cmdline)

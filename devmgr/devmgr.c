@@ -75,6 +75,7 @@ struct ct {
     int repeats;            /* faults in a row, each a repeat (see HM_DM_REPEAT_WINDOW_MS) */
     uint64_t kill_at;       /* an injected kill due then (hm_now()), 0: none */
     uint64_t ping_since;    /* hm_now() when the heartbeat call now waiting began, 0: none */
+    int requiesce;          /* stopped while its spawn was under way: quiet its devices again */
 };
 
 /* Micro-reboot (docs/reliability.md): a container that faults or is
@@ -590,10 +591,12 @@ static int start_container(int ct)
     snprintf(irq, sizeof irq, "%u", first ? first->irq : 0);
     /* a device whose twin serves on while this container restarts: DC-base
      * asks us to pause the twin before Linux touches it (HM_DM_TWIN_PAUSE) */
-    char serving[40] = "";
-    for (int i = 0; i < ndevs; i++)
-        if (devs[i].ct == ct && devs[i].twin_orphan)
-            snprintf(serving, sizeof serving, "hm.twin_serving=%lx", (unsigned long)devs[i].phys);
+    char serving[24 + HM_DM_MAX_TWIN_SERVING * 17] = "";
+    for (int i = 0, n = 0, len = 0; i < ndevs && n < HM_DM_MAX_TWIN_SERVING; i++)
+        if (devs[i].ct == ct && devs[i].twin_orphan) {
+            len += snprintf(serving + len, sizeof serving - (size_t)len, "%s%lx", n++ ? "," : "hm.twin_serving=",
+                            (unsigned long)devs[i].phys);
+        }
     const char *argv[] = { c->program, off, irq, serving[0] ? serving : NULL, NULL };
     if (!err) {
         p = hm_spawn(c->program, argv, hs, n, (hm_handle_t)sup, HM_PRIO_MAX - 3);
@@ -611,7 +614,13 @@ static int start_container(int ct)
             hm_handle_close((hm_handle_t)ep);
         return err ? err : -EIO;
     }
-    c->proc = (hm_handle_t)p;
+    __atomic_store_n(&c->proc, (hm_handle_t)p, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&c->state, __ATOMIC_SEQ_CST) == HM_DM_RESTARTING) {
+        /* stopped while we spawned it (stop_container found no process to
+         * kill): kill it now; it may have touched its devices meanwhile */
+        hm_proc_kill((hm_handle_t)p);
+        c->requiesce = 1;
+    }
     long sep = hm_handle_dup((hm_handle_t)ep, HM_R_SEND | HM_R_GRANT | HM_R_DUP, 0);
     hm_handle_close((hm_handle_t)ep);   /* only the container receives */
     /* without it we cannot ask for the log; the container still runs */
@@ -828,15 +837,36 @@ static void sdhci_reset(struct dev *d, volatile uint8_t *cfg)
     unmap_regs(regs, mem);
 }
 
-/* a device's twin is stopped (it faulted, or cannot go on) */
-static void stop_twin(struct dev *d)
+/* a device's twin is stopped (it faulted, or cannot go on); the caller
+ * holds twin_lock */
+static void stop_twin_locked(struct dev *d)
 {
+    if (d->twin_proc < 0)
+        return;
     hm_proc_kill(d->twin_proc);
     hm_handle_close(d->twin_proc);
     hm_handle_close(d->twin_ep);
     d->twin_proc = d->twin_ep = HM_HANDLE_INVALID;
     d->twin_orphan = d->twin_paused = 0;
     set(d->info.dataplane, sizeof d->info.dataplane, "");
+}
+
+static void stop_twin(struct dev *d)
+{
+    lock_take(&twin_lock);
+    stop_twin_locked(d);
+    lock_drop(&twin_lock);
+}
+
+/* stop the twins of container ct's devices that serve on or wait paused
+ * (why: for the log) */
+static void stop_twins(int ct, const char *why)
+{
+    for (int i = 0; i < ndevs; i++)
+        if (devs[i].ct == ct && devs[i].twin_proc >= 0 && (devs[i].twin_orphan || devs[i].twin_paused)) {
+            printf("devmgr: %s: twin %s stopped: %s\n", devs[i].info.name, devs[i].twin, why);
+            stop_twin(&devs[i]);
+        }
 }
 
 /* virtio-mmio: writing 0 to Status resets the device (it forgets its queues) */
@@ -882,7 +912,7 @@ static int quiesce(int ct)
             /* it faulted; or it is paused and the new LDC died after it may
              * have reset the device, before the hand-back: start clean */
             printf("devmgr: %s: twin %s stopped with its control plane\n", d->info.name, d->twin);
-            stop_twin(d);
+            stop_twin_locked(d);
         }
         hm_handle_t mem;
         if (d->host < 0 && !strcmp(d->info.compatible, "virtio,mmio")) {
@@ -918,7 +948,9 @@ static int stop_container(int ct, const char *why)
     } while (!__atomic_compare_exchange_n(&c->state, &st, HM_DM_RESTARTING, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
     c->stopped = hm_now();
     int kept = quiesce(ct);
-    hm_proc_kill(c->proc);
+    hm_handle_t proc = __atomic_load_n(&c->proc, __ATOMIC_SEQ_CST);
+    if (proc >= 0)
+        hm_proc_kill(proc);   /* else it is being spawned: start_container kills it */
     printf("devmgr: %s stopped after %s, devices reset%s\n", c->name, why, kept ? " but those its twins serve" : "");
     hm_notif_signal(restart_notif, 1ull << ct);
     return 0;
@@ -929,6 +961,7 @@ static void restart(int ct)
 {
     struct ct *c = &cts[ct];
     int64_t status;
+    hm_proc_kill(c->proc);   /* stop_container did; again for one spawned meanwhile */
     if (hm_proc_wait(c->proc, hm_deadline_ms(2000), &status) < 0)
         printf("devmgr: %s: not gone 2 s after its kill; started again anyway\n", c->name);
     hm_handle_close(c->proc);
@@ -937,6 +970,10 @@ static void restart(int ct)
         hm_handle_close(c->ep);
     c->proc = c->ep = HM_HANDLE_INVALID;
     lock_drop(&ep_lock);
+    if (c->requiesce) {
+        c->requiesce = 0;
+        quiesce(ct);
+    }
     uint64_t ready_at = __atomic_load_n(&c->ready_at, __ATOMIC_SEQ_CST);
     int repeat = !ready_at || ready_at > c->stopped || c->stopped - ready_at < hm_ms(HM_DM_REPEAT_WINDOW_MS);
     c->repeats = repeat ? c->repeats + 1 : 1;
@@ -944,6 +981,7 @@ static void restart(int ct)
         __atomic_store_n(&c->state, HM_DM_FAILED, __ATOMIC_SEQ_CST);
         printf("devmgr: %s: %d faults in a row, each before it was ready or within %d ms after: "
                "given up (its nodes answer EIO)\n", c->name, c->repeats, HM_DM_REPEAT_WINDOW_MS);
+        stop_twins(ct, "devmgr gave its container up");   /* no control plane will come back */
         return;
     }
     if (c->repeats > 1) {
@@ -1003,8 +1041,8 @@ static void *restart_loop(void *arg)
             if (ping && ping + hm_ms(HEARTBEAT_MS) < next)
                 next = ping + hm_ms(HEARTBEAT_MS);
         }
-        if (next == HM_DEADLINE_NEVER)
-            next = hm_deadline_ms(HEARTBEAT_PERIOD_MS);   /* a ping may begin meanwhile */
+        if (next > hm_deadline_ms(HEARTBEAT_PERIOD_MS))
+            next = hm_deadline_ms(HEARTBEAT_PERIOD_MS);   /* a ping may begin, a container exit, meanwhile */
         long r = hm_notif_wait(restart_notif, next, &bits);
         if (r < 0 && r != -HM_ETIMEDOUT) {
             hm_sleep_until(hm_deadline_ms(10));   /* never spin on an error */
@@ -1124,14 +1162,19 @@ static void twin_fault(struct dev *d, struct hm_msg *m)
 {
     printf("devmgr: %s: twin %s faulted (pc 0x%lx, address 0x%lx): stopped\n", d->info.name, d->twin,
            (unsigned long)m->w[1], (unsigned long)m->w[2]);
-    hm_proc_kill(d->twin_proc);
+    lock_take(&twin_lock);
+    if (d->twin_proc >= 0)
+        hm_proc_kill(d->twin_proc);
     set(d->info.dataplane, sizeof d->info.dataplane, "faulted");
+    lock_drop(&twin_lock);
 }
 
 /* call device d's twin (devmgr's badge): the reply label, or EIO */
 static int twin_call(struct dev *d, struct hm_msg *m)
 {
-    long h = hm_handle_dup(d->twin_ep, HM_R_SEND, HM_TWIN_BADGE_DM);
+    lock_take(&twin_lock);
+    long h = d->twin_ep < 0 ? -HM_EBADH : hm_handle_dup(d->twin_ep, HM_R_SEND, HM_TWIN_BADGE_DM);
+    lock_drop(&twin_lock);
     long r = h < 0 ? h : hm_call((hm_handle_t)h, m);
     if (h >= 0)
         hm_handle_close((hm_handle_t)h);
@@ -1177,18 +1220,40 @@ static int twin_pause(int ct, uint64_t phys)
  * cannot, it is stopped, and the LDC keeps the data plane (EIO). */
 static int twin_adopt_again(int ct, struct dev *d, const hm_handle_t h[2], hm_handle_t *out)
 {
-    ipcbuf.handles[0] = h[0];
-    ipcbuf.handles[1] = h[1];
-    struct hm_msg m = { .tag = HM_TAG(HM_TWIN_ADOPT, HM_TWIN_STATE_WORDS, 2) };   /* the state is in the words */
-    int st = twin_call(d, &m);
-    long sep = st ? -1 : hm_handle_dup(d->twin_ep, HM_R_SEND | HM_R_GRANT, HM_TWIN_BADGE_LDC);
-    if (st || sep < 0) {
+    /* the LDC's handle first: once the twin serves the new ring, Linux
+     * must not take it back */
+    lock_take(&twin_lock);
+    long sep = d->twin_ep < 0 ? -HM_EBADH : hm_handle_dup(d->twin_ep, HM_R_SEND | HM_R_GRANT, HM_TWIN_BADGE_LDC);
+    lock_drop(&twin_lock);
+    int st = sep < 0 ? ENOMEM : 0;
+    if (!st) {
+        ipcbuf.handles[0] = h[0];
+        ipcbuf.handles[1] = h[1];
+        struct hm_msg m = { .tag = HM_TAG(HM_TWIN_ADOPT, HM_TWIN_STATE_WORDS, 2) };   /* the state is in the words */
+        st = twin_call(d, &m);
+    }
+    if (st) {
         printf("devmgr: %s: twin %s cannot serve on (%s): stopped, %s keeps the data plane\n", d->info.name,
-               d->twin, strerror(st ? st : ENOMEM), cts[ct].name);
+               d->twin, strerror(st), cts[ct].name);
+        if (sep >= 0)
+            hm_handle_close((hm_handle_t)sep);
         stop_twin(d);
         return EIO;
     }
-    d->twin_paused = 0;
+    lock_take(&twin_lock);
+    int now = __atomic_load_n(&cts[ct].state, __ATOMIC_SEQ_CST);
+    int stopping = d->twin_proc < 0 || (now != HM_DM_RUNNING && now != HM_DM_STARTING);
+    if (!stopping)
+        d->twin_paused = 0;
+    lock_drop(&twin_lock);
+    if (stopping) {
+        /* the LDC stopped during the call: its new rings are gone with it */
+        printf("devmgr: %s: %s stopped during the hand-back: twin %s stopped\n", d->info.name, cts[ct].name,
+               d->twin);
+        hm_handle_close((hm_handle_t)sep);
+        stop_twin(d);
+        return EIO;
+    }
     *out = (hm_handle_t)sep;
     printf("devmgr: %s: data plane handed back from %s to the same %s after a pause of %lu ms; its sessions go on\n",
            d->info.name, cts[ct].name, d->twin, (unsigned long)((hm_now() - d->twin_since) * 1000 / hm_time_freq()));
@@ -1215,18 +1280,22 @@ static int start_twin(int ct, unsigned nw, const hm_handle_t h[2], hm_handle_t *
         return EINVAL;   /* not a device of this container, or not its interrupt */
     if (!d->twin[0])
         return EPERM;    /* its line in devices.conf names no twin */
-    if (d->twin_proc >= 0 && strcmp(d->info.dataplane, "twin"))
-        stop_twin(d);    /* it faulted meanwhile: a new one */
+    if (d->twin_proc >= 0 && (strcmp(d->info.dataplane, "twin") || d->twin_orphan)) {
+        /* it faulted meanwhile, or it was never paused (the device was
+         * reset under it): a new one */
+        printf("devmgr: %s: twin %s %s: a new one takes the data plane\n", d->info.name, d->twin,
+               d->twin_orphan ? "was not paused before the probe" : "faulted");
+        stop_twin(d);
+    }
     if (d->twin_proc >= 0 && !d->twin_paused)
         return EBUSY;
     if (hm_mem_info(h[0], &mi) < 0 || mi.kind != HM_MEM_CONTIG || st.ram_base != mi.phys)
         return EINVAL;   /* the rings must be in the memory sent, where the LDC says */
     if (st.num < 4 || st.num > 1024 || (st.num & (st.num - 1)) || (st.desc & 15) || (st.avail & 1) || (st.used & 3))
         return EINVAL;   /* not a split ring the twin can drive */
-    uint64_t part[3] = { st.desc, st.avail, st.used }, len[3] = { 16ull * st.num, 6 + 2ull * st.num, 6 + 8ull * st.num };
-    for (int i = 0; i < 3; i++)
-        if (part[i] < mi.phys || part[i] - mi.phys > mi.size || len[i] > mi.size - (part[i] - mi.phys))
-            return EINVAL;   /* a ring part outside the memory sent */
+    uint64_t lo, hi;
+    if (!hm_twin_rings_inside(&st, mi.phys, mi.size, &lo, &hi))
+        return EINVAL;   /* a ring part outside the memory sent */
     if (d->twin_paused)
         return twin_adopt_again(ct, d, h, out);
     long mmio = hm_mem_device(root, d->phys & ~0xfffull, 4096);
@@ -1259,9 +1328,10 @@ static int start_twin(int ct, unsigned nw, const hm_handle_t h[2], hm_handle_t *
         snprintf(a[8], sizeof a[8], "idx=%x", st.idx);
         snprintf(a[9], sizeof a[9], "lbs=%x", st.lbs);
         const char *argv[] = { d->twin, d->info.name, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], NULL };
-        /* one above the LDCs: while an LDC restarts, its Linux boots on the
-         * same CPU, and the data plane must not wait for its time slices */
-        p = hm_spawn(d->twin, argv, hs, (int)(sizeof hs / sizeof hs[0]), (hm_handle_t)sup, HM_PRIO_MAX - 2);
+        /* the LDCs' priority, not above: a client that keeps a twin busy
+         * would otherwise starve the LDC's restart (its Linux boots at
+         * HM_PRIO_MAX - 3) */
+        p = hm_spawn(d->twin, argv, hs, (int)(sizeof hs / sizeof hs[0]), (hm_handle_t)sup, HM_PRIO_MAX - 3);
     }
     /* The LDC hears "started" only once the twin has taken the ring: if it
      * cannot (it exits, or says nothing in 5 s), it is stopped and the LDC
@@ -1422,13 +1492,10 @@ static void ready(int ct)
     if (!__atomic_compare_exchange_n(&c->state, &expect, HM_DM_RUNNING, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
         return;
     __atomic_store_n(&c->ready_at, hm_now(), __ATOMIC_SEQ_CST);
-    for (int i = 0; i < ndevs; i++)
-        if (devs[i].ct == ct && devs[i].twin_paused) {
-            /* its Linux kept the data plane (the hand-off failed): the
-             * twin's clients reconnect to it */
-            printf("devmgr: %s: %s kept the data plane: twin %s stopped\n", devs[i].info.name, c->name, devs[i].twin);
-            stop_twin(&devs[i]);
-        }
+    /* a twin still paused or serving on: the new instance kept the data
+     * plane (its hand-off failed) or never took the device; the twin's
+     * clients reconnect to it */
+    stop_twins(ct, "its container is ready without handing the device back");
     if (c->restarts)
         printf("devmgr: %s ready again, %lu ms after it was stopped\n", c->name,
                (unsigned long)((hm_now() - c->stopped) * 1000 / hm_time_freq()));
@@ -1508,10 +1575,9 @@ int main(int argc, char **argv)
     assign(conf);
     static struct hm_thread rt, ht;
     if (hm_thread_start(&ft, fault_loop, NULL, HM_PRIO_MAX - 2, 1) < 0 ||
-        /* restarting (loading a container's image, ~10 MiB to copy) is
-         * background work: below clients and twins, so that a twin serving
-         * on while its LDC restarts does not wait for its time slices */
-        hm_thread_start(&rt, restart_loop, NULL, HM_PRIO_MAX - 3, 1) < 0 ||
+        /* the clients' priority: below them, a busy client would starve
+         * restarts (copying a container's ~10 MiB image) */
+        hm_thread_start(&rt, restart_loop, NULL, HM_PRIO_MAX - 2, 1) < 0 ||
         hm_thread_start(&ht, heartbeat_loop, NULL, HM_PRIO_MAX - 2, 1) < 0) {
         printf("devmgr: cannot set up fault handling\n");
         return 1;

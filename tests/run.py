@@ -590,9 +590,9 @@ def fault_kill(qemu, build, timeout, twin):
                     out.count("data plane handed from ldc0 to vtwin") == 1
                     and out.count("data plane handed back from ldc0 to the same vtwin") == 2
                     and out.count("vtwin: virtio-mmio@a003e00: serving again, on the new LDC's rings") == 2),
-                   ("a client's reads are served while ldc0 restarts: the first, and the longest wait, "
-                    "well before it runs again", first and running
-                    and int(first.group(1)) < int(running.group(1)) and int(first.group(2)) < int(running.group(1)))]
+                   ("a client's reads are served while ldc0 restarts: the first within 150 ms of the kill "
+                    "(a restart takes 200-500 ms), the longest wait (the hand-back) before it runs again",
+                    first and running and int(first.group(1)) < 150 and int(first.group(2)) < int(running.group(1)))]
     with open(dpath, "rb") as f:
         got_d = f.read()
     with open(cpath, "rb") as f:
@@ -634,7 +634,10 @@ def faultstress_expect(image, seed, index, lanes_done):
             if write:
                 st, r = splitmix64(st)
                 fill = r >> 2
-                out[off:off + nb * 4096] = array.array("Q", range(fill, fill + nb * 512)).tobytes()
+                words = array.array("Q", range(fill, fill + nb * 512))
+                if sys.byteorder == "big":
+                    words.byteswap()   # the guest is little-endian
+                out[off:off + nb * 4096] = words.tobytes()
     return out
 
 

@@ -122,6 +122,7 @@ static void *dataplane(void *arg)
 int vs_pause(hm_handle_t done_notif, uint64_t deadline)
 {
     uint64_t bits;
+    hm_notif_wait(done_notif, hm_now(), &bits);   /* a late signal of an earlier pause that timed out */
     pause_done = done_notif;
     __atomic_store_n(&pause_state, 1, __ATOMIC_RELEASE);
     hm_notif_signal(notif, VS_DOORBELL_BIT);

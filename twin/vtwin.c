@@ -192,15 +192,8 @@ static int take(const struct hm_twin_state *st, hm_handle_t r, const char **why)
     /* the rings: one span of the LDC's memory (Linux allocates them
      * together); every part inside the memory object, sums without overflow */
     struct hm_mem_info ri;
-    uint64_t part[3] = { st->desc, st->avail, st->used }, len[3] = { 16ull * st->num, 6 + 2ull * st->num, 6 + 8ull * st->num };
-    uint64_t lo = ~0ull, hi = 0;
-    int bad = st->num > QMAX || hm_mem_info(r, &ri) < 0;
-    for (int i = 0; i < 3 && !bad; i++) {
-        uint64_t off = part[i] - st->ram_base;
-        bad = part[i] < st->ram_base || off > ri.size || len[i] > ri.size - off;
-        lo = part[i] < lo ? part[i] : lo;
-        hi = part[i] + len[i] > hi ? part[i] + len[i] : hi;
-    }
+    uint64_t lo = 0, hi = 0;
+    int bad = st->num > QMAX || hm_mem_info(r, &ri) < 0 || !hm_twin_rings_inside(st, st->ram_base, ri.size, &lo, &hi);
     lo &= ~0xfffull;
     hi = (hi + 0xfff) & ~0xfffull;
     *why = "the rings are not inside the memory handed over";
@@ -274,7 +267,9 @@ static int adopt_again(unsigned nw, hm_handle_t h[2])
         fprintf(stderr, "vtwin: %s: cannot take the data plane over again: %s\n", name, why);
         return -err;
     }
-    __atomic_store_n(&ldc_next, h[1], __ATOMIC_SEQ_CST);
+    hm_handle_t old = __atomic_exchange_n(&ldc_next, h[1], __ATOMIC_SEQ_CST);
+    if (old >= 0)
+        hm_handle_close(old);   /* a newer LDC came before the link thread took that one */
     hm_notif_signal(link_notif, LINK_SWAP_BIT);
     vs_resume(irq_obj);
     printf("vtwin: %s: serving again, on the new LDC's rings at ring index %u\n", name, st.idx);
@@ -325,7 +320,7 @@ int main(int argc, char **argv)
     }
     static struct hm_thread lt;
     if (hm_thread_start(&lt, link_loop, NULL, HM_PRIO_MAX - 3, 1) < 0 ||
-        vs_start(&dev, dnotif, irq_obj, &twin_ops, "vtwin", HM_PRIO_MAX - 2) < 0) {
+        vs_start(&dev, dnotif, irq_obj, &twin_ops, "vtwin", HM_PRIO_MAX - 3) < 0) {
         fprintf(stderr, "vtwin: %s: cannot start its threads\n", name);
         return 1;
     }

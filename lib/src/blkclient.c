@@ -134,6 +134,13 @@ static int recover(struct hm_blk_client *c, uint64_t deadline)
         forget(c, d.id);
         c->done[c->ndone++] = d;
     }
+    /* Submissions the dead driver never took are taken back: the new one
+     * continues from the ring's indexes, and every request not completed
+     * is submitted again below; left in the ring they would run twice and
+     * complete twice (a stale completion for an id the caller has reused,
+     * a stale read landing in a buffer the caller has reused: faultstress
+     * found it). */
+    sh->sq_tail = sh->sq_head;
     if (!c->reconnect)
         return -EIO;
     hm_handle_close(c->doorbell);

@@ -138,8 +138,10 @@ static int work(struct worker *w)
             struct lane *l = &w->lane[k];
             if (!l->busy && !stopping) {
                 next_op(w, k);
+                /* the id names the lane and the request's number in it: a
+                 * completion for an earlier one (run twice) is caught */
                 int r = hm_blk_submit(c, l->op.write ? HM_BLK_WRITE : HM_BLK_READ, l->op.off,
-                                      (uint64_t)k * LANE_DATA, l->op.len, (uint64_t)k);
+                                      (uint64_t)k * LANE_DATA, l->op.len, l->n << 3 | (uint64_t)k);
                 if (r)
                     return fail(w, "submit", r);
                 l->busy = 1;
@@ -152,11 +154,12 @@ static int work(struct worker *w)
         int r = hm_blk_wait(c, &cpl, hm_deadline_ms(WAIT_MS));
         if (r)
             return fail(w, "waiting for a request", r);
-        if (cpl.id >= LANES || !w->lane[cpl.id].busy)
-            return fail(w, "a completion for no request in flight", EIO);
+        int k = (int)(cpl.id & 7);
+        if (k >= LANES || !w->lane[k].busy || cpl.id >> 3 != w->lane[k].n)
+            return fail(w, "a completion for no request in flight (one run twice?)", EIO);
         if (cpl.status)
-            return fail(w, w->lane[cpl.id].op.write ? "a write" : "a read", cpl.status);
-        if ((r = complete(w, (int)cpl.id)))
+            return fail(w, w->lane[k].op.write ? "a write" : "a read", cpl.status);
+        if ((r = complete(w, k)))
             return r;
     }
 }
@@ -334,7 +337,10 @@ int cmd_faultstress(int argc, char **argv)
         printf("faultstress: %lu faults into %d container(s) while %d device(s) are read and written (seed %lu)\n",
                (unsigned long)total, ndev, ndev, (unsigned long)seed);
     for (int d = 0; d < ndev && !why; d++)
-        if (hm_thread_start(&ws[d].t, worker_main, &ws[d], HM_PRIO_MAX - 2, 1) < 0) {
+        /* below the drivers (HM_PRIO_MAX - 3), as an application's load: a
+         * worker above them that a twin keeps busy while its LDC restarts
+         * would starve that LDC's Linux (strict priorities) */
+        if (hm_thread_start(&ws[d].t, worker_main, &ws[d], HM_PRIO_MAX - 4, 1) < 0) {
             who = ws[d].dev;
             why = "cannot start its thread";
         } else {

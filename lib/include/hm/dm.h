@@ -43,8 +43,8 @@
  *                container restarted takes the new rings (HM_TWIN_ADOPT)
  *                instead of a new twin being started.
  *   HM_DM_TWIN_PAUSE  w0 = the MMIO address of one of its devices it is
- *                about to probe (DC-base's ioremap, for the device devmgr
- *                named in its "hm.twin_serving=ADDR" argument): a twin
+ *                about to probe (DC-base's ioremap, for the devices devmgr
+ *                named in its "hm.twin_serving=ADDR,..." argument): a twin
  *                serving that device without a control plane pauses first
  *                (HM_TWIN_PAUSE), so that Linux's reset does not pull the
  *                ring from under it. No IPC-buffer words either way (the
@@ -70,6 +70,7 @@
 #define HM_DM_TWIN     0x444d0006u
 #define HM_DM_FAULT    0x444d0007u
 #define HM_DM_TWIN_PAUSE 0x444d0008u
+#define HM_DM_MAX_TWIN_SERVING 8   /* addresses in "hm.twin_serving=A,B,..." */
 #define HM_DM_FAULT_CRASH 1  /* a wild access from inside the container (LDC) */
 #define HM_DM_FAULT_HANG  2  /* the container stops answering (LDC) */
 #define HM_DM_FAULT_KILL 3   /* devmgr kills the container */

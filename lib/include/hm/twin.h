@@ -68,5 +68,24 @@ struct hm_twin_state {
     uint32_t pad;
 };
 #define HM_TWIN_STATE_WORDS (sizeof(struct hm_twin_state) / 8)
+
+/* do the split ring's three parts (num entries) lie inside the memory of
+ * size bytes at physical base? 1 and [*lo, *hi) the span they cover, or 0
+ * (devmgr checks what an LDC sends; the twin, before it maps it) */
+static inline int hm_twin_rings_inside(const struct hm_twin_state *st, uint64_t base, uint64_t size, uint64_t *lo,
+                                       uint64_t *hi)
+{
+    uint64_t part[3] = { st->desc, st->avail, st->used };
+    uint64_t len[3] = { 16ull * st->num, 6 + 2ull * st->num, 6 + 8ull * st->num };
+    *lo = ~0ull;
+    *hi = 0;
+    for (int i = 0; i < 3; i++) {
+        if (part[i] < base || part[i] - base > size || len[i] > size - (part[i] - base))
+            return 0;
+        *lo = part[i] < *lo ? part[i] : *lo;
+        *hi = part[i] + len[i] > *hi ? part[i] + len[i] : *hi;
+    }
+    return 1;
+}
 _Static_assert(sizeof(struct hm_twin_state) % 8 == 0, "whole words");
 #endif
