@@ -1,12 +1,29 @@
 /* Printing the device manager's device list (lsdev program and shell). */
 #include <hm/hm.h>
 #include <hm/dm.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 /* indexed by HM_DM_UNASSIGNED .. HM_DM_RESTARTING */
 static const char *const states[] = { "unassigned", "running", "faulted", "failed", "starting", "restarting" };
 #define NSTATES (sizeof states / sizeof states[0])
+
+int hm_dm_fault(hm_handle_t dm, struct hm_ipc_buf *buf, const char *container, uint64_t kind, uint64_t arg,
+                uint64_t seed, uint64_t *restarts)
+{
+    size_t len = strlen(container);
+    if (len >= 16)
+        return ENOENT;   /* no container has so long a name */
+    memset(buf->words, 0, 16);
+    memcpy(buf->words, container, len + 1);
+    struct hm_msg m = { .tag = HM_TAG(HM_DM_FAULT, 2, 0), .w = { kind, arg, seed } };
+    long r = hm_call(dm, &m);
+    int st = r < 0 ? EIO : (int)HM_TAG_LABEL(m.tag);
+    if (!st && restarts)
+        *restarts = m.w[0];
+    return st;
+}
 
 int hm_dm_print(hm_handle_t dm, struct hm_ipc_buf *buf)
 {

@@ -26,20 +26,6 @@ int sh_ct_state(const char *name, uint64_t *state, uint64_t *restarts, char node
     }
 }
 
-int sh_fault_arm(const char *name, uint64_t kind, uint64_t arg, uint64_t seed, uint64_t *restarts)
-{
-    if (strlen(name) >= 16)
-        return ENOENT;
-    memset(sh_buf.words, 0, 16);
-    memcpy(sh_buf.words, name, strlen(name) + 1);
-    struct hm_msg m = { .tag = HM_TAG(HM_DM_FAULT, 2, 0), .w = { kind, arg, seed } };
-    long r = hm_call(sh_dm, &m);
-    int st = r < 0 ? EIO : (int)HM_TAG_LABEL(m.tag);
-    if (!st)
-        *restarts = m.w[0];
-    return st;
-}
-
 const char *sh_fault_error(int err)
 {
     return err == EAGAIN ? "not running"
@@ -90,7 +76,7 @@ int cmd_fault(int argc, char **argv)
         open = !f_open(&f, path);
     }
     uint64_t t0 = hm_now();
-    int st = sh_fault_arm(argv[1], kind, kind == HM_DM_FAULT_KILL ? after : at, seed, &before);
+    int st = hm_dm_fault(sh_dm, &sh_buf, argv[1], kind, kind == HM_DM_FAULT_KILL ? after : at, seed, &before);
     if (st) {
         printf("sh: fault: %s: %s\n", argv[1], sh_fault_error(st));
         if (open)

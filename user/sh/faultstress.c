@@ -234,7 +234,7 @@ static int arm(struct target *t, uint64_t *rng)
     } else {
         arg = 1 + (r >> 1) % 8;
     }
-    int st = sh_fault_arm(t->name, (uint64_t)kind + 1, arg, seed, &t->before);
+    int st = hm_dm_fault(sh_dm, &sh_buf, t->name, (uint64_t)kind + 1, arg, seed, &t->before);
     if (st)
         return st;
     t->left[kind]--;

@@ -13,11 +13,7 @@ long dm_lsdev_node(uint64_t i, uint64_t *state, char container[16], uint64_t *re
 /* fault.c: a container's state and restart count, and the first /dev node
  * of its devices ("" if none); 0, or -1 if no device names it */
 int sh_ct_state(const char *name, uint64_t *state, uint64_t *restarts, char node[16]);
-/* fault.c: HM_DM_FAULT (kind HM_DM_FAULT_*; arg: a kill's delay in ms or
- * the request a crash or hang fires at; seed) into container name: 0 with
- * its restart count before the fault in *restarts, or a positive errno;
- * sh_fault_error says what an errno means here */
-int sh_fault_arm(const char *name, uint64_t kind, uint64_t arg, uint64_t seed, uint64_t *restarts);
+/* fault.c: what hm_dm_fault's errno means to a shell user */
 const char *sh_fault_error(int err);
 
 int cmd_blkbench(int argc, char **argv);

@@ -108,4 +108,12 @@ _Static_assert(sizeof(struct hm_dm_dev) % 8 == 0 && sizeof(struct hm_dm_dev) / 8
 #include <hm/hm.h>
 /* print the device table (the buffer must be this thread's IPC buffer); 0 or a kernel error */
 int hm_dm_print(hm_handle_t dm, struct hm_ipc_buf *buf);
+/* inject a fault (HM_DM_FAULT) into the container so named: kind
+ * HM_DM_FAULT_KILL (arg: delay in ms), _CRASH or _HANG (arg: at the N-th
+ * block request, seed: picks N and the path); buf: the calling thread's
+ * IPC buffer. 0 with the restart count before the fault in *restarts (if
+ * not NULL), or a positive errno (ENOENT, EAGAIN not running, ENOTSUP no
+ * injection points, EIO devmgr unreachable) */
+int hm_dm_fault(hm_handle_t dm, struct hm_ipc_buf *buf, const char *container, uint64_t kind, uint64_t arg,
+                uint64_t seed, uint64_t *restarts);
 #endif
