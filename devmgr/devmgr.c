@@ -756,14 +756,20 @@ static void drop_handles(long r, uint64_t tag, const struct hm_ipc_buf *buf)
         hm_handle_close(buf->handles[i]);
 }
 
-/* a send handle to container c's endpoint for one call (the caller closes
- * it), or HM_HANDLE_INVALID */
-static hm_handle_t ct_ep(struct ct *c)
+/* one call on container c's endpoint, through a copy of the handle taken
+ * under ep_lock; handles in the answer are dropped (no container request
+ * passes any). hm_call's result, or -HM_EBADH if it has no endpoint. */
+static long ct_call(struct ct *c, struct hm_msg *q, const struct hm_ipc_buf *buf)
 {
     lock_take(&ep_lock);
-    long h = c->ep >= 0 ? hm_handle_dup(c->ep, HM_R_SEND, 0) : -1;
+    long h = c->ep >= 0 ? hm_handle_dup(c->ep, HM_R_SEND, 0) : -HM_EBADH;
     lock_drop(&ep_lock);
-    return h < 0 ? HM_HANDLE_INVALID : (hm_handle_t)h;
+    if (h < 0)
+        return h;
+    long r = hm_call((hm_handle_t)h, q);
+    hm_handle_close((hm_handle_t)h);
+    drop_handles(r, q->tag, buf);
+    return r;
 }
 
 static void *fault_loop(void *arg)
@@ -1011,15 +1017,10 @@ static void *heartbeat_loop(void *arg)
             struct ct *c = &cts[ct];
             if (__atomic_load_n(&c->state, __ATOMIC_SEQ_CST) != HM_DM_RUNNING)
                 continue;
-            hm_handle_t ep = ct_ep(c);
-            if (ep < 0)
-                continue;
             __atomic_store_n(&c->ping_since, hm_now(), __ATOMIC_SEQ_CST);
             struct hm_msg m = { .tag = HM_TAG(HM_DC_PING, 0, 0) };
-            long r = hm_call(ep, &m);
-            hm_handle_close(ep);
+            ct_call(c, &m, &buf);
             __atomic_store_n(&c->ping_since, 0, __ATOMIC_SEQ_CST);
-            drop_handles(r, m.tag, &buf);
         }
         hm_sleep_until(hm_deadline_ms(HEARTBEAT_PERIOD_MS));
     }
@@ -1092,15 +1093,11 @@ static int inject_fault(struct hm_msg *m, unsigned nw)
     struct ct *c = &cts[ct];
     if (m->w[0] == HM_DM_FAULT_CRASH || m->w[0] == HM_DM_FAULT_HANG) {
         /* armed in the container; its fault message or the heartbeat does the rest */
-        hm_handle_t ep = __atomic_load_n(&c->state, __ATOMIC_SEQ_CST) == HM_DM_RUNNING ? ct_ep(c) : HM_HANDLE_INVALID;
-        if (ep < 0)
+        if (__atomic_load_n(&c->state, __ATOMIC_SEQ_CST) != HM_DM_RUNNING)
             return EAGAIN;
         struct hm_msg q = { .tag = HM_TAG(HM_DC_FAULT, 0, 0), .w = { m->w[0], m->w[1], m->w[2] } };
-        long r = hm_call(ep, &q);
-        hm_handle_close(ep);
-        drop_handles(r, q.tag, &ipcbuf);
-        if (r < 0)
-            return EAGAIN;   /* it went meanwhile */
+        if (ct_call(c, &q, &ipcbuf) < 0)
+            return EAGAIN;   /* it has no endpoint, or went meanwhile */
         if (HM_TAG_LABEL(q.tag))
             return ENOTSUP;   /* a native driver: it has no injection points */
         printf("devmgr: %s: fault injected: %s (at request %lu, seed %lu)\n", c->name,
@@ -1517,16 +1514,14 @@ static int dmesg(struct hm_msg *m, unsigned *nw_out)
         return ENOTSUP;   /* no container drives it */
     struct ct *c = &cts[d->ct];
     int st = __atomic_load_n(&c->state, __ATOMIC_SEQ_CST);
-    hm_handle_t ep = st == HM_DM_STARTING || st == HM_DM_RUNNING ? ct_ep(c) : HM_HANDLE_INVALID;
-    if (ep < 0)
+    if (st != HM_DM_STARTING && st != HM_DM_RUNNING)
         return ENOTSUP;   /* no container runs for it */
     struct hm_msg q = { .tag = HM_TAG(HM_DC_LOG, 0, 0), .w = { m->w[1] } };
-    long r = hm_call(ep, &q);
-    hm_handle_close(ep);
+    long r = ct_call(c, &q, &ipcbuf);
+    if (r == -HM_EBADH)
+        return ENOTSUP;   /* it has no endpoint */
     if (r < 0)
         return EIO;   /* the container is gone (it exited, or faulted meanwhile) */
-    for (unsigned i = 0; i < HM_TAG_NHANDLES(q.tag); i++)
-        hm_handle_close(ipcbuf.handles[i]);   /* a log answer carries none */
     if (HM_TAG_LABEL(q.tag))
         return ENOTSUP;   /* it keeps no log (ndc answers EINVAL) */
     uint64_t n = q.w[0];

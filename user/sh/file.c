@@ -156,9 +156,10 @@ long f_pwrite(struct file *f, const void *buf, uint64_t len, uint64_t off)
     while (done < len) {
         uint64_t n = len - done < HM_VFS_IO_MAX ? len - done : HM_VFS_IO_MAX;
         struct hm_msg m = { .w = { off + done, n } };
-        memset(ipc()->words, 0, sizeof ipc()->words);
-        memcpy((uint8_t *)ipc()->words + HM_VFS_PATH_MAX, (const uint8_t *)buf + done, n);
-        strcpy((char *)ipc()->words, f->path);
+        struct hm_ipc_buf *b = ipc();
+        memset(b->words, 0, sizeof b->words);
+        memcpy((uint8_t *)b->words + HM_VFS_PATH_MAX, (const uint8_t *)buf + done, n);
+        strcpy((char *)b->words, f->path);
         m.tag = HM_TAG(HM_VFS_WRITE, HM_VFS_PATH_WORDS + (unsigned)((n + 7) / 8), 0);
         if (sh_vfs < 0 || hm_call(sh_vfs, &m) < 0)
             return done ? (long)done : -EIO;
