@@ -19,9 +19,16 @@ PICOLIBC_SPECS := /usr/lib/picolibc/aarch64-linux-gnu/picolibc.specs
 
 WARN := -Wall -Wextra -Werror
 COMMON := -std=gnu11 -O2 -g -march=armv8-a -mno-outline-atomics -fno-pie -fno-omit-frame-pointer
-KINC := -Imicrokernel/include -Imicrokernel/arch/aarch64/include -Ilib/include -Imicrokernel/include/libfdt-env -I$(B)/libfdt
+KINC := -Imicrokernel/include -Imicrokernel/arch/aarch64/include -Icommon/include -Imicrokernel/include/libfdt-env -I$(B)/libfdt
 KCFLAGS := $(COMMON) $(WARN) -ffreestanding -fno-builtin -nostdlib -mgeneral-regs-only -fno-stack-protector $(KINC)
-UCFLAGS := $(COMMON) $(WARN) --specs=$(PICOLIBC_SPECS) -Ilib/include -Imicrokernel/include -I$(B)/libfdt
+UCFLAGS := $(COMMON) $(WARN) --specs=$(PICOLIBC_SPECS) -Ilib/include -Icommon/include -Imicrokernel/include -I$(B)/libfdt
+# common/: code the kernel and user space both build (ELF and boot-image
+# readers). No libc and no system calls: it sees only the compiler's own
+# headers (stdint.h, stddef.h) and the ABI headers, so a libc or hm.h include
+# fails to compile.
+COMMON_SRC := $(wildcard common/*.c)
+CMNFLAGS = $(COMMON) $(WARN) -ffreestanding -fno-builtin -nostdinc -isystem $(shell $(CC_T) -print-file-name=include) \
+            -mgeneral-regs-only -fno-stack-protector -Icommon/include
 # -u: pull in lib/src/lock.c (picolibc lock hooks) before picolibc supplies its no-op ones
 ULDFLAGS := --specs=$(PICOLIBC_SPECS) -nostartfiles -static -no-pie -T lib/user.ld -Wl,--gc-sections -Wl,-u,__retarget_lock_acquire_recursive
 
@@ -38,8 +45,7 @@ $(B)/libfdt/.stamp: | $(B)/.bootstrap
 	@scripts/prepare-libfdt $(B)/libfdt
 
 # ---- kernel ----
-KSRC := $(wildcard microkernel/generic/*.c microkernel/arch/aarch64/*.c microkernel/plat/$(BOARD)/*.c) \
-        lib/src/elf.c lib/src/bootimg.c
+KSRC := $(wildcard microkernel/generic/*.c microkernel/arch/aarch64/*.c microkernel/plat/$(BOARD)/*.c) $(COMMON_SRC)
 KASM := $(wildcard microkernel/arch/aarch64/*.S)
 KOBJ := $(patsubst %.c,$(B)/k/%.o,$(KSRC)) $(patsubst %.S,$(B)/k/%.o,$(KASM))
 FDTOBJ := $(patsubst %,$(B)/k/libfdt/%.o,fdt fdt_ro fdt_rw fdt_wip fdt_sw fdt_addresses fdt_strerror fdt_empty_tree)
@@ -48,6 +54,10 @@ $(B)/k/%.o: %.c $(B)/libfdt/.stamp
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC_T) $(KCFLAGS) -MMD -c $< -o $@
+$(B)/k/common/%.o $(B)/u/common/%.o: common/%.c | $(B)/.bootstrap
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (common)"
+	@$(CC_T) $(CMNFLAGS) -MMD -c $< -o $@
 $(B)/k/%.o: %.S
 	@mkdir -p $(dir $@)
 	@echo "  AS      $<"
@@ -64,7 +74,7 @@ $(B)/hm.bin: $(B)/hm.elf
 	@$(OBJCOPY) -O binary $< $@
 
 # ---- user runtime ----
-LSRC := $(filter-out lib/src/crt0.S,$(wildcard lib/src/*.c))
+LSRC := $(filter-out lib/src/crt0.S,$(wildcard lib/src/*.c)) $(COMMON_SRC)
 LOBJ := $(patsubst %.c,$(B)/u/%.o,$(LSRC))
 $(B)/u/%.o: %.c | $(B)/.bootstrap $(B)/libfdt/.stamp
 	@mkdir -p $(dir $@)
@@ -159,8 +169,8 @@ FORCE:
 
 # ---- host unit tests ----
 HOST_TESTS := $(basename $(notdir $(wildcard tests/host/test_*.c)))
-HOSTCFLAGS := -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined -Imicrokernel/include -Ilib/include
-HOST_SRCS := microkernel/generic/pmm.c microkernel/generic/htab.c lib/src/elf.c lib/src/bootimg.c lib/src/sha256.c lib/src/blk.c
+HOSTCFLAGS := -std=gnu11 -O1 -g $(WARN) -fsanitize=address,undefined -Imicrokernel/include -Ilib/include -Icommon/include
+HOST_SRCS := microkernel/generic/pmm.c microkernel/generic/htab.c $(COMMON_SRC) lib/src/sha256.c lib/src/blk.c
 $(B)/host/%: tests/host/%.c tests/host/tap.h $(HOST_SRCS) | $(B)/.bootstrap
 	@mkdir -p $(B)/host
 	@echo "  HOSTCC  $@"

@@ -66,7 +66,7 @@ long hm_spawn(const char *name, const char *const *argv, const struct hm_spawn_h
         return -HM_ERANGE;
     struct hm_elf_seg segs[HM_ELF_MAX_SEGS];
     uint64_t entry;
-    int n = hm_elf_parse(elf, elf_len, 0x1000, 0x0000001000000000ull, &entry, segs, HM_ELF_MAX_SEGS);
+    int n = hm_elf_parse(elf, elf_len, HM_USER_VA_MIN, HM_USER_IMAGE_END, &entry, segs, HM_ELF_MAX_SEGS);
     if (n < 0)
         return -HM_EINVAL;
     if (nh < 0 || nh > HM_START_MAX_HANDLES - 2)

@@ -257,7 +257,7 @@ static int do_reply(struct thread *me, struct trapframe *tf, struct thread **cal
          * intact, or at the pc given with label HM_FAULT_RESUME_AT */
         c->in_fault = false;
         ipc_release_staged(me);
-        if (HM_TAG_LABEL(tag) == HM_FAULT_RESUME_AT && tf->x[2] < USER_VA_MAX && !(tf->x[2] & 3))
+        if (HM_TAG_LABEL(tag) == HM_FAULT_RESUME_AT && tf->x[2] < HM_USER_VA_MAX && !(tf->x[2] & 3))
             c->tf->pc = tf->x[2];
     } else {
         transfer(me, c, 0);

@@ -57,7 +57,7 @@ static void load_init(void)
         panic("boot image has no init");
     struct hm_elf_seg segs[HM_ELF_MAX_SEGS];
     uint64_t entry;
-    int n = hm_elf_parse(elf, elf_len, USER_VA_MIN, USER_MAP_BASE, &entry, segs, HM_ELF_MAX_SEGS);
+    int n = hm_elf_parse(elf, elf_len, HM_USER_VA_MIN, HM_USER_IMAGE_END, &entry, segs, HM_ELF_MAX_SEGS);
     if (n < 0)
         panic("init: %s", hm_elf_strerror(n));
 

@@ -153,7 +153,7 @@ void sys_thread_create(struct trapframe *tf)
         err = -HM_EINVAL;
     if (!err && prio > current->prio)
         err = -HM_EPERM;   /* no raising priority above one's own */
-    if (!err && (tf->x[1] >= USER_VA_MAX || tf->x[2] >= USER_VA_MAX || (tf->x[2] & 15)))
+    if (!err && (tf->x[1] >= HM_USER_VA_MAX || tf->x[2] >= HM_USER_VA_MAX || (tf->x[2] & 15)))
         err = -HM_EINVAL;
     if (err)
         RET(err);

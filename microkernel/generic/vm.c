@@ -19,10 +19,10 @@ static bool overlaps(struct vspace *vs, uint64_t va, uint64_t size, struct list 
     return false;
 }
 
-/* first gap of size bytes at or above USER_MAP_BASE */
+/* first gap of size bytes at or above HM_USER_MAP_BASE */
 static uint64_t find_gap(struct vspace *vs, uint64_t size)
 {
-    uint64_t va = USER_MAP_BASE;
+    uint64_t va = HM_USER_MAP_BASE;
     struct list *pos;
     for (pos = vs->maps.next; pos != &vs->maps; pos = pos->next) {
         struct vmap *m = list_entry(pos, struct vmap, link);
@@ -32,7 +32,7 @@ static uint64_t find_gap(struct vspace *vs, uint64_t size)
             break;
         va = ALIGN_UP(m->va + m->size + PAGE_SIZE, PAGE_SIZE);   /* leave a guard page */
     }
-    return va + size <= USER_STACK_TOP - (1ull << 30) ? va : 0;
+    return va + size <= HM_USER_STACK_TOP - (1ull << 30) ? va : 0;
 }
 
 int vm_map(struct vspace *vs, struct memobj *m, uint64_t off, uint64_t size, uint64_t *vap, uint32_t perms)
@@ -51,7 +51,7 @@ int vm_map(struct vspace *vs, struct memobj *m, uint64_t off, uint64_t size, uin
         if (!va)
             return -HM_ENOMEM;
     }
-    if (va < USER_VA_MIN || va >= USER_VA_MAX || size > USER_VA_MAX - va)
+    if (va < HM_USER_VA_MIN || va >= HM_USER_VA_MAX || size > HM_USER_VA_MAX - va)
         return -HM_ERANGE;
     struct list *before;
     if (overlaps(vs, va, size, &before))

@@ -194,7 +194,7 @@ void vs_unmap_page(struct vspace *vs, uint64_t va)
 
 bool vs_lookup(struct vspace *vs, uint64_t va, bool write, uint64_t *pa)
 {
-    if (va >= USER_VA_MAX || !vs->l0_pa)
+    if (va >= HM_USER_VA_MAX || !vs->l0_pa)
         return false;
     uint64_t *e = walk(vs->l0_pa, va, false);
     if (!e || (*e & 3) != PTE_PAGE || !(*e & PTE_AP_EL0))

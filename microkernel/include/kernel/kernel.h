@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <arch/memlayout.h>
 #include <uapi/hm/syscall.h>
+#include <uapi/hm/layout.h>
 
 #define ALIGN_UP(x, a)   (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
 #define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))

@@ -7,6 +7,7 @@
 #define HM_UAPI_STARTUP_H
 #include <stdint.h>
 #include <uapi/hm/syscall.h>
+#include <uapi/hm/layout.h>
 
 #define HM_STARTUP_MAGIC 0x317472617473686dull   /* "hmstart1" */
 #define HM_START_MAX_HANDLES 16
@@ -28,6 +29,4 @@ struct hm_startup {
 };
 
 #define HM_STACK_SIZE (64 * 1024)
-/* a new process's first stack ends here (the startup block sits at its top) */
-#define HM_USER_STACK_TOP 0x00007ffffff00000ull
 #endif

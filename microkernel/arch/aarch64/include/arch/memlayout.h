@@ -8,12 +8,7 @@
 #define KERNEL_TEXT_OFFSET 0x200000          /* from the start of RAM */
 #define RAM_BASE_QEMU_VIRT 0x40000000
 
-/* User space: [USER_VA_MIN, USER_VA_MAX) in TTBR0 */
-#define USER_VA_MIN        0x0000000000001000
-#define USER_VA_MAX        0x0000800000000000
-#define USER_STACK_TOP     0x00007ffffff00000
-/* where the kernel places mappings when the caller passes va = 0 */
-#define USER_MAP_BASE      0x0000001000000000
+/* User space (TTBR0): its layout is ABI, in uapi/hm/layout.h */
 
 #ifdef __ASSEMBLER__
 #define _U(x) x
