@@ -15,6 +15,7 @@
 #include <dc_host.h>
 #include <hm/blk.h>
 #include <hm/blksrv.h>
+#include <hm/dc.h>
 #include <hm/dm.h>
 #include <hm/vfs.h>
 #include <errno.h>
@@ -161,69 +162,76 @@ void dc_host_blk_complete(void *cookie, int status)
         hm_notif_signal(dc_events, DC_EV_KICK);   /* the block thread reaps it */
 }
 
-/* ---- control IPC (main thread) ---- */
-int dc_blk_request(struct hm_msg *m, unsigned *nh_out)
+/* ---- control requests (main thread; main.c's table) ---- */
+
+/* the published disk a DC_FROM_DISK caller's handle names, or NULL */
+static struct disk *disk_of(uint64_t badge, int *id)
 {
-    uint32_t label = HM_TAG_LABEL(m->tag);
-    uint64_t b = m->badge;
-    *nh_out = 0;
-    if (b & DC_DISK_BADGE) {
-        uint64_t id = b & ~DC_DISK_BADGE;
-        if (id >= MAX_DISKS || disks[id].state != 2)
-            return ENODEV;
-        struct disk *d = &disks[id];
-        if (label == HM_BLK_INFO) {
-            m->w[0] = d->size;
-            m->w[1] = d->lbs;
-            m->w[2] = (uint64_t)d->ro;
-            return 0;
+    uint64_t i = badge & ~DC_DISK_BADGE;
+    if (i >= MAX_DISKS || disks[i].state != 2)
+        return NULL;
+    *id = (int)i;
+    return &disks[i];
+}
+
+int dc_blk_info(struct hm_srv_req *r)
+{
+    int id;
+    struct disk *d = disk_of(r->m.badge, &id);
+    if (!d)
+        return -ENODEV;
+    hm_blk_srv_info(&r->m, d->size, d->lbs, d->ro);
+    return 0;
+}
+
+int dc_blk_ioctl(struct hm_srv_req *r)
+{
+    int id;
+    struct disk *d = disk_of(r->m.badge, &id);
+    return d ? hm_blk_srv_ioctl(&r->m, d->size, d->lbs, d->ro) : -ENODEV;
+}
+
+/* ATTACH: h[0] the client's shared memory, h[1] its notification */
+int dc_blk_attach(struct hm_srv_req *r)
+{
+    int id;
+    struct disk *d = disk_of(r->m.badge, &id);
+    if (!d)
+        return -ENODEV;
+    if (d->twin >= 0) {
+        /* DC-twin: the twin serves the session; we only say which bytes are the disk's */
+        int err = dc_twin_attach(d->twin, r, d->start, d->size, d->ro, id);
+        if (!err) {
+            r->reply_handles = 2;
+            r->reply_move = 1;
         }
-        if (label == HM_BLK_IOCTL) {
-            if (m->w[0] == HM_BLK_IOC_GETSIZE)
-                m->w[0] = d->size;
-            else if (m->w[0] == HM_BLK_IOC_GETRO)
-                m->w[0] = (uint64_t)d->ro;
-            else if (m->w[0] == HM_BLK_IOC_SSZGET)
-                m->w[0] = d->lbs;
-            else
-                return ENOTTY;
-            return 0;
-        }
-        if (label == HM_BLK_ATTACH && d->twin >= 0) {
-            /* DC-twin: the twin serves the session; we only say which bytes are the disk's */
-            int err = dc_twin_attach(d->twin, m, d->start, d->size, d->ro, (int)id);
-            *nh_out = err ? 0 : 2;
-            return err;
-        }
-        if (label == HM_BLK_ATTACH) {
-            if (HM_TAG_NHANDLES(m->tag) != 2) {
-                for (unsigned i = 0; i < HM_TAG_NHANDLES(m->tag); i++)
-                    hm_handle_close(dc_ipcbuf.handles[i]);
-                return EINVAL;
-            }
-            /* any memory will do: Linux copies through its own pages */
-            int slot = hm_blk_srv_attach(sessions, MAX_SESSIONS, dc_ipcbuf.handles[0], dc_ipcbuf.handles[1], m->w[0],
-                                         m->w[1], 0);
-            if (slot < 0)
-                return -slot;
-            sessions[slot].owner = (int)id;
-            if (hm_blk_srv_grant(sessions, slot, dc_bell, dc_ep, dc_ipcbuf.handles)) {
-                hm_blk_srv_release(&sessions[slot]);   /* never served: ours to free */
-                return ENOMEM;
-            }
-            hm_blk_srv_publish(&sessions[slot]);
-            *nh_out = 2;
-            return 0;
-        }
-        return EINVAL;
+        return err;
     }
-    int slot = hm_blk_srv_lookup(sessions, MAX_SESSIONS, b);
-    if (label == HM_BLK_DETACH && slot >= 0) {
-        sessions[slot].closing = 1;   /* Linux finishes its requests, then the slot is freed */
-        hm_notif_signal(dc_events, DC_EV_KICK);
-        return 0;
+    /* any memory will do: Linux copies through its own pages */
+    int slot = hm_blk_srv_attach(sessions, MAX_SESSIONS, r->h[0], r->h[1], r->m.w[0], r->m.w[1], 0);
+    r->h[0] = r->h[1] = HM_HANDLE_INVALID;   /* taken in every case */
+    if (slot < 0)
+        return slot;
+    sessions[slot].owner = id;
+    if (hm_blk_srv_grant(sessions, slot, dc_bell, dc_ep, r->buf->handles)) {
+        hm_blk_srv_release(&sessions[slot]);   /* never served: ours to free */
+        return -ENOMEM;
     }
-    return EINVAL;
+    hm_blk_srv_publish(&sessions[slot]);
+    r->reply_handles = 2;
+    r->reply_move = 1;
+    return 0;
+}
+
+/* DETACH on a session handle */
+int dc_blk_detach(struct hm_srv_req *r)
+{
+    int slot = hm_blk_srv_lookup(sessions, MAX_SESSIONS, r->m.badge);
+    if (slot < 0)
+        return -EINVAL;
+    sessions[slot].closing = 1;   /* Linux finishes its requests, then the slot is freed */
+    hm_notif_signal(dc_events, DC_EV_KICK);
+    return 0;
 }
 
 /* ---- publishing nodes through devmgr (its own thread: it calls out) ---- */
@@ -235,7 +243,7 @@ static void push_change(struct disk *d, int id)
 {
     int err = d->twin >= 0 ? dc_twin_resize(d->twin, id, d->size, d->ro) : 0;
     if (err)
-        dc_log_printf("dcbase: %s: twin %d did not take the new size: %s\n", d->name, d->twin, strerror(err));
+        dc_log_printf("dcbase: %s: twin %d did not take the new size: %s\n", d->name, d->twin, strerror(-err));
     memset(pub_buf.words, 0, HM_DM_NAME_MAX);
     memcpy(pub_buf.words, d->name, strlen(d->name));
     struct hm_msg m = { .tag = HM_TAG(HM_DM_RESIZE, HM_DM_NAME_MAX / 8, 0), .w = { 0, d->size } };

@@ -6,6 +6,8 @@
 #define DCBASE_H
 #include <hm/hm.h>
 #include <hm/dm.h>
+#include <hm/prio.h>
+#include <hm/server.h>
 #include <stdint.h>
 
 /* handles every part uses */
@@ -18,10 +20,18 @@ extern hm_handle_t dc_dm;       /* devmgr, or HM_HANDLE_INVALID */
  * resets it), devmgr pauses its twin (host.c, HM_DM_TWIN_PAUSE). 0: none
  * (or already asked). */
 extern uint64_t dc_twin_serving[HM_DM_MAX_TWIN_SERVING];
-extern struct hm_ipc_buf dc_ipcbuf;   /* the main thread's IPC buffer */
 
-#define DC_PRIO_SERVICE (HM_PRIO_MAX - 3)  /* DC-base's own threads */
-#define DC_PRIO_LINUX   (HM_PRIO_MAX - 4)  /* every Linux task's thread */
+/* Requests on the container's endpoint (main.c's table says who may ask
+ * what) are handled on the main thread, never entering Linux: each handler
+ * takes the request and returns 0 or a negative errno (hm/server.h). The
+ * callers, told apart by badge: */
+#define DC_FROM_DEVMGR  1u   /* badge 0: devmgr's handle (hm/dc.h) */
+#define DC_FROM_DISK    2u   /* DC_DISK_BADGE | disk: the handle vfs hands out for a node */
+#define DC_FROM_SESSION 4u   /* a block session handle (hm/blksrv.h badges) */
+#define DC_FROM_TWIN    8u   /* DC_TWIN_BADGE | twin: a twin's reports */
+
+#define DC_PRIO_SERVICE HM_PRIO_DRIVER  /* DC-base's own threads */
+#define DC_PRIO_LINUX   HM_PRIO_LINUX   /* every Linux task's thread */
 
 /* log.c */
 void dc_log_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -29,8 +39,11 @@ void dc_log_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 size_t dc_log_read(uint64_t off, char *buf, size_t max, uint64_t *next, uint64_t *oldest);
 extern int dc_log_echo;   /* also write Linux's log to the console */
 
-/* blk.c */
-int dc_blk_request(struct hm_msg *m, unsigned *nh_out);   /* INFO/ATTACH/DETACH/IOCTL */
+/* blk.c: HM_BLK_* on a disk's handle (DC-solo; DC-twin's ATTACH goes to the twin) and on sessions */
+int dc_blk_info(struct hm_srv_req *r);
+int dc_blk_ioctl(struct hm_srv_req *r);
+int dc_blk_attach(struct hm_srv_req *r);
+int dc_blk_detach(struct hm_srv_req *r);
 void dc_blk_publish_start(void);                         /* the thread that registers nodes */
 int dc_blk_publish_idle(void);                           /* nothing left to register */
 #define DC_DISK_BADGE 0x40000000ull   /* | disk id: the handle vfs gives clients */
@@ -42,13 +55,17 @@ int dc_irq_restore(int n);                /* bind slot n again */
 extern hm_handle_t dc_ram;        /* Linux's memory (contiguous) */
 extern uint64_t dc_ram_base;      /* its physical address */
 
-/* twin.c */
-int dc_fault_arm(struct hm_msg *m);   /* HM_DC_FAULT: reply label */
+/* fault.c */
+int dc_fault_arm(struct hm_srv_req *r);   /* HM_DC_FAULT */
 void dc_fault_point(int path);         /* 0: a request taken, 1: a completion */
 extern volatile int dc_hung;           /* an injected hang: the main thread stops answering */
+
+/* twin.c */
 void dc_twin_start(void);                                   /* its thread */
-int dc_twin_request(struct hm_msg *m);                      /* HM_DC_TWIN_*: reply label */
-int dc_twin_attach(int twin, struct hm_msg *m, uint64_t start, uint64_t size, int ro, int disk);
-int dc_twin_resize(int twin, int disk, uint64_t size, int ro);   /* 0 or a positive errno */
+int dc_twin_event(struct hm_srv_req *r);                    /* HM_DC_TWIN_EVENT */
+int dc_twin_error(struct hm_srv_req *r);                    /* HM_DC_TWIN_ERROR */
+/* a client's ATTACH on a disk twin serves: passed on with the disk's bytes */
+int dc_twin_attach(int twin, struct hm_srv_req *r, uint64_t start, uint64_t size, int ro, int disk);
+int dc_twin_resize(int twin, int disk, uint64_t size, int ro);   /* 0 or a negative errno */
 #define DC_TWIN_BADGE (1ull << 32)   /* | twin: the twins' handles to our endpoint */
 #endif

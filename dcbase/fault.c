@@ -17,6 +17,7 @@
  */
 #include "dcbase.h"
 #include <hm/dm.h>
+#include <hm/server.h>
 #include <errno.h>
 #include <stdio.h>
 
@@ -30,13 +31,12 @@ volatile int dc_hung;                   /* the main thread stops answering */
 static const char *const paths[] = { "request path (Linux's block thread)",
                                      "completion path (Linux's end_io, interrupt handling)" };
 
-/* HM_DC_FAULT from devmgr (badge 0): w0 kind, w1 N (0: see above), w2 seed
- * (0: none). Reply label. */
-int dc_fault_arm(struct hm_msg *m)
+/* HM_DC_FAULT from devmgr: w0 kind, w1 N (0: see above), w2 seed (0: none) */
+int dc_fault_arm(struct hm_srv_req *r)
 {
-    uint64_t kind = m->w[0], at = m->w[1], seed = m->w[2];
+    uint64_t kind = r->m.w[0], at = r->m.w[1], seed = r->m.w[2];
     if ((kind != HM_DM_FAULT_CRASH && kind != HM_DM_FAULT_HANG) || at > 1000000)
-        return EINVAL;
+        return -EINVAL;
     int path = 0;
     if (seed) {
         uint64_t x = seed * 0x9e3779b97f4a7c15ull;   /* one xorshift-multiply round: a fixed map */

@@ -18,6 +18,7 @@
 #include "dcbase.h"
 #include <dc_host.h>
 #include <hm/blk.h>
+#include <hm/dc.h>
 #include <hm/dm.h>
 #include <libfdt.h>
 #include <errno.h>
@@ -27,7 +28,6 @@
 
 hm_handle_t dc_events, dc_bell, dc_ep, dc_dm = HM_HANDLE_INVALID, dc_ram = HM_HANDLE_INVALID;
 uint64_t dc_ram_base;
-struct hm_ipc_buf dc_ipcbuf;
 static hm_handle_t ready_notif;
 static struct dc_boot boot;
 static char cmdline[512];
@@ -86,6 +86,55 @@ static void *ready_wait(void *arg)
     }
     return NULL;
 }
+
+/* ---- the container's endpoint: who may ask what ---- */
+static uint32_t dc_classify(uint64_t badge)
+{
+    if (!badge)
+        return DC_FROM_DEVMGR;
+    if (badge & DC_TWIN_BADGE)
+        return DC_FROM_TWIN;
+    return badge & DC_DISK_BADGE ? DC_FROM_DISK : DC_FROM_SESSION;
+}
+
+/* an injected hang (fault.c): nobody is answered any more */
+static void dc_gate(void)
+{
+    while (dc_hung)
+        hm_sleep_until(HM_DEADLINE_NEVER);
+}
+
+/* HM_DC_LOG: a piece of Linux's log from offset w0 */
+static int dc_log(struct hm_srv_req *r)
+{
+    uint64_t next, oldest;
+    size_t n = dc_log_read(r->m.w[0], (char *)r->buf->words, HM_DC_LOG_CHUNK, &next, &oldest);
+    r->m.w[0] = n;
+    r->m.w[1] = next;
+    r->m.w[2] = oldest;
+    r->reply_words = (unsigned)(n + 7) / 8;
+    return 0;
+}
+
+/* HM_DC_PING: answering is all */
+static int dc_ping(struct hm_srv_req *r)
+{
+    (void)r;
+    return 0;
+}
+
+static const struct hm_srv_op dc_ops[] = {
+    /* label              who may ask       handles  handler */
+    { HM_DC_LOG,          DC_FROM_DEVMGR,   0,       dc_log },
+    { HM_DC_PING,         DC_FROM_DEVMGR,   0,       dc_ping },
+    { HM_DC_FAULT,        DC_FROM_DEVMGR,   0,       dc_fault_arm },
+    { HM_BLK_INFO,        DC_FROM_DISK,     0,       dc_blk_info },
+    { HM_BLK_IOCTL,       DC_FROM_DISK,     0,       dc_blk_ioctl },
+    { HM_BLK_ATTACH,      DC_FROM_DISK,     2,       dc_blk_attach },
+    { HM_BLK_DETACH,      DC_FROM_SESSION,  0,       dc_blk_detach },
+    { HM_DC_TWIN_EVENT,   DC_FROM_TWIN,     0,       dc_twin_event },
+    { HM_DC_TWIN_ERROR,   DC_FROM_TWIN,     0,       dc_twin_error },
+};
 
 int main(int argc, char **argv)
 {
@@ -179,50 +228,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "ldc: cannot start its ready thread\n");
         return 1;
     }
-    hm_ipc_buf_set(&dc_ipcbuf);
-    struct hm_msg m;
-    long r = hm_recv(dc_ep, &m, HM_DEADLINE_NEVER);
-    while (r >= 0) {
-        while (dc_hung)
-            hm_sleep_until(HM_DEADLINE_NEVER);   /* an injected hang: nobody is answered any more */
-        uint32_t label = HM_TAG_LABEL(m.tag);
-        unsigned nh_out = 0;
-        int status;
-        if (label != HM_BLK_ATTACH || (m.badge & DC_TWIN_BADGE))
-            for (unsigned i = 0; i < HM_TAG_NHANDLES(m.tag); i++)
-                hm_handle_close(dc_ipcbuf.handles[i]);   /* only a client's ATTACH takes handles */
-        if (label == HM_DC_LOG && m.badge == 0) {
-            uint64_t next, oldest;
-            size_t n = dc_log_read(m.w[0], (char *)dc_ipcbuf.words, HM_DC_LOG_CHUNK, &next, &oldest);
-            m.w[0] = n;
-            m.w[1] = next;
-            m.w[2] = oldest;
-            m.tag = HM_TAG(0, (n + 7) / 8, 0);
-            r = hm_reply_recv(dc_ep, &m);
-            continue;
-        }
-        if ((label == HM_DC_FAULT || label == HM_DC_PING) && m.badge == 0) {
-            status = label == HM_DC_FAULT ? dc_fault_arm(&m) : 0;   /* a ping: we still answer */
-            m.tag = HM_TAG((uint32_t)status, 0, 0);
-            r = hm_reply_recv(dc_ep, &m);
-            continue;
-        }
-        if (m.badge & DC_TWIN_BADGE) {
-            status = dc_twin_request(&m);
-            m.tag = HM_TAG((uint32_t)status, 0, 0);
-            r = hm_reply_recv(dc_ep, &m);
-            continue;
-        }
-        if (label == HM_BLK_ATTACH && !(m.badge & DC_DISK_BADGE)) {
-            for (unsigned i = 0; i < HM_TAG_NHANDLES(m.tag); i++)
-                hm_handle_close(dc_ipcbuf.handles[i]);
-            status = EINVAL;
-        } else {
-            status = dc_blk_request(&m, &nh_out);
-        }
-        m.tag = HM_TAG((uint32_t)status, 0, nh_out) | (nh_out ? HM_TAG_MOVE : 0);
-        r = hm_reply_recv(dc_ep, &m);
-    }
+    static struct hm_ipc_buf ipcbuf;
+    struct hm_srv srv = { .name = "ldc", .ep = dc_ep, .ops = dc_ops, .nops = sizeof dc_ops / sizeof dc_ops[0],
+                          .classify = dc_classify, .gate = dc_gate, .buf = &ipcbuf };
+    long r = hm_srv_run(&srv);
     fprintf(stderr, "ldc: endpoint closed (%s), exiting\n", hm_strerror(r));
     return 0;
 }

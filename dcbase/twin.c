@@ -7,7 +7,7 @@
  *     the disk's byte range (dc_twin_attach): their requests never enter
  *     the container;
  *   - the twin reports configuration changes and I/O errors on our
- *     endpoint (dc_twin_request); Linux hears them as DC_EV_TWIN and
+ *     endpoint (dc_twin_event, dc_twin_error); Linux hears them as DC_EV_TWIN and
  *     handles them with its own driver and block layer;
  *   - what Linux's control plane changes (a disk's size) goes back to the
  *     twin (dc_twin_resize, from the publisher in blk.c).
@@ -20,6 +20,7 @@
 #include "dcbase.h"
 #include <dc_host.h>
 #include <hm/blk.h>
+#include <hm/dc.h>
 #include <hm/dm.h>
 #include <hm/twin.h>
 #include <errno.h>
@@ -135,31 +136,24 @@ int dc_host_twin_handoff(const struct dc_twin_state *st)
     return req_result;
 }
 
-/* ---- after the hand-off ---- */
-int dc_twin_attach(int twin, struct hm_msg *m, uint64_t start, uint64_t size, int ro, int disk)
+/* ---- after the hand-off (main thread) ---- */
+int dc_twin_attach(int twin, struct hm_srv_req *r, uint64_t start, uint64_t size, int ro, int disk)
 {
-    unsigned nh = HM_TAG_NHANDLES(m->tag);
-    if (twin < 0 || twin >= ntwins || nh != 2) {
-        for (unsigned i = 0; i < nh; i++)
-            hm_handle_close(dc_ipcbuf.handles[i]);
-        return EINVAL;
-    }
-    /* the client's handles are in our IPC buffer: moved on to the twin, and
-     * its answer's handles land there for our reply */
-    hm_handle_t mine[2] = { dc_ipcbuf.handles[0], dc_ipcbuf.handles[1] };
-    struct hm_msg f = { .tag = HM_TAG(HM_TWIN_ATTACH, 0, 2) | HM_TAG_MOVE,
-                        .w = { m->w[0], m->w[1], start, size, (uint64_t)ro, (uint64_t)disk } };
-    long r = hm_call(twin_ep[twin], &f);
-    if (r < 0) {
-        /* refused before delivery (the twin is gone): the moved handles stayed ours */
-        hm_handle_close(mine[0]);
-        hm_handle_close(mine[1]);
-        return EIO;   /* the client's session cannot start */
-    }
+    if (twin < 0 || twin >= ntwins)
+        return -EINVAL;
+    /* the client's handles are copied on to the twin (ours are closed by
+     * the server loop, whatever happens), and its answer's handles land in
+     * our IPC buffer for our reply */
+    r->buf->handles[0] = r->h[0];
+    r->buf->handles[1] = r->h[1];
+    struct hm_msg f = { .tag = HM_TAG(HM_TWIN_ATTACH, 0, 2),
+                        .w = { r->m.w[0], r->m.w[1], start, size, (uint64_t)ro, (uint64_t)disk } };
+    if (hm_call(twin_ep[twin], &f) < 0)
+        return -EIO;   /* the twin is gone: the client's session cannot start */
     if (HM_TAG_LABEL(f.tag) || HM_TAG_NHANDLES(f.tag) != 2) {
         for (unsigned i = 0; i < HM_TAG_NHANDLES(f.tag); i++)
-            hm_handle_close(dc_ipcbuf.handles[i]);
-        return HM_TAG_LABEL(f.tag) ? (int)HM_TAG_LABEL(f.tag) : EIO;
+            hm_handle_close(r->buf->handles[i]);
+        return HM_TAG_LABEL(f.tag) ? -(int)HM_TAG_LABEL(f.tag) : -EIO;
     }
     return 0;
 }
@@ -167,29 +161,41 @@ int dc_twin_attach(int twin, struct hm_msg *m, uint64_t start, uint64_t size, in
 int dc_twin_resize(int twin, int disk, uint64_t size, int ro)
 {
     if (twin < 0 || twin >= ntwins)
-        return EINVAL;
+        return -EINVAL;
     struct hm_msg m = { .tag = HM_TAG(HM_TWIN_RESIZE, 0, 0), .w = { (uint64_t)disk, size, (uint64_t)ro } };
     long r = hm_call(twin_ep[twin], &m);
-    return r < 0 ? EIO : (int)HM_TAG_LABEL(m.tag);
+    return r < 0 ? -EIO : -(int)HM_TAG_LABEL(m.tag);
 }
 
-/* main thread: what a twin reports */
-int dc_twin_request(struct hm_msg *m)
+/* the twin a DC_FROM_TWIN caller's handle names, or -1 */
+static int twin_of(uint64_t badge)
 {
-    uint64_t k = m->badge & ~DC_TWIN_BADGE;
-    if (k >= (uint64_t)ntwins)
-        return EINVAL;
-    uint32_t label = HM_TAG_LABEL(m->tag);
-    if (label == HM_DC_TWIN_EVENT) {
-        __atomic_store_n(&config_pending[k], 1, __ATOMIC_SEQ_CST);
-        hm_notif_signal(dc_events, DC_EV_TWIN);
-        return 0;
-    }
-    if (label != HM_DC_TWIN_ERROR)
-        return EINVAL;
+    uint64_t k = badge & ~DC_TWIN_BADGE;
+    return k < (uint64_t)ntwins ? (int)k : -1;
+}
+
+/* HM_DC_TWIN_EVENT: the device raised a configuration change */
+int dc_twin_event(struct hm_srv_req *r)
+{
+    int k = twin_of(r->m.badge);
+    if (k < 0)
+        return -EINVAL;
+    __atomic_store_n(&config_pending[k], 1, __ATOMIC_SEQ_CST);
+    hm_notif_signal(dc_events, DC_EV_TWIN);
+    return 0;
+}
+
+/* HM_DC_TWIN_ERROR: a request failed on the device; w0 the status its
+ * client gets, from Linux's verdict */
+int dc_twin_error(struct hm_srv_req *r)
+{
+    int k = twin_of(r->m.badge);
+    if (k < 0)
+        return -EINVAL;
+    const uint64_t *w = r->m.w;
     uint64_t seq = report.seq + 1;
-    report.ev = (struct dc_twin_event){ (int)k, DC_TWIN_ERROR, (unsigned)m->w[0], (unsigned)m->w[2], (unsigned)m->w[3],
-                                        m->w[1], (void *)(uintptr_t)seq };
+    report.ev = (struct dc_twin_event){ k, DC_TWIN_ERROR, (unsigned)w[0], (unsigned)w[2], (unsigned)w[3], w[1],
+                                        (void *)(uintptr_t)seq };
     __atomic_store_n(&report.seq, seq, __ATOMIC_SEQ_CST);
     __atomic_store_n(&report.state, 1, __ATOMIC_SEQ_CST);   /* publishes ev */
     hm_notif_signal(dc_events, DC_EV_TWIN);
@@ -200,8 +206,8 @@ int dc_twin_request(struct hm_msg *m)
     __atomic_store_n(&report.state, 0, __ATOMIC_SEQ_CST);
     int err = v >> 16 == seq ? (int)(v & 0xffff) : 0;
     if (!err)
-        dc_log_printf("dcbase: Linux gave no verdict on twin %d's I/O error in %d ms: EIO\n", (int)k, ERR_WAIT_MS);
-    m->w[0] = (uint64_t)(err ? err : EIO);
+        dc_log_printf("dcbase: Linux gave no verdict on twin %d's I/O error in %d ms: EIO\n", k, ERR_WAIT_MS);
+    r->m.w[0] = (uint64_t)(int64_t)-(err ? err : EIO);
     return 0;
 }
 
@@ -221,9 +227,10 @@ int dc_host_twin_next(struct dc_twin_event *ev)
     return 0;
 }
 
-void dc_host_twin_verdict(void *cookie, int err)
+void dc_host_twin_verdict(void *cookie, int status)
 {
     uint64_t seq = (uint64_t)(uintptr_t)cookie;
+    int err = -status;   /* kept positive below: it shares a word with the sequence number */
     if (err <= 0 || err > 0xffff)
         err = EIO;
     /* a verdict for a report the main thread stopped waiting for is

@@ -22,6 +22,8 @@
 #include <hm/hm.h>
 #include <hm/blksrv.h>
 #include <hm/dm.h>
+#include <hm/prio.h>
+#include <hm/server.h>
 #include <hm/vfs.h>
 #include <libfdt.h>
 #include <errno.h>
@@ -39,7 +41,47 @@ static void config_changed(void)
     vs_resize(0, dev.capacity, dev.ro);
 }
 
-static const struct vs_ops ndc_ops = { .config = config_changed };
+static const struct vs_ops ndc_vs_ops = { .config = config_changed };
+
+/* ---- control requests (hm/blk.h); the table after them says who may ask ---- */
+static hm_handle_t ndc_ep;
+#define NDC_CLIENT  1u   /* badge 0: the handle vfs hands out for the disk */
+#define NDC_SESSION 2u   /* a session handle (vs_attach minted it) */
+
+static uint32_t ndc_classify(uint64_t badge)
+{
+    return badge ? NDC_SESSION : NDC_CLIENT;
+}
+
+static int ndc_info(struct hm_srv_req *r)
+{
+    hm_blk_srv_info(&r->m, dev.capacity, dev.lbs, dev.ro);
+    return 0;
+}
+
+static int ndc_ioctl(struct hm_srv_req *r)
+{
+    return hm_blk_srv_ioctl(&r->m, dev.capacity, dev.lbs, dev.ro);
+}
+
+/* a session on the whole device; key 0: it follows the device's capacity */
+static int ndc_attach(struct hm_srv_req *r)
+{
+    return vs_attach_req(r, 0, dev.capacity, dev.ro, 0, ndc_ep);
+}
+
+static int ndc_detach(struct hm_srv_req *r)
+{
+    return vs_detach(r->m.badge);
+}
+
+static const struct hm_srv_op ndc_ops[] = {
+    /* label           who may ask   handles  handler */
+    { HM_BLK_INFO,     NDC_CLIENT,   0,       ndc_info },
+    { HM_BLK_IOCTL,    NDC_CLIENT,   0,       ndc_ioctl },
+    { HM_BLK_ATTACH,   NDC_CLIENT,   2,       ndc_attach },
+    { HM_BLK_DETACH,   NDC_SESSION,  0,       ndc_detach },
+};
 
 /* Publish the disk through the device manager, then tell it we are ready.
  * On a thread of its own: devmgr may call our endpoint (HM_DC_LOG, for
@@ -82,6 +124,7 @@ static void *announce(void *arg)
 int main(int argc, char **argv)
 {
     hm_handle_t mmio = hm_start_handle("mmio"), irqres = hm_start_handle("irqres"), ep = hm_start_handle("ep");
+    ndc_ep = ep;
     if (argc < 3 || mmio < 0 || irqres < 0 || ep < 0) {
         fprintf(stderr, "ndc: usage: ndc OFFSET IRQ with handles mmio, irqres, ep\n");
         return 2;
@@ -121,62 +164,20 @@ int main(int argc, char **argv)
     }
     printf("ndc: virtio-blk (virtio-mmio v%d) %lu bytes%s, IRQ %u\n", dev.version, (unsigned long)dev.capacity,
            dev.ro ? " read-only" : "", irq);
-    if (vs_start(&dev, dnotif, (hm_handle_t)q, &ndc_ops, "ndc", HM_PRIO_MAX - 3) < 0) {
+    if (vs_start(&dev, dnotif, (hm_handle_t)q, &ndc_vs_ops, "ndc", HM_PRIO_DRIVER) < 0) {
         fprintf(stderr, "ndc: cannot start the data-plane thread\n");
         return 1;
     }
     if (hm_start_handle("dm") >= 0) {
         static struct hm_thread an;
-        int e = hm_thread_start(&an, announce, (void *)(long)ep, HM_PRIO_MAX - 3, 1);
+        int e = hm_thread_start(&an, announce, (void *)(long)ep, HM_PRIO_DRIVER, 1);
         if (e < 0)
             fprintf(stderr, "ndc: cannot start a thread to publish the disk: %s\n", hm_strerror(e));
     }
 
-    hm_ipc_buf_set(&ipcbuf);
-    struct hm_msg m;
-    long r = hm_recv(ep, &m, HM_DEADLINE_NEVER);
-    while (r >= 0) {
-        uint32_t label = HM_TAG_LABEL(m.tag);
-        int status = 0;
-        unsigned nh_out = 0;
-        if (label != HM_BLK_ATTACH || m.badge != 0)
-            for (unsigned i = 0; i < HM_TAG_NHANDLES(m.tag); i++)
-                hm_handle_close(ipcbuf.handles[i]);   /* nothing else takes handles */
-        if (label == HM_BLK_INFO) {
-            m.w[0] = dev.capacity;
-            m.w[1] = 512;
-            m.w[2] = (uint64_t)dev.ro;
-        } else if (label == HM_BLK_IOCTL) {
-            if (m.w[0] == HM_BLK_IOC_GETSIZE)
-                m.w[0] = dev.capacity;
-            else if (m.w[0] == HM_BLK_IOC_GETRO)
-                m.w[0] = (uint64_t)dev.ro;
-            else if (m.w[0] == HM_BLK_IOC_SSZGET)
-                m.w[0] = 512;
-            else
-                status = ENOTTY;
-        } else if (label == HM_BLK_ATTACH && m.badge == 0) {
-            if (HM_TAG_NHANDLES(m.tag) != 2) {
-                for (unsigned i = 0; i < HM_TAG_NHANDLES(m.tag); i++)
-                    hm_handle_close(ipcbuf.handles[i]);
-                status = EINVAL;
-            } else {
-                /* key 0: whole-device sessions follow its capacity */
-                status = vs_attach(ipcbuf.handles[0], ipcbuf.handles[1], m.w[0], m.w[1], 0, dev.capacity, dev.ro, 0,
-                                   ep, ipcbuf.handles);
-                if (!status) {
-                    nh_out = 2;
-                    m.tag = HM_TAG_MOVE;
-                }
-            }
-        } else if (label == HM_BLK_DETACH && m.badge != 0) {
-            status = vs_detach(m.badge);
-        } else {
-            status = EINVAL;   /* malformed: an error reply, and on to the next request */
-        }
-        m.tag = (m.tag & HM_TAG_MOVE) | HM_TAG((uint32_t)status, 0, nh_out);
-        r = hm_reply_recv(ep, &m);
-    }
+    struct hm_srv srv = { .name = "ndc", .ep = ep, .ops = ndc_ops, .nops = sizeof ndc_ops / sizeof ndc_ops[0],
+                          .classify = ndc_classify, .buf = &ipcbuf };
+    long r = hm_srv_run(&srv);
     fprintf(stderr, "ndc: endpoint closed (%s), exiting\n", hm_strerror(r));
     return 0;
 }

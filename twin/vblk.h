@@ -14,41 +14,10 @@
 #include <hm/hm.h>
 #include <hm/blk.h>
 #include <hm/blksrv.h>
+#include <hm/server.h>
+#include <hm/hw/virtio_mmio.h>
 
-/* virtio-mmio registers */
-#define VM_MAGIC 0x000
-#define VM_VERSION 0x004
-#define VM_DEVICE_ID 0x008
-#define VM_DEV_FEATURES 0x010
-#define VM_DEV_FEATURES_SEL 0x014
-#define VM_DRV_FEATURES 0x020
-#define VM_DRV_FEATURES_SEL 0x024
-#define VM_GUEST_PAGE_SIZE 0x028
-#define VM_QUEUE_SEL 0x030
-#define VM_QUEUE_NUM_MAX 0x034
-#define VM_QUEUE_NUM 0x038
-#define VM_QUEUE_ALIGN 0x03c
-#define VM_QUEUE_PFN 0x040
-#define VM_QUEUE_READY 0x044
-#define VM_QUEUE_NOTIFY 0x050
-#define VM_INT_STATUS 0x060
-#define VM_INT_ACK 0x064
-#define VM_STATUS 0x070
-#define VM_QUEUE_DESC 0x080
-#define VM_QUEUE_AVAIL 0x090
-#define VM_QUEUE_USED 0x0a0
-#define VM_CONFIG 0x100
-
-#define VIRTIO_MAGIC 0x74726976
-#define VIRTIO_ID_BLOCK 2
-#define ST_ACK 1
-#define ST_DRIVER 2
-#define ST_DRIVER_OK 4
-#define ST_FEATURES_OK 8
-#define ST_NEEDS_RESET 64
-#define ST_FAILED 128
-#define INT_USED 1
-#define INT_CONFIG 2
+/* virtio-blk feature bits (virtio 1.x, 5.2.3) and ring features */
 #define F_BLK_SIZE_MAX (1ull << 1)
 #define F_BLK_RO (1ull << 5)
 #define F_BLK_FLUSH (1ull << 9)
@@ -136,7 +105,7 @@ int vblk_complete(struct vblk *d, vblk_done_fn done);
  * (clients) and the program's own bits (passed to ops->bits). */
 #define VS_MAX_SESSIONS 64
 #define VS_IRQ_BIT 1ull
-#define VS_DOORBELL_BIT 2ull
+#define VS_DOORBELL_BIT HM_BLK_DOORBELL_BIT   /* what clients signal */
 struct vs_session {
     uint64_t start, size;   /* the part of the device it may use (a partition) */
     int ro;
@@ -152,12 +121,16 @@ struct vs_ops {
     void (*bits)(uint64_t bits);
 };
 extern struct vs_session vs_sessions[VS_MAX_SESSIONS];
-/* prio: the data-plane thread's */
+/* prio: the data-plane thread's; irq HM_HANDLE_INVALID: it starts paused
+ * (the twin, until its first hand-off: vs_resume) */
 int vs_start(struct vblk *d, hm_handle_t notif, hm_handle_t irq, const struct vs_ops *ops, const char *who, int prio);
-/* ATTACH (control thread): the handles are taken; 0 and out[] or a positive errno */
+/* ATTACH (control thread): the handles are taken; 0 and out[] or a negative errno */
 int vs_attach(hm_handle_t mem, hm_handle_t cn, uint64_t entries, uint64_t bits, uint64_t start, uint64_t size,
               int ro, int key, hm_handle_t ep, hm_handle_t out[2]);
-int vs_detach(uint64_t badge);   /* 0 or EINVAL */
+/* the same for a request the server loop passed (hm/server.h): h[0], h[1],
+ * w0, w1 as in hm/blk.h's ATTACH; the reply carries the two handles */
+int vs_attach_req(struct hm_srv_req *r, uint64_t start, uint64_t size, int ro, int key, hm_handle_t ep);
+int vs_detach(uint64_t badge);   /* 0 or -EINVAL */
 void vs_resize(int key, uint64_t size, int ro);   /* control thread */
 /* the twin, before a new LDC re-probes the device (control thread): no new
  * requests go to the device, those on it finish, then the data plane stops

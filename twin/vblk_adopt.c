@@ -12,12 +12,12 @@ int vblk_adopt(struct vblk *d, volatile uint8_t *regs, void *desc, void *avail, 
 {
     *d = (struct vblk){ .regs = regs, .features = features };
     *why = "not a virtio-blk device";
-    if (vr(d, VM_MAGIC) != VIRTIO_MAGIC || vr(d, VM_DEVICE_ID) != VIRTIO_ID_BLOCK)
+    if (vr(d, VIRTIO_MMIO_MAGIC_VALUE) != VIRTIO_MMIO_MAGIC || vr(d, VIRTIO_MMIO_DEVICE_ID) != VIRTIO_ID_BLOCK)
         return -ENODEV;
-    d->version = (int)vr(d, VM_VERSION);
-    uint32_t st = vr(d, VM_STATUS);
+    d->version = (int)vr(d, VIRTIO_MMIO_VERSION);
+    uint32_t st = vr(d, VIRTIO_MMIO_STATUS);
     *why = "the device is not running (status without DRIVER_OK, or FAILED / NEEDS_RESET)";
-    if ((d->version != 1 && d->version != 2) || !(st & ST_DRIVER_OK) || (st & (ST_FAILED | ST_NEEDS_RESET)))
+    if ((d->version != 1 && d->version != 2) || !(st & VIRTIO_ST_DRIVER_OK) || (st & (VIRTIO_ST_FAILED | VIRTIO_ST_NEEDS_RESET)))
         return -EIO;
     *why = "packed rings are not supported";
     if (features & F_RING_PACKED)

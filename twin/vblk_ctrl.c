@@ -6,15 +6,15 @@
 
 static uint64_t dev_features(struct vblk *d)
 {
-    vw(d, VM_DEV_FEATURES_SEL, 0);
-    uint64_t lo = vr(d, VM_DEV_FEATURES);
-    vw(d, VM_DEV_FEATURES_SEL, 1);
-    return lo | (uint64_t)vr(d, VM_DEV_FEATURES) << 32;
+    vw(d, VIRTIO_MMIO_DEV_FEATURES_SEL, 0);
+    uint64_t lo = vr(d, VIRTIO_MMIO_DEV_FEATURES);
+    vw(d, VIRTIO_MMIO_DEV_FEATURES_SEL, 1);
+    return lo | (uint64_t)vr(d, VIRTIO_MMIO_DEV_FEATURES) << 32;
 }
 
 void vblk_config_changed(struct vblk *d)
 {
-    uint64_t sectors = vr(d, VM_CONFIG) | (uint64_t)vr(d, VM_CONFIG + 4) << 32;
+    uint64_t sectors = vr(d, VIRTIO_MMIO_CONFIG) | (uint64_t)vr(d, VIRTIO_MMIO_CONFIG + 4) << 32;
     d->capacity = sectors * 512;
 }
 
@@ -23,33 +23,33 @@ int vblk_init(struct vblk *d, volatile uint8_t *regs, uint8_t *dma, uint64_t dma
     memset(d, 0, sizeof *d);
     d->regs = regs;
     d->lbs = 512;
-    if (vr(d, VM_MAGIC) != VIRTIO_MAGIC || vr(d, VM_DEVICE_ID) != VIRTIO_ID_BLOCK)
+    if (vr(d, VIRTIO_MMIO_MAGIC_VALUE) != VIRTIO_MMIO_MAGIC || vr(d, VIRTIO_MMIO_DEVICE_ID) != VIRTIO_ID_BLOCK)
         return -ENODEV;
-    d->version = (int)vr(d, VM_VERSION);
+    d->version = (int)vr(d, VIRTIO_MMIO_VERSION);
     if (d->version != 1 && d->version != 2)
         return -ENODEV;
     if (dma_size < 3 * 4096 || (dma_phys & 4095))
         return -EINVAL;
-    vw(d, VM_STATUS, 0);                       /* reset */
-    vw(d, VM_STATUS, ST_ACK);
-    vw(d, VM_STATUS, ST_ACK | ST_DRIVER);
+    vw(d, VIRTIO_MMIO_STATUS, 0);                       /* reset */
+    vw(d, VIRTIO_MMIO_STATUS, VIRTIO_ST_ACK);
+    vw(d, VIRTIO_MMIO_STATUS, VIRTIO_ST_ACK | VIRTIO_ST_DRIVER);
     uint64_t want = F_BLK_RO | F_BLK_FLUSH | F_EVENT_IDX | (d->version == 2 ? F_VERSION_1 : 0);
     d->features = dev_features(d) & want;
     if (d->version == 2 && !(d->features & F_VERSION_1))
         goto fail;
-    vw(d, VM_DRV_FEATURES_SEL, 0);
-    vw(d, VM_DRV_FEATURES, (uint32_t)d->features);
-    vw(d, VM_DRV_FEATURES_SEL, 1);
-    vw(d, VM_DRV_FEATURES, (uint32_t)(d->features >> 32));
+    vw(d, VIRTIO_MMIO_DRV_FEATURES_SEL, 0);
+    vw(d, VIRTIO_MMIO_DRV_FEATURES, (uint32_t)d->features);
+    vw(d, VIRTIO_MMIO_DRV_FEATURES_SEL, 1);
+    vw(d, VIRTIO_MMIO_DRV_FEATURES, (uint32_t)(d->features >> 32));
     if (d->version == 2) {
-        vw(d, VM_STATUS, ST_ACK | ST_DRIVER | ST_FEATURES_OK);
-        if (!(vr(d, VM_STATUS) & ST_FEATURES_OK))
+        vw(d, VIRTIO_MMIO_STATUS, VIRTIO_ST_ACK | VIRTIO_ST_DRIVER | VIRTIO_ST_FEATURES_OK);
+        if (!(vr(d, VIRTIO_MMIO_STATUS) & VIRTIO_ST_FEATURES_OK))
             goto fail;
     }
     /* queue 0: descriptors and avail ring in page 0, used ring in page 1
      * (the legacy layout with 4 KiB alignment), headers and status bytes in page 2 */
-    vw(d, VM_QUEUE_SEL, 0);
-    if (vr(d, VM_QUEUE_NUM_MAX) < QSIZE)
+    vw(d, VIRTIO_MMIO_QUEUE_SEL, 0);
+    if (vr(d, VIRTIO_MMIO_QUEUE_NUM_MAX) < QSIZE)
         goto fail;
     memset(dma, 0, 3 * 4096);
     d->num = QSIZE;
@@ -57,24 +57,24 @@ int vblk_init(struct vblk *d, volatile uint8_t *regs, uint8_t *dma, uint64_t dma
     d->avail = (struct vq_avail *)(dma + QSIZE * sizeof(struct vq_desc));
     d->used = (struct vq_used *)(dma + 4096);
     vblk_slots_init(d, dma + 8192, dma_phys + 8192, 4096);
-    vw(d, VM_QUEUE_NUM, QSIZE);
+    vw(d, VIRTIO_MMIO_QUEUE_NUM, QSIZE);
     if (d->version == 1) {
-        vw(d, VM_GUEST_PAGE_SIZE, 4096);
-        vw(d, VM_QUEUE_ALIGN, 4096);
-        vw(d, VM_QUEUE_PFN, (uint32_t)(dma_phys >> 12));
+        vw(d, VIRTIO_MMIO_GUEST_PAGE_SIZE, 4096);
+        vw(d, VIRTIO_MMIO_QUEUE_ALIGN, 4096);
+        vw(d, VIRTIO_MMIO_QUEUE_PFN, (uint32_t)(dma_phys >> 12));
     } else {
         uint64_t a[3] = { dma_phys, dma_phys + QSIZE * sizeof(struct vq_desc), dma_phys + 4096 };
         for (int i = 0; i < 3; i++) {
-            vw(d, VM_QUEUE_DESC + 0x10 * i, (uint32_t)a[i]);
-            vw(d, VM_QUEUE_DESC + 0x10 * i + 4, (uint32_t)(a[i] >> 32));
+            vw(d, VIRTIO_MMIO_QUEUE_DESC + 0x10 * i, (uint32_t)a[i]);
+            vw(d, VIRTIO_MMIO_QUEUE_DESC + 0x10 * i + 4, (uint32_t)(a[i] >> 32));
         }
-        vw(d, VM_QUEUE_READY, 1);
+        vw(d, VIRTIO_MMIO_QUEUE_READY, 1);
     }
     d->ro = !!(d->features & F_BLK_RO);
     vblk_config_changed(d);
-    vw(d, VM_STATUS, vr(d, VM_STATUS) | ST_DRIVER_OK);
+    vw(d, VIRTIO_MMIO_STATUS, vr(d, VIRTIO_MMIO_STATUS) | VIRTIO_ST_DRIVER_OK);
     return 0;
 fail:
-    vw(d, VM_STATUS, vr(d, VM_STATUS) | ST_FAILED);
+    vw(d, VIRTIO_MMIO_STATUS, vr(d, VIRTIO_MMIO_STATUS) | VIRTIO_ST_FAILED);
     return -EIO;
 }

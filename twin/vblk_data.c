@@ -67,7 +67,7 @@ void vblk_kick(struct vblk *d)
      * only if this batch passes that point (virtio 1.x, 2.7.10) */
     if ((d->features & F_EVENT_IDX) && (uint16_t)(now - *avail_event(d) - 1) >= (uint16_t)(now - old))
         return;
-    vw(d, VM_QUEUE_NOTIFY, (d->features & F_NOTIFICATION_DATA) ? (uint32_t)now << 16 : 0);
+    vw(d, VIRTIO_MMIO_QUEUE_NOTIFY, (d->features & F_NOTIFICATION_DATA) ? (uint32_t)now << 16 : 0);
 }
 
 int vblk_complete(struct vblk *d, vblk_done_fn done)

@@ -90,9 +90,9 @@ static void *dataplane(void *arg)
     for (;;) {
         int ps = __atomic_load_n(&pause_state, __ATOMIC_ACQUIRE);
         if (ps != 2 && (bits & VS_IRQ_BIT)) {
-            uint32_t st = vr(dev, VM_INT_STATUS);
-            vw(dev, VM_INT_ACK, st);
-            if ((st & INT_CONFIG) && ops->config)
+            uint32_t st = vr(dev, VIRTIO_MMIO_INT_STATUS);
+            vw(dev, VIRTIO_MMIO_INT_ACK, st);
+            if ((st & VIRTIO_INT_CONFIG) && ops->config)
                 ops->config();
             hm_irq_ctl(irq_h, HM_IRQ_ACK);
         }
@@ -149,6 +149,7 @@ int vs_start(struct vblk *d, hm_handle_t n, hm_handle_t irq, const struct vs_ops
     irq_h = irq;
     ops = o;
     who = name;
+    pause_state = irq < 0 ? 2 : 0;   /* no device yet: paused until vs_resume */
     return hm_thread_start(&dp, dataplane, (void *)(long)VS_IRQ_BIT, prio, 1);
 }
 
@@ -162,7 +163,7 @@ int vs_attach(hm_handle_t mem, hm_handle_t cn, uint64_t entries, uint64_t bits, 
 {
     int slot = hm_blk_srv_attach(srv_tab, VS_MAX_SESSIONS, mem, cn, entries, bits, 1);
     if (slot < 0)
-        return -slot;
+        return slot;
     struct vs_session *v = &vs_sessions[slot];
     int k = key >= 0 && key < VS_MAX_KEYS && latest[key].set ? key : -1;
     /* written before the data plane can see the slot (hm_blk_srv_publish) */
@@ -174,17 +175,28 @@ int vs_attach(hm_handle_t mem, hm_handle_t cn, uint64_t entries, uint64_t bits, 
      * session handle cannot detach whoever uses the slot next */
     if (hm_blk_srv_grant(srv_tab, slot, notif, ep, out)) {
         hm_blk_srv_release(&srv_tab[slot]);   /* never served: ours to free */
-        return ENOMEM;
+        return -ENOMEM;
     }
     hm_blk_srv_publish(&srv_tab[slot]);
     return 0;
+}
+
+int vs_attach_req(struct hm_srv_req *r, uint64_t start, uint64_t size, int ro, int key, hm_handle_t ep)
+{
+    int st = vs_attach(r->h[0], r->h[1], r->m.w[0], r->m.w[1], start, size, ro, key, ep, r->buf->handles);
+    r->h[0] = r->h[1] = HM_HANDLE_INVALID;   /* vs_attach took them */
+    if (!st) {
+        r->reply_handles = 2;   /* the doorbell and the session handle, moved to the client */
+        r->reply_move = 1;
+    }
+    return st;
 }
 
 int vs_detach(uint64_t badge)
 {
     int slot = hm_blk_srv_lookup(srv_tab, VS_MAX_SESSIONS, badge);
     if (slot < 0)
-        return EINVAL;
+        return -EINVAL;
     srv_tab[slot].closing = 1;   /* the data plane drains and frees it */
     hm_notif_signal(notif, VS_DOORBELL_BIT);
     return 0;

@@ -5,20 +5,20 @@
  * from the client's ring straight onto the virtqueue Linux set up, and the
  * device's completions straight back, with no Linux in between.
  *
- * Started by devmgr when the LDC hands the device over (hm/twin.h), with
- * handles
+ * Started by devmgr when the LDC first hands the device over (hm/twin.h),
+ * with handles
  *   "mmio"   the device's register page        "irqres" its interrupt
- *   "ep"     our endpoint (the LDC's handle to it is badged HM_TWIN_BADGE_LDC)
+ *   "ep"     our endpoint (the LDC's handle to it is badged HM_TWIN_BADGE_LDC,
+ *            devmgr's HM_TWIN_BADGE_DM)
  *   "dma"    contiguous memory for request headers and status bytes
- *   "ram"    the LDC's memory that holds the rings
- *   "ldc"    the LDC's endpoint: configuration changes and I/O errors go there
- *   "ready"  a notification devmgr waits on: signalled once the ring is ours
- * and argv: vtwin DEVICE-NAME key=hex ... with the keys of struct
- * hm_twin_state (mmio ram desc avail used feat irq num idx lbs; capacity
- * and read-only come with each session).
+ * and argv: vtwin DEVICE-NAME. It starts paused: devmgr then passes the
+ * LDC's hand-off on as HM_TWIN_ADOPT (the state in struct hm_twin_state,
+ * the LDC's memory holding the rings and the LDC's endpoint), the same
+ * message that hands it a restarted LDC's rings later.
  *
  * Threads: this one answers control IPC (sessions the LDC passes on,
- * resizes, detaches; devmgr's pause and adopt); the data-plane thread
+ * resizes, detaches; devmgr's adopt and pause: the table below); the
+ * data-plane thread
  * (vblk_serve.c); the link thread, which alone calls the LDC, so that a
  * slow or dead LDC never stops the data plane: an error report that gets no
  * answer in 2 s completes as EIO.
@@ -31,6 +31,9 @@
  * hand-off, to adopt the new rings (HM_TWIN_ADOPT) and serve on.
  */
 #include "vblk.h"
+#include <hm/dc.h>
+#include <hm/prio.h>
+#include <hm/server.h>
 #include <hm/twin.h>
 #include <errno.h>
 #include <stdio.h>
@@ -46,9 +49,10 @@
 #define PAUSE_WAIT_MS 2000   /* for the device to finish what it has, before a pause */
 
 static struct vblk dev;
-static hm_handle_t dnotif, link_notif, ldc, err_timer;
-static hm_handle_t ldc_next = HM_HANDLE_INVALID;
-static struct hm_ipc_buf ipcbuf, link_buf;
+static hm_handle_t dnotif, link_notif, err_timer, ep;
+static hm_handle_t ldc = HM_HANDLE_INVALID, ldc_next = HM_HANDLE_INVALID;   /* the LDC's endpoint */
+static int adoptions;   /* hand-offs taken: the first, then one per LDC restart */
+static struct hm_ipc_buf link_buf;
 static const char *name;
 /* what the current hand-off gave us: the LDC's memory holding the rings
  * (mapped at rings_va), the interrupt binding; the device's registers and
@@ -61,7 +65,8 @@ static uint8_t *dma_va;
 static uint64_t dma_phys;
 
 /* failed requests on their way through the LDC: 0 free, 1 reported (the
- * link thread owns it), 2 answered, 3 given up by the data plane (the
+ * link thread owns it), 2 answered (verdict: the status the request
+ * completes with, a negative errno), 3 given up by the data plane (the
  * link thread frees it) */
 #define MAX_ERRS 32
 static struct err {
@@ -112,7 +117,7 @@ static void other_bits(uint64_t bits)
     for (int i = 0; i < MAX_ERRS; i++) {
         struct err *e = &errs[i];
         if (cas(&e->state, 2, 2)) {
-            vs_finish(e->s, e->id, -e->verdict);
+            vs_finish(e->s, e->id, e->verdict);
             __atomic_store_n(&e->state, 0, __ATOMIC_SEQ_CST);
         } else if (__atomic_load_n(&e->state, __ATOMIC_SEQ_CST) == 1) {
             uint64_t due = e->since + hm_ms(ERR_WAIT_MS);
@@ -140,7 +145,8 @@ static void *link_loop(void *arg)
         uint64_t bits = 0;
         hm_notif_wait(link_notif, HM_DEADLINE_NEVER, &bits);
         if (bits & LINK_SWAP_BIT) {
-            hm_handle_close(ldc);   /* the old LDC's endpoint: it is gone */
+            if (ldc >= 0)
+                hm_handle_close(ldc);   /* the old LDC's endpoint: it is gone */
             ldc = __atomic_exchange_n(&ldc_next, HM_HANDLE_INVALID, __ATOMIC_SEQ_CST);
         }
         if (bits & LINK_CONFIG_BIT) {
@@ -158,8 +164,9 @@ static void *link_loop(void *arg)
                 continue;
             struct hm_msg m = { .tag = HM_TAG(HM_DC_TWIN_ERROR, 0, 0), .w = { e->op, e->sector, e->len, e->status } };
             long r = hm_call(ldc, &m);
-            /* the LDC's verdict, or EIO if it cannot give one */
-            e->verdict = r < 0 || HM_TAG_LABEL(m.tag) || m.w[0] == 0 || m.w[0] > 4095 ? EIO : (int)m.w[0];
+            /* the LDC's verdict (a negative errno), or EIO if it cannot give one */
+            int64_t v = (int64_t)m.w[0];
+            e->verdict = r < 0 || HM_TAG_LABEL(m.tag) || v >= 0 || v < -4095 ? -EIO : (int)v;
             if (!cas(&e->state, 1, 2))
                 __atomic_store_n(&e->state, 0, __ATOMIC_SEQ_CST);   /* the data plane gave up on it */
             else
@@ -169,17 +176,7 @@ static void *link_loop(void *arg)
     return NULL;
 }
 
-/* ---- start ---- */
-static uint64_t arg(int argc, char **argv, const char *key, int *missing)
-{
-    size_t n = strlen(key);
-    for (int i = 2; i < argc; i++)
-        if (!strncmp(argv[i], key, n) && argv[i][n] == '=')
-            return strtoull(argv[i] + n + 1, NULL, 16);
-    *missing = 1;
-    return 0;
-}
-
+/* ---- taking a data plane, letting go of it ---- */
 static long map(hm_handle_t h, uint64_t off, uint64_t size)
 {
     return hm_vm_map(HM_HANDLE_SELF_PROC, h, off, size, 0, HM_MAP_R | HM_MAP_W);
@@ -227,21 +224,22 @@ static int take(const struct hm_twin_state *st, hm_handle_t r, const char **why)
     return 0;
 }
 
-/* HM_TWIN_PAUSE: let go of the device for a new LDC's probe; 0 or errno */
-static int pause_serving(void)
+/* HM_TWIN_PAUSE (devmgr): let go of the device for a new LDC's probe */
+static int vt_pause(struct hm_srv_req *r)
 {
+    (void)r;
     if (irq_obj < 0)
-        return EALREADY;
+        return -EALREADY;
     static hm_handle_t done = HM_HANDLE_INVALID;
     if (done < 0) {
         long n = hm_notif_create();
         if (n < 0)
-            return ENOMEM;
+            return -ENOMEM;
         done = (hm_handle_t)n;
     }
     uint64_t t0 = hm_now();
     if (vs_pause(done, hm_deadline_ms(PAUSE_WAIT_MS)))
-        return EBUSY;
+        return -EBUSY;
     hm_handle_close(irq_obj);   /* the INTID is free for the new LDC's Linux */
     hm_vm_unmap(HM_HANDLE_SELF_PROC, (uint64_t)rings_va);
     hm_handle_close(ram);        /* the old LDC's memory can go now */
@@ -251,50 +249,92 @@ static int pause_serving(void)
     return 0;
 }
 
-/* HM_TWIN_ADOPT: the new LDC's hand-off (state in the IPC buffer, its
- * memory and endpoint in h[]): serve on its rings; 0 or errno */
-static int adopt_again(unsigned nw, hm_handle_t h[2])
+/* HM_TWIN_ADOPT (devmgr): an LDC's hand-off, its state in the IPC buffer's
+ * words, h[0] its memory holding the rings, h[1] its endpoint: serve from
+ * those rings. The first hand-off and every later one (after a pause). */
+static int vt_adopt(struct hm_srv_req *r)
 {
     struct hm_twin_state st;
     const char *why;
     if (irq_obj >= 0)
-        return EBUSY;   /* not paused */
-    if (nw != HM_TWIN_STATE_WORDS)
-        return EINVAL;
-    memcpy(&st, ipcbuf.words, sizeof st);
-    int err = take(&st, h[0], &why);
+        return -EBUSY;   /* serving: not paused */
+    if (r->nwords != HM_TWIN_STATE_WORDS)
+        return -EINVAL;
+    memcpy(&st, r->buf->words, sizeof st);
+    int err = take(&st, r->h[0], &why);
     if (err) {
-        fprintf(stderr, "vtwin: %s: cannot take the data plane over again: %s\n", name, why);
-        return -err;
+        fprintf(stderr, "vtwin: %s: cannot take the data plane over%s: %s\n", name, adoptions ? " again" : "", why);
+        return err;
     }
-    hm_handle_t old = __atomic_exchange_n(&ldc_next, h[1], __ATOMIC_SEQ_CST);
+    r->h[0] = HM_HANDLE_INVALID;   /* take() keeps the memory */
+    hm_handle_t old = __atomic_exchange_n(&ldc_next, r->h[1], __ATOMIC_SEQ_CST);
+    r->h[1] = HM_HANDLE_INVALID;
     if (old >= 0)
         hm_handle_close(old);   /* a newer LDC came before the link thread took that one */
     hm_notif_signal(link_notif, LINK_SWAP_BIT);
     vs_resume(irq_obj);
-    printf("vtwin: %s: serving again, on the new LDC's rings at ring index %u\n", name, st.idx);
+    if (adoptions++)
+        printf("vtwin: %s: serving again, on the new LDC's rings at ring index %u\n", name, st.idx);
+    else
+        printf("vtwin: %s: data plane taken over at ring index %u (%u entries, %u requests at once, features 0x%lx, "
+               "virtio-mmio v%d, IRQ %u)\n", name, st.idx, st.num, dev.nslots, (unsigned long)st.features, dev.version,
+               st.irq);
     return 0;
 }
 
+/* HM_TWIN_ATTACH (LDC): a client's session on one of its disks */
+static int vt_attach(struct hm_srv_req *r)
+{
+    const uint64_t *w = r->m.w;   /* w2 start, w3 size, w4 read-only, w5 the LDC's disk id */
+    return vs_attach_req(r, w[2], w[3], (int)w[4], (int)w[5], ep);
+}
+
+/* HM_TWIN_RESIZE (LDC): a disk's new size and read-only state */
+static int vt_resize(struct hm_srv_req *r)
+{
+    vs_resize((int)r->m.w[0], r->m.w[1], (int)r->m.w[2]);
+    printf("vtwin: %s: disk %lu is now %lu bytes%s (from the LDC)\n", name, (unsigned long)r->m.w[0],
+           (unsigned long)r->m.w[1], r->m.w[2] ? ", read-only" : "");
+    return 0;
+}
+
+static int vt_detach(struct hm_srv_req *r)
+{
+    return vs_detach(r->m.badge);
+}
+
+/* caller classes: the badge of the handle they call with */
+#define VT_LDC     1u   /* HM_TWIN_BADGE_LDC */
+#define VT_DM      2u   /* HM_TWIN_BADGE_DM */
+#define VT_SESSION 4u   /* a session handle vs_attach minted */
+#define VT_OTHER   8u   /* anything else: nobody should hold one */
+
+static uint32_t vt_classify(uint64_t badge)
+{
+    if (badge == HM_TWIN_BADGE_LDC)
+        return VT_LDC;
+    if (badge == HM_TWIN_BADGE_DM)
+        return VT_DM;
+    return badge ? VT_SESSION : VT_OTHER;
+}
+
+static const struct hm_srv_op vt_ops[] = {
+    /* label            who may ask  handles  handler */
+    { HM_TWIN_ADOPT,    VT_DM,       2,       vt_adopt },
+    { HM_TWIN_PAUSE,    VT_DM,       0,       vt_pause },
+    { HM_TWIN_ATTACH,   VT_LDC,      2,       vt_attach },
+    { HM_TWIN_RESIZE,   VT_LDC,      0,       vt_resize },
+    { HM_BLK_DETACH,    VT_SESSION,  0,       vt_detach },
+};
+
 int main(int argc, char **argv)
 {
-    hm_handle_t mmio = hm_start_handle("mmio"), ep = hm_start_handle("ep");
-    hm_handle_t dma = hm_start_handle("dma");
+    hm_handle_t mmio = hm_start_handle("mmio"), dma = hm_start_handle("dma");
+    ep = hm_start_handle("ep");
     irqres = hm_start_handle("irqres");
-    ldc = hm_start_handle("ldc");
-    hm_handle_t r0 = hm_start_handle("ram");
-    int missing = argc < 2;
-    struct hm_twin_state st = {
-        .mmio = arg(argc, argv, "mmio", &missing), .ram_base = arg(argc, argv, "ram", &missing),
-        .desc = arg(argc, argv, "desc", &missing), .avail = arg(argc, argv, "avail", &missing),
-        .used = arg(argc, argv, "used", &missing), .features = arg(argc, argv, "feat", &missing),
-        .irq = (uint32_t)arg(argc, argv, "irq", &missing), .num = (uint32_t)arg(argc, argv, "num", &missing),
-        .idx = (uint32_t)arg(argc, argv, "idx", &missing), .lbs = (uint32_t)arg(argc, argv, "lbs", &missing),
-    };
     name = argc > 1 ? argv[1] : "?";
-    if (missing || mmio < 0 || irqres < 0 || ep < 0 || dma < 0 || r0 < 0 || ldc < 0) {
-        fprintf(stderr, "vtwin: usage: vtwin DEVICE mmio= ram= desc= avail= used= feat= irq= num= idx= lbs= (hex) with "
-                        "handles mmio, irqres, ep, dma, ram, ldc\n");
+    if (argc < 2 || mmio < 0 || irqres < 0 || ep < 0 || dma < 0) {
+        fprintf(stderr, "vtwin: usage: vtwin DEVICE with handles mmio, irqres, ep, dma\n");
         return 2;
     }
     struct hm_mem_info mi;
@@ -313,66 +353,17 @@ int main(int argc, char **argv)
     dnotif = (hm_handle_t)dn;
     link_notif = (hm_handle_t)ln;
     err_timer = (hm_handle_t)t;
-    const char *why;
-    if (take(&st, r0, &why)) {
-        fprintf(stderr, "vtwin: %s: cannot take the data plane over: %s\n", name, why);
-        return 1;
-    }
+    /* the data plane starts paused: it has no rings until the first HM_TWIN_ADOPT */
     static struct hm_thread lt;
-    if (hm_thread_start(&lt, link_loop, NULL, HM_PRIO_MAX - 3, 1) < 0 ||
-        vs_start(&dev, dnotif, irq_obj, &twin_ops, "vtwin", HM_PRIO_MAX - 3) < 0) {
+    if (hm_thread_start(&lt, link_loop, NULL, HM_PRIO_DRIVER, 1) < 0 ||
+        vs_start(&dev, dnotif, HM_HANDLE_INVALID, &twin_ops, "vtwin", HM_PRIO_DRIVER) < 0) {
         fprintf(stderr, "vtwin: %s: cannot start its threads\n", name);
         return 1;
     }
-    /* devmgr answers the LDC only once we said so: until then Linux can
-     * still take its queue back */
-    hm_handle_t ready = hm_start_handle("ready");
-    if (ready >= 0)
-        hm_notif_signal(ready, 1);
-    printf("vtwin: %s: data plane taken over at ring index %u (%u entries, %u requests at once, features 0x%lx, "
-           "virtio-mmio v%d, IRQ %u)\n", name, st.idx, st.num, dev.nslots, (unsigned long)st.features, dev.version,
-           st.irq);
-
-    hm_ipc_buf_set(&ipcbuf);
-    struct hm_msg m;
-    long r = hm_recv(ep, &m, HM_DEADLINE_NEVER);
-    while (r >= 0) {
-        uint32_t label = HM_TAG_LABEL(m.tag);
-        int status = 0, from_ldc = m.badge == HM_TWIN_BADGE_LDC, from_dm = m.badge == HM_TWIN_BADGE_DM;
-        unsigned nh_out = 0;
-        int takes = HM_TAG_NHANDLES(m.tag) == 2 && ((label == HM_TWIN_ATTACH && from_ldc) ||
-                                                    (label == HM_TWIN_ADOPT && from_dm));
-        if (!takes)
-            for (unsigned i = 0; i < HM_TAG_NHANDLES(m.tag); i++)
-                hm_handle_close(ipcbuf.handles[i]);   /* only ATTACH and ADOPT take handles */
-        if (label == HM_TWIN_ATTACH && from_ldc) {
-            if (HM_TAG_NHANDLES(m.tag) != 2)
-                status = EINVAL;
-            else if (!(status = vs_attach(ipcbuf.handles[0], ipcbuf.handles[1], m.w[0], m.w[1], m.w[2], m.w[3],
-                                          (int)m.w[4], (int)m.w[5], ep, ipcbuf.handles)))
-                nh_out = 2;
-        } else if (label == HM_TWIN_RESIZE && from_ldc) {
-            vs_resize((int)m.w[0], m.w[1], (int)m.w[2]);
-            printf("vtwin: %s: disk %lu is now %lu bytes%s (from the LDC)\n", name, (unsigned long)m.w[0],
-                   (unsigned long)m.w[1], m.w[2] ? ", read-only" : "");
-        } else if (label == HM_TWIN_PAUSE && from_dm) {
-            status = pause_serving();
-        } else if (label == HM_TWIN_ADOPT && from_dm) {
-            hm_handle_t h[2] = { ipcbuf.handles[0], ipcbuf.handles[1] };
-            if (!takes)
-                status = EINVAL;
-            else if ((status = adopt_again(HM_TAG_NWORDS(m.tag), h))) {
-                hm_handle_close(h[0]);
-                hm_handle_close(h[1]);
-            }
-        } else if (label == HM_BLK_DETACH && !from_ldc && !from_dm) {
-            status = vs_detach(m.badge);
-        } else {
-            status = EINVAL;   /* malformed, or not the LDC's to ask: an error, and on to the next */
-        }
-        m.tag = HM_TAG((uint32_t)status, 0, nh_out) | (nh_out ? HM_TAG_MOVE : 0);
-        r = hm_reply_recv(ep, &m);
-    }
+    static struct hm_ipc_buf ipcbuf;
+    struct hm_srv srv = { .name = "vtwin", .ep = ep, .ops = vt_ops, .nops = sizeof vt_ops / sizeof vt_ops[0],
+                          .classify = vt_classify, .buf = &ipcbuf };
+    long r = hm_srv_run(&srv);
     fprintf(stderr, "vtwin: %s: endpoint closed (%s), exiting\n", name, hm_strerror(r));
     return 0;
 }

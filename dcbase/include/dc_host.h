@@ -134,6 +134,6 @@ struct dc_twin_event {
 };
 /* the next thing twins reported (after DC_EV_TWIN): 1 and *ev, or 0 */
 int dc_host_twin_next(struct dc_twin_event *ev);
-/* the errno (positive) the failed request's client gets */
-void dc_host_twin_verdict(void *cookie, int err);
+/* the status the failed request's client gets: a negative errno */
+void dc_host_twin_verdict(void *cookie, int status);
 #endif

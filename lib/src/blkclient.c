@@ -104,7 +104,7 @@ int hm_blk_submit(struct hm_blk_client *c, uint32_t op, uint64_t offset, uint64_
     struct hm_blk_req r = { .id = id, .offset = offset, .data_off = data_off, .op = op, .len = len };
     c->inflight[c->ninflight++] = r;
     put(c, &r);
-    hm_notif_signal(c->doorbell, 2);
+    hm_notif_signal(c->doorbell, HM_BLK_DOORBELL_BIT);
     return 0;
 }
 
@@ -172,7 +172,7 @@ static int recover(struct hm_blk_client *c, uint64_t deadline)
         put(c, &c->inflight[i]);
     c->reissued += c->ninflight;
     if (c->ninflight)
-        hm_notif_signal(c->doorbell, 2);
+        hm_notif_signal(c->doorbell, HM_BLK_DOORBELL_BIT);
     return 0;
 }
 

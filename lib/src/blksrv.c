@@ -8,22 +8,22 @@ int hm_blk_srv_attach(struct hm_blk_srv_session *tab, int n, hm_handle_t mem, hm
     struct hm_mem_info mi;
     int err = 0, slot = -1;
     if (entries == 0 || entries > HM_BLK_MAX_ENTRIES || (entries & (entries - 1)) || !bits)
-        err = EINVAL;
+        err = -EINVAL;
     else if (hm_mem_info(mem, &mi) < 0 || (contig && mi.kind != HM_MEM_CONTIG) ||
              mi.size <= hm_blk_data_off((uint32_t)entries))
-        err = EINVAL;   /* too small for the rings, or a device could not reach it */
+        err = -EINVAL;   /* too small for the rings, or a device could not reach it */
     for (int i = 0; !err && i < n && slot < 0; i++)
         if (!tab[i].active && !tab[i].reserved)
             slot = i;
     if (!err && slot < 0)
-        err = ENOSPC;
+        err = -ENOSPC;
     long va = err ? -1 : hm_vm_map(HM_HANDLE_SELF_PROC, mem, 0, mi.size, 0, HM_MAP_R | HM_MAP_W);
     if (!err && va < 0)
-        err = EINVAL;
+        err = -EINVAL;
     hm_handle_close(mem);   /* the mapping keeps the memory */
     if (err) {
         hm_handle_close(cn);
-        return -err;
+        return err;
     }
     struct hm_blk_srv_session *s = &tab[slot];
     uint64_t doff = hm_blk_data_off((uint32_t)entries);
@@ -68,7 +68,7 @@ int hm_blk_srv_grant(const struct hm_blk_srv_session *tab, int i, hm_handle_t do
             hm_handle_close((hm_handle_t)db);
         if (sess >= 0)
             hm_handle_close((hm_handle_t)sess);
-        return ENOMEM;
+        return -ENOMEM;
     }
     out[0] = (hm_handle_t)db;
     out[1] = (hm_handle_t)sess;
@@ -103,4 +103,28 @@ void hm_blk_srv_release(struct hm_blk_srv_session *s)
     s->reserved = 0;
     __asm__ volatile("dmb ish" ::: "memory");
     s->active = 0;
+}
+
+void hm_blk_srv_info(struct hm_msg *m, uint64_t size, uint32_t lbs, int ro)
+{
+    m->w[0] = size;
+    m->w[1] = lbs;
+    m->w[2] = (uint64_t)ro;
+}
+
+int hm_blk_srv_ioctl(struct hm_msg *m, uint64_t size, uint32_t lbs, int ro)
+{
+    switch (m->w[0]) {
+    case HM_BLK_IOC_GETSIZE:
+        m->w[0] = size;
+        return 0;
+    case HM_BLK_IOC_GETRO:
+        m->w[0] = (uint64_t)ro;
+        return 0;
+    case HM_BLK_IOC_SSZGET:
+        m->w[0] = lbs;
+        return 0;
+    default:
+        return -ENOTTY;
+    }
 }

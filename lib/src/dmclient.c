@@ -1,6 +1,6 @@
-/* Printing the device manager's device list (lsdev program and shell). */
-#include <hm/hm.h>
-#include <hm/dm.h>
+/* Client side of the device manager protocol (hm/dmclient.h). */
+#include <hm/dmclient.h>
+#include <hm/dc.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,17 +9,65 @@
 static const char *const states[] = { "unassigned", "running", "faulted", "failed", "starting", "restarting" };
 #define NSTATES (sizeof states / sizeof states[0])
 
+const char *hm_dm_state_name(uint64_t state)
+{
+    return state < NSTATES ? states[state] : "?";
+}
+
+/* one call: 0, the reply's status negated, or -EIO if devmgr is unreachable */
+static int dm_call(hm_handle_t dm, struct hm_msg *m)
+{
+    long r = hm_call(dm, m);
+    return r < 0 ? -EIO : -(int)HM_TAG_LABEL(m->tag);
+}
+
+int hm_dm_lsdev(hm_handle_t dm, struct hm_ipc_buf *buf, uint64_t index, struct hm_dm_row *row)
+{
+    struct hm_msg m = { .tag = HM_TAG(HM_DM_LSDEV, 0, 0), .w = { index } };
+    int st = dm_call(dm, &m);
+    if (st)
+        return st;
+    if (HM_TAG_NWORDS(m.tag) < HM_DM_DEV_WORDS)
+        return -EIO;   /* not the row it promised */
+    struct hm_dm_dev *d = &row->dev;
+    memcpy(d, buf->words, sizeof *d);
+    d->name[sizeof d->name - 1] = d->compatible[sizeof d->compatible - 1] = d->kind[sizeof d->kind - 1] = 0;
+    d->driver[sizeof d->driver - 1] = d->container[sizeof d->container - 1] = d->node[sizeof d->node - 1] = 0;
+    d->dataplane[sizeof d->dataplane - 1] = 0;
+    row->state = m.w[0];
+    row->phys = m.w[1];
+    row->irq = m.w[2];
+    row->restarts = m.w[3];
+    row->nodes = m.w[4];
+    row->nirq = m.w[5];
+    return 0;
+}
+
+int hm_dm_dmesg(hm_handle_t dm, struct hm_ipc_buf *buf, uint64_t index, uint64_t off, char *out, uint64_t *n,
+                uint64_t *next)
+{
+    struct hm_msg m = { .tag = HM_TAG(HM_DM_DMESG, 0, 0), .w = { index, off } };
+    int st = dm_call(dm, &m);
+    if (st)
+        return st;
+    if (m.w[0] > HM_DC_LOG_CHUNK || m.w[0] > (uint64_t)HM_TAG_NWORDS(m.tag) * 8)
+        return -EIO;   /* claims more than it sent */
+    memcpy(out, buf->words, m.w[0]);
+    *n = m.w[0];
+    *next = m.w[1];
+    return 0;
+}
+
 int hm_dm_fault(hm_handle_t dm, struct hm_ipc_buf *buf, const char *container, uint64_t kind, uint64_t arg,
                 uint64_t seed, uint64_t *restarts)
 {
     size_t len = strlen(container);
-    if (len >= 16)
-        return ENOENT;   /* no container has so long a name */
-    memset(buf->words, 0, 16);
+    if (len >= HM_DM_CT_NAME_MAX)
+        return -ENOENT;   /* no container has so long a name */
+    memset(buf->words, 0, HM_DM_CT_NAME_MAX);
     memcpy(buf->words, container, len + 1);
-    struct hm_msg m = { .tag = HM_TAG(HM_DM_FAULT, 2, 0), .w = { kind, arg, seed } };
-    long r = hm_call(dm, &m);
-    int st = r < 0 ? EIO : (int)HM_TAG_LABEL(m.tag);
+    struct hm_msg m = { .tag = HM_TAG(HM_DM_FAULT, HM_DM_CT_NAME_MAX / 8, 0), .w = { kind, arg, seed } };
+    int st = dm_call(dm, &m);
     if (!st && restarts)
         *restarts = m.w[0];
     return st;
@@ -30,39 +78,35 @@ int hm_dm_print(hm_handle_t dm, struct hm_ipc_buf *buf)
     printf("%-19s %-22s %-9s %-16s %-9s %-10s %s\n", "DEVICE", "COMPATIBLE", "KIND", "DRIVER", "CONTAINER", "NODE",
            "STATE");
     for (uint64_t i = 0;; i++) {
-        struct hm_msg m = { .tag = HM_TAG(HM_DM_LSDEV, 0, 0), .w = { i } };
-        long r = hm_call(dm, &m);
-        if (r < 0)
-            return (int)r;
-        if (HM_TAG_LABEL(m.tag))
+        struct hm_dm_row row;
+        int st = hm_dm_lsdev(dm, buf, i, &row);
+        if (st == -ENOENT)
             return 0;
-        struct hm_dm_dev d;
-        memcpy(&d, buf->words, sizeof d);
-        d.name[31] = d.compatible[31] = d.kind[15] = d.driver[23] = d.container[15] = d.node[15] = 0;
-        d.dataplane[7] = 0;
+        if (st)
+            return st;
+        const struct hm_dm_dev *d = &row.dev;
         /* a twin serves its data plane: "virtio_blk (data plane: twin)" */
         char driver[48];
-        snprintf(driver, sizeof driver, d.dataplane[0] ? "%s (data plane: %s)" : "%s", d.driver[0] ? d.driver : "-",
-                 d.dataplane);
-        /* w4: how many nodes the device's container registered; the first is
-         * d.node, the others (partitions) are counted: "vda+3" */
+        snprintf(driver, sizeof driver, d->dataplane[0] ? "%s (data plane: %s)" : "%s", d->driver[0] ? d->driver : "-",
+                 d->dataplane);
+        /* the first node and how many more (partitions): "vda+3" */
         char node[40];
-        if (!d.node[0])
+        if (!d->node[0])
             snprintf(node, sizeof node, "-");
-        else if (m.w[4] > 1)
-            snprintf(node, sizeof node, "%s+%lu", d.node, (unsigned long)(m.w[4] - 1));
+        else if (row.nodes > 1)
+            snprintf(node, sizeof node, "%s+%lu", d->node, (unsigned long)(row.nodes - 1));
         else
-            snprintf(node, sizeof node, "%s", d.node);
-        /* w5: how many interrupts from w2 on (a PCI host's INTx lines) */
+            snprintf(node, sizeof node, "%s", d->node);
+        /* a PCI host's INTx lines are a range */
         char irq[48];
-        if (!m.w[2])
+        if (!row.irq)
             snprintf(irq, sizeof irq, "no irq");
-        else if (m.w[5] > 1)
-            snprintf(irq, sizeof irq, "irq %lu-%lu", (unsigned long)m.w[2], (unsigned long)(m.w[2] + m.w[5] - 1));
+        else if (row.nirq > 1)
+            snprintf(irq, sizeof irq, "irq %lu-%lu", (unsigned long)row.irq, (unsigned long)(row.irq + row.nirq - 1));
         else
-            snprintf(irq, sizeof irq, "irq %lu", (unsigned long)m.w[2]);
-        printf("%-19s %-22s %-9s %-16s %-9s %-10s %s (%s, restarts %lu)\n", d.name, d.compatible, d.kind,
-               driver, d.container[0] ? d.container : "-", node,
-               m.w[0] < NSTATES ? states[m.w[0]] : "?", irq, (unsigned long)m.w[3]);
+            snprintf(irq, sizeof irq, "irq %lu", (unsigned long)row.irq);
+        printf("%-19s %-22s %-9s %-16s %-9s %-10s %s (%s, restarts %lu)\n", d->name, d->compatible, d->kind, driver,
+               d->container[0] ? d->container : "-", node, hm_dm_state_name(row.state), irq,
+               (unsigned long)row.restarts);
     }
 }

@@ -216,7 +216,7 @@ static void hm_twin_error(struct hm_twin *t, const struct dc_twin_event *ev)
 
 	pr_err_ratelimited("I/O error, dev %s, sector %llu op %s, %u bytes, device status %u (data plane: twin %d): %d\n",
 			   t->disk->disk_name, ev->sector, blk_op_str(op), ev->len, ev->status, t->id, err);
-	dc_host_twin_verdict(ev->cookie, -err);
+	dc_host_twin_verdict(ev->cookie, err);
 }
 
 static int hm_twin_main(void *unused)
@@ -241,7 +241,7 @@ static int hm_twin_main(void *unused)
 					t = &hm_twins[i];
 			if (!t) {
 				if (ev.kind == DC_TWIN_ERROR)
-					dc_host_twin_verdict(ev.cookie, EIO);
+					dc_host_twin_verdict(ev.cookie, -EIO);
 				continue;
 			}
 			if (ev.kind == DC_TWIN_CONFIG) {

@@ -30,7 +30,7 @@ static void gives_up(struct hm_spawn_handle hs[4], const char *conf, const char 
     long ep = hm_ep_create();
     const char *argv[] = { "devmgr", conf, NULL };
     hs[3].h = (hm_handle_t)ep;
-    long dmp = hm_spawn("devmgr", argv, hs, 4, HM_HANDLE_INVALID, HM_PRIO_MAX - 2);
+    long dmp = hm_spawn("devmgr", argv, hs, 4, HM_HANDLE_INVALID, HM_PRIO_SERVICE);
     long dm = hm_handle_dup((hm_handle_t)ep, HM_R_SEND, 0);
     hm_handle_close((hm_handle_t)ep);
     int failed = 0;
@@ -67,7 +67,7 @@ int main(void)
         { "dtb", hm_start_handle("dtb"), HM_R_READ | HM_R_MAP },
         { "dm", (hm_handle_t)ep, HM_R_RECV | HM_R_SEND | HM_R_DUP | HM_R_GRANT },
     };
-    long dmp = hm_spawn("devmgr", argv, hs, 4, HM_HANDLE_INVALID, HM_PRIO_MAX - 2);
+    long dmp = hm_spawn("devmgr", argv, hs, 4, HM_HANDLE_INVALID, HM_PRIO_SERVICE);
     KT_OK(dmp, "start devmgr");
     long dm = hm_handle_dup((hm_handle_t)ep, HM_R_SEND, 0);
     hm_handle_close((hm_handle_t)ep);

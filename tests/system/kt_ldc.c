@@ -42,7 +42,7 @@ int main(int argc, char **argv)
     long dmvfs = vep < 0 ? vep : hm_handle_dup((hm_handle_t)vep, HM_R_SEND | HM_R_GRANT, 1);
     const char *vargv[] = { "vfs", NULL }, *dargv[] = { "devmgr", NULL };
     struct hm_spawn_handle vh[1] = { { "vfs", (hm_handle_t)vep, HM_R_RECV | HM_R_SEND | HM_R_DUP | HM_R_GRANT } };
-    KT_OK(hm_spawn("vfs", vargv, vh, 1, HM_HANDLE_INVALID, HM_PRIO_MAX - 2), "start vfs");
+    KT_OK(hm_spawn("vfs", vargv, vh, 1, HM_HANDLE_INVALID, HM_PRIO_SERVICE), "start vfs");
     struct hm_spawn_handle dh[5] = {
         { "bootimg", hm_start_handle("bootimg"), HM_R_READ | HM_R_MAP | HM_R_GRANT | HM_R_DUP },
         { "root", hm_start_handle("root"), HM_R_ALL },
@@ -50,7 +50,7 @@ int main(int argc, char **argv)
         { "dm", (hm_handle_t)dep, HM_R_RECV | HM_R_SEND | HM_R_DUP | HM_R_GRANT },
         { "vfs", (hm_handle_t)dmvfs, HM_R_SEND | HM_R_GRANT },
     };
-    KT_OK(hm_spawn("devmgr", dargv, dh, 5, HM_HANDLE_INVALID, HM_PRIO_MAX - 2), "start devmgr (board devices.conf)");
+    KT_OK(hm_spawn("devmgr", dargv, dh, 5, HM_HANDLE_INVALID, HM_PRIO_SERVICE), "start devmgr (board devices.conf)");
     hm_handle_t vfs = (hm_handle_t)hm_handle_dup((hm_handle_t)vep, HM_R_SEND, 0);
     hm_handle_t dm = (hm_handle_t)hm_handle_dup((hm_handle_t)dep, HM_R_SEND, 0);
 
@@ -140,7 +140,7 @@ int main(int argc, char **argv)
     KT_EQ(open_node(vfs, "/dev/vda", &whole, &wsize), 0, "open /dev/vda");
     KT_EQ(wsize, 8 * 1024 * 1024, "vda is the whole 8 MiB disk");
     struct hm_msg m = { .tag = HM_TAG(HM_BLK_DETACH, 0, 0) };
-    KT_CHECK(hm_call(whole, &m) == 0 && HM_TAG_LABEL(m.tag) == EINVAL, "detach on a disk handle refused");
+    KT_CHECK(hm_call(whole, &m) == 0 && HM_TAG_LABEL(m.tag) == EPERM, "detach on a disk handle refused (EPERM)");
     m = (struct hm_msg){ .tag = HM_TAG(HM_BLK_IOCTL, 0, 0), .w = { HM_BLK_IOC_GETSIZE } };
     KT_CHECK(hm_call(whole, &m) == 0 && HM_TAG_LABEL(m.tag) == 0 && m.w[0] == wsize, "ioctl GETSIZE");
     hm_blk_close(&c);

@@ -40,7 +40,7 @@ static long start_driver(hm_handle_t root, hm_handle_t ep)
     struct hm_spawn_handle hs[3] = { { "mmio", (hm_handle_t)mmio, HM_R_READ | HM_R_WRITE | HM_R_MAP },
                                      { "irqres", (hm_handle_t)irqres, HM_R_MANAGE },
                                      { "ep", ep, HM_R_RECV | HM_R_SEND | HM_R_DUP | HM_R_GRANT } };
-    return hm_spawn("ndc", argv, hs, 3, HM_HANDLE_INVALID, HM_PRIO_MAX - 3);
+    return hm_spawn("ndc", argv, hs, 3, HM_HANDLE_INVALID, HM_PRIO_DRIVER);
 }
 
 int main(int argc, char **argv)
@@ -134,7 +134,7 @@ int main(int argc, char **argv)
     }
     KT_EQ(cycles, 100, "100 sessions opened, used and closed");
     m = (struct hm_msg){ .tag = HM_TAG(HM_BLK_DETACH, 0, 0) };
-    KT_CHECK(hm_call((hm_handle_t)cli_ep, &m) == 0 && HM_TAG_LABEL(m.tag) == EINVAL, "detach without a session handle refused");
+    KT_CHECK(hm_call((hm_handle_t)cli_ep, &m) == 0 && HM_TAG_LABEL(m.tag) == EPERM, "detach without a session handle refused (EPERM)");
 
     /* ioctl */
     m = (struct hm_msg){ .tag = HM_TAG(HM_BLK_IOCTL, 0, 0), .w = { HM_BLK_IOC_GETSIZE } };

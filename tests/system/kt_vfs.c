@@ -45,7 +45,7 @@ int main(void)
     long ep = hm_ep_create();
     const char *argv[] = { "vfs", NULL };
     struct hm_spawn_handle hs = { "vfs", (hm_handle_t)ep, HM_R_RECV };
-    long p = hm_spawn("vfs", argv, &hs, 1, HM_HANDLE_INVALID, HM_PRIO_MAX - 2);
+    long p = hm_spawn("vfs", argv, &hs, 1, HM_HANDLE_INVALID, HM_PRIO_SERVICE);
     KT_OK(p, "start vfs");
     vfs = (hm_handle_t)hm_handle_dup((hm_handle_t)ep, HM_R_SEND, 0);
     long dmh = hm_handle_dup((hm_handle_t)ep, HM_R_SEND, HM_VFS_BADGE_DM);
@@ -62,7 +62,8 @@ int main(void)
     KT_CHECK(hm_call(vfs, &m) == 0 && HM_TAG_LABEL(m.tag) == EINVAL, "unterminated path: EINVAL");
     KT_EQ(req(0x1234, "/dev", &m, 16), EINVAL, "unknown request: EINVAL");
     m.w[0] = HM_VFS_BLK;
-    KT_EQ(req(HM_VFS_REGISTER, "/dev/evil", &m, 16), EACCES, "registration without the device manager's badge refused");
+    KT_EQ(req(HM_VFS_REGISTER, "/dev/evil", &m, 16), EPERM, "registration without the device manager's badge refused (EPERM)");
+    KT_EQ(req(HM_VFS_RESIZE, "/dev/zero", &m, 16), EPERM, "resize without the device manager's badge refused (EPERM)");
 
     /* /tmp */
     memcpy((char *)buf.words + HM_VFS_PATH_MAX, "hello", 5);

@@ -4,6 +4,7 @@
 #ifndef KTEST_H
 #define KTEST_H
 #include <hm/hm.h>
+#include <hm/prio.h>
 #include <stdio.h>
 
 void kt_init(const char *group);

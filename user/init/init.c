@@ -16,6 +16,7 @@
  * the clients' may only call ("send=EP/N" gives a handle with badge N).
  */
 #include <hm/hm.h>
+#include <hm/prio.h>
 #include <hm/bootimg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,7 +91,7 @@ static long start(char **argv, int with_root, const struct hm_spawn_handle *extr
         n = 3;
     for (int i = 0; i < nextra; i++)
         hs[n++] = extra[i];
-    long p = hm_spawn(argv[0], (const char *const *)argv, hs, n, (hm_handle_t)ep, HM_PRIO_MAX - 2);
+    long p = hm_spawn(argv[0], (const char *const *)argv, hs, n, (hm_handle_t)ep, HM_PRIO_SERVICE);
     hm_handle_close((hm_handle_t)ep);
     if (p < 0)
         return p;
@@ -183,7 +184,7 @@ int main(int argc, char **argv)
     }
     sup_ep = (hm_handle_t)ep;
     static struct hm_thread sup_thread;
-    if (hm_thread_start(&sup_thread, supervise, NULL, HM_PRIO_MAX - 1, 1) < 0) {
+    if (hm_thread_start(&sup_thread, supervise, NULL, HM_PRIO_SUPERVISOR, 1) < 0) {
         printf("init: cannot start the supervisor thread\n");
         return 1;
     }

@@ -1,8 +1,9 @@
 /* lsdev: every device devmgr knows, its driver, container and state.
  * Uses the "dm" handle (devmgr's endpoint). */
 #include <hm/hm.h>
-#include <hm/dm.h>
+#include <hm/dmclient.h>
 #include <stdio.h>
+#include <string.h>
 
 int main(void)
 {
@@ -13,8 +14,8 @@ int main(void)
         return 1;
     }
     hm_ipc_buf_set(&buf);
-    long r = hm_dm_print(dm, &buf);
-    if (r < 0)
-        printf("lsdev: device manager: %s\n", hm_strerror(r));
-    return r < 0;
+    int st = hm_dm_print(dm, &buf);
+    if (st)
+        printf("lsdev: device manager: %s\n", strerror(-st));
+    return st != 0;
 }

@@ -83,7 +83,7 @@ int cmd_blkbench(int argc, char **argv)
     struct file f;
     int st = f_open(&f, path);
     if (st || f.type != HM_VFS_BLK) {
-        printf("sh: blkbench: %s: %s\n", path, st ? strerror(st) : "not a block device");
+        printf("sh: blkbench: %s: %s\n", path, st ? strerror(-st) : "not a block device");
         if (!st)
             f_close(&f);
         return 1;

@@ -1,7 +1,7 @@
 /* Fault injection from the shell (docs/reliability.md): the fault
  * command, and the helpers faultstress shares with it. */
 #include "sh.h"
-#include <hm/dm.h>
+#include <hm/dmclient.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,24 +12,23 @@ int sh_ct_state(const char *name, uint64_t *state, uint64_t *restarts, char node
     int found = -1;
     node[0] = 0;
     for (uint64_t i = 0;; i++) {
-        uint64_t st, rs;
-        char ct[16], nd[16];
-        if (dm_lsdev_node(i, &st, ct, &rs, nd))
+        struct hm_dm_row row;
+        if (hm_dm_lsdev(sh_dm, &sh_buf, i, &row))
             return found;
-        if (strcmp(ct, name))
+        if (strcmp(row.dev.container, name))
             continue;
-        *state = st;
-        *restarts = rs;
+        *state = row.state;
+        *restarts = row.restarts;
         if (!node[0])
-            memcpy(node, nd, 16);
+            memcpy(node, row.dev.node, 16);
         found = 0;
     }
 }
 
 const char *sh_fault_error(int err)
 {
-    return err == EAGAIN ? "not running"
-         : err == ENOTSUP ? "it has no injection points for that (a native driver)" : strerror(err);
+    return err == -EAGAIN ? "not running"
+         : err == -ENOTSUP ? "it has no injection points for that (a native driver)" : strerror(-err);
 }
 
 /* fault CONTAINER kill: devmgr stops the container (its devices reset) and
@@ -39,7 +38,7 @@ int cmd_fault(int argc, char **argv)
 {
     /* options: --after MS (kill), --at N and --seed S (crash, hang) */
     uint64_t after = 0, at = 0, seed = 0, kind = 0;
-    int bad = argc < 3 || (argc - 3) % 2 || strlen(argv[1]) >= 16;
+    int bad = argc < 3 || (argc - 3) % 2 || strlen(argv[1]) >= HM_DM_CT_NAME_MAX;
     if (!bad)
         kind = !strcmp(argv[2], "kill") ? HM_DM_FAULT_KILL : !strcmp(argv[2], "crash") ? HM_DM_FAULT_CRASH
              : !strcmp(argv[2], "hang") ? HM_DM_FAULT_HANG : 0;

@@ -2,9 +2,10 @@
  * faultstress: a verified read/write workload on block devices while
  * faults of every kind are injected into the containers driving them
  * (docs/reliability.md). Nothing may fail and no byte may be lost.
- *   faultstress [--each N] [--seed S] DEV:CONTAINER[:KIND,...]...
+ *   faultstress [--each N] [--seed S] DEV:CONTAINER[:KIND,...][=M]...
  *   e.g. faultstress --each 50 --seed 1 /dev/vda:ldc0 /dev/mmcblk0:ldc1
- * KINDS: kill, crash, hang (default all three).
+ * KINDS: kill, crash, hang (default all three); =M: M faults of each kind
+ * into that container instead of N.
  *
  * Workload: a thread per device keeps LANES requests in flight. The
  * device's first SPAN bytes are cut into LANES lanes, and each lane has one
@@ -28,7 +29,8 @@
  * faults closer together for a crash loop and gives up.
  */
 #include "sh.h"
-#include <hm/dm.h>
+#include <hm/dmclient.h>
+#include <hm/prio.h>
 #include <hm/sha256.h>
 #include <errno.h>
 #include <stdio.h>
@@ -101,10 +103,12 @@ static void next_op(struct worker *w, int k)
         d[j] = o->fill + j;
 }
 
+/* e: a negative errno; returned (never 0) */
 static int fail(struct worker *w, const char *what, int e)
 {
-    snprintf(w->why, sizeof w->why, "%s: %s", what, strerror(e < 0 ? -e : e));
-    return e ? e : EIO;
+    e = e < 0 ? e : -EIO;
+    snprintf(w->why, sizeof w->why, "%s: %s", what, strerror(-e));
+    return e;
 }
 
 /* lane k's request is back without an error */
@@ -120,7 +124,7 @@ static int complete(struct worker *w, int k)
             if (d[i] != w->shadow[o->off + i]) {
                 snprintf(w->why, sizeof w->why, "read at byte %lu: 0x%02x, written 0x%02x",
                          (unsigned long)(o->off + i), d[i], w->shadow[o->off + i]);
-                return EIO;
+                return -EIO;
             }
         w->reads++;
     }
@@ -156,7 +160,7 @@ static int work(struct worker *w)
             return fail(w, "waiting for a request", r);
         int k = (int)(cpl.id & 7);
         if (k >= LANES || !w->lane[k].busy || cpl.id >> 3 != w->lane[k].n)
-            return fail(w, "a completion for no request in flight (one run twice?)", EIO);
+            return fail(w, "a completion for no request in flight (one run twice?)", -EIO);
         if (cpl.status)
             return fail(w, w->lane[k].op.write ? "a write" : "a read", cpl.status);
         if ((r = complete(w, k)))
@@ -187,14 +191,14 @@ static int worker_init(struct worker *w, const char *dev, int index, uint64_t se
     w->opened = 1;
     if (w->f.type != HM_VFS_BLK || w->f.size < SPAN || w->f.blk.data_size < LANES * LANE_DATA) {
         snprintf(w->why, sizeof w->why, "not a block device of at least %u MiB", SPAN >> 20);
-        return EINVAL;
+        return -EINVAL;
     }
     w->shadow = hm_alloc_pages(SPAN, &w->shadow_mem);
     if (!w->shadow)
-        return fail(w, "memory for its copy", ENOMEM);
+        return fail(w, "memory for its copy", -ENOMEM);
     long n = f_pread(&w->f, w->shadow, SPAN, 0);
     if (n != (long)SPAN)
-        return fail(w, "reading it", n < 0 ? (int)-n : EIO);
+        return fail(w, "reading it", n < 0 ? (int)n : -EIO);
     for (int k = 0; k < LANES; k++)
         w->lane[k].rng = seed ^ (uint64_t)(index + 1) << 32 ^ (uint64_t)(k + 1) << 16;
     return 0;
@@ -218,7 +222,7 @@ static void worker_free(struct worker *w)
     }
 }
 
-/* the next fault for t, drawn from rng among the kinds left; 0 or errno */
+/* the next fault for t, drawn from rng among the kinds left; 0 or -errno */
 static int arm(struct target *t, uint64_t *rng)
 {
     int total = t->left[0] + t->left[1] + t->left[2];
@@ -277,7 +281,8 @@ static const char *watch(struct target *t, uint64_t *rng)
 
 static int usage(void)
 {
-    printf("usage: faultstress [--each N] [--seed S] DEV:CONTAINER[:KIND,...]... (KIND: kill, crash, hang)\n");
+    printf("usage: faultstress [--each N] [--seed S] DEV:CONTAINER[:KIND,...][=M]... (KIND: kill, crash, hang;\n"
+           "       M: faults of each kind into that container instead of N)\n");
     return 1;
 }
 
@@ -310,7 +315,16 @@ int cmd_faultstress(int argc, char **argv)
     const char *why = NULL, *who = NULL, *devs[MAX_DEVS];
     for (; i < argc; i++, ndev++) {
         char *colon = strchr(argv[i], ':'), *list = colon ? strchr(colon + 1, ':') : NULL;
+        char *count = colon ? strchr(colon + 1, '=') : NULL;
+        uint64_t n = each;
         int kinds = 7;
+        if (count) {
+            char *end;
+            *count++ = 0;
+            n = strtoull(count, &end, 10);
+            if (*end || !*count || n > 10000)
+                return usage();
+        }
         if (list) {
             *list++ = 0;
             kinds = 0;
@@ -323,7 +337,7 @@ int cmd_faultstress(int argc, char **argv)
         devs[ndev] = argv[i];
         snprintf(ts[ndev].name, sizeof ts[ndev].name, "%s", colon + 1);
         for (int k = 0; k < 3; k++)
-            ts[ndev].left[k] = kinds >> k & 1 ? (int)each : 0;
+            ts[ndev].left[k] = kinds >> k & 1 ? (int)n : 0;
     }
     for (int d = 0; d < ndev && !why; d++) {
         who = devs[d];
@@ -337,10 +351,10 @@ int cmd_faultstress(int argc, char **argv)
         printf("faultstress: %lu faults into %d container(s) while %d device(s) are read and written (seed %lu)\n",
                (unsigned long)total, ndev, ndev, (unsigned long)seed);
     for (int d = 0; d < ndev && !why; d++)
-        /* below the drivers (HM_PRIO_MAX - 3), as an application's load: a
+        /* below the drivers (HM_PRIO_DRIVER), as an application's load: a
          * worker above them that a twin keeps busy while its LDC restarts
          * would starve that LDC's Linux (strict priorities) */
-        if (hm_thread_start(&ws[d].t, worker_main, &ws[d], HM_PRIO_MAX - 4, 1) < 0) {
+        if (hm_thread_start(&ws[d].t, worker_main, &ws[d], HM_PRIO_BACKGROUND, 1) < 0) {
             who = ws[d].dev;
             why = "cannot start its thread";
         } else {

@@ -17,12 +17,12 @@ int vfs_req(uint32_t op, const char *path, struct hm_msg *m, unsigned extra_word
     struct hm_ipc_buf *b = ipc();
     memset(b->words, 0, HM_VFS_PATH_MAX);
     if (strlen(path) >= HM_VFS_PATH_MAX)
-        return ENAMETOOLONG;
+        return -ENAMETOOLONG;
     strcpy((char *)b->words, path);
     m->tag = HM_TAG(op, HM_VFS_PATH_WORDS + extra_words, 0);
     if (sh_vfs < 0 || hm_call(sh_vfs, m) < 0)
-        return EIO;
-    return (int)HM_TAG_LABEL(m->tag);
+        return -EIO;
+    return -(int)HM_TAG_LABEL(m->tag);
 }
 
 int f_open(struct file *f, const char *path)
@@ -38,10 +38,10 @@ again:;
     f->type = (int)m.w[0];
     f->size = m.w[1];
     if (f->type == HM_VFS_DIR)
-        return EISDIR;
+        return -EISDIR;
     if (f->type == HM_VFS_BLK) {
         if (HM_TAG_NHANDLES(m.tag) != 1)
-            return EIO;
+            return -EIO;
         hm_handle_t ep = ipc()->handles[0];
         int r = hm_blk_open(&f->blk, ep, 16, BLK_WINDOW, ipc());
         if (r == -EPIPE && hm_now() < give_up) {
@@ -53,7 +53,7 @@ again:;
             goto again;
         }
         if (r)
-            return r == -EPIPE ? EIO : -r;
+            return r == -EPIPE ? -EIO : r;
         f->size = f->blk.size;
         f->blk.reconnect = f_blk_reconnect;
         f->blk.reconnect_arg = f;
@@ -71,7 +71,7 @@ int f_blk_reconnect(struct hm_blk_client *c, hm_handle_t *ep)
     struct hm_msg m = {0};
     int st = vfs_req(HM_VFS_OPEN, f->path, &m, 0);
     if (st)
-        return -st;
+        return st;
     if (HM_TAG_NHANDLES(m.tag) != 1)
         return -EIO;
     *ep = ipc()->handles[0];
@@ -132,7 +132,7 @@ long f_pread(struct file *f, void *buf, uint64_t len, uint64_t off)
         struct hm_msg m = { .w = { off + done, len - done < HM_VFS_IO_MAX ? len - done : HM_VFS_IO_MAX } };
         int st = vfs_req(HM_VFS_READ, f->path, &m, 0);
         if (st)
-            return -st;
+            return st;
         if (m.w[0] == 0)
             break;
         memcpy((uint8_t *)buf + done, (uint8_t *)ipc()->words + HM_VFS_PATH_MAX, m.w[0]);

@@ -17,12 +17,12 @@ extern hm_handle_t sh_vfs;
 extern struct hm_ipc_buf sh_buf;       /* the main thread's IPC buffer */
 extern __thread struct hm_ipc_buf *f_ipc;   /* another thread's, if it registered its own */
 
-int f_open(struct file *f, const char *path);                       /* 0 or errno */
+int f_open(struct file *f, const char *path);                       /* 0 or -errno */
 long f_pread(struct file *f, void *buf, uint64_t len, uint64_t off);  /* bytes (0 at end) or -errno */
 long f_pwrite(struct file *f, const void *buf, uint64_t len, uint64_t off);
 void f_close(struct file *f);
 /* hm_blk_client.reconnect for a session opened from a struct file (reconnect_arg) */
 int f_blk_reconnect(struct hm_blk_client *c, hm_handle_t *ep);
-/* one vfs request about path; reply label (0 or errno), or EIO if vfs is unreachable */
+/* one vfs request about path: 0, its status as -errno, or -EIO if vfs is unreachable */
 int vfs_req(uint32_t op, const char *path, struct hm_msg *m, unsigned extra_words);
 #endif

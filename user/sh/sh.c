@@ -4,7 +4,8 @@
  * poweroff ends the shell; init then powers the machine off.
  */
 #include "sh.h"
-#include <hm/dm.h>
+#include <hm/dc.h>
+#include <hm/dmclient.h>
 #include <hm/sha256.h>
 #include <errno.h>
 #include <stdio.h>
@@ -14,12 +15,13 @@
 #define MAX_ARGS 16
 hm_handle_t sh_dm = HM_HANDLE_INVALID;
 
+/* e: a negative errno */
 static void err(const char *cmd, const char *what, int e)
 {
     if (what)
-        printf("sh: %s: %s: %s\n", cmd, what, strerror(e));
+        printf("sh: %s: %s: %s\n", cmd, what, strerror(-e));
     else
-        printf("sh: %s: %s\n", cmd, strerror(e));
+        printf("sh: %s: %s\n", cmd, strerror(-e));
 }
 
 static int cmd_help(int argc, char **argv)
@@ -40,10 +42,10 @@ static int cmd_help(int argc, char **argv)
            "                            kill a driver container (now, or MS ms later while the next\n"
            "                            command runs), or make it crash or hang at its N-th block\n"
            "                            request (a seed picks N and the path); devmgr restarts it\n"
-           "  faultstress [--each N] [--seed S] DEV:CONTAINER[:KIND,...]...\n"
+           "  faultstress [--each N] [--seed S] DEV:CONTAINER[:KIND,...][=M]...\n"
            "                            verified writes and reads on each DEV (its first 2 MiB are\n"
-           "                            overwritten) while N faults of each KIND (kill, crash, hang)\n"
-           "                            go into each CONTAINER; fails on any error or lost byte\n"
+           "                            overwritten) while N (or M) faults of each KIND (kill, crash,\n"
+           "                            hang) go into each CONTAINER; fails on any error or lost byte\n"
            "  sleep MS                  wait MS milliseconds (scripts)\n"
            "  poweroff                  end the session and power off\n");
     return 0;
@@ -55,12 +57,12 @@ static int cmd_ls(int argc, char **argv)
     for (uint64_t i = 0;; i++) {
         struct hm_msg m = { .w = { i } };
         int st = vfs_req(HM_VFS_READDIR, path, &m, 0);
-        if (st == ENOENT && i == 0) {   /* an empty directory, or none at all? */
+        if (st == -ENOENT && i == 0) {   /* an empty directory, or none at all? */
             struct hm_msg sm = {0};
             if (vfs_req(HM_VFS_STAT, path, &sm, 0) == 0 && sm.w[0] == HM_VFS_DIR)
                 return 0;
         }
-        if (st == ENOENT && i > 0)
+        if (st == -ENOENT && i > 0)
             return 0;
         if (st) {
             err("ls", path, st);
@@ -77,69 +79,12 @@ static int cmd_ls(int argc, char **argv)
 static int cmd_lsdev(int argc, char **argv)
 {
     (void)argc, (void)argv;
-    long r = sh_dm < 0 ? -HM_EBADH : hm_dm_print(sh_dm, &sh_buf);
-    if (r < 0) {
-        printf("sh: lsdev: device manager: %s\n", hm_strerror(r));
+    int st = sh_dm < 0 ? -ENXIO : hm_dm_print(sh_dm, &sh_buf);
+    if (st) {
+        err("lsdev", "device manager", st);
         return 1;
     }
     return 0;
-}
-
-/* the device manager's answer for device i: 0, a positive errno (ENOENT
- * past the last), or a negative kernel error; its container's state and
- * name, and (if asked for) its restart count and first /dev node name */
-long dm_lsdev_node(uint64_t i, uint64_t *state, char container[16], uint64_t *restarts, char node[16])
-{
-    struct hm_msg m = { .tag = HM_TAG(HM_DM_LSDEV, 0, 0), .w = { i } };
-    long r = hm_call(sh_dm, &m);
-    if (r < 0)
-        return r;
-    if (HM_TAG_LABEL(m.tag))
-        return HM_TAG_LABEL(m.tag);
-    struct hm_dm_dev d;
-    memcpy(&d, sh_buf.words, sizeof d);
-    *state = m.w[0];
-    memcpy(container, d.container, 16);
-    container[15] = 0;
-    if (restarts)
-        *restarts = m.w[3];
-    if (node) {
-        memcpy(node, d.node, 16);
-        node[15] = 0;
-    }
-    return 0;
-}
-
-static long dm_lsdev(uint64_t i, uint64_t *state, char container[16])
-{
-    return dm_lsdev_node(i, state, container, NULL, NULL);
-}
-
-/* one piece of device i's container log from offset off: 0 with *n bytes
- * copied to out and *next the offset after them, a positive errno, or a
- * negative kernel error */
-static long dm_dmesg(uint64_t i, uint64_t off, char *out, uint64_t *n, uint64_t *next)
-{
-    struct hm_msg m = { .tag = HM_TAG(HM_DM_DMESG, 0, 0), .w = { i, off } };
-    long r = hm_call(sh_dm, &m);
-    if (r < 0)
-        return r;
-    if (HM_TAG_LABEL(m.tag))
-        return HM_TAG_LABEL(m.tag);
-    if (m.w[0] > HM_DC_LOG_CHUNK || m.w[0] > (uint64_t)HM_TAG_NWORDS(m.tag) * 8)
-        return EIO;   /* claims more than it sent */
-    memcpy(out, sh_buf.words, m.w[0]);
-    *n = m.w[0];
-    *next = m.w[1];
-    return 0;
-}
-
-static void dm_err(const char *cmd, const char *what, long r)
-{
-    if (r < 0)
-        printf("sh: %s: %s: %s\n", cmd, what, hm_strerror(r));
-    else
-        err(cmd, what, (int)r);
 }
 
 /* dmesg: every container's log, once per container name (devices driven by
@@ -148,23 +93,24 @@ static int cmd_dmesg(int argc, char **argv)
 {
     (void)argc, (void)argv;
     enum { MAX_LOGS = 64 };   /* devmgr keeps at most 48 devices */
-    struct { uint64_t dev; char name[16]; } logs[MAX_LOGS];
-    char seen[MAX_LOGS][16];
+    struct { uint64_t dev; char name[HM_DM_CT_NAME_MAX]; } logs[MAX_LOGS];
+    char seen[MAX_LOGS][HM_DM_CT_NAME_MAX];
     int nlogs = 0, nseen = 0, rc = 0;
     if (sh_dm < 0) {
-        printf("sh: dmesg: device manager: %s\n", hm_strerror(-HM_EBADH));
+        err("dmesg", "device manager", -ENXIO);
         return 1;
     }
     /* first find the containers that keep a log: the header lines depend on
      * how many there are */
     for (uint64_t i = 0; nlogs < MAX_LOGS && nseen < MAX_LOGS; i++) {
-        uint64_t state, n, next;
-        char name[16];
-        long r = dm_lsdev(i, &state, name);
-        if (r == ENOENT)
+        struct hm_dm_row row;
+        uint64_t n, next;
+        int st = hm_dm_lsdev(sh_dm, &sh_buf, i, &row);
+        const char *name = row.dev.container;
+        if (st == -ENOENT)
             break;
-        if (r) {
-            dm_err("dmesg", "device manager", r);
+        if (st) {
+            err("dmesg", "device manager", st);
             return 1;
         }
         if (!name[0])
@@ -175,12 +121,12 @@ static int cmd_dmesg(int argc, char **argv)
         if (dup)
             continue;
         char probe[HM_DC_LOG_CHUNK];
-        r = dm_dmesg(i, 0, probe, &n, &next);
-        if (r == ENOTSUP)
+        st = hm_dm_dmesg(sh_dm, &sh_buf, i, 0, probe, &n, &next);
+        if (st == -ENOTSUP)
             continue;   /* keeps no log, or no longer runs: another device with the label may */
         strcpy(seen[nseen++], name);
-        if (r) {
-            dm_err("dmesg", name, r);
+        if (st) {
+            err("dmesg", name, st);
             rc = 1;
             continue;
         }
@@ -193,9 +139,9 @@ static int cmd_dmesg(int argc, char **argv)
         char chunk[HM_DC_LOG_CHUNK];
         uint64_t off = 0, n, next;
         for (;;) {
-            long r = dm_dmesg(logs[k].dev, off, chunk, &n, &next);
-            if (r) {
-                dm_err("dmesg", logs[k].name, r);
+            int st = hm_dm_dmesg(sh_dm, &sh_buf, logs[k].dev, off, chunk, &n, &next);
+            if (st) {
+                err("dmesg", logs[k].name, st);
                 rc = 1;
                 break;
             }
@@ -224,12 +170,10 @@ static void wait_for_containers(void)
     for (;;) {
         int starting = 0;
         for (uint64_t i = 0; !starting; i++) {
-            uint64_t state = 0;
-            char name[16];
-            long r = dm_lsdev(i, &state, name);
-            if (r)
+            struct hm_dm_row row;
+            if (hm_dm_lsdev(sh_dm, &sh_buf, i, &row))
                 break;   /* ENOENT past the last device; on errors lsdev will say more */
-            starting = state == HM_DM_STARTING;
+            starting = row.state == HM_DM_STARTING;
         }
         if (!starting)
             return;
@@ -269,7 +213,7 @@ static int cmd_sha256sum(int argc, char **argv)
             hm_sha256_update(&h, chunk, (size_t)n);
         f_close(&f);
         if (n < 0) {
-            err("sha256sum", argv[i], (int)-n);
+            err("sha256sum", argv[i], (int)n);
             rc = 1;
             continue;
         }
@@ -337,7 +281,7 @@ static int cmd_dd(int argc, char **argv)
         return 1;
     }
     st = f_open(&fo, out);
-    if (st == ENOENT && !strncmp(out, "/tmp/", 5))
+    if (st == -ENOENT && !strncmp(out, "/tmp/", 5))
         st = 0, memset(&fo, 0, sizeof fo), strcpy(fo.path, out), fo.type = HM_VFS_FILE;   /* created on first write */
     if (st) {
         err("dd", out, st);
@@ -348,7 +292,7 @@ static int cmd_dd(int argc, char **argv)
     uint64_t full_in = 0, part_in = 0, full_out = 0, part_out = 0, bytes = 0;
     int rc = 0;
     if (!buf) {
-        err("dd", NULL, ENOMEM);
+        err("dd", NULL, -ENOMEM);
         rc = 1;
     }
     for (uint64_t i = 0; !rc && i < count; i++) {

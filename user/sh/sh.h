@@ -5,15 +5,10 @@
 
 extern hm_handle_t sh_dm;   /* the device manager, or HM_HANDLE_INVALID */
 
-/* the device manager's answer for device i: 0, a positive errno (ENOENT
- * past the last), or a negative kernel error; its container's state and
- * name, and (if asked for) its restart count and first /dev node name */
-long dm_lsdev_node(uint64_t i, uint64_t *state, char container[16], uint64_t *restarts, char node[16]);
-
 /* fault.c: a container's state and restart count, and the first /dev node
  * of its devices ("" if none); 0, or -1 if no device names it */
 int sh_ct_state(const char *name, uint64_t *state, uint64_t *restarts, char node[16]);
-/* fault.c: what hm_dm_fault's errno means to a shell user */
+/* fault.c: what hm_dm_fault's negative errno means to a shell user */
 const char *sh_fault_error(int err);
 
 int cmd_blkbench(int argc, char **argv);

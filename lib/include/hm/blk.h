@@ -2,13 +2,16 @@
  * Block session protocol: how a client and a block driver move data.
  *
  * Control (IPC on the driver's endpoint; label = operation, reply label =
- * 0 or a positive errno from <errno.h>):
+ * 0 or a positive errno from <errno.h>, hm/proto.h). INFO, IOCTL and ATTACH
+ * come on the handle vfs hands out for a node (its badge names the disk);
+ * DETACH only on a session handle; any other caller gets EPERM.
  *   HM_BLK_INFO    -> w0 size in bytes, w1 logical block size, w2 read-only
  *   HM_BLK_ATTACH  handles[0] = shared memory object (HM_MEM_CONTIG: the
  *                  driver may point the device at it), handles[1] = the
  *                  client's notification (SIGNAL); w0 = ring entries (power of
  *                  two, <= HM_BLK_MAX_ENTRIES), w1 = notification bits.
- *                  -> handles[0] = the driver's doorbell notification (SIGNAL),
+ *                  -> handles[0] = the driver's doorbell notification (SIGNAL:
+ *                  the client signals HM_BLK_DOORBELL_BIT after queueing),
  *                  handles[1] = the session handle (the driver's endpoint with
  *                  a badge naming the session).
  *   HM_BLK_DETACH  on the session handle: the driver finishes the session's
@@ -29,12 +32,13 @@
 #ifndef HM_BLK_H
 #define HM_BLK_H
 #include <stdint.h>
+#include <hm/proto.h>
 
-#define HM_BLK_INFO   0x424c0001u
-#define HM_BLK_ATTACH 0x424c0002u
-#define HM_BLK_DETACH 0x424c0003u
+#define HM_BLK_INFO   HM_LABEL(HM_PROTO_BLK, 1)
+#define HM_BLK_ATTACH HM_LABEL(HM_PROTO_BLK, 2)
+#define HM_BLK_DETACH HM_LABEL(HM_PROTO_BLK, 3)
 /* HM_BLK_IOCTL: w0 command, w1 argument -> w0.. results, or ENOTTY */
-#define HM_BLK_IOCTL  0x424c0004u
+#define HM_BLK_IOCTL  HM_LABEL(HM_PROTO_BLK, 4)
 #define HM_BLK_IOC_GETSIZE 1   /* -> w0 size in bytes (as Linux BLKGETSIZE64) */
 #define HM_BLK_IOC_GETRO   2   /* -> w0 1 if read-only (as Linux BLKROGET) */
 #define HM_BLK_IOC_SSZGET  3   /* -> w0 logical block size (as Linux BLKSSZGET) */
@@ -44,6 +48,10 @@
 #define HM_BLK_FLUSH 3
 
 #define HM_BLK_MAX_ENTRIES 256
+/* what a client signals on the driver's doorbell once it queued requests;
+ * a driver whose data plane waits on one notification for its device's
+ * interrupt and the doorbell keeps this bit for the doorbell */
+#define HM_BLK_DOORBELL_BIT (1ull << 1)
 #define HM_BLK_MAGIC 0x6b6c626du   /* "mblk" */
 
 struct hm_blk_req {

@@ -44,7 +44,7 @@ void hm_blk_srv_publish(struct hm_blk_srv_session *s);
 uint64_t hm_blk_srv_badge(const struct hm_blk_srv_session *tab, int i);
 /* the two handles ATTACH's reply carries: out[0] the doorbell (SIGNAL on
  * the driver's notification), out[1] the session handle (the driver's
- * endpoint badged for slot i). 0, or ENOMEM with nothing left behind (the
+ * endpoint badged for slot i). 0, or -ENOMEM with nothing left behind (the
  * caller then closes the session) */
 int hm_blk_srv_grant(const struct hm_blk_srv_session *tab, int i, hm_handle_t doorbell, hm_handle_t ep,
                      hm_handle_t out[2]);
@@ -56,4 +56,10 @@ void hm_blk_srv_post(struct hm_blk_srv_session *s, uint64_t id, int status, uint
 /* a closing session with nothing in flight, or a reserved one: unmap,
  * close, free the slot */
 void hm_blk_srv_release(struct hm_blk_srv_session *s);
+
+/* The answers every block driver gives the same way, from the disk's size,
+ * logical block size and read-only state: HM_BLK_INFO's words, and
+ * HM_BLK_IOCTL's (w0 the command): 0 or -ENOTTY. */
+void hm_blk_srv_info(struct hm_msg *m, uint64_t size, uint32_t lbs, int ro);
+int hm_blk_srv_ioctl(struct hm_msg *m, uint64_t size, uint32_t lbs, int ro);
 #endif

@@ -1,12 +1,19 @@
 /*
- * Device manager protocol (IPC on devmgr's endpoint; reply label 0 or a
- * positive errno).
+ * Device manager protocol: requests on devmgr's endpoint. Reply label 0 or
+ * a positive errno (hm/proto.h); a caller the rule does not name gets EPERM,
+ * an unknown label EINVAL. Client helpers: hm/dmclient.h.
+ *
+ * From anyone holding a devmgr handle (clients hold badge 0):
  *   HM_DM_LSDEV  w0 = index -> w0 = state (its container's), w1 = physical
  *                address (a PCI function: of its config space), w2 = first
  *                interrupt (INTID), w3 = its container's restart count,
  *                w4 = /dev nodes registered for it, w5 = how many interrupts
  *                from w2 on, and in the IPC buffer a struct hm_dm_dev
  *                (HM_DM_DEV_WORDS words); ENOENT past the last device.
+ *   HM_DM_DMESG  w0 = device index, w1 = byte offset in its container's log
+ *                -> as HM_DC_LOG (hm/dc.h; devmgr asks the container);
+ *                ENOENT past the last device, ENOTSUP if the container keeps
+ *                no log (native drivers print to the console instead).
  *   HM_DM_FAULT  w0 = HM_DM_FAULT_KILL, w1 = delay in ms (0: now, at most
  *                60000); or w0 = HM_DM_FAULT_CRASH / _HANG, w1 = at the
  *                container's N-th block request from now (0: the next; a
@@ -19,18 +26,16 @@
  *                and found by its fault message or devmgr's heartbeat.
  *                ENOENT: no such container, EAGAIN: it is not running,
  *                ENOTSUP: the container cannot inject that (native drivers).
- *   HM_DM_DMESG  w0 = device index, w1 = byte offset in its container's log
- *                -> as HM_DC_LOG below (devmgr asks the container);
- *                ENOENT past the last device, ENOTSUP if the container keeps
- *                no log (native drivers print to the console instead).
- * From a driver container (on the "dm" handle devmgr gave it; the badge
- * names the container):
+ * From a driver container only (the "dm" handle devmgr gave it; the badge
+ * names the container, and every request acts on that container's own
+ * devices and nodes):
  *   HM_DM_REGISTER  IPC-buffer words: the node name (NUL-terminated, at most
  *                HM_DM_NAME_MAX bytes, e.g. "vda2"; empty: devmgr names it
  *                vdX), w0 = node type (HM_VFS_BLK), w1 = size in bytes,
  *                w2 = the device it sits on: HM_DM_WHERE_PCI | PCI domain
- *                << 16 | bus << 8 | devfn, or the MMIO address of a device-tree device, or 0
- *                (the container's first device), handles[0] = the endpoint vfs hands to clients (moved).
+ *                << 16 | bus << 8 | devfn, or the MMIO address of a
+ *                device-tree device, or 0 (the container's first device),
+ *                handles[0] = the endpoint vfs hands to clients (moved).
  *                devmgr publishes /dev/NAME in vfs. -> IPC-buffer words: the
  *                name used.
  *   HM_DM_READY  the container has probed its devices and published their
@@ -38,10 +43,11 @@
  *   HM_DM_RESIZE IPC-buffer words: a node name it registered, w1 = its new
  *                size in bytes: devmgr tells vfs (HM_VFS_RESIZE).
  *   HM_DM_TWIN   hand a device's data plane to its twin (hm/twin.h): the
- *                device must be the container's and its devices.conf line
- *                must name a twin program. A twin that served on while the
- *                container restarted takes the new rings (HM_TWIN_ADOPT)
- *                instead of a new twin being started.
+ *                words and handles of the hand-off. The device must be the
+ *                container's and its devices.conf line must name a twin
+ *                program. A twin that served on while the container
+ *                restarted takes the new rings instead of a new twin
+ *                being started. -> handles[0] = the twin's endpoint.
  *   HM_DM_TWIN_PAUSE  w0 = the MMIO address of one of its devices it is
  *                about to probe (DC-base's ioremap, for the devices devmgr
  *                named in its "hm.twin_serving=ADDR,..." argument): a twin
@@ -49,47 +55,40 @@
  *                (HM_TWIN_PAUSE), so that Linux's reset does not pull the
  *                ring from under it. No IPC-buffer words either way (the
  *                caller is Linux's CPU thread).
- * devmgr to a container (on its endpoint, unbadged handle):
- *   HM_DC_LOG    w0 = offset -> w0 = n bytes (<= HM_DC_LOG_CHUNK) in the IPC
- *                buffer words, w1 = offset after them, w2 = oldest offset
- *                still kept (an older w0 starts there); n = 0 at the end.
- *   HM_DC_FAULT  w0 = HM_DM_FAULT_CRASH / _HANG, w1 = N, w2 = seed: arm an
- *                injected fault (dcbase/fault.c); EINVAL from a container
- *                that has none.
- *   HM_DC_PING   the heartbeat: any answer (even EINVAL) says it is alive.
+ * devmgr calls containers with the requests of hm/dc.h.
  */
 #ifndef HM_DM_H
 #define HM_DM_H
 #include <stdint.h>
+#include <hm/proto.h>
 
-#define HM_DM_LSDEV    0x444d0001u
-#define HM_DM_REGISTER 0x444d0002u
-#define HM_DM_READY    0x444d0003u
-#define HM_DM_DMESG    0x444d0004u
-#define HM_DM_RESIZE   0x444d0005u
-#define HM_DM_TWIN     0x444d0006u
-#define HM_DM_FAULT    0x444d0007u
-#define HM_DM_TWIN_PAUSE 0x444d0008u
+#define HM_DM_LSDEV      HM_LABEL(HM_PROTO_DM, 1)
+#define HM_DM_REGISTER   HM_LABEL(HM_PROTO_DM, 2)
+#define HM_DM_READY      HM_LABEL(HM_PROTO_DM, 3)
+#define HM_DM_DMESG      HM_LABEL(HM_PROTO_DM, 4)
+#define HM_DM_RESIZE     HM_LABEL(HM_PROTO_DM, 5)
+#define HM_DM_TWIN       HM_LABEL(HM_PROTO_DM, 6)
+#define HM_DM_FAULT      HM_LABEL(HM_PROTO_DM, 7)
+#define HM_DM_TWIN_PAUSE HM_LABEL(HM_PROTO_DM, 8)
+
 #define HM_DM_MAX_TWIN_SERVING 8   /* addresses in "hm.twin_serving=A,B,..." */
 #define HM_DM_FAULT_CRASH 1  /* a wild access from inside the container (LDC) */
 #define HM_DM_FAULT_HANG  2  /* the container stops answering (LDC) */
-#define HM_DM_FAULT_KILL 3   /* devmgr kills the container */
+#define HM_DM_FAULT_KILL  3  /* devmgr kills the container */
 /* devmgr counts a fault before a container is ready, or within this long
  * after, as a repeat (a crash loop), and gives up after HM_DM_RESTART_LIMIT
  * repeats in a row (docs/reliability.md) */
 #define HM_DM_REPEAT_WINDOW_MS 1000
 #define HM_DM_RESTART_LIMIT 5
-#define HM_DC_FAULT    0x44430004u   /* devmgr -> container: w0 kind, w1 at request N, w2 seed */
-#define HM_DC_PING     0x44430005u   /* devmgr -> container: its heartbeat; any answer will do */
-#define HM_DC_LOG      0x44430001u
 #define HM_DM_NAME_MAX 32
+#define HM_DM_CT_NAME_MAX 16   /* a container's name, with its NUL */
 #define HM_DM_WHERE_PCI (1ull << 63)
-#define HM_DC_LOG_CHUNK 512
 
+/* a device's state: its container's (HM_DM_LSDEV w0) */
 #define HM_DM_UNASSIGNED 0   /* no container drives it */
 #define HM_DM_RUNNING    1   /* its container runs */
 #define HM_DM_FAULTED    2   /* its container faulted and was stopped */
-#define HM_DM_FAILED     3   /* its container could not start */
+#define HM_DM_FAILED     3   /* its container could not start, or was given up */
 #define HM_DM_STARTING   4   /* its container runs but has not said HM_DM_READY */
 #define HM_DM_RESTARTING 5   /* its container was stopped and is being started again */
 
@@ -98,22 +97,10 @@ struct hm_dm_dev {
     char compatible[32];    /* e.g. virtio,mmio */
     char kind[16];          /* e.g. block, empty, pci-host */
     char driver[24];        /* e.g. virtio_blk */
-    char container[16];     /* e.g. ndc0 */
+    char container[HM_DM_CT_NAME_MAX];   /* e.g. ndc0 */
     char node[16];          /* its node in /dev, e.g. vda; empty if none */
     char dataplane[8];      /* "twin" once a twin serves its data plane */
 };
 #define HM_DM_DEV_WORDS (sizeof(struct hm_dm_dev) / 8)
 _Static_assert(sizeof(struct hm_dm_dev) % 8 == 0 && sizeof(struct hm_dm_dev) / 8 <= 64, "fits the IPC buffer");
-
-#include <hm/hm.h>
-/* print the device table (the buffer must be this thread's IPC buffer); 0 or a kernel error */
-int hm_dm_print(hm_handle_t dm, struct hm_ipc_buf *buf);
-/* inject a fault (HM_DM_FAULT) into the container so named: kind
- * HM_DM_FAULT_KILL (arg: delay in ms), _CRASH or _HANG (arg: at the N-th
- * block request, seed: picks N and the path); buf: the calling thread's
- * IPC buffer. 0 with the restart count before the fault in *restarts (if
- * not NULL), or a positive errno (ENOENT, EAGAIN not running, ENOTSUP no
- * injection points, EIO devmgr unreachable) */
-int hm_dm_fault(hm_handle_t dm, struct hm_ipc_buf *buf, const char *container, uint64_t kind, uint64_t arg,
-                uint64_t seed, uint64_t *restarts);
 #endif

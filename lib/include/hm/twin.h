@@ -1,59 +1,64 @@
 /*
  * Twin driver protocol: the Linux driver container (LDC) keeps a device's
- * control plane, the twin (twin/vtwin.c) takes its data plane.
+ * control plane, the twin (twin/vtwin.c) takes its data plane. Reply label
+ * 0 or a positive errno (hm/proto.h).
  *
  * Hand-off (LDC -> devmgr, HM_DM_TWIN in hm/dm.h): once Linux has probed a
  * virtio-blk device whose device-tree node says hm,data-plane = "twin", the
  * LDC drains and quiesces Linux's request queue, stops handling the
- * device's interrupt and sends devmgr the state below with
+ * device's interrupt and sends devmgr the state below (struct
+ * hm_twin_state in the IPC buffer's words: its only encoding) with
  *   handles[0] the memory object holding the rings (the LDC's RAM),
  *   handles[1] a SEND handle to the LDC's endpoint for the twin's reports.
- * devmgr starts the twin with the device's registers, its interrupt, DMA
- * memory of its own and those two handles, and answers with handles[0] =
- * the twin's endpoint (badge HM_TWIN_BADGE_LDC).
+ * devmgr starts the device's twin program with the device's registers, its
+ * interrupt resource, DMA memory of its own and its endpoint, and passes
+ * the hand-off on unchanged as HM_TWIN_ADOPT; once the twin serves from
+ * the rings devmgr answers the LDC with handles[0] = the twin's endpoint
+ * (badge HM_TWIN_BADGE_LDC). A twin that served on while its LDC restarted
+ * and paused for the new LDC's probe gets the new LDC's hand-off the same
+ * way: the first hand-off and every later one are one message.
  *
  * On the twin's endpoint:
- *   HM_TWIN_ATTACH  (LDC only) a client's HM_BLK_ATTACH passed on: handles
- *                   and w0, w1 as in hm/blk.h; w2 = start (bytes, a
- *                   partition's first byte), w3 = size in bytes, w4 = read-only,
- *                   w5 = the LDC's disk id (HM_TWIN_RESIZE names it) ->
- *                   as HM_BLK_ATTACH's reply; the client's session is then
- *                   served by the twin alone.
+ *   HM_TWIN_ADOPT   (devmgr only, badge HM_TWIN_BADGE_DM) an LDC's
+ *                   HM_DM_TWIN passed on: its words and both handles. The
+ *                   twin maps the rings, checks and adopts them, binds the
+ *                   interrupt and serves; after a pause, its sessions go on
+ *                   -> 0, EBUSY if it serves already (never paused), or the
+ *                   errno of what it could not take.
+ *   HM_TWIN_PAUSE   (devmgr only) the LDC died and the twin served on
+ *                   without it; a new LDC is about to probe (reset) the
+ *                   device: requests on the device finish, new ones wait in
+ *                   the clients' rings, the interrupt and the old LDC's
+ *                   memory are let go -> 0, or EBUSY if the device did not
+ *                   finish in 2 s (the twin serves on; devmgr stops it and
+ *                   resets the device).
+ *   HM_TWIN_ATTACH  (LDC only, badge HM_TWIN_BADGE_LDC) a client's
+ *                   HM_BLK_ATTACH passed on: handles and w0, w1 as in
+ *                   hm/blk.h; w2 = start (bytes, a partition's first byte),
+ *                   w3 = size in bytes, w4 = read-only, w5 = the LDC's disk
+ *                   id (HM_TWIN_RESIZE names it) -> as HM_BLK_ATTACH's
+ *                   reply; the client's session is then served by the twin
+ *                   alone.
  *   HM_TWIN_RESIZE  (LDC only) w0 = disk id, w1 = size, w2 = read-only: the
  *                   control plane changed them (a capacity change).
- *   HM_BLK_DETACH   on a session handle, as in hm/blk.h.
- *   HM_TWIN_PAUSE   (devmgr only, badge HM_TWIN_BADGE_DM) the LDC died and
- *                   the twin served on without it; a new LDC is about to
- *                   probe (reset) the device: requests on the device
- *                   finish, new ones wait in the clients' rings, the
- *                   interrupt and the old LDC's memory are let go -> 0, or
- *                   EBUSY if the device did not finish in 2 s (the twin
- *                   serves on; devmgr stops it and resets the device).
- *   HM_TWIN_ADOPT   (devmgr only) the new LDC's hand-off: the words and
- *                   handles of its HM_DM_TWIN; the paused twin serves on
- *                   from the new rings, sessions unchanged -> 0 or errno.
- * On the LDC's endpoint (the handle the twin got, badge names the twin):
- *   HM_DC_TWIN_EVENT  the device raised a configuration-change interrupt:
- *                   Linux's driver handles it (HM_TWIN_RESIZE follows if the
- *                   capacity changed).
- *   HM_DC_TWIN_ERROR  w0 = operation (HM_BLK_*), w1 = sector, w2 = bytes,
- *                   w3 = the device's status byte -> w0 = the positive errno
- *                   the client gets (Linux's block layer decides).
+ *   HM_BLK_DETACH   (a session handle only) as in hm/blk.h.
+ * The twin reports to the LDC with HM_DC_TWIN_EVENT and HM_DC_TWIN_ERROR
+ * (hm/dc.h).
  */
 #ifndef HM_TWIN_H
 #define HM_TWIN_H
 #include <stdint.h>
+#include <hm/proto.h>
 
-#define HM_TWIN_ATTACH   0x54570001u
-#define HM_TWIN_RESIZE   0x54570002u
-#define HM_TWIN_PAUSE    0x54570003u
-#define HM_TWIN_ADOPT    0x54570004u
-#define HM_DC_TWIN_EVENT 0x44430002u
-#define HM_DC_TWIN_ERROR 0x44430003u
+#define HM_TWIN_ATTACH   HM_LABEL(HM_PROTO_TWIN, 1)
+#define HM_TWIN_RESIZE   HM_LABEL(HM_PROTO_TWIN, 2)
+#define HM_TWIN_PAUSE    HM_LABEL(HM_PROTO_TWIN, 3)
+#define HM_TWIN_ADOPT    HM_LABEL(HM_PROTO_TWIN, 4)
 #define HM_TWIN_BADGE_LDC (1ull << 40)   /* the LDC's handle to the twin */
 #define HM_TWIN_BADGE_DM  (1ull << 41)   /* devmgr's */
 
-/* what crosses at hand-off, in the IPC buffer's words of HM_DM_TWIN */
+/* what crosses at hand-off, in the IPC buffer's words of HM_DM_TWIN and
+ * HM_TWIN_ADOPT */
 struct hm_twin_state {
     uint64_t mmio;              /* physical address of the virtio-mmio registers */
     uint64_t ram_base;          /* physical address of offset 0 of handles[0] */

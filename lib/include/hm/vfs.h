@@ -1,7 +1,9 @@
 /*
  * VFS protocol (IPC on vfs's endpoint; reply label 0 or a positive errno:
- * ENOENT, EACCES, EINVAL, EIO, ENOSPC, EROFS...). Paths travel in the IPC
- * buffer's extra words (NUL-terminated, at most HM_VFS_PATH_MAX bytes).
+ * ENOENT, EACCES, EINVAL, EIO, ENOSPC, EROFS..., hm/proto.h). Paths travel
+ * in the IPC buffer's extra words (NUL-terminated, at most HM_VFS_PATH_MAX
+ * bytes). Clients hold badge 0 handles; REGISTER and RESIZE are the device
+ * manager's only (badge HM_VFS_BADGE_DM): anyone else gets EPERM.
  *   HM_VFS_OPEN     path -> w0 type, w1 size; for a device, handles[0] is
  *                   a direct session to its driver (vfs leaves the data path)
  *   HM_VFS_STAT     path -> w0 type, w1 size
@@ -27,15 +29,16 @@
 #ifndef HM_VFS_H
 #define HM_VFS_H
 #include <stdint.h>
+#include <hm/proto.h>
 
-#define HM_VFS_OPEN     0x56460001u
-#define HM_VFS_STAT     0x56460002u
-#define HM_VFS_READDIR  0x56460003u
-#define HM_VFS_READ     0x56460004u
-#define HM_VFS_WRITE    0x56460005u
-#define HM_VFS_REGISTER 0x56460006u
-#define HM_VFS_IOCTL    0x56460007u
-#define HM_VFS_RESIZE   0x56460008u
+#define HM_VFS_OPEN     HM_LABEL(HM_PROTO_VFS, 1)
+#define HM_VFS_STAT     HM_LABEL(HM_PROTO_VFS, 2)
+#define HM_VFS_READDIR  HM_LABEL(HM_PROTO_VFS, 3)
+#define HM_VFS_READ     HM_LABEL(HM_PROTO_VFS, 4)
+#define HM_VFS_WRITE    HM_LABEL(HM_PROTO_VFS, 5)
+#define HM_VFS_REGISTER HM_LABEL(HM_PROTO_VFS, 6)
+#define HM_VFS_IOCTL    HM_LABEL(HM_PROTO_VFS, 7)
+#define HM_VFS_RESIZE   HM_LABEL(HM_PROTO_VFS, 8)
 #define HM_VFS_REPLACE  1   /* HM_VFS_REGISTER w2 */
 
 #define HM_VFS_DIR  1

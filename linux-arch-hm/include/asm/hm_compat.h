@@ -3,7 +3,8 @@
  * Every difference between the Linux versions arch/hm is built with (6.1,
  * 6.12) that arch/hm's C code sees, in one place: each is a small wrapper
  * here, so the .c files have no version conditionals. DC-base and the board
- * files have none at all (tests/linux_versions.py checks both).
+ * files have none at all (scripts/linux-versions checks both: make test's
+ * "linux versions").
  */
 #ifndef _ASM_HM_COMPAT_H
 #define _ASM_HM_COMPAT_H

@@ -1,0 +1,107 @@
+/*
+ * devices.conf, the board file that says which container drives which
+ * kind of device (boards/BOARD/devices.conf; another with devmgr's
+ * argument "conf=NAME"). One line per kind:
+ *   driver KIND DRIVER CONTAINER PROGRAM [TWIN]
+ * KIND as lsdev shows it (block, pci-host, ...), DRIVER the name lsdev
+ * shows, CONTAINER the container's name (lines naming the same one share
+ * it), PROGRAM what runs the container (ldc, ndc), TWIN the program that
+ * takes a virtio-blk device's data plane once the container probed it.
+ * A PCI function goes wherever its host goes.
+ */
+#include "devmgr.h"
+#include <hm/bootimg.h>
+#include <libfdt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* the container named so, made on first mention; -1 if there are too many
+ * or the name was given another program */
+static int container_named(const char *name, const char *program)
+{
+    for (int i = 0; i < dm_ncts; i++) {
+        if (strcmp(dm_cts[i].name, name))
+            continue;
+        if (strcmp(dm_cts[i].program, program)) {
+            printf("devmgr: container %s runs %s, not %s: line ignored\n", name, dm_cts[i].program, program);
+            return -1;
+        }
+        return i;
+    }
+    if (dm_ncts == DM_MAX_CTS) {
+        printf("devmgr: more than %d containers: %s not started\n", DM_MAX_CTS, name);
+        return -1;
+    }
+    struct dm_ct *c = &dm_cts[dm_ncts];
+    dm_copy_str(c->name, sizeof c->name, name);
+    dm_copy_str(c->program, sizeof c->program, program);
+    c->proc = c->ep = HM_HANDLE_INVALID;
+    return dm_ncts++;
+}
+
+/* Read devices.conf (or the file named by devmgr's "conf=NAME"): each
+ * device the board has gets its driver and container. */
+void dm_conf_load(const char *file)
+{
+    const void *conf;
+    size_t len;
+    if (hm_bootimg_find(hm_bootimg(NULL), file, &conf, &len)) {
+        printf("devmgr: no %s in the boot image: no drivers started\n", file);
+        return;
+    }
+    char *text = malloc(len + 1);
+    if (!text)
+        return;
+    memcpy(text, conf, len);
+    text[len] = 0;
+    for (char *save, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char kind[16], driver[24], name[HM_DM_CT_NAME_MAX], program[32], twin[32] = "";
+        if (line[0] == '#' || sscanf(line, "driver %15s %23s %15s %31s %31s", kind, driver, name, program, twin) < 4)
+            continue;
+        for (int i = 0; i < dm_ndevs; i++) {
+            struct dm_dev *d = &dm_devs[i];
+            if (strcmp(d->info.kind, kind) || d->info.driver[0])
+                continue;
+            int ct = container_named(name, program);
+            if (ct < 0)
+                break;
+            dm_copy_str(d->info.driver, sizeof d->info.driver, driver);
+            d->ct = ct;
+            if (twin[0] && (strcmp(kind, "block") || d->node < 0))
+                printf("devmgr: %s: a twin takes only virtio-blk data planes: %s ignored\n", d->info.name, twin);
+            else
+                dm_copy_str(d->twin, sizeof d->twin, twin);
+        }
+    }
+    free(text);
+    /* a PCI function is driven where its host is: that container's Linux
+     * enumerates the whole bus */
+    for (int i = 0; i < dm_ndevs; i++) {
+        struct dm_dev *d = &dm_devs[i];
+        if (d->host < 0)
+            continue;
+        int hct = dm_devs[d->host].ct;
+        if (d->ct >= 0 && d->ct != hct)
+            printf("devmgr: %s sits behind %s: it goes where its host goes\n", d->info.name, dm_devs[d->host].info.name);
+        d->ct = hct;
+        if (hct < 0)
+            d->info.driver[0] = 0;   /* no container enumerates its bus */
+    }
+    for (int i = 0; i < dm_ndevs; i++)
+        if (dm_devs[i].ct >= 0)
+            dm_copy_str(dm_devs[i].info.container, sizeof dm_devs[i].info.container, dm_cts[dm_devs[i].ct].name);
+    /* the domain the container's Linux gives each of its hosts: the tree's
+     * "linux,pci-domain", or else the next number in probe (tree) order */
+    for (int i = 0; i < dm_ndevs; i++) {
+        struct dm_dev *d = &dm_devs[i];
+        if (d->node < 0 || strcmp(d->info.kind, "pci-host"))
+            continue;
+        int len;
+        const fdt32_t *v = fdt_getprop(dm_board, d->node, "linux,pci-domain", &len);
+        d->domain = 0;
+        for (int j = 0; j < i && !(v && len == 4); j++)
+            d->domain += dm_devs[j].ct == d->ct && dm_devs[j].node >= 0 && !strcmp(dm_devs[j].info.kind, "pci-host");
+        if (v && len == 4)
+            d->domain = (int)fdt32_to_cpu(v[0]);
+    }
+}

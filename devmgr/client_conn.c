@@ -1,0 +1,92 @@
+/*
+ * Requests from devmgr's clients (the shell, lsdev, tests): the device
+ * list, the containers' logs, fault injection (hm/dm.h). One handler per
+ * request; main.c's table says who may ask.
+ */
+#include "devmgr.h"
+#include <hm/dc.h>
+#include <errno.h>
+#include <stdio.h>
+
+/* HM_DM_LSDEV: w0 device index */
+int dm_lsdev(struct hm_srv_req *r)
+{
+    uint64_t i = r->m.w[0];
+    if (i >= (uint64_t)dm_ndevs)
+        return -ENOENT;
+    const struct dm_dev *d = &dm_devs[i];
+    struct hm_dm_dev info = d->info;
+    dm_lock_take(&dm_twin_lock);   /* dataplane changes with the twin */
+    memcpy(info.dataplane, d->info.dataplane, sizeof info.dataplane);
+    dm_lock_drop(&dm_twin_lock);
+    memcpy(r->buf->words, &info, sizeof info);
+    r->reply_words = HM_DM_DEV_WORDS;
+    r->m.w[0] = d->ct < 0 ? HM_DM_UNASSIGNED : (uint64_t)__atomic_load_n(&dm_cts[d->ct].state, __ATOMIC_SEQ_CST);
+    r->m.w[1] = d->phys;
+    r->m.w[2] = d->irq;
+    r->m.w[3] = d->ct < 0 ? 0 : (uint64_t)dm_cts[d->ct].restarts;
+    r->m.w[4] = (uint64_t)d->nodes;   /* lsdev shows node+N for the others */
+    r->m.w[5] = d->nirq;
+    return 0;
+}
+
+/* HM_DM_DMESG: w0 device index, w1 offset (nodes.c reads the log) */
+int dm_dmesg(struct hm_srv_req *r)
+{
+    return dm_log_read(r);
+}
+
+/* crash or hang: armed in the container (HM_DC_FAULT); its fault message
+ * or the heartbeat does the rest */
+static int arm_in_container(int ct, struct hm_srv_req *r)
+{
+    struct dm_ct *c = &dm_cts[ct];
+    uint64_t kind = r->m.w[0];
+    if (__atomic_load_n(&c->state, __ATOMIC_SEQ_CST) != HM_DM_RUNNING)
+        return -EAGAIN;
+    struct hm_msg q = { .tag = HM_TAG(HM_DC_FAULT, 0, 0), .w = { kind, r->m.w[1], r->m.w[2] } };
+    if (dm_ct_call(c, &q, r->buf) < 0)
+        return -EAGAIN;    /* it has no endpoint, or went meanwhile */
+    if (HM_TAG_LABEL(q.tag))
+        return -ENOTSUP;   /* a native driver: it has no injection points */
+    printf("devmgr: %s: fault injected: %s (at request %lu, seed %lu)\n", c->name,
+           kind == HM_DM_FAULT_CRASH ? "crash" : "hang", (unsigned long)r->m.w[1], (unsigned long)r->m.w[2]);
+    return 0;
+}
+
+/* a kill, now or after w1 ms (the restart thread keeps the time) */
+static int kill_container(int ct, uint64_t delay_ms)
+{
+    struct dm_ct *c = &dm_cts[ct];
+    if (!delay_ms) {
+        printf("devmgr: %s: fault injected: kill\n", c->name);
+        return dm_ct_stop(ct, "an injected kill");
+    }
+    int st = __atomic_load_n(&c->state, __ATOMIC_SEQ_CST);
+    if (st != HM_DM_RUNNING && st != HM_DM_STARTING)
+        return -EAGAIN;
+    printf("devmgr: %s: fault injected: kill in %lu ms\n", c->name, (unsigned long)delay_ms);
+    dm_ct_kill_later(ct, hm_deadline_ms(delay_ms));
+    return 0;
+}
+
+/* HM_DM_FAULT: w0 the kind, w1 its argument, w2 a seed, the container's
+ * name in the IPC buffer's words -> w0 its restart count before the fault */
+int dm_fault(struct hm_srv_req *r)
+{
+    const char *name = dm_sent_name(r->buf, r->nwords, HM_DM_CT_NAME_MAX);
+    uint64_t kind = r->m.w[0];
+    if (!name)
+        return -EINVAL;
+    int ct = dm_ct_find(name);
+    if (ct < 0)
+        return -ENOENT;
+    if (kind == HM_DM_FAULT_KILL && r->m.w[1] > 60000)
+        return -EINVAL;
+    if (kind != HM_DM_FAULT_KILL && kind != HM_DM_FAULT_CRASH && kind != HM_DM_FAULT_HANG)
+        return -EINVAL;
+    uint64_t restarts = (uint64_t)dm_cts[ct].restarts;
+    int st = kind == HM_DM_FAULT_KILL ? kill_container(ct, r->m.w[1]) : arm_in_container(ct, r);
+    r->m.w[0] = restarts;
+    return st;
+}

@@ -1,0 +1,320 @@
+/*
+ * A driver container's life (docs/reliability.md): started from the boot
+ * image with exactly its devices' memory windows, interrupts and device
+ * tree; "starting" until it says HM_DM_READY, then "running"; stopped on a
+ * fault, an injected kill, an exit or a missed heartbeat, with its devices
+ * quiet first; started again by the restart thread.
+ *
+ * Micro-reboot: a fault before the container said it was ready, or within
+ * HM_DM_REPEAT_WINDOW_MS after, counts as a repeat (a crash loop: a driver
+ * that cannot probe, a request that crashes it each time it is re-issued):
+ * repeats wait longer (50 ms doubling, at most 1 s) and after
+ * HM_DM_RESTART_LIMIT of them in a row devmgr gives up. A container that
+ * served for longer between faults starts a new count: it is never given
+ * up, however many faults it survives.
+ */
+#include "devmgr.h"
+#include <hm/prio.h>
+#include <errno.h>
+#include <stdio.h>
+
+/* what one container can be given: a spawn carries at most
+ * HM_START_MAX_HANDLES - 2 handles, 4 of them ep, dtb, dma and dm */
+#define CT_MAX_WINDOWS 6
+#define CT_MAX_IRQS 4
+#define DMA_BUDGET (256 * 1024)   /* contiguous memory each container gets for DMA rings */
+
+/* bit ct: container ct was stopped, start it again; KILLS_CHANGED: an
+ * injected kill was armed (the restart thread waits on it) */
+static hm_handle_t restart_notif = HM_HANDLE_INVALID;
+#define KILLS_CHANGED (1ull << 63)
+
+long dm_ct_wait_stopped(uint64_t deadline, uint64_t *bits)
+{
+    return hm_notif_wait(restart_notif, deadline, bits);
+}
+
+void dm_ct_kill_later(int ct, uint64_t at)
+{
+    __atomic_store_n(&dm_cts[ct].kill_at, at, __ATOMIC_SEQ_CST);
+    hm_notif_signal(restart_notif, KILLS_CHANGED);
+}
+
+int dm_ct_find(const char *name)
+{
+    for (int ct = 0; ct < dm_ncts; ct++)
+        if (!strcmp(dm_cts[ct].name, name))
+            return ct;
+    return -1;
+}
+
+/* add [phys, phys+size) to a container's windows (or interrupt ranges),
+ * merged with one it overlaps or touches (virtio slots share pages, their
+ * SPIs are consecutive); 0, or -ENOSPC past max */
+static int add_window(struct dm_win *w, int *n, int max, uint64_t phys, uint64_t size)
+{
+    for (int i = 0; i < *n; i++) {
+        uint64_t end = phys + size, wend = w[i].phys + w[i].size;
+        if (phys <= wend && w[i].phys <= end) {
+            uint64_t lo = phys < w[i].phys ? phys : w[i].phys, hi = end > wend ? end : wend;
+            w[i] = (struct dm_win){ lo, hi - lo };
+            return 0;
+        }
+    }
+    if (*n == max)
+        return -ENOSPC;
+    w[(*n)++] = (struct dm_win){ phys, size };
+    return 0;
+}
+
+/* the memory windows and interrupt ranges of container ct's devices, and
+ * its first device (PCI functions come with their host's); 0 or -ENOSPC */
+static int ct_grants(int ct, struct dm_win *wins, int *nwin, struct dm_win *irqs, int *nirq, struct dm_dev **first)
+{
+    const char *name = dm_cts[ct].name;
+    *first = NULL;
+    for (int i = 0; i < dm_ndevs; i++) {
+        struct dm_dev *d = &dm_devs[i];
+        if (d->ct != ct || d->host >= 0)
+            continue;
+        *first = *first ? *first : d;
+        for (int w = 0; w < d->nwin; w++)
+            if (add_window(wins, nwin, CT_MAX_WINDOWS, d->win[w].phys, d->win[w].size)) {
+                printf("devmgr: %s: more than %d memory windows\n", name, CT_MAX_WINDOWS);
+                return -ENOSPC;
+            }
+        /* interrupt ranges: [phys, phys + size) as INTIDs */
+        if (d->nirq && add_window(irqs, nirq, CT_MAX_IRQS, d->irq, d->nirq)) {
+            printf("devmgr: %s: more than %d interrupt ranges\n", name, CT_MAX_IRQS);
+            return -ENOSPC;
+        }
+    }
+    return 0;
+}
+
+/* its arguments: a native driver (ndc) drives one device: its slot offset
+ * and IRQ (the Linux container ignores these words and reads its device
+ * tree); and the devices whose twin serves on while it restarts (DC-base
+ * asks us to pause the twin before Linux touches one: HM_DM_TWIN_PAUSE) */
+static void ct_args(int ct, const struct dm_dev *first, char off[16], char irq[16], char *serving, size_t n)
+{
+    snprintf(off, 16, "%lx", (unsigned long)(first->phys & 0xfff));
+    snprintf(irq, 16, "%u", first->irq);
+    serving[0] = 0;
+    size_t len = 0;
+    for (int i = 0, k = 0; i < dm_ndevs && k < HM_DM_MAX_TWIN_SERVING; i++)
+        if (dm_devs[i].ct == ct && dm_devs[i].twin_orphan)
+            len += (size_t)snprintf(serving + len, n - len, "%s%lx", k++ ? "," : "hm.twin_serving=",
+                                    (unsigned long)dm_devs[i].phys);
+}
+
+int dm_ct_start(int ct)
+{
+    struct dm_ct *c = &dm_cts[ct];
+    struct hm_spawn_handle hs[HM_START_MAX_HANDLES - 2];
+    long got[HM_START_MAX_HANDLES - 2];
+    char names[CT_MAX_WINDOWS + CT_MAX_IRQS][12];
+    struct dm_win wins[CT_MAX_WINDOWS], irqs[CT_MAX_IRQS];
+    int n = 0, nwin = 0, nirq = 0;
+    struct dm_dev *first;
+    int err = ct_grants(ct, wins, &nwin, irqs, &nirq, &first);
+    if (err)
+        return err;
+    if (!first) {
+        printf("devmgr: %s: no device of its own (its lines named only PCI functions): not started\n", c->name);
+        return -ENOENT;
+    }
+    for (int w = 0; w < nwin && !err; w++) {
+        snprintf(names[n], sizeof names[n], w ? "mmio%d" : "mmio", w);
+        got[n] = hm_mem_device(dm_root, wins[w].phys, wins[w].size);
+        hs[n] = (struct hm_spawn_handle){ names[n], (hm_handle_t)got[n], HM_R_READ | HM_R_WRITE | HM_R_MAP };
+        err = got[n++] < 0 ? -ENOMEM : 0;
+    }
+    for (int q = 0; q < nirq && !err; q++) {
+        snprintf(names[n], sizeof names[n], q ? "irqres%d" : "irqres", q);
+        got[n] = hm_resource_create(dm_root, HM_RES_IRQ, irqs[q].phys, irqs[q].size);
+        hs[n] = (struct hm_spawn_handle){ names[n], (hm_handle_t)got[n], HM_R_MANAGE };
+        err = got[n++] < 0 ? -ENOMEM : 0;
+    }
+    long ep = hm_ep_create();
+    long sup = hm_handle_dup(dm_fault_ep, HM_R_SEND | HM_R_GRANT, DM_FAULT_BADGE + (uint64_t)ct);
+    /* its line back to us: the badge tells us which container calls */
+    long dmh = hm_handle_dup(dm_ep, HM_R_SEND | HM_R_GRANT, DM_CONTAINER_BADGE + (uint64_t)ct);
+    long dtb = dm_dtb_for(ct);
+    long dma = hm_mem_create(DMA_BUDGET, HM_MEM_CONTIG);
+    int fixed = n;
+    got[n] = ep;
+    hs[n++] = (struct hm_spawn_handle){ "ep", (hm_handle_t)ep, HM_R_RECV | HM_R_SEND | HM_R_DUP | HM_R_GRANT };
+    got[n] = dtb;
+    hs[n++] = (struct hm_spawn_handle){ "dtb", (hm_handle_t)dtb, HM_R_READ | HM_R_MAP };
+    got[n] = dma;
+    hs[n++] = (struct hm_spawn_handle){ "dma", (hm_handle_t)dma, HM_R_READ | HM_R_WRITE | HM_R_MAP };
+    got[n] = dmh;
+    hs[n++] = (struct hm_spawn_handle){ "dm", (hm_handle_t)dmh, HM_R_SEND | HM_R_GRANT };
+    for (int i = fixed; i < n; i++)
+        if (got[i] < 0)
+            err = -ENOMEM;
+    if (sup < 0)
+        err = err ? err : -ENOMEM;
+    long p = -1;
+    char off[16], irq[16], serving[24 + HM_DM_MAX_TWIN_SERVING * 17];
+    ct_args(ct, first, off, irq, serving, sizeof serving);
+    const char *argv[] = { c->program, off, irq, serving[0] ? serving : NULL, NULL };
+    if (!err) {
+        p = hm_spawn(c->program, argv, hs, n, (hm_handle_t)sup, HM_PRIO_DRIVER);
+        if (p < 0)
+            printf("devmgr: cannot start %s: %s\n", c->program, hm_strerror(p));
+    }
+    /* the container has its own copies now (or never will): drop ours */
+    for (int i = 0; i < n; i++)
+        if (got[i] >= 0 && got[i] != ep)
+            hm_handle_close((hm_handle_t)got[i]);
+    if (sup >= 0)
+        hm_handle_close((hm_handle_t)sup);
+    if (err || p < 0) {
+        if (ep >= 0)
+            hm_handle_close((hm_handle_t)ep);
+        return err ? err : -EIO;
+    }
+    __atomic_store_n(&c->proc, (hm_handle_t)p, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&c->state, __ATOMIC_SEQ_CST) == HM_DM_RESTARTING) {
+        /* stopped while we spawned it (dm_ct_stop found no process to
+         * kill): kill it now; it may have touched its devices meanwhile */
+        hm_proc_kill((hm_handle_t)p);
+        c->requiesce = 1;
+    }
+    long sep = hm_handle_dup((hm_handle_t)ep, HM_R_SEND | HM_R_GRANT | HM_R_DUP, 0);
+    hm_handle_close((hm_handle_t)ep);   /* only the container receives */
+    /* without it we cannot ask for the log; the container still runs */
+    dm_lock_take(&dm_ep_lock);
+    c->ep = sep < 0 ? HM_HANDLE_INVALID : (hm_handle_t)sep;
+    dm_lock_drop(&dm_ep_lock);
+    return 0;
+}
+
+int dm_ct_start_all(void)
+{
+    long rn = hm_notif_create();
+    if (rn < 0)
+        return -ENOMEM;
+    restart_notif = (hm_handle_t)rn;
+    for (int ct = 0; ct < dm_ncts; ct++) {
+        /* starting until the container says HM_DM_READY: it registers its
+         * nodes itself, through our main loop, so we must not wait here.
+         * Set before the spawn: a fault right after it must not be
+         * overwritten. */
+        dm_cts[ct].state = HM_DM_STARTING;
+        int err = dm_ct_start(ct);
+        if (err)
+            dm_cts[ct].state = HM_DM_FAILED;
+        for (int i = 0; i < dm_ndevs; i++)
+            if (dm_devs[i].ct == ct)
+                printf("devmgr: %s: %s in %s%s\n", dm_devs[i].info.name,
+                       dm_devs[i].info.driver[0] ? dm_devs[i].info.driver : "-", dm_cts[ct].name,
+                       err ? ": failed to start" : "");
+    }
+    return 0;
+}
+
+/* Stop container ct (a fault, a kill, an exit, a missed heartbeat): its
+ * devices quiet first, then the process; the restart thread starts it
+ * again. Only a running or starting container is stopped (a second report
+ * of the same death is not). Called by the fault, main and restart threads. */
+int dm_ct_stop(int ct, const char *why)
+{
+    struct dm_ct *c = &dm_cts[ct];
+    int st = __atomic_load_n(&c->state, __ATOMIC_SEQ_CST);
+    do {
+        if (st != HM_DM_RUNNING && st != HM_DM_STARTING)
+            return -EAGAIN;
+    } while (!__atomic_compare_exchange_n(&c->state, &st, HM_DM_RESTARTING, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
+    c->stopped = hm_now();
+    int kept = dm_quiesce(ct);
+    hm_handle_t proc = __atomic_load_n(&c->proc, __ATOMIC_SEQ_CST);
+    if (proc >= 0)
+        hm_proc_kill(proc);   /* else it is being spawned: dm_ct_start kills it */
+    printf("devmgr: %s stopped after %s, devices reset%s\n", c->name, why, kept ? " but those its twins serve" : "");
+    hm_notif_signal(restart_notif, 1ull << ct);   /* the restart thread: dm_ct_restart */
+    return 0;
+}
+
+/* the restart thread: a container dm_ct_stop stopped starts again */
+void dm_ct_restart(int ct)
+{
+    struct dm_ct *c = &dm_cts[ct];
+    int64_t status;
+    hm_proc_kill(c->proc);   /* dm_ct_stop did; again for one spawned meanwhile */
+    if (hm_proc_wait(c->proc, hm_deadline_ms(2000), &status) < 0)
+        printf("devmgr: %s: not gone 2 s after its kill; started again anyway\n", c->name);
+    hm_handle_close(c->proc);
+    dm_lock_take(&dm_ep_lock);
+    if (c->ep >= 0)
+        hm_handle_close(c->ep);
+    c->proc = c->ep = HM_HANDLE_INVALID;
+    dm_lock_drop(&dm_ep_lock);
+    if (c->requiesce) {
+        c->requiesce = 0;
+        dm_quiesce(ct);
+    }
+    uint64_t ready_at = __atomic_load_n(&c->ready_at, __ATOMIC_SEQ_CST);
+    int repeat = !ready_at || ready_at > c->stopped || c->stopped - ready_at < hm_ms(HM_DM_REPEAT_WINDOW_MS);
+    c->repeats = repeat ? c->repeats + 1 : 1;
+    if (c->repeats > HM_DM_RESTART_LIMIT) {
+        __atomic_store_n(&c->state, HM_DM_FAILED, __ATOMIC_SEQ_CST);
+        printf("devmgr: %s: %d faults in a row, each before it was ready or within %d ms after: "
+               "given up (its nodes answer EIO)\n", c->name, c->repeats, HM_DM_REPEAT_WINDOW_MS);
+        dm_twins_stop(ct, "devmgr gave its container up");   /* no control plane will come back */
+        return;
+    }
+    if (c->repeats > 1) {
+        uint64_t ms = 50ull << (c->repeats - 2);
+        hm_sleep_until(hm_deadline_ms(ms > 1000 ? 1000 : ms));
+    }
+    c->restarts++;
+    __atomic_store_n(&c->ready_at, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&c->state, HM_DM_STARTING, __ATOMIC_SEQ_CST);
+    int err = dm_ct_start(ct);
+    if (err) {
+        __atomic_store_n(&c->state, HM_DM_FAILED, __ATOMIC_SEQ_CST);
+        printf("devmgr: %s: cannot start it again: %s\n", c->name, strerror(-err));
+    } else {
+        printf("devmgr: %s started again (restart %d)\n", c->name, c->restarts);
+    }
+}
+
+/* HM_DM_READY from container ct: starting -> running. A compare-and-swap,
+ * because another thread may have stopped it meanwhile, and that must
+ * stay. Saying it again, or after a stop, changes nothing. */
+void dm_ct_mark_ready(int ct)
+{
+    int expect = HM_DM_STARTING;
+    struct dm_ct *c = &dm_cts[ct];
+    if (!__atomic_compare_exchange_n(&c->state, &expect, HM_DM_RUNNING, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+        return;
+    __atomic_store_n(&c->ready_at, hm_now(), __ATOMIC_SEQ_CST);
+    /* a twin still paused or serving on: the new instance kept the data
+     * plane (its hand-off failed) or never took the device; the twin's
+     * clients reconnect to it */
+    dm_twins_stop(ct, "its container is ready without handing the device back");
+    if (c->restarts)
+        printf("devmgr: %s ready again, %lu ms after it was stopped\n", c->name, dm_ms_since(c->stopped));
+    else
+        printf("devmgr: %s ready\n", c->name);
+}
+
+/* one call on container c's endpoint, through a copy of the handle taken
+ * under dm_ep_lock (a restart closes the old one, whose number may then
+ * name something else); handles in the answer are dropped (no container
+ * request passes any) */
+long dm_ct_call(struct dm_ct *c, struct hm_msg *q, const struct hm_ipc_buf *buf)
+{
+    dm_lock_take(&dm_ep_lock);
+    long h = c->ep >= 0 ? hm_handle_dup(c->ep, HM_R_SEND, 0) : -HM_EBADH;
+    dm_lock_drop(&dm_ep_lock);
+    if (h < 0)
+        return h;
+    long r = hm_call((hm_handle_t)h, q);
+    hm_handle_close((hm_handle_t)h);
+    dm_drop_handles(r, q->tag, buf);
+    return r;
+}

@@ -1,0 +1,199 @@
+/*
+ * devmgr: the device manager. What its files share.
+ *
+ *   main.c            start-up; its endpoint's table: who may ask what
+ *   client_conn.c     requests from clients: LSDEV, DMESG, FAULT
+ *   container_conn.c  requests from driver containers: REGISTER, READY,
+ *                     RESIZE, TWIN, TWIN_PAUSE
+ *   board.c           the board: device tree and PCI scan
+ *   board_conf.c      devices.conf: which container drives which device
+ *   dtb_filter.c      the device tree a container is given
+ *   container.c       a container's life: start, stop, restart, ready
+ *   supervise.c       the fault, restart and heartbeat threads; injected faults
+ *   quiesce.c         making a stopping container's devices stop DMA
+ *   twin.c            twin drivers: start, hand-off, pause, stop
+ *   nodes.c           /dev nodes containers publish, their logs
+ *
+ * Threads and what guards what:
+ *   - the main thread serves devmgr's endpoint (dm_ep); the fault thread
+ *     serves the supervisor endpoint (dm_fault_ep: the kernel's fault
+ *     messages); the restart thread restarts stopped containers, fires
+ *     delayed injected kills and finds missed heartbeats and overdue twin
+ *     calls; the heartbeat thread pings running containers.
+ *   - dm_devs[], dm_cts[] and their counts, and every field below not named
+ *     otherwise, are written at start-up, before the other threads run,
+ *     and only read afterwards.
+ *   - struct dm_ct: state, proc, ready_at, kill_at, ping_since are atomics
+ *     (state changes by compare-and-swap: dm_ct_stop and dm_ct_mark_ready
+ *     race with each other); ep is guarded by dm_ep_lock (callers use a copy
+ *     taken under it: dm_ct_call); restarts, repeats, stopped, requiesce
+ *     belong to the thread that stops the container and then the restart
+ *     thread (the stop's write comes before the restart thread is
+ *     signalled).
+ *   - struct dm_dev: the twin_* fields and info.dataplane are guarded by
+ *     dm_twin_lock (a hand-off on the main thread races with the
+ *     container's stop on another); info.node and nodes belong to the main
+ *     thread, as does the node table in nodes.c.
+ */
+#ifndef DEVMGR_DEVMGR_H
+#define DEVMGR_DEVMGR_H
+#include <hm/hm.h>
+#include <hm/dm.h>
+#include <hm/server.h>
+#include <stdint.h>
+#include <string.h>
+
+#define DM_MAX_DEVS 48
+#define DM_MAX_CTS 8
+#define DM_PCI_MAX_MEMWIN 3   /* memory windows of a PCIe host given (board.c, dm_pci_ranges) */
+
+struct dm_win {
+    uint64_t phys, size;
+};
+
+struct dm_dev {
+    struct hm_dm_dev info;
+    int node;               /* its node in the board's device tree; -1: a PCI function */
+    int host;               /* a PCI function: index of its host; -1 otherwise */
+    int ct;                 /* the container driving it, -1: none */
+    uint64_t phys;          /* MMIO address; a PCI function: address of its config space */
+    uint32_t irq, nirq;     /* interrupts [irq, irq + nirq) */
+    uint32_t bdf;           /* a PCI function: bus << 8 | devfn */
+    int domain;             /* a PCIe host: its PCI domain number in its container's Linux */
+    struct dm_win win[1 + DM_PCI_MAX_MEMWIN];   /* what a container driving it needs mapped */
+    int nwin;
+    int nodes;              /* /dev nodes its container registered for it; info.node is the first */
+    char twin[32];          /* devices.conf: the program that takes its data plane, or "" */
+    /* its twin (dm_twin_lock) */
+    hm_handle_t twin_proc;  /* that program, once it took the data plane */
+    hm_handle_t twin_ep;    /* its endpoint (SEND): devmgr's calls, the LDC's handles */
+    int twin_orphan;        /* it serves on while its LDC restarts (not paused yet) */
+    int twin_paused;        /* paused for the new LDC's probe (HM_DM_TWIN_PAUSE) */
+    uint64_t twin_since;    /* hm_now() when the LDC stopped, then when the twin paused */
+    hm_handle_t call_proc;  /* a twin devmgr is calling (killed if it overruns), or invalid */
+    uint64_t call_since;    /* hm_now() when that call began, 0: none */
+};
+
+struct dm_ct {
+    char name[HM_DM_CT_NAME_MAX];
+    char program[32];       /* what runs it: kept to start it again */
+    int state;              /* HM_DM_STARTING, _RUNNING, _RESTARTING, _FAILED */
+    int restarts;
+    hm_handle_t proc, ep;   /* the container and its endpoint (SEND) */
+    uint64_t stopped;       /* hm_now() of its last stop */
+    uint64_t ready_at;      /* hm_now() when it last said it was ready, 0: not since its start */
+    int repeats;            /* faults in a row, each a repeat (see HM_DM_REPEAT_WINDOW_MS) */
+    uint64_t kill_at;       /* an injected kill due then (hm_now()), 0: none */
+    uint64_t ping_since;    /* hm_now() when the heartbeat call now waiting began, 0: none */
+    int requiesce;          /* stopped while its spawn was under way: quiet its devices again */
+};
+
+extern struct dm_dev dm_devs[DM_MAX_DEVS];
+extern int dm_ndevs;
+extern struct dm_ct dm_cts[DM_MAX_CTS];
+extern int dm_ncts;
+extern hm_handle_t dm_root;       /* the root resource: device memory and interrupts */
+extern hm_handle_t dm_ep;         /* devmgr's endpoint */
+extern hm_handle_t dm_fault_ep;   /* the supervisor endpoint of containers and twins */
+extern hm_handle_t dm_vfs;        /* vfs, or invalid: nothing is published */
+extern const void *dm_board;      /* the board's device tree */
+extern int dm_ep_lock, dm_twin_lock;
+
+/* badges of the handles devmgr gives out (+ a container's or device's index) */
+#define DM_FAULT_BADGE      0x1000   /* a container's supervisor handle */
+#define DM_CONTAINER_BADGE  0x2000   /* a container's "dm" handle */
+#define DM_TWIN_FAULT_BADGE 0x3000   /* a twin's supervisor handle */
+
+/* a spin-then-sleep lock: held only for a few loads and stores */
+static inline void dm_lock_take(int *l)
+{
+    while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
+        hm_sleep_until(hm_deadline_ms(1));
+}
+static inline void dm_lock_drop(int *l) { __atomic_store_n(l, 0, __ATOMIC_RELEASE); }
+
+/* a bounded copy: names are cut, never overflow */
+static inline void dm_copy_str(char *dst, size_t n, const char *src)
+{
+    size_t l = strnlen(src, n - 1);
+    memcpy(dst, src, l);
+    dst[l] = 0;
+}
+
+/* ms from then to now */
+static inline unsigned long dm_ms_since(uint64_t then)
+{
+    return (unsigned long)((hm_now() - then) * 1000 / hm_time_freq());
+}
+
+/* after a call (result r) whose answer should carry no handles: close any
+ * it carried, so none stays behind */
+static inline void dm_drop_handles(long r, uint64_t tag, const struct hm_ipc_buf *buf)
+{
+    for (unsigned i = 0; r >= 0 && i < HM_TAG_NHANDLES(tag); i++)
+        hm_handle_close(buf->handles[i]);
+}
+
+/* client_conn.c: handlers of clients' requests */
+int dm_lsdev(struct hm_srv_req *r);
+int dm_dmesg(struct hm_srv_req *r);
+int dm_fault(struct hm_srv_req *r);
+
+/* container_conn.c: handlers of containers' requests */
+int dm_register(struct hm_srv_req *r);
+int dm_ready(struct hm_srv_req *r);
+int dm_resize(struct hm_srv_req *r);
+int dm_twin(struct hm_srv_req *r);
+int dm_twin_pause_req(struct hm_srv_req *r);
+
+/* board.c */
+void dm_board_scan(const void *fdt);
+/* each entry of a PCIe host's "ranges", and whether it is granted */
+typedef void dm_range_fn(const uint32_t *entry, int cells, int granted, uint64_t phys, uint64_t size, void *arg);
+void dm_pci_ranges(const void *fdt, int node, dm_range_fn *fn, void *arg);
+
+/* board_conf.c */
+void dm_conf_load(const char *file);
+
+/* dtb_filter.c: a memory object holding container ct's device tree, or a negative errno */
+long dm_dtb_for(int ct);
+
+/* container.c */
+int dm_ct_start_all(void);                      /* 0, or -ENOMEM: nothing started */
+int dm_ct_start(int ct);                        /* 0 or a negative errno */
+int dm_ct_stop(int ct, const char *why);        /* 0, or -EAGAIN if it was not running or starting */
+void dm_ct_restart(int ct);                     /* the restart thread */
+void dm_ct_mark_ready(int ct);
+/* one call on container c's endpoint; its handles dropped: hm_call's result, or -HM_EBADH without one */
+long dm_ct_call(struct dm_ct *c, struct hm_msg *q, const struct hm_ipc_buf *buf);
+/* the index of the container with this name, or -1 */
+int dm_ct_find(const char *name);
+/* the restart thread: wait until a container was stopped (bit ct in *bits)
+ * or an injected kill armed, or the deadline: hm_notif_wait's result */
+long dm_ct_wait_stopped(uint64_t deadline, uint64_t *bits);
+void dm_ct_kill_later(int ct, uint64_t at);    /* an injected kill at hm_now() tick `at` */
+
+/* quiesce.c: stop container ct's devices' DMA; returns how many its twins serve on */
+int dm_quiesce(int ct);
+void dm_virtio_reset(struct dm_dev *d);
+
+/* supervise.c */
+int dm_supervise_start(void);                   /* its threads; 0 or a negative errno */
+
+/* twin.c */
+/* HM_DM_TWIN from container ct: r's words and two handles; *out the LDC's handle to the twin */
+int dm_twin_take(int ct, struct hm_srv_req *r, hm_handle_t *out);
+int dm_twin_pause(int ct, uint64_t phys, struct hm_ipc_buf *buf);   /* HM_DM_TWIN_PAUSE */
+int dm_twin_fault(struct dm_dev *d, const struct hm_msg *m);
+void dm_twin_stop_locked(struct dm_dev *d);     /* the caller holds dm_twin_lock */
+void dm_twins_stop(int ct, const char *why);    /* those that serve on or wait paused */
+void dm_twin_watchdog(void);                    /* the restart thread: kill a twin that overran a call */
+uint64_t dm_twin_watchdog_due(void);            /* when the next overrun would be due, or never */
+
+/* nodes.c */
+int dm_node_register(int ct, struct hm_srv_req *r);
+int dm_node_resize(int ct, struct hm_srv_req *r);
+int dm_log_read(struct hm_srv_req *r);          /* HM_DM_DMESG */
+/* a name in the first nwords words of buf, NUL-terminated within max bytes and within what was sent, or NULL */
+const char *dm_sent_name(const struct hm_ipc_buf *buf, unsigned nwords, size_t max);
+#endif

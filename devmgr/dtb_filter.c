@@ -1,0 +1,113 @@
+/*
+ * The device tree a container is given: a copy of the board's from which
+ * every virtio-mmio slot and PCIe host the container does not drive is
+ * deleted, so that a Linux container's own OF code probes only its own
+ * (the kernel's UART and GIC and unassigned platform devices stay
+ * described), whose PCIe hosts' "ranges" name only the windows granted,
+ * and whose devices with a twin say so (hm,data-plane = "twin").
+ */
+#include "devmgr.h"
+#include <libfdt.h>
+#include <errno.h>
+#include <stdio.h>
+
+static int keep_node(const void *fdt, int node, int ct)
+{
+    const char *name = fdt_get_name(fdt, node, NULL);
+    for (int i = 0; name && i < dm_ndevs; i++)
+        if (dm_devs[i].ct == ct && dm_devs[i].node >= 0 && !strcmp(fdt_get_name(dm_board, dm_devs[i].node, NULL), name))
+            return 1;
+    return 0;
+}
+
+/* A PCIe host's "ranges" with only the windows its container is granted
+ * (dm_pci_ranges): no I/O window, no memory window beyond the grants. */
+struct ranges_out {
+    fdt32_t cells[64];
+    int n, overflow;
+};
+
+static void keep_granted(const uint32_t *e, int step, int granted, uint64_t phys, uint64_t size, void *arg)
+{
+    struct ranges_out *o = arg;
+    (void)phys, (void)size;
+    if (!granted)
+        return;
+    if (o->n + step > 64) {
+        o->overflow = 1;
+        return;
+    }
+    memcpy(o->cells + o->n, e, (size_t)step * 4);
+    o->n += step;
+}
+
+static int granted_ranges_only(void *fdt, int node)
+{
+    struct ranges_out o = { .n = 0 };
+    int len;
+    if (!fdt_getprop(fdt, node, "ranges", &len))
+        return 0;
+    dm_pci_ranges(fdt, node, keep_granted, &o);
+    if (o.overflow)
+        return -1;
+    /* shorter or equal: fits where it was. Everything after this property
+     * moves, so callers go on searching from this node's offset, which
+     * stays. */
+    return o.n * 4 == len ? 0 : fdt_setprop(fdt, node, "ranges", o.cells, o.n * 4);
+}
+
+/* container ct's device tree (see above) in a new memory object, or a
+ * negative errno */
+long dm_dtb_for(int ct)
+{
+    int size = (int)fdt_totalsize(dm_board);
+    uint64_t msize = ((uint64_t)size + 4095) & ~4095ull;
+    long mem = hm_mem_create(msize, HM_MEM_ANON);
+    long va = mem < 0 ? mem : hm_vm_map(HM_HANDLE_SELF_PROC, (hm_handle_t)mem, 0, msize, 0, HM_MAP_R | HM_MAP_W);
+    if (va < 0 || fdt_open_into(dm_board, (void *)va, size)) {
+        if (va >= 0)
+            hm_vm_unmap(HM_HANDLE_SELF_PROC, (uint64_t)va);
+        if (mem >= 0)
+            hm_handle_close((hm_handle_t)mem);
+        return -ENOMEM;
+    }
+    void *fdt = (void *)va;
+    static const char *const compats[] = { "virtio,mmio", "pci-host-ecam-generic" };
+    /* first delete: offsets shift, so each search starts again from the top */
+    for (unsigned c = 0; c < 2; c++) {
+        int node = fdt_node_offset_by_compatible(fdt, -1, compats[c]);
+        while (node >= 0) {
+            if (keep_node(fdt, node, ct)) {
+                node = fdt_node_offset_by_compatible(fdt, node, compats[c]);
+                continue;
+            }
+            fdt_del_node(fdt, node);
+            node = fdt_node_offset_by_compatible(fdt, -1, compats[c]);
+        }
+    }
+    /* devices whose data plane a twin takes: their container's Linux hands
+     * them over once probed (hm/twin.h) */
+    for (int i = 0; i < dm_ndevs; i++) {
+        if (dm_devs[i].ct != ct || dm_devs[i].node < 0 || !dm_devs[i].twin[0])
+            continue;
+        int node;
+        for (node = fdt_node_offset_by_compatible(fdt, -1, "virtio,mmio"); node >= 0;
+             node = fdt_node_offset_by_compatible(fdt, node, "virtio,mmio"))
+            if (!strcmp(fdt_get_name(fdt, node, NULL), fdt_get_name(dm_board, dm_devs[i].node, NULL)))
+                break;
+        if (node < 0 || fdt_setprop_string(fdt, node, "hm,data-plane", "twin"))
+            printf("devmgr: %s: cannot mark it for its twin: Linux keeps its data plane\n", dm_devs[i].info.name);
+    }
+    /* then trim the kept hosts' ranges */
+    int err = 0;
+    for (int node = fdt_node_offset_by_compatible(fdt, -1, compats[1]); node >= 0 && !err;
+         node = fdt_node_offset_by_compatible(fdt, node, compats[1]))
+        err = granted_ranges_only(fdt, node);
+    fdt_pack(fdt);
+    hm_vm_unmap(HM_HANDLE_SELF_PROC, (uint64_t)va);
+    if (err) {
+        hm_handle_close((hm_handle_t)mem);
+        return -EINVAL;
+    }
+    return mem;
+}

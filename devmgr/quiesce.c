@@ -1,0 +1,125 @@
+/*
+ * Quieting a stopping container's devices: before its memory is freed and
+ * before anything is started again, none of its devices may go on with
+ * DMA into it. virtio-mmio: Status 0 (a device reset: it forgets its
+ * queues). A PCI function: an SDHCI controller is reset (its ADMA engine
+ * stops), then memory decoding and bus mastering go off (Linux's next
+ * probe turns them on again). Register knowledge lives in hm/hw/.
+ */
+#include "devmgr.h"
+#include <hm/hw/pci.h>
+#include <hm/hw/sdhci.h>
+#include <hm/hw/virtio_mmio.h>
+#include <stdio.h>
+
+/* a 4 KiB register page of a device mapped here, at the address of phys;
+ * NULL if it cannot be (the caller logs). *mem: unmap_regs's argument. */
+static volatile uint8_t *map_regs(uint64_t phys, hm_handle_t *mem)
+{
+    long h = hm_mem_device(dm_root, phys & ~0xfffull, 4096);
+    long va = h < 0 ? h : hm_vm_map(HM_HANDLE_SELF_PROC, (hm_handle_t)h, 0, 4096, 0, HM_MAP_R | HM_MAP_W);
+    if (va < 0) {
+        if (h >= 0)
+            hm_handle_close((hm_handle_t)h);
+        return NULL;
+    }
+    *mem = (hm_handle_t)h;
+    return (volatile uint8_t *)va + (phys & 0xfff);
+}
+
+static void unmap_regs(volatile uint8_t *p, hm_handle_t mem)
+{
+    hm_vm_unmap(HM_HANDLE_SELF_PROC, (uint64_t)p & ~0xfffull);
+    hm_handle_close(mem);
+}
+
+/* an SDHCI controller's "software reset for all": it stops its ADMA; the
+ * bit clears when done (bounded wait). cfg: its configuration space. */
+static void sdhci_reset(struct dm_dev *d, volatile uint8_t *cfg)
+{
+    uint32_t bar = *(volatile uint32_t *)(cfg + PCI_BAR0);
+    uint64_t base = bar & PCI_BAR_ADDR_MASK;
+    if (bar & PCI_BAR_IO)
+        return;   /* an I/O BAR: not on this board */
+    if ((bar & PCI_BAR_TYPE_MASK) == PCI_BAR_TYPE_64)
+        base |= (uint64_t)*(volatile uint32_t *)(cfg + PCI_BAR0 + 4) << 32;
+    hm_handle_t mem;
+    volatile uint8_t *regs = base ? map_regs(base, &mem) : NULL;
+    if (!regs) {
+        printf("devmgr: %s: cannot reach its SDHCI registers: not reset\n", d->info.name);
+        return;
+    }
+    regs[SDHCI_SOFTWARE_RESET] = SDHCI_RESET_ALL;
+    uint64_t end = hm_now() + hm_ms(100);
+    while ((regs[SDHCI_SOFTWARE_RESET] & SDHCI_RESET_ALL) && hm_now() < end)
+        ;
+    unmap_regs(regs, mem);
+}
+
+void dm_virtio_reset(struct dm_dev *d)
+{
+    hm_handle_t mem;
+    volatile uint8_t *r = map_regs(d->phys, &mem);
+    if (!r) {
+        printf("devmgr: %s: cannot reach its registers: not reset\n", d->info.name);
+        return;
+    }
+    *(volatile uint32_t *)(r + VIRTIO_MMIO_STATUS) = 0;
+    unmap_regs(r, mem);
+}
+
+/* a PCI function: reset what needs it, then no memory decoding and no DMA */
+static void pci_stop(struct dm_dev *d)
+{
+    hm_handle_t mem;
+    volatile uint8_t *cfg = map_regs(d->phys, &mem);
+    if (!cfg) {
+        printf("devmgr: %s: cannot reach its configuration space: not stopped\n", d->info.name);
+        return;
+    }
+    volatile uint16_t *cmd = (volatile uint16_t *)(cfg + PCI_COMMAND);
+    uint16_t was = *cmd;
+    if (!strcmp(d->info.kind, "sd-host") && (was & PCI_COMMAND_MEMORY))
+        sdhci_reset(d, cfg);
+    *cmd = (uint16_t)(was & ~(PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER));
+    unmap_regs(cfg, mem);
+}
+
+/* Quiet container ct's devices (see above). A device whose data plane a
+ * twin serves is left alone: the twin serves on (docs/reliability.md); the
+ * LDC's Linux no longer touched its queue (it handed it over), so nothing
+ * of the dying LDC's is in flight there. A twin that faulted, or one
+ * paused for a new LDC that died in turn, is stopped and its device reset.
+ * Returns how many devices twins serve on. */
+int dm_quiesce(int ct)
+{
+    int kept = 0;
+    dm_lock_take(&dm_twin_lock);
+    for (int i = 0; i < dm_ndevs; i++) {
+        struct dm_dev *d = &dm_devs[i];
+        if (d->ct != ct)
+            continue;
+        if (d->twin_proc >= 0 && !strcmp(d->info.dataplane, "twin") && !d->twin_paused) {
+            if (!d->twin_orphan) {
+                d->twin_orphan = 1;
+                d->twin_since = hm_now();
+                printf("devmgr: %s: twin %s serves on while %s restarts (device not reset)\n", d->info.name,
+                       d->twin, dm_cts[ct].name);
+            }
+            kept++;
+            continue;
+        }
+        if (d->twin_proc >= 0) {
+            /* it faulted; or it is paused and the new LDC died after it may
+             * have reset the device, before the hand-back: start clean */
+            printf("devmgr: %s: twin %s stopped with its control plane\n", d->info.name, d->twin);
+            dm_twin_stop_locked(d);
+        }
+        if (d->host < 0 && !strcmp(d->info.compatible, "virtio,mmio"))
+            dm_virtio_reset(d);
+        else if (d->host >= 0)
+            pci_stop(d);
+    }
+    dm_lock_drop(&dm_twin_lock);
+    return kept;
+}

@@ -1,0 +1,34 @@
+/*
+ * Driver container protocol: requests on a driver container's endpoint
+ * other than block sessions (hm/blk.h). Reply label 0 or a positive errno.
+ *
+ * From devmgr (its handle is unbadged: badge 0):
+ *   HM_DC_LOG    w0 = offset -> w0 = n bytes (<= HM_DC_LOG_CHUNK) in the IPC
+ *                buffer's words, w1 = offset after them, w2 = oldest offset
+ *                still kept (an older w0 starts there); n = 0 at the end.
+ *   HM_DC_FAULT  w0 = HM_DM_FAULT_CRASH / _HANG, w1 = N, w2 = seed: arm an
+ *                injected fault (dcbase/fault.c). ndc answers EINVAL (it has
+ *                no injection points).
+ *   HM_DC_PING   the heartbeat: any answer (even EINVAL) says it is alive.
+ * From a twin, to the LDC that handed it a data plane (hm/twin.h; the
+ * handle's badge names the twin):
+ *   HM_DC_TWIN_EVENT  the device raised a configuration-change interrupt:
+ *                Linux's driver handles it (HM_TWIN_RESIZE follows if the
+ *                capacity changed).
+ *   HM_DC_TWIN_ERROR  w0 = operation (HM_BLK_*), w1 = sector, w2 = bytes,
+ *                w3 = the device's status byte -> w0 = the status the
+ *                client's request completes with: a negative errno (Linux's
+ *                block layer decides).
+ */
+#ifndef HM_DC_H
+#define HM_DC_H
+#include <hm/proto.h>
+
+#define HM_DC_LOG        HM_LABEL(HM_PROTO_DC, 1)
+#define HM_DC_TWIN_EVENT HM_LABEL(HM_PROTO_DC, 2)
+#define HM_DC_TWIN_ERROR HM_LABEL(HM_PROTO_DC, 3)
+#define HM_DC_FAULT      HM_LABEL(HM_PROTO_DC, 4)
+#define HM_DC_PING       HM_LABEL(HM_PROTO_DC, 5)
+
+#define HM_DC_LOG_CHUNK 512
+#endif
