@@ -1,0 +1,76 @@
+"""The QEMU system tests: each program tests/system/kt_NAME.c booted on its
+own (-append hm.run=kt_NAME: init runs it with full authority and powers
+off). Each case it prints ("ok - ..." / "not ok - ...") is a check. Tests
+that need a device get it here, and some compare the image with what the
+host expects after power-off. Only kt_ldc starts a Linux driver container:
+the others run once per GIC, kt_ldc once per GIC and Linux version."""
+import glob
+import hashlib
+import os
+
+from harness import images
+from harness.scenario import Scenario, same_image
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+HELPERS = {"kt_helper", "kt_crashdrv"}   # programs the tests start, not tests
+WITH_LINUX = {"kt_ldc"}
+PATTERN_OFF, PATTERN_LEN = 1024 * 1024 + 4096, 8192
+
+
+def vblk_setup(variant):
+    """A 4 MiB random disk for kt_vblk; after the run the host checks that
+    exactly the test's pattern was written and nothing else changed."""
+    def make(ctx):
+        path = os.path.join(images.disk_dir(ctx.build), f"vblk-{variant}.img")
+        data = images.random_bytes(4 * 1024 * 1024, 42)
+        images.write(path, data)
+        qemu = images.virtio_disk(path)
+        if variant == "modern":
+            qemu += ["-global", "virtio-mmio.force-legacy=false"]
+        pattern = bytes((i * 7 + 3) & 0xff for i in range(PATTERN_LEN))
+        return {"qemu": qemu, "append": f"hm.run=kt_vblk:{len(data)}:{hashlib.sha256(data).hexdigest()}",
+                "disk": path, "want": data[:PATTERN_OFF] + pattern + data[PATTERN_OFF + PATTERN_LEN:]}
+    return make
+
+
+def small_disk(ctx):
+    """any block device, for tests that only need one to exist"""
+    return {"qemu": images.virtio_disk(images.blank(ctx.build, "small.img", 1 << 20), cache=None)}
+
+
+def ldc_setup(ctx):
+    """kt_ldc: a GPT disk; kt_ldc checks that vda2 starts at LBA 6144 and
+    writes 0x5a into vda2's last sector; nothing else changes."""
+    path = os.path.join(images.disk_dir(ctx.build), "ldc.img")
+    data = images.gpt_image(8 * 1024 * 1024, [(2048, 6143), (6144, 10239), (10240, 16349)], 11)
+    images.write(path, data)
+    first = int.from_bytes(data[6144 * 512:6144 * 512 + 8], "little")
+    want = bytearray(data)
+    want[10239 * 512:10240 * 512] = b"\x5a" * 512
+    return {"qemu": images.virtio_disk(path), "append": f"hm.run=kt_ldc:{first:x}", "disk": path, "want": bytes(want)}
+
+
+def image_check(what):
+    return lambda st, ctx: [same_image(what, st["disk"], st["want"])]
+
+
+# name -> [(variant, setup, checks)]
+SETUPS = {"kt_ldc": [("gpt", ldc_setup, image_check("host image holds exactly the write to vda2's last sector"))],
+          "kt_vblk": [("legacy", vblk_setup("legacy"), image_check("host image holds exactly the written pattern")),
+                      ("modern", vblk_setup("modern"), image_check("host image holds exactly the written pattern"))],
+          "kt_dm": [("disk", small_disk, ())]}
+
+
+def scenario(name, variant, setup, checks):
+    tag = f" {variant}" if variant else ""
+    return Scenario(name=f"{name}{'-' + variant if variant else ''}", group=name, title=f"qemu {name}{tag}",
+                    image="test", append=f"hm.run={name}", setup=setup, checks=checks, tap=name,
+                    linux=name in WITH_LINUX, per_gic=True, log=f"{name}{'-' + variant if variant else ''}.log")
+
+
+def names():
+    return sorted(os.path.basename(p)[:-2] for p in glob.glob(os.path.join(HERE, "..", "system", "kt_*.c"))
+                  if os.path.basename(p)[:-2] not in HELPERS)
+
+
+SCENARIOS = [scenario(n, v, s, c) for n in names() for v, s, c in SETUPS.get(n, [("", None, ())])]
