@@ -54,9 +54,14 @@ $(B)/k/%.o: %.c $(B)/libfdt/.stamp
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC_T) $(KCFLAGS) -MMD -c $< -o $@
-$(B)/k/common/%.o $(B)/u/common/%.o: common/%.c | $(B)/.bootstrap
+# (two rules: one pattern rule with two targets would be taken to make both at once)
+$(B)/k/common/%.o: common/%.c | $(B)/.bootstrap
 	@mkdir -p $(dir $@)
-	@echo "  CC      $< (common)"
+	@echo "  CC      $< (common, kernel)"
+	@$(CC_T) $(CMNFLAGS) -MMD -c $< -o $@
+$(B)/u/common/%.o: common/%.c | $(B)/.bootstrap
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (common, user)"
 	@$(CC_T) $(CMNFLAGS) -MMD -c $< -o $@
 $(B)/k/%.o: %.S
 	@mkdir -p $(dir $@)
