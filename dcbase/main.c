@@ -229,7 +229,7 @@ int main(int argc, char **argv)
         return 1;
     }
     static struct hm_ipc_buf ipcbuf;
-    struct hm_srv srv = { .name = "ldc", .ep = dc_ep, .ops = dc_ops, .nops = sizeof dc_ops / sizeof dc_ops[0],
+    struct hm_srv srv = { .ep = dc_ep, .ops = dc_ops, .nops = sizeof dc_ops / sizeof dc_ops[0],
                           .classify = dc_classify, .gate = dc_gate, .buf = &ipcbuf };
     long r = hm_srv_run(&srv);
     fprintf(stderr, "ldc: endpoint closed (%s), exiting\n", hm_strerror(r));

@@ -1,7 +1,7 @@
 /*
  * Requests from devmgr's clients (the shell, lsdev, tests): the device
- * list, the containers' logs, fault injection (hm/dm.h). One handler per
- * request; main.c's table says who may ask.
+ * list and fault injection (hm/dm.h; the containers' logs: nodes.c). One
+ * handler per request; main.c's table says who may ask.
  */
 #include "devmgr.h"
 #include <hm/dc.h>
@@ -28,12 +28,6 @@ int dm_lsdev(struct hm_srv_req *r)
     r->m.w[4] = (uint64_t)d->nodes;   /* lsdev shows node+N for the others */
     r->m.w[5] = d->nirq;
     return 0;
-}
-
-/* HM_DM_DMESG: w0 device index, w1 offset (nodes.c reads the log) */
-int dm_dmesg(struct hm_srv_req *r)
-{
-    return dm_log_read(r);
 }
 
 /* crash or hang: armed in the container (HM_DC_FAULT); its fault message

@@ -2,7 +2,7 @@
  * devmgr: the device manager. What its files share.
  *
  *   main.c            start-up; its endpoint's table: who may ask what
- *   client_conn.c     requests from clients: LSDEV, DMESG, FAULT
+ *   client_conn.c     requests from clients: LSDEV, FAULT (DMESG: nodes.c)
  *   container_conn.c  requests from driver containers: REGISTER, READY,
  *                     RESIZE, TWIN, TWIN_PAUSE
  *   board.c           the board: device tree and PCI scan
@@ -136,7 +136,6 @@ static inline void dm_drop_handles(long r, uint64_t tag, const struct hm_ipc_buf
 
 /* client_conn.c: handlers of clients' requests */
 int dm_lsdev(struct hm_srv_req *r);
-int dm_dmesg(struct hm_srv_req *r);
 int dm_fault(struct hm_srv_req *r);
 
 /* container_conn.c: handlers of containers' requests */
@@ -193,7 +192,7 @@ uint64_t dm_twin_watchdog_due(void);            /* when the next overrun would b
 /* nodes.c */
 int dm_node_register(int ct, struct hm_srv_req *r);
 int dm_node_resize(int ct, struct hm_srv_req *r);
-int dm_log_read(struct hm_srv_req *r);          /* HM_DM_DMESG */
+int dm_log_read(struct hm_srv_req *r);          /* HM_DM_DMESG (a client's request) */
 /* a name in the first nwords words of buf, NUL-terminated within max bytes and within what was sent, or NULL */
 const char *dm_sent_name(const struct hm_ipc_buf *buf, unsigned nwords, size_t max);
 #endif

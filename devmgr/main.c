@@ -41,7 +41,7 @@ static uint32_t dm_classify(uint64_t badge)
 static const struct hm_srv_op dm_ops[] = {
     /* label              who may ask                          handles  handler */
     { HM_DM_LSDEV,        HM_SRV_ANY,                          0,       dm_lsdev },
-    { HM_DM_DMESG,        HM_SRV_ANY,                          0,       dm_dmesg },
+    { HM_DM_DMESG,        HM_SRV_ANY,                          0,       dm_log_read },
     { HM_DM_FAULT,        HM_SRV_ANY,                          0,       dm_fault },
     { HM_DM_REGISTER,     DM_FROM_CONTAINER,                   1,       dm_register },
     { HM_DM_READY,        DM_FROM_CONTAINER,                   0,       dm_ready },
@@ -85,7 +85,7 @@ int main(int argc, char **argv)
         return 1;
     }
     static struct hm_ipc_buf buf;
-    struct hm_srv srv = { .name = "devmgr", .ep = dm_ep, .ops = dm_ops, .nops = sizeof dm_ops / sizeof dm_ops[0],
+    struct hm_srv srv = { .ep = dm_ep, .ops = dm_ops, .nops = sizeof dm_ops / sizeof dm_ops[0],
                           .classify = dm_classify, .buf = &buf };
     long r = hm_srv_run(&srv);
     printf("devmgr: its endpoint failed (%s): no more requests\n", hm_strerror(r));

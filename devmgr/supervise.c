@@ -77,7 +77,7 @@ static void *fault_loop(void *arg)
 {
     (void)arg;
     static struct hm_ipc_buf buf;
-    struct hm_srv srv = { .name = "devmgr faults", .ep = dm_fault_ep, .ops = sup_ops,
+    struct hm_srv srv = { .ep = dm_fault_ep, .ops = sup_ops,
                           .nops = sizeof sup_ops / sizeof sup_ops[0], .classify = sup_classify, .buf = &buf };
     long r = hm_srv_run(&srv);
     printf("devmgr: its supervisor endpoint failed (%s): faults go unheard\n", hm_strerror(r));

@@ -252,19 +252,21 @@ int dm_twin_take(int ct, struct hm_srv_req *r, hm_handle_t *out)
         dm_twin_stop_locked(d);
     }
     int busy = d->twin_proc >= 0 && !d->twin_paused, again = d->twin_proc >= 0;
-    hm_handle_t proc = d->twin_proc;
-    long tep = again ? hm_handle_dup(d->twin_ep, HM_R_SEND | HM_R_GRANT | HM_R_DUP, 0) : -HM_EBADH;
+    hm_handle_t proc = d->twin_proc, tep = HM_HANDLE_INVALID;   /* tep: our copy of its endpoint, for the call */
+    long copy = again && !busy ? hm_handle_dup(d->twin_ep, HM_R_SEND | HM_R_GRANT | HM_R_DUP, 0) : 0;
     uint64_t paused_at = d->twin_since;
     dm_lock_drop(&dm_twin_lock);
     if (busy)
         return -EBUSY;
-    if (again && tep < 0)
+    if (copy < 0)
         return -ENOMEM;
-    if (!again && (err = twin_spawn(d, &proc, (hm_handle_t *)&tep)))
+    if (again)
+        tep = (hm_handle_t)copy;
+    else if ((err = twin_spawn(d, &proc, &tep)))
         return err;
     /* the LDC's handle first: once the twin serves the new ring, Linux
      * must not take it back */
-    long sep = hm_handle_dup((hm_handle_t)tep, HM_R_SEND | HM_R_GRANT, HM_TWIN_BADGE_LDC);
+    long sep = hm_handle_dup(tep, HM_R_SEND | HM_R_GRANT, HM_TWIN_BADGE_LDC);
     err = sep < 0 ? -ENOMEM : 0;
     if (!err) {
         /* the LDC's words are still in the buffer: passed on unchanged, its
@@ -272,7 +274,7 @@ int dm_twin_take(int ct, struct hm_srv_req *r, hm_handle_t *out)
         r->buf->handles[0] = r->h[0];
         r->buf->handles[1] = r->h[1];
         struct hm_msg m = { .tag = HM_TAG(HM_TWIN_ADOPT, HM_TWIN_STATE_WORDS, 2) };
-        err = twin_call(d, proc, (hm_handle_t)tep, &m, r->buf);
+        err = twin_call(d, proc, tep, &m, r->buf);
     }
     dm_lock_take(&dm_twin_lock);
     int now = __atomic_load_n(&dm_cts[ct].state, __ATOMIC_SEQ_CST);
@@ -280,8 +282,8 @@ int dm_twin_take(int ct, struct hm_srv_req *r, hm_handle_t *out)
     if (!err && !stopping) {
         if (!again) {
             d->twin_proc = proc;
-            d->twin_ep = (hm_handle_t)tep;
-            tep = -1;   /* d's now */
+            d->twin_ep = tep;
+            tep = HM_HANDLE_INVALID;   /* d's now */
         }
         d->twin_paused = 0;
         dm_copy_str(d->info.dataplane, sizeof d->info.dataplane, "twin");
@@ -303,11 +305,11 @@ int dm_twin_take(int ct, struct hm_srv_req *r, hm_handle_t *out)
             hm_handle_close(proc);
         }
         if (tep >= 0)
-            hm_handle_close((hm_handle_t)tep);
+            hm_handle_close(tep);
         return -EIO;
     }
     if (tep >= 0)
-        hm_handle_close((hm_handle_t)tep);   /* the copy taken for the call */
+        hm_handle_close(tep);   /* the copy taken for the call */
     *out = (hm_handle_t)sep;
     if (again)
         printf("devmgr: %s: data plane handed back from %s to the same %s after a pause of %lu ms; its sessions go "

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness.qemu import Machine                      # noqa: E402
 from harness.report import Report                     # noqa: E402
-from harness.scenario import CASE, execute            # noqa: E402
+from harness.scenario import execute, tap             # noqa: E402
 from scenarios import ALL                             # noqa: E402
 
 
@@ -48,11 +48,7 @@ def run_host(path, timeout):
     except subprocess.TimeoutExpired as e:
         out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
         out, rc = out + f"\n{name}: timed out after {timeout}s", -1
-    passed, failed = [], []
-    for line in out.splitlines():
-        m = CASE.match(line.strip())
-        if m:
-            (passed if m.group(1) == "ok" else failed).append(m.group(2))
+    passed, failed = tap(out)
     if rc != 0 and not failed:
         failed.append(f"{name}: exit status {rc}")
     if not passed and not failed:

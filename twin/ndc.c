@@ -175,7 +175,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "ndc: cannot start a thread to publish the disk: %s\n", hm_strerror(e));
     }
 
-    struct hm_srv srv = { .name = "ndc", .ep = ep, .ops = ndc_ops, .nops = sizeof ndc_ops / sizeof ndc_ops[0],
+    struct hm_srv srv = { .ep = ep, .ops = ndc_ops, .nops = sizeof ndc_ops / sizeof ndc_ops[0],
                           .classify = ndc_classify, .buf = &ipcbuf };
     long r = hm_srv_run(&srv);
     fprintf(stderr, "ndc: endpoint closed (%s), exiting\n", hm_strerror(r));

@@ -361,7 +361,7 @@ int main(int argc, char **argv)
         return 1;
     }
     static struct hm_ipc_buf ipcbuf;
-    struct hm_srv srv = { .name = "vtwin", .ep = ep, .ops = vt_ops, .nops = sizeof vt_ops / sizeof vt_ops[0],
+    struct hm_srv srv = { .ep = ep, .ops = vt_ops, .nops = sizeof vt_ops / sizeof vt_ops[0],
                           .classify = vt_classify, .buf = &ipcbuf };
     long r = hm_srv_run(&srv);
     fprintf(stderr, "vtwin: %s: endpoint closed (%s), exiting\n", name, hm_strerror(r));

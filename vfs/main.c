@@ -213,7 +213,7 @@ int main(void)
     vfs_add("/dev", HM_VFS_DIR, 0);
     vfs_add("/tmp", HM_VFS_DIR, 0);
     vfs_add("/dev/zero", HM_VFS_ZERO, 0);
-    struct hm_srv srv = { .name = "vfs", .ep = ep, .ops = vfs_ops, .nops = sizeof vfs_ops / sizeof vfs_ops[0],
+    struct hm_srv srv = { .ep = ep, .ops = vfs_ops, .nops = sizeof vfs_ops / sizeof vfs_ops[0],
                           .classify = vfs_classify, .buf = &buf };
     long r = hm_srv_run(&srv);
     printf("vfs: its endpoint failed (%s): no more requests\n", hm_strerror(r));

@@ -111,6 +111,16 @@ class Scenario:
         return not only or self.name in only or (self.group and self.group in only)
 
 
+def tap(text):
+    """a program's own "ok - ..." / "not ok - ..." lines: (passed, failed)"""
+    passed, failed = [], []
+    for line in text.splitlines():
+        m = CASE.match(line.strip())
+        if m:
+            (passed if m.group(1) == "ok" else failed).append(m.group(2))
+    return passed, failed
+
+
 def execute(scn, machine, ctx):
     """run scn once: (passed, failed, output text, seconds)"""
     t0 = time.time()   # setup and checks included: writing and comparing images takes time too
@@ -128,12 +138,8 @@ def execute(scn, machine, ctx):
         out = qemu.boot(machine, scn.image, extra, "".join(line + "\n" for line in script), timeout, append)
     run = Run(out, state)
     checks = scn.checks(state, ctx) if callable(scn.checks) else list(scn.checks)
-    passed, failed = [], []
+    passed, failed = tap(out.text) if scn.tap else ([], [])
     if scn.tap:
-        for line in out.text.splitlines():
-            m = CASE.match(line.strip())
-            if m:
-                (passed if m.group(1) == "ok" else failed).append(m.group(2))
         if "KERNEL PANIC" in out.text:
             failed.append(f"{scn.tap}: kernel panic")
         finished = f"# done {scn.tap[3:]}" in out.text

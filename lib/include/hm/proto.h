@@ -29,4 +29,8 @@
 
 /* the largest status a reply label carries (errno values are far below) */
 #define HM_STATUS_MAX 0xffffu
+
+/* 1 if label is one of the request labels the protocol headers define
+ * (lib/src/labels.c, whose switch is the compile-time check above) */
+int hm_label_defined(uint32_t label);
 #endif

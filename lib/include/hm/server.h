@@ -48,7 +48,6 @@ struct hm_srv_op {
 };
 
 struct hm_srv {
-    const char *name;       /* for its log line when it stops */
     hm_handle_t ep;         /* the endpoint served (RECV) */
     const struct hm_srv_op *ops;
     unsigned nops;
