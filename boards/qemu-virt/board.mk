@@ -1,4 +1,4 @@
-# QEMU virt board: the machine hm runs on (QEMU 7.2, TCG, no KVM).
+# QEMU virt board: the machine hm runs on (QEMU 10 from bookworm-backports, TCG, no KVM).
 # GIC=2 (QEMU's default, GICv2 + v2m) or GIC=3; the kernel reads which one
 # from the device tree and supports both.
 GIC ?= 2

@@ -63,10 +63,18 @@ NDC_CHECKS = [
     expect("blkbench runs every workload through the native driver", "blkbench randwrite bs=1048576 qd=32 MBps="),
     holds("blkbench prints the microkernel's counters per request (2 randread 4 KiB qd 1 lines)",
           lambda r: len(COUNTERS.findall(r.text)) == 2, lambda r: f"{len(COUNTERS.findall(r.text))} lines"),
-    # a depth-1 read is one interrupt and two address-space switches
-    # (client -> ndc, ndc -> client); more would be a scheduling regression
-    holds("a 4 KiB depth-1 read costs 2 address-space switches and 1 interrupt",
-          lambda r: counters(r) and 1.9 <= counters(r)[2] <= 2.2 and 0.9 <= counters(r)[3] <= 1.1,
+    # a depth-1 read is two address-space switches (client -> ndc, ndc ->
+    # client) and at most one interrupt; more would be a scheduling
+    # regression. Fewer interrupts than requests is correct: virtio-mmio has
+    # one "used buffer" status bit on a level-triggered line, and a
+    # completion that lands while the previous one's interrupt is still
+    # being handled (before ndc acknowledges the bit) is taken with it and
+    # collected by the same pass over the used ring. On QEMU 10 that
+    # happens (QEMU's virtio_notify trace counted 1024 notifications for
+    # 1024 reads while the kernel took 1013, and one run of make test saw
+    # 0.81 interrupts per read); on QEMU 7.2 it was always 1.00.
+    holds("a 4 KiB depth-1 read costs 2 address-space switches and at most 1 interrupt",
+          lambda r: counters(r) and 1.9 <= counters(r)[2] <= 2.2 and 0 < counters(r)[3] <= 1.1,
           lambda r: f"measured (syscalls, switches, as_switches, irqs) per request: {counters(r)}"),
     holds("blkbench OP BS QD runs only that workload", lambda r: picked(r) == ["randread bs=4096 qd=1"],
           lambda r: f"ran {picked(r)}"),
