@@ -53,20 +53,20 @@ FDTOBJ := $(patsubst %,$(B)/k/libfdt/%.o,fdt fdt_ro fdt_rw fdt_wip fdt_sw fdt_ad
 $(B)/k/%.o: %.c $(B)/libfdt/.stamp
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC_T) $(KCFLAGS) -MMD -c $< -o $@
+	@$(CC_T) $(KCFLAGS) -MMD -MP -c $< -o $@
 # (two rules: one pattern rule with two targets would be taken to make both at once)
 $(B)/k/common/%.o: common/%.c | $(B)/.bootstrap
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (common, kernel)"
-	@$(CC_T) $(CMNFLAGS) -MMD -c $< -o $@
+	@$(CC_T) $(CMNFLAGS) -MMD -MP -c $< -o $@
 $(B)/u/common/%.o: common/%.c | $(B)/.bootstrap
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (common, user)"
-	@$(CC_T) $(CMNFLAGS) -MMD -c $< -o $@
+	@$(CC_T) $(CMNFLAGS) -MMD -MP -c $< -o $@
 $(B)/k/%.o: %.S
 	@mkdir -p $(dir $@)
 	@echo "  AS      $<"
-	@$(CC_T) $(KCFLAGS) -D__ASSEMBLER__ -MMD -c $< -o $@
+	@$(CC_T) $(KCFLAGS) -D__ASSEMBLER__ -MMD -MP -c $< -o $@
 $(B)/k/libfdt/%.o: $(B)/libfdt/.stamp
 	@mkdir -p $(dir $@)
 	@echo "  CC      libfdt/$*.c"
@@ -84,7 +84,7 @@ LOBJ := $(patsubst %.c,$(B)/u/%.o,$(LSRC))
 $(B)/u/%.o: %.c | $(B)/.bootstrap $(B)/libfdt/.stamp
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC_T) $(UCFLAGS) -MMD -c $< -o $@
+	@$(CC_T) $(UCFLAGS) -MMD -MP -c $< -o $@
 $(B)/u/%.o: %.S | $(B)/.bootstrap
 	@mkdir -p $(dir $@)
 	$(CC_T) $(UCFLAGS) -c $< -o $@
@@ -186,14 +186,25 @@ $(B)/host/%: tests/host/%.c tests/host/tap.h $(HOST_SRCS) | $(B)/.bootstrap
 # SD=path: the SD card behind sdhci-pci (default: a 32 MiB image with one MBR
 # partition; QEMU's SD card needs a power-of-two size), driven by Linux's
 # sdhci-pci and mmc_block in the second driver container (devices.conf)
+# UFS=img[,img2...]: QEMU's UFS host controller (PCI, in the same container
+# as the SD card) with one logical unit per image, sda, sdb... (default: a
+# 64 MiB image with a GPT for 4 KiB sectors, made on first use); UFS=none:
+# no controller
 # TWIN=1: the virtio-blk data plane runs in its twin driver (boot-twin.conf)
 DISK ?= $(B)/disk.img
 SD ?= $(B)/sd.img
+UFS ?= $(B)/ufs.img
 TWIN ?= 0
 TWIN_APPEND := $(if $(filter 1,$(TWIN)),-append hm.boot=boot-twin.conf)
+comma := ,
+UFS_IMGS := $(filter-out none,$(subst $(comma), ,$(UFS)))
+UFS_ARGS = $(if $(UFS_IMGS),-device ufs$(comma)serial=hm-ufs$(comma)id=ufs0 \
+           $(shell i=0; for f in $(UFS_IMGS); do \
+             echo "-drive if=none,id=ufslu$$i,file=$$f,format=raw,cache=writeback -device ufs-lu,drive=ufslu$$i,lun=$$i,bus=ufs0"; \
+             i=$$((i + 1)); done))
 QEMU_RUN = $(QEMU) $(QEMU_MACHINE) -kernel $(B)/hm.bin -initrd $(B)/boot-default.img $(TWIN_APPEND) \
            -drive if=none,id=vda,file=$(DISK),format=raw,cache=writeback -device virtio-blk-device,drive=vda \
-           -device sdhci-pci -drive if=none,id=sdcard,file=$(SD),format=raw -device sd-card,drive=sdcard
+           -device sdhci-pci -drive if=none,id=sdcard,file=$(SD),format=raw -device sd-card,drive=sdcard $(UFS_ARGS)
 
 $(B)/sd.img: scripts/mkcard
 	@mkdir -p $(B)
@@ -207,16 +218,32 @@ sd-check: $(filter $(B)/sd.img,$(SD))
 	  echo "run: $(SD) is $$s bytes; an SD card image must be a power of two in size" >&2; \
 	  echo "     (e.g. truncate -s 64M $(SD), or scripts/mkcard NEW.img 64)" >&2; exit 1; fi
 
+$(B)/ufs.img: scripts/mkufs scripts/gpt.py
+	@mkdir -p $(B)
+	@echo "run: making a default 64 MiB UFS logical unit image $@ (UFS=path[,path2...] uses others)"
+	@scripts/mkufs $@ 64
+
+# QEMU's UFS logical units have 4096-byte blocks and take any size, but a
+# tail past the last whole block would be invisible and an empty image a
+# disk of 0 blocks: refuse both here, with what to do
+ufs-check: $(filter $(B)/ufs.img,$(UFS_IMGS))
+	@n=0; for f in $(UFS_IMGS); do n=$$((n + 1)); \
+	  if [ ! -f "$$f" ]; then echo "run: UFS image $$f does not exist (leave UFS= out for a default one, or make one: scripts/mkufs $$f 64)" >&2; exit 1; fi; \
+	  s=$$(stat -c %s "$$f"); if [ $$s -lt 4096 ] || [ $$((s % 4096)) -ne 0 ]; then \
+	    echo "run: UFS image $$f is $$s bytes; a UFS logical unit has 4096-byte blocks: its size must be a non-zero multiple of 4096" >&2; \
+	    echo "     (e.g. truncate -s 64M $$f, or scripts/mkufs NEW.img 64)" >&2; exit 1; fi; done; \
+	  if [ $$n -gt 8 ]; then echo "run: UFS= names $$n images; hm attaches at most 8 logical units" >&2; exit 1; fi
+
 $(B)/disk.img:
 	@mkdir -p $(B)
 	@echo "run: making a default 64 MiB disk image $@ (DISK=path uses another)"
 	@truncate -s 64M $@
 
-run: all $(DISK) sd-check
-	@echo "run: booting hm on QEMU virt (GICv$(GIC)$(if $(TWIN_APPEND),; virtio-blk data plane in its twin driver)); quit with Ctrl-A x"
+run: all $(DISK) sd-check ufs-check
+	@echo "run: booting hm on $$($(QEMU) --version | head -n 1 | sed 's/ (.*//') virt (GICv$(GIC)$(if $(TWIN_APPEND),; virtio-blk data plane in its twin driver)); quit with Ctrl-A x"
 	$(QEMU_RUN) -nographic
 
-debug: all $(DISK) sd-check
+debug: all $(DISK) sd-check ufs-check
 	@echo "debug: QEMU waits for gdb: gdb-multiarch $(B)/hm.elf -ex 'target remote :1234'"
 	$(QEMU_RUN) -nographic -s -S
 
@@ -248,5 +275,5 @@ linux-table:
 clean:
 	rm -rf $(B)
 
-.PHONY: all run debug test stress bench clean sd-check linux-table FORCE
+.PHONY: all run debug test stress bench clean sd-check ufs-check linux-table FORCE
 -include $(shell find $(B)/k $(B)/u -name '*.d' -type f 2>/dev/null)

@@ -163,6 +163,8 @@ static const char *pci_kind(uint32_t class, char *buf, size_t n)
 {
     if ((class >> 8) == PCI_CLASS_SD_HOST)
         return "sd-host";   /* SD host controller (SDHCI) */
+    if ((class >> 8) == PCI_CLASS_UFS_HOST)
+        return "ufs-host";  /* UFS host controller (UFSHCI) */
     snprintf(buf, n, "pci-%04x", class >> 8);
     return buf;
 }
@@ -199,6 +201,7 @@ static void pci_scan(const void *fdt, int hidx, uint64_t ecam)
             break;
         d->host = hidx;
         d->bdf = devfn;
+        d->pci_id = id;
         if ((devfn & 7) == 0 && !(cfg[PCI_HEADER_TYPE] & PCI_HEADER_MULTI_FN))
             devfn += 7;   /* a single-function device: no functions 1..7 */
     }

@@ -8,6 +8,13 @@
  * it), PROGRAM what runs the container (ldc, ndc), TWIN the program that
  * takes a virtio-blk device's data plane once the container probed it.
  * A PCI function goes wherever its host goes.
+ *   pci-id DRIVER VENDOR DEVICE
+ * the container whose Linux enumerates a function with that ID (hex) adds
+ * the ID to Linux's driver DRIVER before it reports ready, as writing
+ * "VENDOR DEVICE" to /sys/bus/pci/drivers/DRIVER/new_id would: for a
+ * driver whose ID table lacks a device it can drive (Linux 6.1's ufshcd
+ * and QEMU's UFS controller). A driver that already lists the ID keeps its
+ * own entry (linux-arch-hm/kernel/pci_ids.c).
  */
 #include "devmgr.h"
 #include <hm/bootimg.h>
@@ -39,6 +46,21 @@ static int container_named(const char *name, const char *program)
     return dm_ncts++;
 }
 
+/* "pci-id DRIVER VENDOR DEVICE": marks the functions with that ID */
+static void pci_id_line(const char *line)
+{
+    char driver[24], end;
+    unsigned vendor, device;
+    if (sscanf(line, "pci-id %23s %x %x %c", driver, &vendor, &device, &end) != 3 || vendor > 0xffff ||
+        device > 0xffff || vendor == 0xffff) {
+        printf("devmgr: bad line \"%s\" (want: pci-id DRIVER VENDOR DEVICE, hex IDs): ignored\n", line);
+        return;
+    }
+    for (int i = 0; i < dm_ndevs; i++)
+        if (dm_devs[i].host >= 0 && dm_devs[i].pci_id == (device << 16 | vendor))
+            dm_copy_str(dm_devs[i].id_for, sizeof dm_devs[i].id_for, driver);
+}
+
 /* Read devices.conf (or the file named by devmgr's "conf=NAME"): each
  * device the board has gets its driver and container. */
 void dm_conf_load(const char *file)
@@ -56,7 +78,13 @@ void dm_conf_load(const char *file)
     text[len] = 0;
     for (char *save, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char kind[16], driver[24], name[HM_DM_CT_NAME_MAX], program[32], twin[32] = "";
-        if (line[0] == '#' || sscanf(line, "driver %15s %23s %15s %31s %31s", kind, driver, name, program, twin) < 4)
+        if (line[0] == '#')
+            continue;
+        if (!strncmp(line, "pci-id ", 7)) {
+            pci_id_line(line);
+            continue;
+        }
+        if (sscanf(line, "driver %15s %23s %15s %31s %31s", kind, driver, name, program, twin) < 4)
             continue;
         for (int i = 0; i < dm_ndevs; i++) {
             struct dm_dev *d = &dm_devs[i];

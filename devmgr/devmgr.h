@@ -59,6 +59,8 @@ struct dm_dev {
     uint64_t phys;          /* MMIO address; a PCI function: address of its config space */
     uint32_t irq, nirq;     /* interrupts [irq, irq + nirq) */
     uint32_t bdf;           /* a PCI function: bus << 8 | devfn */
+    uint32_t pci_id;        /* a PCI function: device << 16 | vendor, as config space has it */
+    char id_for[24];        /* devices.conf "pci-id": the Linux driver its container adds pci_id to, or "" */
     int domain;             /* a PCIe host: its PCI domain number in its container's Linux */
     struct dm_win win[1 + DM_PCI_MAX_MEMWIN];   /* what a container driving it needs mapped */
     int nwin;

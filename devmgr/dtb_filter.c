@@ -4,7 +4,10 @@
  * deleted, so that a Linux container's own OF code probes only its own
  * (the kernel's UART and GIC and unassigned platform devices stay
  * described), whose PCIe hosts' "ranges" name only the windows granted,
- * and whose devices with a twin say so (hm,data-plane = "twin").
+ * and whose devices with a twin say so (hm,data-plane = "twin"). IDs the
+ * board file adds to Linux drivers (devices.conf "pci-id") are listed in
+ * /chosen as hm,pci-ids = "DRIVER VENDOR DEVICE", ... for the container
+ * that enumerates such a function.
  */
 #include "devmgr.h"
 #include <libfdt.h>
@@ -56,11 +59,33 @@ static int granted_ranges_only(void *fdt, int node)
     return o.n * 4 == len ? 0 : fdt_setprop(fdt, node, "ranges", o.cells, o.n * 4);
 }
 
+/* /chosen's hm,pci-ids for container ct's functions: 0 or libfdt's error */
+static int list_pci_ids(void *fdt, int ct)
+{
+    for (int i = 0; i < dm_ndevs; i++) {
+        const struct dm_dev *d = &dm_devs[i];
+        if (d->ct != ct || d->host < 0 || !d->id_for[0])
+            continue;
+        char entry[48];
+        snprintf(entry, sizeof entry, "%s %04x %04x", d->id_for, d->pci_id & 0xffff, d->pci_id >> 16);
+        int chosen = fdt_path_offset(fdt, "/chosen");
+        if (chosen < 0)
+            chosen = fdt_add_subnode(fdt, 0, "chosen");
+        if (chosen >= 0 && fdt_stringlist_search(fdt, chosen, "hm,pci-ids", entry) >= 0)
+            continue;   /* two functions with one ID: listed once */
+        int err = chosen < 0 ? chosen : fdt_appendprop_string(fdt, chosen, "hm,pci-ids", entry);
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
 /* container ct's device tree (see above) in a new memory object, or a
  * negative errno */
 long dm_dtb_for(int ct)
 {
-    int size = (int)fdt_totalsize(dm_board);
+    /* room for what is added (hm,data-plane, hm,pci-ids) */
+    int size = (int)fdt_totalsize(dm_board) + 4096;
     uint64_t msize = ((uint64_t)size + 4095) & ~4095ull;
     long mem = hm_mem_create(msize, HM_MEM_ANON);
     long va = mem < 0 ? mem : hm_vm_map(HM_HANDLE_SELF_PROC, (hm_handle_t)mem, 0, msize, 0, HM_MAP_R | HM_MAP_W);
@@ -98,8 +123,11 @@ long dm_dtb_for(int ct)
         if (node < 0 || fdt_setprop_string(fdt, node, "hm,data-plane", "twin"))
             printf("devmgr: %s: cannot mark it for its twin: Linux keeps its data plane\n", dm_devs[i].info.name);
     }
+    int err = list_pci_ids(fdt, ct);
+    if (err)
+        printf("devmgr: %s: cannot list the board's PCI IDs for it: %s\n", dm_cts[ct].name, fdt_strerror(err));
     /* then trim the kept hosts' ranges */
-    int err = 0;
+    err = 0;
     for (int node = fdt_node_offset_by_compatible(fdt, -1, compats[1]); node >= 0 && !err;
          node = fdt_node_offset_by_compatible(fdt, node, compats[1]))
         err = granted_ranges_only(fdt, node);

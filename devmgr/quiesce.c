@@ -9,6 +9,7 @@
 #include "devmgr.h"
 #include <hm/hw/pci.h>
 #include <hm/hw/sdhci.h>
+#include <hm/hw/ufs.h>
 #include <hm/hw/virtio_mmio.h>
 #include <stdio.h>
 
@@ -33,26 +34,47 @@ static void unmap_regs(volatile uint8_t *p, hm_handle_t mem)
     hm_handle_close(mem);
 }
 
-/* an SDHCI controller's "software reset for all": it stops its ADMA; the
- * bit clears when done (bounded wait). cfg: its configuration space. */
-static void sdhci_reset(struct dm_dev *d, volatile uint8_t *cfg)
+/* BAR 0 of the function whose configuration space is cfg, mapped (one
+ * page) here; NULL if it has none this code can reach (the caller logs) */
+static volatile uint8_t *map_bar0(volatile uint8_t *cfg, hm_handle_t *mem)
 {
     uint32_t bar = *(volatile uint32_t *)(cfg + PCI_BAR0);
     uint64_t base = bar & PCI_BAR_ADDR_MASK;
     if (bar & PCI_BAR_IO)
-        return;   /* an I/O BAR: not on this board */
+        return NULL;   /* an I/O BAR: not on this board */
     if ((bar & PCI_BAR_TYPE_MASK) == PCI_BAR_TYPE_64)
         base |= (uint64_t)*(volatile uint32_t *)(cfg + PCI_BAR0 + 4) << 32;
+    return base ? map_regs(base, mem) : NULL;
+}
+
+/* An SDHCI controller's "software reset for all": it stops its ADMA; the
+ * bit clears when done. A UFS host controller's HCE = 0: it resets and
+ * drops its transfer requests; HCE reads 0 when done. Bounded waits. */
+static void pci_reset_engine(struct dm_dev *d, volatile uint8_t *cfg)
+{
+    int sd = !strcmp(d->info.kind, "sd-host"), ufs = !strcmp(d->info.kind, "ufs-host");
+    if (!sd && !ufs)
+        return;
     hm_handle_t mem;
-    volatile uint8_t *regs = base ? map_regs(base, &mem) : NULL;
+    volatile uint8_t *regs = map_bar0(cfg, &mem);
     if (!regs) {
-        printf("devmgr: %s: cannot reach its SDHCI registers: not reset\n", d->info.name);
+        printf("devmgr: %s: cannot reach its registers: not reset\n", d->info.name);
         return;
     }
-    regs[SDHCI_SOFTWARE_RESET] = SDHCI_RESET_ALL;
     uint64_t end = hm_now() + hm_ms(100);
-    while ((regs[SDHCI_SOFTWARE_RESET] & SDHCI_RESET_ALL) && hm_now() < end)
-        ;
+    int busy = 1;
+    if (sd) {
+        regs[SDHCI_SOFTWARE_RESET] = SDHCI_RESET_ALL;
+        while ((busy = regs[SDHCI_SOFTWARE_RESET] & SDHCI_RESET_ALL) && hm_now() < end)
+            ;
+    } else {
+        volatile uint32_t *hce = (volatile uint32_t *)(regs + UFSHCI_HCE);
+        *hce = 0;
+        while ((busy = *hce & UFSHCI_HCE_ON) && hm_now() < end)
+            ;
+    }
+    if (busy)
+        printf("devmgr: %s: its reset did not complete in 100 ms (bus mastering goes off anyway)\n", d->info.name);
     unmap_regs(regs, mem);
 }
 
@@ -79,8 +101,8 @@ static void pci_stop(struct dm_dev *d)
     }
     volatile uint16_t *cmd = (volatile uint16_t *)(cfg + PCI_COMMAND);
     uint16_t was = *cmd;
-    if (!strcmp(d->info.kind, "sd-host") && (was & PCI_COMMAND_MEMORY))
-        sdhci_reset(d, cfg);
+    if (was & PCI_COMMAND_MEMORY)
+        pci_reset_engine(d, cfg);
     *cmd = (uint16_t)(was & ~(PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER));
     unmap_regs(cfg, mem);
 }

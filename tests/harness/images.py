@@ -4,8 +4,10 @@ run left in them with what the host computed."""
 import os
 import random
 import struct
-import uuid
-import zlib
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+from gpt import write_gpt  # noqa: E402
 
 
 def disk_dir(build):
@@ -29,35 +31,12 @@ def random_bytes(size, seed):
     return random.Random(seed).randbytes(size)
 
 
-def gpt_image(size, parts, seed):
+def gpt_image(size, parts, seed, sector=512):
     """Random content with a valid GPT (protective MBR, header and entries at
-    both ends) describing the given (first_lba, last_lba) partitions."""
-    rnd = random.Random(seed)
-    img = bytearray(rnd.randbytes(size))
-    sectors = size // 512
-    mbr = bytearray(512)
-    mbr[446:462] = struct.pack("<B3sB3sII", 0, b"\0\2\0", 0xEE, b"\xff\xff\xff", 1, min(sectors - 1, 0xFFFFFFFF))
-    mbr[510:512] = b"\x55\xaa"
-    img[0:512] = mbr
-    entries = bytearray(128 * 128)
-    linux = uuid.UUID("0fc63daf-8483-4772-8e79-3d69d8477de4").bytes_le
-    for i, (first, last) in enumerate(parts):
-        name = f"part{i + 1}".encode("utf-16-le")
-        entries[i * 128:(i + 1) * 128] = struct.pack("<16s16sQQQ72s", linux, uuid.UUID(int=rnd.getrandbits(128)).bytes_le,
-                                                     first, last, 0, name)
-    ecrc = zlib.crc32(entries)
-    disk = uuid.UUID(int=rnd.getrandbits(128)).bytes_le
-
-    def header(my, alt, entries_lba):
-        h = bytearray(struct.pack("<8sIIIIQQQQ16sQIII", b"EFI PART", 0x10000, 92, 0, 0, my, alt, 34,
-                                  sectors - 34, disk, entries_lba, 128, 128, ecrc))
-        h[16:20] = struct.pack("<I", zlib.crc32(h))
-        return bytes(h) + bytes(512 - len(h))
-    img[512:1024] = header(1, sectors - 1, 2)
-    img[1024:1024 + len(entries)] = entries
-    img[(sectors - 33) * 512:(sectors - 1) * 512] = entries
-    img[(sectors - 1) * 512:] = header(sectors - 1, 1, sectors - 33)
-    return bytes(img)
+    both ends) describing the given (first_lba, last_lba) partitions, in
+    sector-sized LBAs (4096 for a UFS logical unit)."""
+    img = bytearray(random.Random(seed).randbytes(size))
+    return bytes(write_gpt(img, parts, sector=sector, seed=seed + 1))
 
 
 def mbr_image(size, parts, seed):

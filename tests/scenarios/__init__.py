@@ -1,6 +1,6 @@
 """Every scenario make test runs, in the order it runs them (registered by
 the modules below; tests/harness/scenario.py says what a scenario is)."""
-from scenarios import boot, faults, faultstress, linux, programs, shell, source, twin
+from scenarios import boot, faults, faultstress, linux, programs, shell, source, twin, ufs
 
-ALL = source.SCENARIOS + linux.SCENARIOS + boot.SCENARIOS + shell.SCENARIOS + faults.SCENARIOS + faultstress.SCENARIOS + \
+ALL = source.SCENARIOS + linux.SCENARIOS + boot.SCENARIOS + shell.SCENARIOS + ufs.SCENARIOS + faults.SCENARIOS + faultstress.SCENARIOS + \
     twin.SCENARIOS + programs.SCENARIOS

@@ -1,5 +1,7 @@
 """The acceptance workload of micro-reboot (shell `faultstress`, see
-user/sh/faultstress.c): verified reads and writes on vda and mmcblk0 while
+user/sh/faultstress.c): verified reads and writes on vda and mmcblk0 (and,
+on the default board, on the UFS logical unit sda, which shares ldc1 with
+the SD card and so takes each of ldc1's faults too) while
 faults of every kind go into ldc0 and ldc1 (on the twin board only kills
 into ldc0: no block request reaches its LDC, so crash and hang have nowhere
 to fire there; ldc1 takes every kind on both boards, fewer on the twin
@@ -15,6 +17,7 @@ import sys
 
 from harness import images
 from harness.scenario import Scenario, expect, holds, same_image
+from scenarios.ufs import ufs_args
 
 M64 = (1 << 64) - 1
 SPAN, LANES, MAX_BLOCKS = 2 << 20, 4, 16
@@ -77,9 +80,15 @@ def setup(twin):
         cpath = images.write(os.path.join(d, f"stress{t}-card.img"), card)
         vda_kinds = ":kill" if twin else ""
         ldc1 = f"={each1}" if each1 != each else ""
-        script = [f"faultstress --each {each} --seed {ctx.seed} /dev/vda:ldc0{vda_kinds} /dev/mmcblk0:ldc1{ldc1}",
-                  "lsdev", "poweroff"]
-        return {"qemu": images.virtio_disk(dpath, cache=None) + images.sd_card(cpath), "script": script,
+        qemu = images.virtio_disk(dpath, cache=None) + images.sd_card(cpath)
+        # the UFS LU: a workload only (=0), ldc1's faults come through mmcblk0's target
+        ufs, upath = (None, None) if twin else (rnd.randbytes(8 << 20), os.path.join(d, "stress-ufs.img"))
+        if ufs:
+            images.write(upath, ufs)
+            qemu += ufs_args([upath])
+        script = [f"faultstress --each {each} --seed {ctx.seed} /dev/vda:ldc0{vda_kinds} /dev/mmcblk0:ldc1{ldc1}" +
+                  ("" if twin else " /dev/sda:ldc1=0"), "lsdev", "poweroff"]
+        return {"qemu": qemu, "script": script, "ufs": upath, "ufs0": ufs,
                 "append": "hm.boot=boot-twin.conf" if twin else None, "each": each, "seed": ctx.seed,
                 "each1": each1, "disk": dpath, "card": cpath, "disk0": disk, "card0": card,
                 # a fault takes 1.3-3.5 s (the repeat window, recovery, a hang's 2 s)
@@ -98,6 +107,8 @@ class Result:
         self.kinds = re.findall(r"^faultstress: (ldc\d): (\d+) kill, (\d+) crash, (\d+) hang injected", t, re.M)
         self.disk = replay(st["disk0"], st["seed"], 0, self.lanes["/dev/vda"]) if "/dev/vda" in self.lanes else None
         self.card = replay(st["card0"], st["seed"], 1, self.lanes["/dev/mmcblk0"]) if "/dev/mmcblk0" in self.lanes else None
+        self.ufs = replay(st["ufs0"], st["seed"], 2, self.lanes["/dev/sda"]) if st["ufs0"] and "/dev/sda" in self.lanes \
+            else None
 
 
 def result(r):
@@ -120,7 +131,7 @@ def checks(twin):
         # ldc1 takes every kind on both boards, ldc0 only on the default board
         crashes = hangs = each1 if twin else each + each1
         kinds = [("ldc0", str(each), "0" if twin else str(each), "0" if twin else str(each)),
-                 ("ldc1", str(each1), str(each1), str(each1))]
+                 ("ldc1", str(each1), str(each1), str(each1))] + ([] if twin else [("ldc1", "0", "0", "0")])
         c = [
             holds(f"{n0 + n1} faults injected: " + (f"{each} kills into ldc0, {each1} of each kind into ldc1" if twin
                                                       else f"{each} of each kind into each container"),
@@ -157,6 +168,13 @@ def checks(twin):
             holds("the host's SD card image holds exactly the expected bytes",
                   lambda r: result(r).card is not None and images.read(st["card"]) == result(r).card),
         ]
+        if not twin:
+            c += [holds("UFS (sda, in ldc1): its requests were re-issued across ldc1's restarts, its end state "
+                        "replayed on the host is what the guest read back",
+                        lambda r: re.search(r"/dev/sda: .*its driver restarted [1-9]\d* time\(s\), [1-9]\d* request", r.text)
+                        and result(r).ufs is not None and result(r).sums.get("/dev/sda") == h2(result(r).ufs)),
+                  holds("the host's UFS image holds exactly the expected bytes",
+                        lambda r: result(r).ufs is not None and images.read(st["ufs"]) == result(r).ufs)]
         return c
     return make
 
@@ -166,7 +184,8 @@ def title(twin):
         each, each1 = faults_each(ctx, twin)
         what = f"{each} kills into ldc0, {each1} of each kind into ldc1" if twin else \
             f"{each} faults of each kind into ldc0 and ldc1"
-        return f"qemu faultstress{' (TWIN=1)' if twin else ''} (verified I/O on vda and mmcblk0, {what}, seed {ctx.seed})"
+        devs = "vda and mmcblk0" if twin else "vda, mmcblk0 and UFS sda"
+        return f"qemu faultstress{' (TWIN=1)' if twin else ''} (verified I/O on {devs}, {what}, seed {ctx.seed})"
     return make
 
 

@@ -10,6 +10,7 @@ import os
 
 from harness import images
 from harness.scenario import Scenario, same_image
+from scenarios.ufs import ufs_args
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HELPERS = {"kt_helper", "kt_crashdrv"}   # programs the tests start, not tests
@@ -40,14 +41,19 @@ def small_disk(ctx):
 
 def ldc_setup(ctx):
     """kt_ldc: a GPT disk; kt_ldc checks that vda2 starts at LBA 6144 and
-    writes 0x5a into vda2's last sector; nothing else changes."""
+    writes 0x5a into vda2's last sector; nothing else changes. And a 4 MiB
+    UFS logical unit (ldc1), only read."""
     path = os.path.join(images.disk_dir(ctx.build), "ldc.img")
     data = images.gpt_image(8 * 1024 * 1024, [(2048, 6143), (6144, 10239), (10240, 16349)], 11)
     images.write(path, data)
     first = int.from_bytes(data[6144 * 512:6144 * 512 + 8], "little")
+    ufs = images.random_bytes(4 << 20, 12)
+    upath = images.write(os.path.join(images.disk_dir(ctx.build), "ldc-ufs.img"), ufs)
+    ufirst = int.from_bytes(ufs[:8], "little")
     want = bytearray(data)
     want[10239 * 512:10240 * 512] = b"\x5a" * 512
-    return {"qemu": images.virtio_disk(path), "append": f"hm.run=kt_ldc:{first:x}", "disk": path, "want": bytes(want)}
+    return {"qemu": images.virtio_disk(path) + ufs_args([upath]), "append": f"hm.run=kt_ldc:{first:x}:{ufirst:x}",
+            "disk": path, "want": bytes(want)}
 
 
 def image_check(what):

@@ -1,4 +1,5 @@
 /* Child process for the system tests: does one thing, chosen by argv[1]. */
+#include <hm/blkclient.h>
 #include <hm/hm.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,6 +130,18 @@ int main(int argc, char **argv)
         bad |= hm_vm_map(HM_HANDLE_SELF_PROC, mmio, 0, 8192, 0, HM_MAP_R) != -HM_EINVAL;   /* beyond its page */
         bad |= hm_vm_map(HM_HANDLE_SELF_PROC, mmio, 0, 4096, 0, HM_MAP_R) <= 0;            /* its page is fine */
         return bad;
+    }
+    if (!strcmp(mode, "blkflood")) {
+        /* a block client that dies with requests in flight: 16 reads of
+         * 64 KiB queued on the driver endpoint "blk", then signal and wait
+         * to be killed */
+        struct hm_blk_client c;
+        int st = hm_blk_open(&c, hm_start_handle("blk"), 16, 16 * 65536, NULL);
+        for (int i = 0; i < 16 && !st; i++)
+            st = hm_blk_submit(&c, HM_BLK_READ, (uint64_t)i * 65536, (uint64_t)i * 65536, 65536, (uint64_t)i);
+        hm_notif_signal(notif, st ? 2 : 1);
+        for (;;)
+            hm_thread_park();
     }
     if (!strcmp(mode, "spin")) {
         hm_notif_signal(notif, 1);

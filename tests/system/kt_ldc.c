@@ -5,7 +5,11 @@
  * data area, unknown operation) get errors before they reach Linux, and the
  * container keeps serving. The disk is run.py's GPT image: partition 2 is
  * LBA 6144..10239, and its first sector is checked against the host's bytes
- * (first 8 bytes of the sector passed as argv[1], hex). */
+ * (first 8 bytes of the sector passed as argv[1], hex).
+ * The UFS logical unit (ldc1, Linux's ufshcd + sd; 4 KiB logical blocks,
+ * first 8 bytes in argv[2]): requests that are not whole 4 KiB blocks are
+ * refused, and a client killed with 16 requests in flight leaves the
+ * container serving. */
 #include "ktest.h"
 #include <hm/blkclient.h>
 #include <hm/dm.h>
@@ -33,11 +37,74 @@ static long open_node(hm_handle_t vfs, const char *path, hm_handle_t *drv, uint6
     return 0;
 }
 
+/* The UFS disk /dev/sda (4 MiB, 4096-byte blocks); want: its first 8 bytes */
+static void ufs_part(hm_handle_t vfs, uint64_t want)
+{
+    hm_handle_t drv = HM_HANDLE_INVALID;
+    uint64_t size = 0;
+    long st = -ENOENT;
+    for (int t = 0; t < 1500 && st; t++)   /* ldc1 may still be probing (up to 30 s) */
+        if ((st = open_node(vfs, "/dev/sda", &drv, &size)))
+            hm_sleep_until(hm_deadline_ms(20));
+    KT_EQ(st, 0, "open /dev/sda (UFS, ldc1) through vfs");
+    if (st)
+        return;
+    struct hm_blk_client c;
+    int err = hm_blk_open(&c, drv, 16, 64 * 1024, &buf);
+    KT_EQ(err, 0, "block session on sda");
+    if (err)
+        return;
+    KT_EQ(c.size, 4u << 20, "INFO: sda is the 4 MiB logical unit");
+    KT_EQ(c.lbs, 4096, "INFO: 4096-byte logical blocks");
+    KT_EQ(hm_blk_io(&c, HM_BLK_READ, 0, 0, 4096), 0, "read sda's first block");
+    uint64_t got;
+    memcpy(&got, c.data, 8);
+    kt_report(got == want, "the bytes are the host's", "got %lx want %lx", (unsigned long)got, (unsigned long)want);
+    /* not whole 4 KiB blocks: refused before Linux sees them */
+    KT_EQ(hm_blk_io(&c, HM_BLK_READ, 512, 0, 4096), -EINVAL, "sda: offset not a multiple of 4096");
+    KT_EQ(hm_blk_io(&c, HM_BLK_READ, 0, 0, 512), -EINVAL, "sda: 512-byte length");
+    KT_EQ(hm_blk_io(&c, HM_BLK_WRITE, 4096, 512, 4096), -EINVAL, "sda: data area offset not a multiple of 4096");
+    KT_EQ(hm_blk_io(&c, HM_BLK_READ, c.size, 0, 4096), -ENOSPC, "sda: read past the end");
+
+    /* a client killed with requests in flight */
+    long n = hm_notif_create();
+    hm_handle_t ep = HM_HANDLE_INVALID;   /* the helper's own endpoint of sda, as vfs gives it */
+    uint64_t esize;
+    long oe = open_node(vfs, "/dev/sda", &ep, &esize);
+    const char *hargv[] = { "kt_helper", "blkflood", NULL };
+    struct hm_spawn_handle hs[2] = { { "notif", (hm_handle_t)n, HM_R_SIGNAL }, { "blk", ep, HM_R_SEND } };
+    long h = n < 0 || oe ? -1 : hm_spawn("kt_helper", hargv, hs, 2, HM_HANDLE_INVALID, HM_PRIO_MAX - 3);
+    uint64_t bits = 0;
+    long w = h < 0 ? h : hm_notif_wait((hm_handle_t)n, hm_deadline_ms(10000), &bits);
+    kt_report(w >= 0 && bits == 1, "a client queues 16 reads of 64 KiB on sda", "spawn %ld, wait %ld, bits %lu", h, w,
+              (unsigned long)bits);
+    if (h >= 0) {
+        KT_EQ(hm_proc_kill((hm_handle_t)h), 0, "and is killed with them in flight");
+        int64_t status;
+        hm_proc_wait((hm_handle_t)h, hm_deadline_ms(5000), &status);
+        hm_handle_close((hm_handle_t)h);
+    }
+    memset(c.data, 0, 4096);
+    KT_EQ(hm_blk_io(&c, HM_BLK_READ, 0, 0, 4096), 0, "sda still serves another client");
+    memcpy(&got, c.data, 8);
+    KT_CHECK(got == want, "with the same bytes");
+    int ok = 1;
+    for (int i = 0; i < 16; i++)
+        ok &= hm_blk_submit(&c, HM_BLK_READ, (uint64_t)i * 4096, (uint64_t)i * 4096, 4096, (uint64_t)i) == 0;
+    for (int i = 0; i < 16 && ok; i++) {
+        struct hm_blk_cpl cpl;
+        ok &= hm_blk_wait(&c, &cpl, hm_deadline_ms(5000)) == 0 && cpl.status == 0 && cpl.len == 4096;
+    }
+    KT_CHECK(ok, "sda: 16 reads in flight complete after the killed client");
+    hm_blk_close(&c);
+}
+
 int main(int argc, char **argv)
 {
     kt_init("ldc");
     hm_ipc_buf_set(&buf);
     uint64_t want = argc > 1 ? strtoull(argv[1], NULL, 16) : 0;
+    uint64_t ufs_want = argc > 2 ? strtoull(argv[2], NULL, 16) : 0;
     long vep = hm_ep_create(), dep = hm_ep_create();
     long dmvfs = vep < 0 ? vep : hm_handle_dup((hm_handle_t)vep, HM_R_SEND | HM_R_GRANT, 1);
     const char *vargv[] = { "vfs", NULL }, *dargv[] = { "devmgr", NULL };
@@ -147,5 +214,7 @@ int main(int argc, char **argv)
     KT_EQ(hm_blk_open(&c, drv, 16, 16 * 1024, &buf), 0, "a new session after close");
     KT_EQ(hm_blk_io(&c, HM_BLK_READ, 0, 0, 512), 0, "and it reads");
     hm_blk_close(&c);
+    if (argc > 2)
+        ufs_part(vfs, ufs_want);
     return kt_finish();
 }

@@ -5,7 +5,9 @@
  *   faultstress [--each N] [--seed S] DEV:CONTAINER[:KIND,...][=M]...
  *   e.g. faultstress --each 50 --seed 1 /dev/vda:ldc0 /dev/mmcblk0:ldc1
  * KINDS: kill, crash, hang (default all three); =M: M faults of each kind
- * into that container instead of N.
+ * into that container instead of N. =0 with a container another DEV names
+ * too: that device's workload only; the other's faults reach it (its
+ * container's restarts are that target's to check).
  *
  * Workload: a thread per device keeps LANES requests in flight. The
  * device's first SPAN bytes are cut into LANES lanes, and each lane has one
@@ -75,6 +77,7 @@ struct target {
     char name[16];
     int left[3], done[3];   /* per kind: HM_DM_FAULT_CRASH - 1 .. */
     int armed, known;
+    int shared;                /* injects nothing; another target faults its container */
     uint64_t before, expect;   /* restart counts: before the armed fault; expected now */
     uint64_t armed_at, next_at, worst_ms;
 };
@@ -258,6 +261,8 @@ static const char *watch(struct target *t, uint64_t *rng)
         return "no such container";
     if (state == HM_DM_FAILED)
         return "devmgr gave up on it";
+    if (t->shared)
+        return NULL;   /* its restarts are another target's faults */
     uint64_t now = hm_now(), ms = (now - t->armed_at) * 1000 / hm_time_freq();
     if (!t->known) {
         t->expect = restarts;
@@ -282,7 +287,8 @@ static const char *watch(struct target *t, uint64_t *rng)
 static int usage(void)
 {
     printf("usage: faultstress [--each N] [--seed S] DEV:CONTAINER[:KIND,...][=M]... (KIND: kill, crash, hang;\n"
-           "       M: faults of each kind into that container instead of N)\n");
+           "       M: faults of each kind into that container instead of N; 0: workload only, when another\n"
+           "       DEV's faults go into the same container)\n");
     return 1;
 }
 
@@ -339,6 +345,12 @@ int cmd_faultstress(int argc, char **argv)
         for (int k = 0; k < 3; k++)
             ts[ndev].left[k] = kinds >> k & 1 ? (int)n : 0;
     }
+    /* a target with nothing to inject whose container another target faults */
+    for (int d = 0; d < ndev; d++)
+        for (int e = 0; e < ndev; e++)
+            if (e != d && !strcmp(ts[d].name, ts[e].name) && !(ts[d].left[0] + ts[d].left[1] + ts[d].left[2]) &&
+                ts[e].left[0] + ts[e].left[1] + ts[e].left[2])
+                ts[d].shared = 1;
     for (int d = 0; d < ndev && !why; d++) {
         who = devs[d];
         if (worker_init(&ws[d], devs[d], d, seed))

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <string.h>
 
-#define BLK_WINDOW (256 * 1024)
 
 hm_handle_t sh_vfs = HM_HANDLE_INVALID;
 struct hm_ipc_buf sh_buf;
@@ -43,7 +42,7 @@ again:;
         if (HM_TAG_NHANDLES(m.tag) != 1)
             return -EIO;
         hm_handle_t ep = ipc()->handles[0];
-        int r = hm_blk_open(&f->blk, ep, 16, BLK_WINDOW, ipc());
+        int r = hm_blk_open(&f->blk, ep, 16, HM_BLK_BYTES_WINDOW, ipc());
         if (r == -EPIPE && hm_now() < give_up) {
             /* its driver stopped: vfs hands out the restarted one's endpoint
              * once it has registered again (as f_blk_reconnect) */
@@ -78,55 +77,18 @@ int f_blk_reconnect(struct hm_blk_client *c, hm_handle_t *ep)
     return 0;
 }
 
-/* aligned window [a, a+n) of a block device into the session's data area */
-static int blk_rw(struct file *f, uint32_t op, uint64_t a, uint32_t n)
-{
-    int r = hm_blk_io(&f->blk, op, a, 0, n);
-    return r < 0 ? r : 0;
-}
-
-static long blk_access(struct file *f, uint8_t *buf, uint64_t len, uint64_t off, int write)
-{
-    uint64_t done = 0;
-    while (done < len) {
-        uint64_t o = off + done;
-        uint64_t a = o & ~511ull;
-        uint64_t end = o + (len - done);
-        if (end > a + BLK_WINDOW)
-            end = a + BLK_WINDOW;
-        uint64_t b = (end + 511) & ~511ull;
-        uint32_t n = (uint32_t)(b - a);
-        uint64_t chunk = end - o;
-        int r = 0;
-        /* read first when reading, or when a write covers a block only partly */
-        if (!write || (o & 511) || (end & 511))
-            r = blk_rw(f, HM_BLK_READ, a, n);
-        if (r)
-            return done ? (long)done : r;
-        if (write) {
-            memcpy(f->blk.data + (o - a), buf + done, chunk);
-            if ((r = blk_rw(f, HM_BLK_WRITE, a, n)))
-                return done ? (long)done : r;
-        } else {
-            memcpy(buf + done, f->blk.data + (o - a), chunk);
-        }
-        done += chunk;
-    }
-    return (long)done;
-}
-
 long f_pread(struct file *f, void *buf, uint64_t len, uint64_t off)
 {
     if (f->type == HM_VFS_ZERO) {
         memset(buf, 0, len);
         return (long)len;
     }
+    if (f->type == HM_VFS_BLK)
+        return hm_blk_pread(&f->blk, buf, len, off);
     if (off >= f->size)
         return 0;
     if (len > f->size - off)
         len = f->size - off;   /* a short read at the end, as read(2) */
-    if (f->type == HM_VFS_BLK)
-        return blk_access(f, buf, len, off, 0);
     uint64_t done = 0;
     while (done < len) {
         struct hm_msg m = { .w = { off + done, len - done < HM_VFS_IO_MAX ? len - done : HM_VFS_IO_MAX } };
@@ -145,13 +107,8 @@ long f_pwrite(struct file *f, const void *buf, uint64_t len, uint64_t off)
 {
     if (f->type == HM_VFS_ZERO)
         return (long)len;
-    if (f->type == HM_VFS_BLK) {
-        if (off >= f->size)
-            return -ENOSPC;
-        uint64_t n = len > f->size - off ? f->size - off : len;
-        long r = blk_access(f, (uint8_t *)buf, n, off, 1);
-        return r >= 0 && (uint64_t)r < len ? (r ? r : -ENOSPC) : r;
-    }
+    if (f->type == HM_VFS_BLK)
+        return hm_blk_pwrite(&f->blk, buf, len, off);
     uint64_t done = 0;
     while (done < len) {
         uint64_t n = len - done < HM_VFS_IO_MAX ? len - done : HM_VFS_IO_MAX;

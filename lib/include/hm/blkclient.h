@@ -48,4 +48,15 @@ int hm_blk_wait(struct hm_blk_client *c, struct hm_blk_cpl *out, uint64_t deadli
 /* one synchronous request through the data area at data_off: status of the completion */
 int hm_blk_io(struct hm_blk_client *c, uint32_t op, uint64_t offset, uint64_t data_off, uint32_t len);
 void hm_blk_close(struct hm_blk_client *c);
+
+/* Byte-granular reads and writes, as read(2)/write(2) on Linux's buffered
+ * block device (lib/src/blkbytes.c): ranges inside a logical block are
+ * widened to whole blocks, partial blocks of a write are read first
+ * (read-modify-write); aligned ranges go to the device as they are. The
+ * session's data area is the bounce buffer (HM_BLK_BYTES_WINDOW bytes per
+ * request at most). Bytes done (short at the device's end), or a negative
+ * errno if nothing was; a write at or past the end: -ENOSPC. */
+#define HM_BLK_BYTES_WINDOW (256 * 1024)
+long hm_blk_pread(struct hm_blk_client *c, void *buf, uint64_t len, uint64_t off);
+long hm_blk_pwrite(struct hm_blk_client *c, const void *buf, uint64_t len, uint64_t off);
 #endif

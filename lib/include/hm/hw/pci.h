@@ -27,4 +27,5 @@
 #define PCI_BAR_ADDR_MASK   (~0xfull)
 
 #define PCI_CLASS_SD_HOST   0x0805   /* base class 08, subclass 05: SD host controller */
+#define PCI_CLASS_UFS_HOST  0x0109   /* base class 01, subclass 09: UFS host controller (UFSHCI) */
 #endif
