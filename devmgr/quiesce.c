@@ -48,8 +48,52 @@ static volatile uint8_t *map_bar0(volatile uint8_t *cfg, hm_handle_t *mem)
 }
 
 /* An SDHCI controller's "software reset for all": it stops its ADMA; the
- * bit clears when done. A UFS host controller's HCE = 0: it resets and
- * drops its transfer requests; HCE reads 0 when done. Bounded waits. */
+ * bit clears when done (bounded wait). */
+static void sdhci_reset(struct dm_dev *d, volatile uint8_t *regs)
+{
+    uint64_t end = hm_now() + hm_ms(100);
+    regs[SDHCI_SOFTWARE_RESET] = SDHCI_RESET_ALL;
+    while ((regs[SDHCI_SOFTWARE_RESET] & SDHCI_RESET_ALL) && hm_now() < end)
+        ;
+    if (regs[SDHCI_SOFTWARE_RESET] & SDHCI_RESET_ALL)
+        printf("devmgr: %s: its reset did not complete in 100 ms (bus mastering goes off anyway)\n", d->info.name);
+}
+
+/*
+ * A UFS host controller: first the requests in flight finish (both
+ * doorbell registers drain), while bus mastering is still on, so their
+ * DMA lands in the stopped container's memory, which is not freed yet;
+ * then HCE = 0. Why wait: QEMU's UFS model does not abort requests on
+ * HCE = 0, and a request that completes after bus mastering went off
+ * cannot write its response: QEMU then marks the slot as failed for good
+ * (UTRLCLR is not implemented), and the next Linux's request on that slot
+ * never starts (seen in faultstress: ldc1's UFS probe stuck after a
+ * restart). A real controller aborts them at HCE = 0; waiting is harmless
+ * there. The wait spins: devmgr's threads outrank the container's on the
+ * one CPU, so the stopping container cannot ring the doorbell meanwhile,
+ * and QEMU completes requests on its own I/O thread. Bounded: slots that do
+ * not drain in 1 s are logged.
+ */
+static void ufs_disable(struct dm_dev *d, volatile uint8_t *regs)
+{
+    volatile uint32_t *utr = (volatile uint32_t *)(regs + UFSHCI_UTRLDBR);
+    volatile uint32_t *utmr = (volatile uint32_t *)(regs + UFSHCI_UTMRLDBR);
+    volatile uint32_t *hce = (volatile uint32_t *)(regs + UFSHCI_HCE);
+    uint64_t end = hm_now() + hm_ms(1000);
+    while ((*utr || *utmr) && hm_now() < end)
+        ;
+    if (*utr || *utmr)
+        printf("devmgr: %s: transfer slots 0x%x, task slots 0x%x still busy after 1 s: disabled anyway\n",
+               d->info.name, (unsigned)*utr, (unsigned)*utmr);
+    *hce = 0;
+    end = hm_now() + hm_ms(100);
+    while ((*hce & UFSHCI_HCE_ON) && hm_now() < end)
+        ;
+    if (*hce & UFSHCI_HCE_ON)
+        printf("devmgr: %s: HCE still 1 after 100 ms (bus mastering goes off anyway)\n", d->info.name);
+}
+
+/* a function whose engine needs more than bus mastering off to stop */
 static void pci_reset_engine(struct dm_dev *d, volatile uint8_t *cfg)
 {
     int sd = !strcmp(d->info.kind, "sd-host"), ufs = !strcmp(d->info.kind, "ufs-host");
@@ -61,20 +105,10 @@ static void pci_reset_engine(struct dm_dev *d, volatile uint8_t *cfg)
         printf("devmgr: %s: cannot reach its registers: not reset\n", d->info.name);
         return;
     }
-    uint64_t end = hm_now() + hm_ms(100);
-    int busy = 1;
-    if (sd) {
-        regs[SDHCI_SOFTWARE_RESET] = SDHCI_RESET_ALL;
-        while ((busy = regs[SDHCI_SOFTWARE_RESET] & SDHCI_RESET_ALL) && hm_now() < end)
-            ;
-    } else {
-        volatile uint32_t *hce = (volatile uint32_t *)(regs + UFSHCI_HCE);
-        *hce = 0;
-        while ((busy = *hce & UFSHCI_HCE_ON) && hm_now() < end)
-            ;
-    }
-    if (busy)
-        printf("devmgr: %s: its reset did not complete in 100 ms (bus mastering goes off anyway)\n", d->info.name);
+    if (sd)
+        sdhci_reset(d, regs);
+    else
+        ufs_disable(d, regs);
     unmap_regs(regs, mem);
 }
 
