@@ -48,24 +48,32 @@ BLK = re.compile(r"^blkbench (\S+) bs=(\d+) qd=(\d+) MBps=([\d.]+) iops=(\d+)")
 # ratios of medians in the table: (numerator, denominator, heading)
 RATIOS = [("twin", "ldc", "DC-twin / DC-solo"), ("twin", "linux", "DC-twin / native Linux"),
           ("twin", "ndc", "DC-twin / native driver"), ("ldc", "linux", "DC-solo / native Linux"),
-          ("ndc", "linux", "native driver / native Linux")]
+          ("ndc", "linux", "native driver / native Linux"), ("ufs", "linux-ufs", "UFS: DC-solo / native Linux")]
 SYSTEMS = [("linux", None, "native Linux 6.1 (virtio_blk, O_DIRECT, AIO)", "/dev/vda"),
            ("ndc", "boot-ndc.conf", "native driver (ndc)", "/dev/vda"),
            ("ldc", "boot.conf", "DC-solo (ldc0, Linux virtio_blk)", "/dev/vda"),
            ("twin", "boot-twin.conf", "DC-twin (ldc0 control plane, vtwin data plane)", "/dev/vda"),
-           ("mmc", "boot.conf", "SD card, DC-solo (ldc1, Linux sdhci-pci + mmc_block)", "/dev/mmcblk0")]
+           ("mmc", "boot.conf", "SD card, DC-solo (ldc1, Linux sdhci-pci + mmc_block)", "/dev/mmcblk0"),
+           ("linux-ufs", None, "UFS, native Linux 6.1 (ufshcd-pci, O_DIRECT, AIO)", "/dev/sda"),
+           ("ufs", "boot.conf", "UFS, DC-solo (ldc1, Linux ufshcd-pci + sd)", "/dev/sda")]
 
 
-def board_cmd(qemu, boot, disk, card):
-    """QEMU with the benchmark's disk (virtio-blk) and SD card (sdhci-pci),
-    both cache=unsafe, booting `boot` (-kernel/-initrd/-append arguments)"""
+def board_cmd(qemu, boot, disk, card, ufs):
+    """QEMU with the benchmark's disk (virtio-blk), SD card (sdhci-pci) and
+    UFS logical unit (QEMU's UFS controller in single-doorbell mode, its
+    default; ufs None: none), all cache=unsafe, booting `boot`
+    (-kernel/-initrd/-append)"""
+    ufs_args = ["-device", "ufs,serial=hm-bench,id=ufs0",
+                "-drive", f"if=none,id=ufslu0,file={ufs},format=raw,cache=unsafe",
+                "-device", "ufs-lu,drive=ufslu0,lun=0,bus=ufs0"] if ufs else []
     return qemu.split() + boot + [
         "-drive", f"if=none,id=hd,file={disk},format=raw,cache=unsafe", "-device", "virtio-blk-device,drive=hd",
         "-device", "sdhci-pci", "-drive", f"if=none,id=sdcard,file={card},format=raw,cache=unsafe",
-        "-device", "sd-card,drive=sdcard", "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot"]
+        "-device", "sd-card,drive=sdcard"] + ufs_args + [
+        "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot"]
 
 
-def blkbench(qemu, build, disk, card, mib, script, dev):
+def blkbench(qemu, build, disk, card, ufs, mib, script, dev):
     """blkbench from the shell through a block session, on the default boot
     (Linux's drivers in the LDCs: DC-solo) or boot-ndc.conf (hm's native
     driver), or native Linux (script None: build/native-linux-6.1, whose
@@ -73,10 +81,10 @@ def blkbench(qemu, build, disk, card, mib, script, dev):
     sdhci-pci on the PCIe host."""
     if script is None:
         boot = ["-kernel", f"{build}/native-linux-6.1/Image", "-initrd", f"{build}/native-linux-6.1/initramfs.cpio",
-                "-append", f"console=ttyAMA0 nativebench.mib={mib}"]
+                "-append", f"console=ttyAMA0 nativebench.mib={mib} nativebench.dev={dev[5:]}"]
     else:
         boot = ["-kernel", f"{build}/hm.bin", "-initrd", f"{build}/boot-test.img", "-append", f"hm.boot={script}"]
-    cmd = board_cmd(qemu, boot, disk, card)
+    cmd = board_cmd(qemu, boot, disk, card, ufs)
     out = subprocess.run(cmd, input=f"blkbench {dev} {mib}\npoweroff\n".encode() if script else b"", capture_output=True,
                          timeout=1800).stdout.decode(errors="replace")
     res = {}
@@ -103,7 +111,7 @@ def recovery(qemu, build, disk, card, runs, script, ct):
     read until ct runs again, fault -> ct running again); 1.5 s apart, outside
     devmgr's repeat window (no back-off)"""
     cmd = board_cmd(qemu, ["-kernel", f"{build}/hm.bin", "-initrd", f"{build}/boot-test.img",
-                                  "-append", f"hm.boot={script}"], disk, card)
+                           "-append", f"hm.boot={script}"], disk, card, None)
     typed = f"sleep 1500\nfault {ct} kill\n" * runs + "poweroff\n"
     out = subprocess.run(cmd, input=typed.encode(), capture_output=True, timeout=600).stdout.decode(errors="replace")
     lines = [l.strip() for l in out.splitlines()]
@@ -159,8 +167,10 @@ def main():
     shm = "/dev/shm" if os.path.isdir("/dev/shm") else outdir
     disk = os.path.join(shm, "hm-bench.img")
     card = os.path.join(shm, "hm-bench-sd.img")
-    with open(disk, "wb") as f:
-        f.truncate(256 << 20)
+    ufs = os.path.join(shm, "hm-bench-ufs.img")
+    for path in (disk, ufs):
+        with open(path, "wb") as f:
+            f.truncate(256 << 20)
     with open(card, "wb") as f:
         f.truncate(max(64, 1 << (args.blk_mib - 1).bit_length()) << 20)   # QEMU: a power of two
     print(f"bench: blkbench, {args.blk_runs} runs of {args.blk_mib} MiB per workload, systems alternating: "
@@ -168,13 +178,15 @@ def main():
     runs = {name: [] for name, _, _, _ in SYSTEMS}
     for i in range(args.blk_runs):
         for name, script, _, dev in SYSTEMS:
-            runs[name].append(blkbench(args.qemu, args.build, disk, card, args.blk_mib, script, dev))
+            runs[name].append(blkbench(args.qemu, args.build, disk, card, ufs, args.blk_mib, script, dev))
         print(f"bench: blkbench run {i + 1}/{args.blk_runs} done")
     print(f"bench: recovery after a kill, {args.recovery_runs} kills each of "
           + ", ".join(n for n, _, _, _ in RECOVERY_SYSTEMS) + f" (~{args.recovery_runs * 2 * 3 // 60 + 1} min)")
-    rec = {n: recovery(args.qemu, args.build, disk, card, args.recovery_runs, s, ct) for n, s, ct, _ in RECOVERY_SYSTEMS}
-    os.unlink(disk)
-    os.unlink(card)
+    # without the UFS controller: ldc1's first node, which the kill's reads use, is then the SD card's
+    rec = {n: recovery(args.qemu, args.build, disk, card, args.recovery_runs, s, ct)
+           for n, s, ct, _ in RECOVERY_SYSTEMS}
+    for path in (disk, card, ufs):
+        os.unlink(path)
     with open(os.path.join(outdir, "recovery.md"), "w") as f:
         f.write("# hm recovery after a driver container is killed\n\n")
         f.write(f"{time.strftime('%Y-%m-%d')}, {qv}, `{args.qemu}`; the shell's `fault CONTAINER kill`, "
@@ -198,7 +210,9 @@ def main():
                 f"{args.blk_mib} MiB per workload; {args.blk_runs} runs per system, the systems alternating "
                 "run by run; median (min-max) IOPS; the ratio is of the medians.\n\n")
         f.write("The SD card has no native driver to compare with: its column is absolute (QEMU's sdhci "
-                "emulation moves data by ADMA2 descriptors, one SD command per request).\n\n")
+                "emulation moves data by ADMA2 descriptors, one SD command per request). UFS: QEMU's UFS host "
+                "controller in single-doorbell mode (32 slots), one logical unit with 4 KiB blocks, the same "
+                "Linux 6.1 drivers natively and in ldc1.\n\n")
         f.write("| workload | bs | qd | " + " | ".join(f"{d} IOPS" for _, _, d, _ in SYSTEMS)
                 + "".join(f" | {h}" for _, _, h in RATIOS) + " |\n| --- | ---: | ---: | "
                 + " | ".join("---:" for _ in SYSTEMS) + " | ---:" * len(RATIOS) + " |\n")

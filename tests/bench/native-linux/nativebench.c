@@ -5,7 +5,10 @@
  * 1 MiB, queue depth 1 and 32, SIZE MiB over the first SIZE MiB of /dev/vda,
  * with O_DIRECT (no page cache) and Linux AIO (io_submit: up to qd requests
  * in the device's queue at once, as blkbench keeps qd in its ring). Then it
- * powers the machine off. Kernel command line: "nativebench.mib=N" (16).
+ * powers the machine off. Kernel command line: "nativebench.mib=N" (16),
+ * "nativebench.dev=NAME" (vda; sda: QEMU's UFS logical unit, whose PCI ID
+ * is given to ufshcd through new_id first when this Linux's table lacks
+ * it, as hm's board file does for its container).
  * Static: aarch64-linux-gnu-gcc -static -O2.
  */
 #define _GNU_SOURCE
@@ -79,13 +82,33 @@ static int run(aio_context_t ctx, int fd, char *buf, int write, int random, uint
     return 0;
 }
 
+/* a UFS disk: the controller is QEMU's 1b36:0013; 6.1's ufshcd does not
+ * list it, so add it as an administrator would (EEXIST on 6.12: listed),
+ * then wait for sd to attach the disk (SCSI scan is asynchronous) */
+static int ufs_wait(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st)) {
+        FILE *f = fopen("/sys/bus/pci/drivers/ufshcd/new_id", "w");
+        if (f) {
+            fputs("1b36 0013\n", f);
+            fclose(f);
+        }
+    }
+    for (int i = 0; i < 1000 && stat(path, &st); i++)
+        usleep(10000);
+    return stat(path, &st);
+}
+
 int main(void)
 {
     mkdir("/dev", 0755);
     mkdir("/proc", 0755);
+    mkdir("/sys", 0755);
     if (mount("devtmpfs", "/dev", "devtmpfs", 0, NULL) && errno != EBUSY)
         perror("nativebench: mount /dev");
     mount("proc", "/proc", "proc", 0, NULL);
+    mount("sysfs", "/sys", "sysfs", 0, NULL);
     uint64_t span = 16ull << 20;
     char cmdline[512] = "";
     FILE *f = fopen("/proc/cmdline", "r");
@@ -106,15 +129,25 @@ int main(void)
         printf("nativebench: nativebench.only=OP,BS,QD expected\n");
         goto out;
     }
-    int fd = open("/dev/vda", O_RDWR | O_DIRECT);
+    char dev[32] = "/dev/vda";
+    char *d = strstr(cmdline, "nativebench.dev=");
+    if (d && sscanf(d + 16, "%15[a-z0-9]", dev + 5) != 1) {
+        printf("nativebench: nativebench.dev=NAME expected\n");
+        goto out;
+    }
+    if (!strncmp(dev, "/dev/sd", 7) && ufs_wait(dev)) {
+        printf("nativebench: %s did not appear (UFS controller not probed?)\n", dev);
+        goto out;
+    }
+    int fd = open(dev, O_RDWR | O_DIRECT);
     char *buf = NULL;
     aio_context_t ctx = 0;
     if (fd < 0 || posix_memalign((void **)&buf, 4096, 32u << 20) || syscall(SYS_io_setup, 64L, &ctx)) {
-        printf("nativebench: cannot set up /dev/vda with O_DIRECT and AIO: %s\n", strerror(errno));
+        printf("nativebench: cannot set up %s with O_DIRECT and AIO: %s\n", dev, strerror(errno));
         goto out;
     }
     memset(buf, 0x5a, 32u << 20);
-    printf("blkbench: /dev/vda (native Linux, O_DIRECT, AIO), %lu MiB per workload\n", (unsigned long)(span >> 20));
+    printf("blkbench: %s (native Linux, O_DIRECT, AIO), %lu MiB per workload\n", dev, (unsigned long)(span >> 20));
     static const struct { const char *name; int write, random; } ops[] = {
         { "seqread", 0, 0 }, { "randread", 0, 1 }, { "seqwrite", 1, 0 }, { "randwrite", 1, 1 },
     };
