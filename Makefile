@@ -265,7 +265,7 @@ NATIVE_LINUX := $(B)/native-linux-6.1
 $(NATIVE_LINUX)/Image: $(B)/linux-6.1/linux.o scripts/build-native-linux $(wildcard tests/bench/native-linux/*)
 	@scripts/build-native-linux 6.1 $(NATIVE_LINUX)
 
-bench: all $(B)/boot-test.img $(NATIVE_LINUX)/Image
+bench: all $(B)/boot-test.img $(B)/linux-6.12/boot-test.img $(NATIVE_LINUX)/Image
 	@python3 tests/bench/run_bench.py --build $(B) --qemu "$(QEMU) $(QEMU_MACHINE)"
 
 # the table of version-dependent code in docs/upgrading-linux.md (make test checks it)

@@ -48,22 +48,27 @@ BLK = re.compile(r"^blkbench (\S+) bs=(\d+) qd=(\d+) MBps=([\d.]+) iops=(\d+)")
 # ratios of medians in the table: (numerator, denominator, heading)
 RATIOS = [("twin", "ldc", "DC-twin / DC-solo"), ("twin", "linux", "DC-twin / native Linux"),
           ("twin", "ndc", "DC-twin / native driver"), ("ldc", "linux", "DC-solo / native Linux"),
-          ("ndc", "linux", "native driver / native Linux"), ("ufs", "linux-ufs", "UFS: DC-solo / native Linux")]
+          ("ndc", "linux", "native driver / native Linux"), ("ufs", "linux-ufs", "UFS: DC-solo / native Linux"),
+          ("ufs612mcq", "ufs612", "UFS 6.12: MCQ / single doorbell")]
 SYSTEMS = [("linux", None, "native Linux 6.1 (virtio_blk, O_DIRECT, AIO)", "/dev/vda"),
            ("ndc", "boot-ndc.conf", "native driver (ndc)", "/dev/vda"),
            ("ldc", "boot.conf", "DC-solo (ldc0, Linux virtio_blk)", "/dev/vda"),
            ("twin", "boot-twin.conf", "DC-twin (ldc0 control plane, vtwin data plane)", "/dev/vda"),
            ("mmc", "boot.conf", "SD card, DC-solo (ldc1, Linux sdhci-pci + mmc_block)", "/dev/mmcblk0"),
            ("linux-ufs", None, "UFS, native Linux 6.1 (ufshcd-pci, O_DIRECT, AIO)", "/dev/sda"),
-           ("ufs", "boot.conf", "UFS, DC-solo (ldc1, Linux ufshcd-pci + sd)", "/dev/sda")]
+           ("ufs", "boot.conf", "UFS, DC-solo (ldc1, Linux ufshcd-pci + sd)", "/dev/sda"),
+           ("ufs612", "boot.conf", "UFS, DC-solo on Linux 6.12, single doorbell", "/dev/sda"),
+           ("ufs612mcq", "boot.conf", "UFS, DC-solo on Linux 6.12, MCQ (mcq=on)", "/dev/sda")]
+# systems that boot another Linux runtime than LINUX's, or QEMU's UFS in MCQ mode
+SYSTEM_OPTS = {"ufs612": {"linux": "6.12"}, "ufs612mcq": {"linux": "6.12", "mcq": True}}
 
 
-def board_cmd(qemu, boot, disk, card, ufs):
+def board_cmd(qemu, boot, disk, card, ufs, mcq=False):
     """QEMU with the benchmark's disk (virtio-blk), SD card (sdhci-pci) and
     UFS logical unit (QEMU's UFS controller in single-doorbell mode, its
     default; ufs None: none), all cache=unsafe, booting `boot`
     (-kernel/-initrd/-append)"""
-    ufs_args = ["-device", "ufs,serial=hm-bench,id=ufs0",
+    ufs_args = ["-device", "ufs,serial=hm-bench,id=ufs0" + (",mcq=on,mcq-maxq=2" if mcq else ""),
                 "-drive", f"if=none,id=ufslu0,file={ufs},format=raw,cache=unsafe",
                 "-device", "ufs-lu,drive=ufslu0,lun=0,bus=ufs0"] if ufs else []
     return qemu.split() + boot + [
@@ -73,7 +78,7 @@ def board_cmd(qemu, boot, disk, card, ufs):
         "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot"]
 
 
-def blkbench(qemu, build, disk, card, ufs, mib, script, dev):
+def blkbench(qemu, build, disk, card, ufs, mib, script, dev, opts=None):
     """blkbench from the shell through a block session, on the default boot
     (Linux's drivers in the LDCs: DC-solo) or boot-ndc.conf (hm's native
     driver), or native Linux (script None: build/native-linux-6.1, whose
@@ -83,8 +88,10 @@ def blkbench(qemu, build, disk, card, ufs, mib, script, dev):
         boot = ["-kernel", f"{build}/native-linux-6.1/Image", "-initrd", f"{build}/native-linux-6.1/initramfs.cpio",
                 "-append", f"console=ttyAMA0 nativebench.mib={mib} nativebench.dev={dev[5:]}"]
     else:
-        boot = ["-kernel", f"{build}/hm.bin", "-initrd", f"{build}/boot-test.img", "-append", f"hm.boot={script}"]
-    cmd = board_cmd(qemu, boot, disk, card, ufs)
+        opts = opts or {}
+        image = f"{build}/linux-{opts['linux']}/boot-test.img" if "linux" in opts else f"{build}/boot-test.img"
+        boot = ["-kernel", f"{build}/hm.bin", "-initrd", image, "-append", f"hm.boot={script}"]
+    cmd = board_cmd(qemu, boot, disk, card, ufs, (opts or {}).get("mcq", False))
     out = subprocess.run(cmd, input=f"blkbench {dev} {mib}\npoweroff\n".encode() if script else b"", capture_output=True,
                          timeout=1800).stdout.decode(errors="replace")
     res = {}
@@ -178,7 +185,8 @@ def main():
     runs = {name: [] for name, _, _, _ in SYSTEMS}
     for i in range(args.blk_runs):
         for name, script, _, dev in SYSTEMS:
-            runs[name].append(blkbench(args.qemu, args.build, disk, card, ufs, args.blk_mib, script, dev))
+            runs[name].append(blkbench(args.qemu, args.build, disk, card, ufs, args.blk_mib, script, dev,
+                                       SYSTEM_OPTS.get(name)))
         print(f"bench: blkbench run {i + 1}/{args.blk_runs} done")
     print(f"bench: recovery after a kill, {args.recovery_runs} kills each of "
           + ", ".join(n for n, _, _, _ in RECOVERY_SYSTEMS) + f" (~{args.recovery_runs * 2 * 3 // 60 + 1} min)")
@@ -212,7 +220,9 @@ def main():
         f.write("The SD card has no native driver to compare with: its column is absolute (QEMU's sdhci "
                 "emulation moves data by ADMA2 descriptors, one SD command per request). UFS: QEMU's UFS host "
                 "controller in single-doorbell mode (32 slots), one logical unit with 4 KiB blocks, the same "
-                "Linux 6.1 drivers natively and in ldc1.\n\n")
+                "Linux 6.1 drivers natively and in ldc1; the two 6.12 columns are DC-solo with Linux 6.12's "
+                "runtime, QEMU's default single-doorbell mode and `mcq=on,mcq-maxq=2` (Linux: one I/O queue and "
+                "one poll queue, no ESI: completions by the legacy interrupt).\n\n")
         f.write("| workload | bs | qd | " + " | ".join(f"{d} IOPS" for _, _, d, _ in SYSTEMS)
                 + "".join(f" | {h}" for _, _, h in RATIOS) + " |\n| --- | ---: | ---: | "
                 + " | ".join("---:" for _ in SYSTEMS) + " | ---:" * len(RATIOS) + " |\n")
