@@ -61,6 +61,17 @@ def sd_card(path):
     return ["-device", "sdhci-pci", "-drive", f"if=none,id=sdcard,file={path},format=raw", "-device", "sd-card,drive=sdcard"]
 
 
+def ufs_lus(paths, blkdebug=None):
+    """QEMU arguments: a UFS host controller with one logical unit per image;
+    blkdebug: {index: config path} puts that unit behind QEMU's blkdebug"""
+    args = ["-device", "ufs,serial=hm-ufs,id=ufs0"]
+    for i, p in enumerate(paths):
+        f = f"blkdebug:{blkdebug[i]}:{p}" if blkdebug and i in blkdebug else p
+        args += ["-drive", f"if=none,id=ufslu{i},file={f},format=raw,cache=writeback",
+                 "-device", f"ufs-lu,drive=ufslu{i},lun={i},bus=ufs0"]
+    return args
+
+
 def blank(build, name, size):
     """a zero-filled image of size bytes"""
     path = os.path.join(disk_dir(build), name)

@@ -17,7 +17,6 @@ import sys
 
 from harness import images
 from harness.scenario import Scenario, expect, holds, same_image
-from scenarios.ufs import ufs_args
 
 M64 = (1 << 64) - 1
 SPAN, LANES, MAX_BLOCKS = 2 << 20, 4, 16
@@ -85,7 +84,7 @@ def setup(twin):
         ufs, upath = (None, None) if twin else (rnd.randbytes(8 << 20), os.path.join(d, "stress-ufs.img"))
         if ufs:
             images.write(upath, ufs)
-            qemu += ufs_args([upath])
+            qemu += images.ufs_lus([upath])
         script = [f"faultstress --each {each} --seed {ctx.seed} /dev/vda:ldc0{vda_kinds} /dev/mmcblk0:ldc1{ldc1}" +
                   ("" if twin else " /dev/sda:ldc1=0"), "lsdev", "poweroff"]
         return {"qemu": qemu, "script": script, "ufs": upath, "ufs0": ufs,

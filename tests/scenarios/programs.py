@@ -10,7 +10,6 @@ import os
 
 from harness import images
 from harness.scenario import Scenario, same_image
-from scenarios.ufs import ufs_args
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HELPERS = {"kt_helper", "kt_crashdrv"}   # programs the tests start, not tests
@@ -52,7 +51,7 @@ def ldc_setup(ctx):
     ufirst = int.from_bytes(ufs[:8], "little")
     want = bytearray(data)
     want[10239 * 512:10240 * 512] = b"\x5a" * 512
-    return {"qemu": images.virtio_disk(path) + ufs_args([upath]), "append": f"hm.run=kt_ldc:{first:x}:{ufirst:x}",
+    return {"qemu": images.virtio_disk(path) + images.ufs_lus([upath]), "append": f"hm.run=kt_ldc:{first:x}:{ufirst:x}",
             "disk": path, "want": bytes(want)}
 
 

@@ -26,17 +26,6 @@ def sha(b):
     return hashlib.sha256(b).hexdigest()
 
 
-def ufs_args(paths, blkdebug=None):
-    """QEMU arguments: a UFS host controller with one logical unit per image;
-    blkdebug: {index: config path} puts that unit behind QEMU's blkdebug"""
-    args = ["-device", "ufs,serial=hm-ufs,id=ufs0"]
-    for i, p in enumerate(paths):
-        f = f"blkdebug:{blkdebug[i]}:{p}" if blkdebug and i in blkdebug else p
-        args += ["-drive", f"if=none,id=ufslu{i},file={f},format=raw,cache=writeback",
-                 "-device", f"ufs-lu,drive=ufslu{i},lun={i},bus=ufs0"]
-    return args
-
-
 def setup(ctx):
     d = images.disk_dir(ctx.build)
     sda = images.gpt_image(SDA_SIZE, SDA_PARTS, 41, sector=LBS)
@@ -77,7 +66,7 @@ def setup(ctx):
     start = (p2[1] // 1000 - 2) * 1000
     fits = p2[1] - start
     want[p2[0] + start:p2[0] + p2[1]] = sdb[:fits]
-    return {"qemu": ufs_args([pa, pb], {1: conf}), "script": script, "sda": pa, "sdb": pb,
+    return {"qemu": images.ufs_lus([pa, pb], {1: conf}), "script": script, "sda": pa, "sdb": pb,
             "sda0": sda, "sdb0": sdb, "want": bytes(want), "fits": fits, "odd": sha(bytes(want[2100:2100 + 6300])),
             "before": sha(sdb[(BAD_BLOCK - 1) * LBS:BAD_BLOCK * LBS]),
             "after": sha(sdb[(BAD_BLOCK + 1) * LBS:(BAD_BLOCK + 2) * LBS])}

@@ -37,6 +37,19 @@ static long open_node(hm_handle_t vfs, const char *path, hm_handle_t *drv, uint6
     return 0;
 }
 
+/* 16 reads of 4 KiB in flight at once, each into its own buffer: 1 if all complete */
+static int reads_in_flight(struct hm_blk_client *c)
+{
+    int ok = 1;
+    for (int i = 0; i < 16; i++)
+        ok &= hm_blk_submit(c, HM_BLK_READ, (uint64_t)i * 4096, (uint64_t)i * 4096, 4096, (uint64_t)i) == 0;
+    for (int i = 0; i < 16 && ok; i++) {
+        struct hm_blk_cpl cpl;
+        ok &= hm_blk_wait(c, &cpl, hm_deadline_ms(5000)) == 0 && cpl.status == 0 && cpl.len == 4096;
+    }
+    return ok;
+}
+
 /* The UFS disk /dev/sda (4 MiB, 4096-byte blocks); want: its first 8 bytes */
 static void ufs_part(hm_handle_t vfs, uint64_t want)
 {
@@ -88,14 +101,7 @@ static void ufs_part(hm_handle_t vfs, uint64_t want)
     KT_EQ(hm_blk_io(&c, HM_BLK_READ, 0, 0, 4096), 0, "sda still serves another client");
     memcpy(&got, c.data, 8);
     KT_CHECK(got == want, "with the same bytes");
-    int ok = 1;
-    for (int i = 0; i < 16; i++)
-        ok &= hm_blk_submit(&c, HM_BLK_READ, (uint64_t)i * 4096, (uint64_t)i * 4096, 4096, (uint64_t)i) == 0;
-    for (int i = 0; i < 16 && ok; i++) {
-        struct hm_blk_cpl cpl;
-        ok &= hm_blk_wait(&c, &cpl, hm_deadline_ms(5000)) == 0 && cpl.status == 0 && cpl.len == 4096;
-    }
-    KT_CHECK(ok, "sda: 16 reads in flight complete after the killed client");
+    KT_CHECK(reads_in_flight(&c), "sda: 16 reads in flight complete after the killed client");
     hm_blk_close(&c);
 }
 
@@ -171,14 +177,7 @@ int main(int argc, char **argv)
     KT_EQ(hm_blk_io(&c, HM_BLK_FLUSH, 0, 0, 0), 0, "flush");
 
     /* many requests in flight at once */
-    int ok = 1;
-    for (int i = 0; i < 16; i++)
-        ok &= hm_blk_submit(&c, HM_BLK_READ, (uint64_t)i * 4096, (uint64_t)i * 4096, 4096, (uint64_t)i) == 0;
-    for (int i = 0; i < 16 && ok; i++) {
-        struct hm_blk_cpl cpl;
-        ok &= hm_blk_wait(&c, &cpl, hm_deadline_ms(5000)) == 0 && cpl.status == 0 && cpl.len == 4096;
-    }
-    KT_CHECK(ok, "16 reads in flight complete");
+    KT_CHECK(reads_in_flight(&c), "16 reads in flight complete");
 
     /* more bytes in flight than Linux has memory (24 MiB): three 8 MiB reads
      * of the whole disk at once all complete (the LDC holds requests back
