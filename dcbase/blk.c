@@ -34,7 +34,8 @@ static struct disk {
     int ro;
     uint64_t where;   /* the device it sits on (hm/dm.h HM_DM_REGISTER w2) */
     int twin;         /* -1: Linux serves it; else the twin that does (twin.c) */
-    uint64_t start;   /* with a twin: its first byte on the device */
+    uint64_t start;   /* with a twin: its first byte on its unit */
+    int unit;         /* with a twin: the logical unit it is on (UFS LUN; 0 for virtio-blk) */
     int changed;            /* size or read-only changed: the publisher tells the twin and vfs */
 } disks[MAX_DISKS];
 
@@ -56,7 +57,7 @@ static volatile int publishing;
 _Static_assert(DC_WHERE_PCI == HM_DM_WHERE_PCI, "dc_host.h and hm/dm.h agree");
 
 int dc_host_disk_add(int id, const char *name, unsigned long long size, unsigned int lbs, int ro,
-                     unsigned long long where, int twin, unsigned long long start)
+                     unsigned long long where, int twin, unsigned long long start, int unit)
 {
     if (id < 0 || id >= MAX_DISKS || !name[0] || strlen(name) >= HM_DM_NAME_MAX)
         return -EINVAL;
@@ -68,6 +69,7 @@ int dc_host_disk_add(int id, const char *name, unsigned long long size, unsigned
     d->where = where;
     d->twin = twin;
     d->start = start;
+    d->unit = unit;
     __asm__ volatile("dmb ish" ::: "memory");
     d->state = 1;
     publishing = 1;
@@ -200,7 +202,7 @@ int dc_blk_attach(struct hm_srv_req *r)
         return -ENODEV;
     if (d->twin >= 0) {
         /* DC-twin: the twin serves the session; we only say which bytes are the disk's */
-        int err = dc_twin_attach(d->twin, r, d->start, d->size, d->ro, id);
+        int err = dc_twin_attach(d->twin, r, d->start, d->size, d->ro, d->lbs, id, d->unit);
         if (!err) {
             r->reply_handles = 2;
             r->reply_move = 1;

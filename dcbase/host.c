@@ -149,6 +149,7 @@ void dc_host_timer_set(unsigned long deadline)
 static hm_handle_t irqs[DC_EV_NIRQ];   /* HM_HANDLE_INVALID: given to a twin */
 static unsigned int irq_hw[DC_EV_NIRQ];
 static int irq_level[DC_EV_NIRQ];
+static int irq_fwd[DC_EV_NIRQ];   /* fed by a twin's forwards (twin.c) */
 static int nirqs;
 
 static long irq_create(int n)
@@ -196,7 +197,14 @@ int dc_irq_restore(int n)
     if (q < 0)
         return -EBUSY;
     irqs[n] = (hm_handle_t)q;   /* unmasked: Linux's handler is still installed */
+    irq_fwd[n] = 0;
     return 0;
+}
+
+void dc_irq_forwarded(int n)
+{
+    if (n >= 0 && n < nirqs && irqs[n] < 0)
+        irq_fwd[n] = 1;
 }
 
 void dc_host_irq_mask(int n)
@@ -215,6 +223,8 @@ void dc_host_irq_eoi(int n)
 {
     if (n >= 0 && n < nirqs && irqs[n] >= 0)
         hm_irq_ctl(irqs[n], HM_IRQ_ACK);
+    else if (n >= 0 && n < nirqs && irq_fwd[n])
+        dc_twin_irq_eoi(n);   /* the twin holds the line until Linux handled it */
 }
 
 /* ---- the end ---- */

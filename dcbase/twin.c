@@ -33,11 +33,19 @@ static hm_handle_t twin_ep[MAX_TWINS];   /* the twins' endpoints (badged for us)
 static volatile int ntwins;
 static int config_pending[MAX_TWINS];
 
-/* the hand-off in progress: CPU thread -> twin thread and back */
-static struct dc_twin_state req;
+/* the hand-off in progress: CPU thread -> twin thread and back: the
+ * words of hm/twin.h's state, the device's registers and interrupt slot */
+static uint64_t req_words[HM_TWIN_UFS_STATE_WORDS > HM_TWIN_STATE_WORDS ? HM_TWIN_UFS_STATE_WORDS
+                                                                       : HM_TWIN_STATE_WORDS];
+static unsigned req_nwords;
+static unsigned long long req_mmio;
 static volatile int req_result;
 static hm_handle_t req_notif = HM_HANDLE_INVALID, done_notif = HM_HANDLE_INVALID;
 static struct hm_ipc_buf twin_buf;
+/* interrupts the twins forward (UFS): twin k's slot, and Linux's eoi */
+static int twin_irq[MAX_TWINS] = { -1, -1, -1, -1, -1, -1, -1, -1 };
+static hm_handle_t eoi_notif = HM_HANDLE_INVALID;
+#define FWD_WAIT_MS 1000
 
 /* the error report the main thread waits on: state 0 none, 1 for Linux,
  * 2 Linux has it; the verdict comes tagged with the report's sequence
@@ -53,9 +61,6 @@ static hm_handle_t verdict_notif = HM_HANDLE_INVALID;
 /* ---- hand-off ---- */
 static int ask_devmgr(void)
 {
-    struct hm_twin_state hs = { .mmio = req.mmio, .ram_base = dc_ram_base, .desc = req.desc, .avail = req.avail,
-                                .used = req.used, .features = req.features, .capacity = req.capacity,
-                                .irq = req.irq, .num = req.num, .idx = req.idx, .ro = req.ro, .lbs = req.lbs };
     int k = ntwins;
     long ram = hm_handle_dup(dc_ram, HM_R_READ | HM_R_WRITE | HM_R_MAP | HM_R_GRANT, 0);
     long back = hm_handle_dup(dc_ep, HM_R_SEND | HM_R_GRANT, DC_TWIN_BADGE | (uint64_t)k);
@@ -67,13 +72,13 @@ static int ask_devmgr(void)
         dc_log_printf("dcbase: twin hand-off: out of handles\n");
         return -ENOMEM;
     }
-    memcpy(twin_buf.words, &hs, sizeof hs);
+    memcpy(twin_buf.words, req_words, req_nwords * 8);
     twin_buf.handles[0] = (hm_handle_t)ram;
     twin_buf.handles[1] = (hm_handle_t)back;
-    struct hm_msg m = { .tag = HM_TAG(HM_DM_TWIN, HM_TWIN_STATE_WORDS, 2) | HM_TAG_MOVE };
+    struct hm_msg m = { .tag = HM_TAG(HM_DM_TWIN, req_nwords, 2) | HM_TAG_MOVE };
     long r = hm_call(dc_dm, &m);
     if (r < 0 || HM_TAG_LABEL(m.tag) || HM_TAG_NHANDLES(m.tag) != 1) {
-        dc_log_printf("dcbase: devmgr did not start a twin for the device at 0x%llx: %s\n", req.mmio,
+        dc_log_printf("dcbase: devmgr did not start a twin for the device at 0x%llx: %s\n", req_mmio,
                       r < 0 ? hm_strerror(r) : HM_TAG_LABEL(m.tag) ? strerror((int)HM_TAG_LABEL(m.tag)) : "no endpoint");
         for (unsigned i = 0; r >= 0 && i < HM_TAG_NHANDLES(m.tag); i++)
             hm_handle_close(twin_buf.handles[i]);
@@ -82,8 +87,7 @@ static int ask_devmgr(void)
     twin_ep[k] = twin_buf.handles[0];
     __asm__ volatile("dmb ish" ::: "memory");
     ntwins = k + 1;
-    dc_log_printf("dcbase: twin %d serves the data plane of the device at 0x%llx from ring index %u\n", k, req.mmio,
-                  req.idx);
+    dc_log_printf("dcbase: twin %d serves the data plane of the device at 0x%llx\n", k, req_mmio);
     return k;
 }
 
@@ -104,28 +108,33 @@ static void *twin_thread(void *arg)
 void dc_twin_start(void)
 {
     static struct hm_thread t;
-    long a = hm_notif_create(), b = hm_notif_create(), c = hm_notif_create();
-    if (a < 0 || b < 0 || c < 0 || hm_thread_start(&t, twin_thread, NULL, DC_PRIO_SERVICE, 1) < 0) {
+    long a = hm_notif_create(), b = hm_notif_create(), c = hm_notif_create(), e = hm_notif_create();
+    if (a < 0 || b < 0 || c < 0 || e < 0 || hm_thread_start(&t, twin_thread, NULL, DC_PRIO_SERVICE, 1) < 0) {
         dc_log_printf("dcbase: cannot start the twin thread: Linux keeps every data plane\n");
         return;
     }
     done_notif = (hm_handle_t)b;
     verdict_notif = (hm_handle_t)c;
+    eoi_notif = (hm_handle_t)e;
     __asm__ volatile("dmb ish" ::: "memory");
     req_notif = (hm_handle_t)a;
 }
 
-/* CPU thread: system calls and plain memory only */
-int dc_host_twin_handoff(const struct dc_twin_state *st)
+/* CPU thread: system calls and plain memory only. The words are sent;
+ * the device's interrupt is given up first (and taken back on failure);
+ * fwd: from then on the twin forwards it. */
+static int handoff(const void *words, unsigned nwords, unsigned long long mmio, unsigned irq, int fwd)
 {
     if (req_notif < 0 || dc_dm < 0)
         return -ENODEV;   /* no thread to ask with, or no devmgr to ask */
     if (ntwins == MAX_TWINS)
         return -ENOSPC;
-    int n = dc_irq_release(st->irq);
+    int n = dc_irq_release(irq);
     if (n < 0)
         return -ENOENT;   /* Linux never bound it here: not a device of ours */
-    req = *st;
+    memcpy(req_words, words, nwords * 8);
+    req_nwords = nwords;
+    req_mmio = mmio;
     hm_notif_signal(req_notif, 1);
     uint64_t bits;
     /* no time limit: devmgr answers once the twin is spawned (or not) */
@@ -133,11 +142,37 @@ int dc_host_twin_handoff(const struct dc_twin_state *st)
         ;
     if (req_result < 0 && dc_irq_restore(n) < 0)
         return -EBUSY;   /* worse: neither Linux nor a twin hears the device */
+    if (req_result >= 0 && fwd) {
+        twin_irq[req_result] = n;
+        dc_irq_forwarded(n);
+    }
     return req_result;
 }
 
+int dc_host_twin_handoff(const struct dc_twin_state *st)
+{
+    struct hm_twin_state hs = { .mmio = st->mmio, .ram_base = dc_ram_base, .desc = st->desc, .avail = st->avail,
+                                .used = st->used, .features = st->features, .capacity = st->capacity,
+                                .irq = st->irq, .num = st->num, .idx = st->idx, .ro = st->ro, .lbs = st->lbs };
+    return handoff(&hs, HM_TWIN_STATE_WORDS, st->mmio, st->irq, 0);
+}
+
+int dc_host_twin_ufs_handoff(const struct dc_twin_ufs_state *st)
+{
+    struct hm_twin_ufs_state hs = { .mmio = st->mmio, .ram_base = dc_ram_base, .utrl = st->utrl, .link = st->link,
+                                    .irq = st->irq, .nutrs = st->nutrs, .slots = st->slots };
+    return handoff(&hs, HM_TWIN_UFS_STATE_WORDS, st->mmio, st->irq, 1);
+}
+
+void dc_twin_irq_eoi(int n)
+{
+    (void)n;
+    hm_notif_signal(eoi_notif, 1);
+}
+
 /* ---- after the hand-off (main thread) ---- */
-int dc_twin_attach(int twin, struct hm_srv_req *r, uint64_t start, uint64_t size, int ro, int disk)
+int dc_twin_attach(int twin, struct hm_srv_req *r, uint64_t start, uint64_t size, int ro, uint32_t lbs, int disk,
+                   int unit)
 {
     if (twin < 0 || twin >= ntwins)
         return -EINVAL;
@@ -147,7 +182,8 @@ int dc_twin_attach(int twin, struct hm_srv_req *r, uint64_t start, uint64_t size
     r->buf->handles[0] = r->h[0];
     r->buf->handles[1] = r->h[1];
     struct hm_msg f = { .tag = HM_TAG(HM_TWIN_ATTACH, 0, 2),
-                        .w = { r->m.w[0], r->m.w[1], start, size, (uint64_t)ro, (uint64_t)disk } };
+                        .w = { r->m.w[0], r->m.w[1], start, size, (uint64_t)!!ro | (uint64_t)lbs << 32,
+                               (uint64_t)(uint32_t)disk | (uint64_t)(uint32_t)unit << 32 } };
     if (hm_call(twin_ep[twin], &f) < 0)
         return -EIO;   /* the twin is gone: the client's session cannot start */
     if (HM_TAG_LABEL(f.tag) || HM_TAG_NHANDLES(f.tag) != 2) {
@@ -174,14 +210,29 @@ static int twin_of(uint64_t badge)
     return k < (uint64_t)ntwins ? (int)k : -1;
 }
 
-/* HM_DC_TWIN_EVENT: the device raised a configuration change */
+/* HM_DC_TWIN_EVENT: the device raised a configuration change, or the
+ * shared interrupt has a cause for Linux's driver: raised as its own
+ * interrupt; answered once Linux's handler ran (its eoi) */
 int dc_twin_event(struct hm_srv_req *r)
 {
     int k = twin_of(r->m.badge);
-    if (k < 0)
+    if (k < 0 || (r->m.w[0] != HM_TWIN_EV_CONFIG && r->m.w[0] != HM_TWIN_EV_IRQ))
         return -EINVAL;
-    __atomic_store_n(&config_pending[k], 1, __ATOMIC_SEQ_CST);
-    hm_notif_signal(dc_events, DC_EV_TWIN);
+    if (r->m.w[0] == HM_TWIN_EV_CONFIG) {
+        __atomic_store_n(&config_pending[k], 1, __ATOMIC_SEQ_CST);
+        hm_notif_signal(dc_events, DC_EV_TWIN);
+        return 0;
+    }
+    int n = twin_irq[k];
+    if (n < 0)
+        return -EINVAL;   /* its interrupt is not forwarded */
+    uint64_t bits;
+    hm_notif_wait(eoi_notif, hm_now(), &bits);   /* an eoi of Linux's own raising, before this */
+    hm_notif_signal(dc_events, 1ull << (DC_EV_IRQ0 + n));
+    if (hm_notif_wait(eoi_notif, hm_deadline_ms(FWD_WAIT_MS), &bits) < 0) {
+        dc_log_printf("dcbase: Linux did not handle twin %d's forwarded interrupt in %d ms\n", k, FWD_WAIT_MS);
+        return -ETIMEDOUT;
+    }
     return 0;
 }
 
@@ -194,8 +245,8 @@ int dc_twin_error(struct hm_srv_req *r)
         return -EINVAL;
     const uint64_t *w = r->m.w;
     uint64_t seq = report.seq + 1;
-    report.ev = (struct dc_twin_event){ k, DC_TWIN_ERROR, (unsigned)w[0], (unsigned)w[2], (unsigned)w[3], w[1],
-                                        (void *)(uintptr_t)seq };
+    report.ev = (struct dc_twin_event){ k, DC_TWIN_ERROR, (unsigned)w[0], (unsigned)w[2], (unsigned)w[3],
+                                        (unsigned)w[4], w[1], (void *)(uintptr_t)seq };
     __atomic_store_n(&report.seq, seq, __ATOMIC_SEQ_CST);
     __atomic_store_n(&report.state, 1, __ATOMIC_SEQ_CST);   /* publishes ev */
     hm_notif_signal(dc_events, DC_EV_TWIN);

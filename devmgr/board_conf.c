@@ -95,8 +95,9 @@ void dm_conf_load(const char *file)
                 break;
             dm_copy_str(d->info.driver, sizeof d->info.driver, driver);
             d->ct = ct;
-            if (twin[0] && (strcmp(kind, "block") || d->node < 0))
-                printf("devmgr: %s: a twin takes only virtio-blk data planes: %s ignored\n", d->info.name, twin);
+            if (twin[0] && !((!strcmp(kind, "block") && d->node >= 0) || !strcmp(kind, "ufs-host")))
+                printf("devmgr: %s: a twin takes only virtio-blk and UFS data planes: %s ignored\n", d->info.name,
+                       twin);
             else
                 dm_copy_str(d->twin, sizeof d->twin, twin);
         }

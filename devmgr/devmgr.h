@@ -177,6 +177,10 @@ void dm_ct_kill_later(int ct, uint64_t at);    /* an injected kill at hm_now() t
 /* quiesce.c: stop container ct's devices' DMA; returns how many its twins serve on */
 int dm_quiesce(int ct);
 void dm_virtio_reset(struct dm_dev *d);
+void dm_dev_reset(struct dm_dev *d);            /* a virtio-mmio device reset, or a PCI function stopped */
+/* the address a PCI function's BAR 0 decodes: 0, or -ENODEV (memory
+ * decoding off, unassigned, not a PCI function) */
+int dm_pci_bar0(const struct dm_dev *d, uint64_t *phys);
 
 /* supervise.c */
 int dm_supervise_start(void);                   /* its threads; 0 or a negative errno */

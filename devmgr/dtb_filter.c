@@ -4,7 +4,8 @@
  * deleted, so that a Linux container's own OF code probes only its own
  * (the kernel's UART and GIC and unassigned platform devices stay
  * described), whose PCIe hosts' "ranges" name only the windows granted,
- * and whose devices with a twin say so (hm,data-plane = "twin"). IDs the
+ * and whose devices with a twin say so (hm,data-plane = "twin"; a PCI
+ * function: /chosen hm,twin-pci). IDs the
  * board file adds to Linux drivers (devices.conf "pci-id") are listed in
  * /chosen as hm,pci-ids = "DRIVER VENDOR DEVICE", ... for the container
  * that enumerates such a function.
@@ -111,10 +112,18 @@ long dm_dtb_for(int ct)
         }
     }
     /* devices whose data plane a twin takes: their container's Linux hands
-     * them over once probed (hm/twin.h) */
+     * them over once probed (hm/twin.h); a PCI function is named in
+     * /chosen's hm,twin-pci as domain << 16 | bus << 8 | devfn */
     for (int i = 0; i < dm_ndevs; i++) {
-        if (dm_devs[i].ct != ct || dm_devs[i].node < 0 || !dm_devs[i].twin[0])
+        if (dm_devs[i].ct != ct || !dm_devs[i].twin[0])
             continue;
+        if (dm_devs[i].host >= 0) {
+            int chosen = fdt_path_offset(fdt, "/chosen");
+            uint32_t where = (uint32_t)dm_devs[dm_devs[i].host].domain << 16 | dm_devs[i].bdf;
+            if (chosen < 0 || fdt_appendprop_u32(fdt, chosen, "hm,twin-pci", where))
+                printf("devmgr: %s: cannot mark it for its twin: Linux keeps its data plane\n", dm_devs[i].info.name);
+            continue;
+        }
         int node;
         for (node = fdt_node_offset_by_compatible(fdt, -1, "virtio,mmio"); node >= 0;
              node = fdt_node_offset_by_compatible(fdt, node, "virtio,mmio"))

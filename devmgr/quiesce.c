@@ -11,6 +11,7 @@
 #include <hm/hw/sdhci.h>
 #include <hm/hw/ufs.h>
 #include <hm/hw/virtio_mmio.h>
+#include <errno.h>
 #include <stdio.h>
 
 /* a 4 KiB register page of a device mapped here, at the address of phys;
@@ -34,17 +35,37 @@ static void unmap_regs(volatile uint8_t *p, hm_handle_t mem)
     hm_handle_close(mem);
 }
 
-/* BAR 0 of the function whose configuration space is cfg, mapped (one
- * page) here; NULL if it has none this code can reach (the caller logs) */
-static volatile uint8_t *map_bar0(volatile uint8_t *cfg, hm_handle_t *mem)
+/* the address BAR 0 of the function whose configuration space is cfg
+ * decodes, or 0 if it is an I/O BAR (not on this board) or unassigned */
+static uint64_t bar0_of(volatile uint8_t *cfg)
 {
     uint32_t bar = *(volatile uint32_t *)(cfg + PCI_BAR0);
     uint64_t base = bar & PCI_BAR_ADDR_MASK;
     if (bar & PCI_BAR_IO)
-        return NULL;   /* an I/O BAR: not on this board */
+        return 0;
     if ((bar & PCI_BAR_TYPE_MASK) == PCI_BAR_TYPE_64)
         base |= (uint64_t)*(volatile uint32_t *)(cfg + PCI_BAR0 + 4) << 32;
+    return base;
+}
+
+/* BAR 0 of the function whose configuration space is cfg, mapped (one
+ * page) here; NULL if it has none this code can reach (the caller logs) */
+static volatile uint8_t *map_bar0(volatile uint8_t *cfg, hm_handle_t *mem)
+{
+    uint64_t base = bar0_of(cfg);
     return base ? map_regs(base, mem) : NULL;
+}
+
+int dm_pci_bar0(const struct dm_dev *d, uint64_t *phys)
+{
+    hm_handle_t mem;
+    volatile uint8_t *cfg = d->host >= 0 ? map_regs(d->phys, &mem) : NULL;
+    if (!cfg)
+        return -ENODEV;
+    int on = *(volatile uint16_t *)(cfg + PCI_COMMAND) & PCI_COMMAND_MEMORY;
+    *phys = bar0_of(cfg);
+    unmap_regs(cfg, mem);
+    return on && *phys ? 0 : -ENODEV;
 }
 
 /* An SDHCI controller's "software reset for all": it stops its ADMA; the
@@ -125,6 +146,16 @@ void dm_virtio_reset(struct dm_dev *d)
 }
 
 /* a PCI function: reset what needs it, then no memory decoding and no DMA */
+static void pci_stop(struct dm_dev *d);
+
+void dm_dev_reset(struct dm_dev *d)
+{
+    if (d->host < 0 && !strcmp(d->info.compatible, "virtio,mmio"))
+        dm_virtio_reset(d);
+    else if (d->host >= 0)
+        pci_stop(d);
+}
+
 static void pci_stop(struct dm_dev *d)
 {
     hm_handle_t mem;
@@ -171,10 +202,7 @@ int dm_quiesce(int ct)
             printf("devmgr: %s: twin %s stopped with its control plane\n", d->info.name, d->twin);
             dm_twin_stop_locked(d);
         }
-        if (d->host < 0 && !strcmp(d->info.compatible, "virtio,mmio"))
-            dm_virtio_reset(d);
-        else if (d->host >= 0)
-            pci_stop(d);
+        dm_dev_reset(d);
     }
     dm_lock_drop(&dm_twin_lock);
     return kept;

@@ -17,7 +17,7 @@
 #include <errno.h>
 #include <stdio.h>
 
-#define TWIN_DMA (16 * 1024)   /* a twin's DMA memory: request headers, status bytes */
+#define TWIN_DMA (16 * 1024)   /* a twin's DMA memory: request headers and status bytes, or UFS command descriptors */
 #define TWIN_CALL_MS 5000      /* a twin answers every call within this (a pause takes up to 2 s) */
 
 void dm_twin_stop_locked(struct dm_dev *d)
@@ -130,7 +130,7 @@ int dm_twin_pause(int ct, uint64_t phys, struct hm_ipc_buf *buf)
 {
     struct dm_dev *d = NULL;
     for (int i = 0; i < dm_ndevs && !d; i++)
-        if (dm_devs[i].ct == ct && dm_devs[i].host < 0 && dm_devs[i].phys == phys)
+        if (dm_devs[i].ct == ct && dm_devs[i].phys == phys)
             d = &dm_devs[i];
     if (!d)
         return -ENOENT;
@@ -147,7 +147,7 @@ int dm_twin_pause(int ct, uint64_t phys, struct hm_ipc_buf *buf)
         printf("devmgr: %s: twin %s cannot pause (%s): stopped, device reset for %s's probe\n", d->info.name,
                d->twin, strerror(-st), dm_cts[ct].name);
         twin_stop(d);
-        dm_virtio_reset(d);
+        dm_dev_reset(d);
         return 0;
     }
     dm_lock_take(&dm_twin_lock);
@@ -162,30 +162,53 @@ int dm_twin_pause(int ct, uint64_t phys, struct hm_ipc_buf *buf)
 
 /* The hand-off an LDC sends (HM_DM_TWIN), checked: the device must be one
  * of container ct's with a twin in devices.conf, and the words must
- * describe a split ring the twin can drive inside the memory sent (h[0]),
- * where the LDC says it lies. 0 and *st, *dev, or a negative errno. */
-static int handoff_check(int ct, struct hm_srv_req *r, struct hm_twin_state *st, struct dm_dev **dev)
+ * describe what its kind of twin drives inside the memory sent (h[0]),
+ * where the LDC says it lies: a virtio-blk device's split ring, or a UFS
+ * controller's (PCI function: its BAR 0 as the hardware decodes it)
+ * transfer request list and link page. 0 and *dev, or a negative errno. */
+static int handoff_check(int ct, struct hm_srv_req *r, struct dm_dev **dev)
 {
     struct hm_mem_info mi;
-    uint64_t lo, hi;
-    if (r->nwords != HM_TWIN_STATE_WORDS)
+    uint64_t lo, hi, mmio, base;
+    if (r->nwords != HM_TWIN_STATE_WORDS && r->nwords != HM_TWIN_UFS_STATE_WORDS)
         return -EINVAL;
-    memcpy(st, r->buf->words, sizeof *st);
+    memcpy(&mmio, &r->buf->words[0], 8);   /* both start with the registers, then the memory's base */
+    memcpy(&base, &r->buf->words[1], 8);
     struct dm_dev *d = NULL;
-    for (int i = 0; i < dm_ndevs && !d; i++)
-        if (dm_devs[i].ct == ct && dm_devs[i].host < 0 && dm_devs[i].phys == st->mmio)
-            d = &dm_devs[i];
-    if (!d || d->irq != st->irq)
-        return -EINVAL;   /* not a device of this container, or not its interrupt */
+    for (int i = 0; i < dm_ndevs && !d; i++) {
+        struct dm_dev *c = &dm_devs[i];
+        uint64_t bar;
+        if (c->ct == ct && ((c->host < 0 && c->phys == mmio) || (c->host >= 0 && !dm_pci_bar0(c, &bar) && bar == mmio)))
+            d = c;
+    }
+    if (!d)
+        return -EINVAL;   /* not a device of this container */
     if (!d->twin[0])
         return -EPERM;    /* its line in devices.conf names no twin */
-    if (hm_mem_info(r->h[0], &mi) < 0 || mi.kind != HM_MEM_CONTIG || st->ram_base != mi.phys)
-        return -EINVAL;   /* the rings must be in the memory sent, where the LDC says */
-    if (st->num < 4 || st->num > 1024 || (st->num & (st->num - 1)) || (st->desc & 15) || (st->avail & 1) ||
-        (st->used & 3))
-        return -EINVAL;   /* not a split ring the twin can drive */
-    if (!hm_twin_rings_inside(st, mi.phys, mi.size, &lo, &hi))
-        return -EINVAL;   /* a ring part outside the memory sent */
+    if (hm_mem_info(r->h[0], &mi) < 0 || mi.kind != HM_MEM_CONTIG || base != mi.phys)
+        return -EINVAL;   /* the state must be in the memory sent, where the LDC says */
+    if (!strcmp(d->info.kind, "ufs-host")) {
+        struct hm_twin_ufs_state st;
+        if (r->nwords != HM_TWIN_UFS_STATE_WORDS)
+            return -EINVAL;
+        memcpy(&st, r->buf->words, sizeof st);
+        if (st.irq != d->irq || !st.nutrs || st.nutrs > 32 || !st.slots || st.slots >= st.nutrs ||
+            (st.utrl & 1023) || (st.link & 0xfff) || st.utrl < mi.phys || st.utrl - mi.phys + 32ull * st.nutrs > mi.size ||
+            st.link < mi.phys || st.link - mi.phys + 4096 > mi.size)
+            return -EINVAL;   /* not its interrupt, or a list or link page the twin cannot use */
+    } else {
+        struct hm_twin_state st;
+        if (r->nwords != HM_TWIN_STATE_WORDS)
+            return -EINVAL;
+        memcpy(&st, r->buf->words, sizeof st);
+        if (st.irq != d->irq)
+            return -EINVAL;   /* not its interrupt */
+        if (st.num < 4 || st.num > 1024 || (st.num & (st.num - 1)) || (st.desc & 15) || (st.avail & 1) ||
+            (st.used & 3))
+            return -EINVAL;   /* not a split ring the twin can drive */
+        if (!hm_twin_rings_inside(&st, mi.phys, mi.size, &lo, &hi))
+            return -EINVAL;   /* a ring part outside the memory sent */
+    }
     *dev = d;
     return 0;
 }
@@ -196,7 +219,10 @@ static int handoff_check(int ct, struct hm_srv_req *r, struct hm_twin_state *st,
  * instead of waiting). 0 or a negative errno. */
 static int twin_spawn(struct dm_dev *d, hm_handle_t *proc, hm_handle_t *tep)
 {
-    long mmio = hm_mem_device(dm_root, d->phys & ~0xfffull, 4096);
+    /* the register page: a PCI function's BAR 0, where its container's
+     * Linux put it (handoff_check compared it with what the LDC says) */
+    uint64_t regs = d->phys;
+    long mmio = d->host >= 0 && dm_pci_bar0(d, &regs) ? -HM_EINVAL : hm_mem_device(dm_root, regs & ~0xfffull, 4096);
     long irqres = hm_resource_create(dm_root, HM_RES_IRQ, d->irq, 1);
     long ep = hm_ep_create();
     long dma = hm_mem_create(TWIN_DMA, HM_MEM_CONTIG);
@@ -238,9 +264,8 @@ static int twin_spawn(struct dm_dev *d, hm_handle_t *proc, hm_handle_t *tep)
  * is stopped and the LDC keeps the data plane (-EIO). */
 int dm_twin_take(int ct, struct hm_srv_req *r, hm_handle_t *out)
 {
-    struct hm_twin_state st;
     struct dm_dev *d;
-    int err = handoff_check(ct, r, &st, &d);
+    int err = handoff_check(ct, r, &d);
     if (err)
         return err;
     dm_lock_take(&dm_twin_lock);
@@ -273,7 +298,7 @@ int dm_twin_take(int ct, struct hm_srv_req *r, hm_handle_t *out)
          * two handles copied (the server loop closes ours) */
         r->buf->handles[0] = r->h[0];
         r->buf->handles[1] = r->h[1];
-        struct hm_msg m = { .tag = HM_TAG(HM_TWIN_ADOPT, HM_TWIN_STATE_WORDS, 2) };
+        struct hm_msg m = { .tag = HM_TAG(HM_TWIN_ADOPT, (uint64_t)r->nwords, 2) };
         err = twin_call(d, proc, tep, &m, r->buf);
     }
     dm_lock_take(&dm_twin_lock);

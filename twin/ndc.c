@@ -14,7 +14,7 @@
  *            HM_DM_READY; without it (tests) nothing is published
  * and argv: ndc OFFSET-IN-PAGE-HEX IRQ
  * Two threads: this one answers control IPC; the data-plane thread
- * (vblk_serve.c) waits on one notification for device interrupts and
+ * (serve.c) waits on one notification for device interrupts and
  * client doorbells. A third,
  * short-lived one talks to the device manager at start.
  */
@@ -41,7 +41,8 @@ static void config_changed(void)
     vs_resize(0, dev.capacity, dev.ro);
 }
 
-static const struct vs_ops ndc_vs_ops = { .config = config_changed };
+static const struct vs_ops ndc_vs_ops = { 0 };
+static struct vs_dev vdev;
 
 /* ---- control requests (hm/blk.h); the table after them says who may ask ---- */
 static hm_handle_t ndc_ep;
@@ -67,7 +68,7 @@ static int ndc_ioctl(struct hm_srv_req *r)
 /* a session on the whole device; key 0: it follows the device's capacity */
 static int ndc_attach(struct hm_srv_req *r)
 {
-    return vs_attach_req(r, 0, dev.capacity, dev.ro, 0, ndc_ep);
+    return vs_attach_req(r, 0, dev.capacity, dev.ro, 0, 0, dev.lbs, ndc_ep);
 }
 
 static int ndc_detach(struct hm_srv_req *r)
@@ -164,7 +165,9 @@ int main(int argc, char **argv)
     }
     printf("ndc: virtio-blk (virtio-mmio v%d) %lu bytes%s, IRQ %u\n", dev.version, (unsigned long)dev.capacity,
            dev.ro ? " read-only" : "", irq);
-    if (vs_start(&dev, dnotif, (hm_handle_t)q, &ndc_vs_ops, "ndc", HM_PRIO_DRIVER) < 0) {
+    dev.config = config_changed;
+    vblk_serve_dev(&dev, &vdev);
+    if (vs_start(&vdev, dnotif, (hm_handle_t)q, &ndc_vs_ops, "ndc", HM_PRIO_DRIVER) < 0) {
         fprintf(stderr, "ndc: cannot start the data-plane thread\n");
         return 1;
     }

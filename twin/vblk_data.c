@@ -28,8 +28,10 @@ void vblk_slots_init(struct vblk *d, uint8_t *mem, uint64_t phys, uint64_t size)
 static inline volatile uint16_t *used_event(struct vblk *d) { return &d->avail->ring[d->num]; }
 static inline volatile uint16_t *avail_event(struct vblk *d) { return (volatile uint16_t *)&d->used->ring[d->num]; }
 
-int vblk_submit(struct vblk *d, void *owner, uint64_t id, uint32_t op, uint64_t offset, uint64_t phys, uint32_t len)
+static int vblk_submit(void *dev, const struct vs_req *rq, uint64_t offset, uint64_t phys)
 {
+    struct vblk *d = dev;
+    uint32_t op = rq->op, len = rq->len;
     if (op == HM_BLK_FLUSH && !(d->features & F_BLK_FLUSH))
         return 1;   /* no volatile write cache: nothing to flush, done at once */
     if (!d->nfree)
@@ -47,15 +49,16 @@ int vblk_submit(struct vblk *d, void *owner, uint64_t id, uint32_t op, uint64_t 
     else
         d->desc[i1] = (struct vq_desc){ phys, len, (uint16_t)(VQ_NEXT | (op == HM_BLK_READ ? VQ_WRITE : 0)), i2 };
     d->desc[i2] = (struct vq_desc){ d->status_phys + s, 1, VQ_WRITE, 0 };
-    d->slots[s] = (struct vblk_slot){ owner, id, offset / 512, op == HM_BLK_FLUSH ? 0 : len, op };
+    d->slots[s] = *rq;
     d->avail->ring[d->avail_idx % d->num] = i0;
     d->avail_idx++;
     d->inflight++;
     return 0;
 }
 
-void vblk_kick(struct vblk *d)
+static void vblk_kick(void *dev)
 {
+    struct vblk *d = dev;
     uint16_t old = d->kicked_idx, now = d->avail_idx;
     if (old == now)
         return;
@@ -70,8 +73,9 @@ void vblk_kick(struct vblk *d)
     vw(d, VIRTIO_MMIO_QUEUE_NOTIFY, (d->features & F_NOTIFICATION_DATA) ? (uint32_t)now << 16 : 0);
 }
 
-int vblk_complete(struct vblk *d, vblk_done_fn done)
+static int vblk_complete(void *dev, vs_done_fn done)
 {
+    struct vblk *d = dev;
     int n = 0;
     for (;;) {
         vblk_dsb();
@@ -83,7 +87,7 @@ int vblk_complete(struct vblk *d, vblk_done_fn done)
             uint32_t s = e->id / 3;
             if (e->id % 3 || s >= d->nslots || !d->slots[s].owner)
                 continue;   /* the device named a descriptor we never gave it */
-            struct vblk_slot sl = d->slots[s];
+            struct vs_req sl = d->slots[s];
             uint8_t st = d->status[s];
             d->slots[s].owner = NULL;
             d->free[d->nfree++] = (uint16_t)s;
@@ -100,4 +104,28 @@ int vblk_complete(struct vblk *d, vblk_done_fn done)
         if (d->used_seen == d->used->idx)
             return n;
     }
+}
+
+static void vblk_irq(void *dev)
+{
+    struct vblk *d = dev;
+    uint32_t st = vr(d, VIRTIO_MMIO_INT_STATUS);
+    vw(d, VIRTIO_MMIO_INT_ACK, st);
+    if ((st & VIRTIO_INT_CONFIG) && d->config)
+        d->config();
+}
+
+static int vblk_inflight(void *dev)
+{
+    return ((struct vblk *)dev)->inflight;
+}
+
+static int vblk_errno_of(uint32_t status)
+{
+    return status == VBLK_S_UNSUPP ? -ENOTSUP : -EIO;
+}
+
+void vblk_serve_dev(struct vblk *d, struct vs_dev *out)
+{
+    *out = (struct vs_dev){ d, vblk_submit, vblk_kick, vblk_irq, vblk_complete, vblk_inflight, vblk_errno_of };
 }

@@ -19,7 +19,7 @@
  * Threads: this one answers control IPC (sessions the LDC passes on,
  * resizes, detaches; devmgr's adopt and pause: the table below); the
  * data-plane thread
- * (vblk_serve.c); the link thread, which alone calls the LDC, so that a
+ * (serve.c); the link thread, which alone calls the LDC, so that a
  * slow or dead LDC never stops the data plane: an error report that gets no
  * answer in 2 s completes as EIO.
  *
@@ -31,6 +31,7 @@
  * hand-off, to adopt the new rings (HM_TWIN_ADOPT) and serve on.
  */
 #include "vblk.h"
+#include "link.h"
 #include <hm/dc.h>
 #include <hm/prio.h>
 #include <hm/server.h>
@@ -40,19 +41,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define VERDICT_BIT 4ull   /* the link thread answered an error report */
-#define TIMEOUT_BIT 8ull   /* an error report is overdue */
-#define LINK_ERR_BIT 1ull
-#define LINK_CONFIG_BIT 2ull
-#define LINK_SWAP_BIT 4ull   /* a new LDC: ldc_next replaces ldc */
-#define ERR_WAIT_MS 2000
 #define PAUSE_WAIT_MS 2000   /* for the device to finish what it has, before a pause */
 
 static struct vblk dev;
-static hm_handle_t dnotif, link_notif, err_timer, ep;
-static hm_handle_t ldc = HM_HANDLE_INVALID, ldc_next = HM_HANDLE_INVALID;   /* the LDC's endpoint */
+static struct vs_dev vdev;
+static hm_handle_t dnotif, ep;
 static int adoptions;   /* hand-offs taken: the first, then one per LDC restart */
-static struct hm_ipc_buf link_buf;
 static const char *name;
 /* what the current hand-off gave us: the LDC's memory holding the rings
  * (mapped at rings_va), the interrupt binding; the device's registers and
@@ -64,117 +58,13 @@ static volatile uint8_t *regs_page;
 static uint8_t *dma_va;
 static uint64_t dma_phys;
 
-/* failed requests on their way through the LDC: 0 free, 1 reported (the
- * link thread owns it), 2 answered (verdict: the status the request
- * completes with, a negative errno), 3 given up by the data plane (the
- * link thread frees it) */
-#define MAX_ERRS 32
-static struct err {
-    int state;
-    struct vs_session *s;
-    uint64_t id, sector, since;
-    uint32_t op, len;
-    uint8_t status;
-    int verdict;
-} errs[MAX_ERRS];
-
-static int err_timer_armed;   /* data-plane thread only */
-
-static int cas(int *p, int from, int to)
-{
-    return __atomic_compare_exchange_n(p, &from, to, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-}
-
-/* ---- data-plane thread ---- */
+/* the device raised a configuration change (data-plane thread) */
 static void config_irq(void)
 {
-    hm_notif_signal(link_notif, LINK_CONFIG_BIT);
+    tl_event(HM_TWIN_EV_CONFIG);
 }
 
-static int io_error(struct vs_session *s, const struct vblk_slot *sl, uint8_t status)
-{
-    for (int i = 0; i < MAX_ERRS; i++) {
-        struct err *e = &errs[i];
-        if (__atomic_load_n(&e->state, __ATOMIC_SEQ_CST))
-            continue;
-        *e = (struct err){ 0, s, sl->id, sl->sector, hm_now(), sl->op, sl->len, status, 0 };
-        __atomic_store_n(&e->state, 1, __ATOMIC_SEQ_CST);
-        if (!err_timer_armed) {   /* else the earliest report's deadline stands */
-            hm_timer_set(err_timer, e->since + hm_ms(ERR_WAIT_MS));
-            err_timer_armed = 1;
-        }
-        hm_notif_signal(link_notif, LINK_ERR_BIT);
-        return 1;
-    }
-    fprintf(stderr, "vtwin: %s: more than %d I/O errors waiting for the LDC: EIO without it\n", name, MAX_ERRS);
-    return 0;
-}
-
-static void other_bits(uint64_t bits)
-{
-    (void)bits;
-    uint64_t now = hm_now(), next = HM_DEADLINE_NEVER;
-    for (int i = 0; i < MAX_ERRS; i++) {
-        struct err *e = &errs[i];
-        if (cas(&e->state, 2, 2)) {
-            vs_finish(e->s, e->id, e->verdict);
-            __atomic_store_n(&e->state, 0, __ATOMIC_SEQ_CST);
-        } else if (__atomic_load_n(&e->state, __ATOMIC_SEQ_CST) == 1) {
-            uint64_t due = e->since + hm_ms(ERR_WAIT_MS);
-            if (now >= due && cas(&e->state, 1, 3)) {
-                fprintf(stderr, "vtwin: %s: the LDC did not answer an I/O error report in %d ms: EIO\n", name,
-                        ERR_WAIT_MS);
-                vs_finish(e->s, e->id, -EIO);
-            } else if (due < next) {
-                next = due;
-            }
-        }
-    }
-    hm_timer_set(err_timer, next);
-    err_timer_armed = next != HM_DEADLINE_NEVER;
-}
-
-static const struct vs_ops twin_ops = { .config = config_irq, .error = io_error, .bits = other_bits };
-
-/* ---- link thread: the only one that calls the LDC ---- */
-static void *link_loop(void *arg)
-{
-    (void)arg;
-    hm_ipc_buf_set(&link_buf);
-    for (;;) {
-        uint64_t bits = 0;
-        hm_notif_wait(link_notif, HM_DEADLINE_NEVER, &bits);
-        if (bits & LINK_SWAP_BIT) {
-            if (ldc >= 0)
-                hm_handle_close(ldc);   /* the old LDC's endpoint: it is gone */
-            ldc = __atomic_exchange_n(&ldc_next, HM_HANDLE_INVALID, __ATOMIC_SEQ_CST);
-        }
-        if (bits & LINK_CONFIG_BIT) {
-            struct hm_msg m = { .tag = HM_TAG(HM_DC_TWIN_EVENT, 0, 0) };
-            long r = hm_call(ldc, &m);
-            if (r < 0 || HM_TAG_LABEL(m.tag))
-                fprintf(stderr, "vtwin: %s: the LDC did not take a configuration change: %s\n", name,
-                        r < 0 ? hm_strerror(r) : strerror((int)HM_TAG_LABEL(m.tag)));
-        }
-        for (int i = 0; i < MAX_ERRS; i++) {
-            struct err *e = &errs[i];
-            if (cas(&e->state, 3, 0))
-                continue;   /* given up before we reported it: free again */
-            if (__atomic_load_n(&e->state, __ATOMIC_SEQ_CST) != 1)
-                continue;
-            struct hm_msg m = { .tag = HM_TAG(HM_DC_TWIN_ERROR, 0, 0), .w = { e->op, e->sector, e->len, e->status } };
-            long r = hm_call(ldc, &m);
-            /* the LDC's verdict (a negative errno), or EIO if it cannot give one */
-            int64_t v = (int64_t)m.w[0];
-            e->verdict = r < 0 || HM_TAG_LABEL(m.tag) || v >= 0 || v < -4095 ? -EIO : (int)v;
-            if (!cas(&e->state, 1, 2))
-                __atomic_store_n(&e->state, 0, __ATOMIC_SEQ_CST);   /* the data plane gave up on it */
-            else
-                hm_notif_signal(dnotif, VERDICT_BIT);
-        }
-    }
-    return NULL;
-}
+static const struct vs_ops twin_ops = { .error = tl_error, .bits = tl_bits };
 
 /* ---- taking a data plane, letting go of it ---- */
 static long map(hm_handle_t h, uint64_t off, uint64_t size)
@@ -217,6 +107,7 @@ static int take(const struct hm_twin_state *st, hm_handle_t r, const char **why)
         return err;
     }
     dev.lbs = st->lbs;
+    dev.config = config_irq;
     rings_va = rva;
     rings_len = hi - lo;
     ram = r;
@@ -267,11 +158,8 @@ static int vt_adopt(struct hm_srv_req *r)
         return err;
     }
     r->h[0] = HM_HANDLE_INVALID;   /* take() keeps the memory */
-    hm_handle_t old = __atomic_exchange_n(&ldc_next, r->h[1], __ATOMIC_SEQ_CST);
+    tl_set_ldc(r->h[1]);
     r->h[1] = HM_HANDLE_INVALID;
-    if (old >= 0)
-        hm_handle_close(old);   /* a newer LDC came before the link thread took that one */
-    hm_notif_signal(link_notif, LINK_SWAP_BIT);
     vs_resume(irq_obj);
     if (adoptions++)
         printf("vtwin: %s: serving again, on the new LDC's rings at ring index %u\n", name, st.idx);
@@ -286,7 +174,7 @@ static int vt_adopt(struct hm_srv_req *r)
 static int vt_attach(struct hm_srv_req *r)
 {
     const uint64_t *w = r->m.w;   /* w2 start, w3 size, w4 read-only, w5 the LDC's disk id */
-    return vs_attach_req(r, w[2], w[3], (int)w[4], (int)w[5], ep);
+    return vs_attach_req(r, w[2], w[3], (int)(w[4] & 1), (int)(uint32_t)w[5], 0, dev.lbs, ep);
 }
 
 /* HM_TWIN_RESIZE (LDC): a disk's new size and read-only state */
@@ -340,9 +228,8 @@ int main(int argc, char **argv)
     struct hm_mem_info mi;
     long va = map(mmio, 0, 4096);
     long dva = hm_mem_info(dma, &mi) < 0 || mi.kind != HM_MEM_CONTIG ? -HM_EINVAL : map(dma, 0, 4096);
-    long dn = hm_notif_create(), ln = hm_notif_create();
-    long t = dn < 0 ? dn : hm_timer_create((hm_handle_t)dn, TIMEOUT_BIT);
-    if (va < 0 || dva < 0 || dn < 0 || ln < 0 || t < 0) {
+    long dn = hm_notif_create();
+    if (va < 0 || dva < 0 || dn < 0) {
         fprintf(stderr, "vtwin: %s: cannot map the device (%s) or DMA memory (%s), or no memory\n", name,
                 hm_strerror(va < 0 ? va : 0), hm_strerror(dva < 0 ? dva : 0));
         return 1;
@@ -351,12 +238,10 @@ int main(int argc, char **argv)
     dma_va = (uint8_t *)dva;
     dma_phys = mi.phys;
     dnotif = (hm_handle_t)dn;
-    link_notif = (hm_handle_t)ln;
-    err_timer = (hm_handle_t)t;
     /* the data plane starts paused: it has no rings until the first HM_TWIN_ADOPT */
-    static struct hm_thread lt;
-    if (hm_thread_start(&lt, link_loop, NULL, HM_PRIO_DRIVER, 1) < 0 ||
-        vs_start(&dev, dnotif, HM_HANDLE_INVALID, &twin_ops, "vtwin", HM_PRIO_DRIVER) < 0) {
+    vblk_serve_dev(&dev, &vdev);
+    if (tl_start("vtwin", name, dnotif, HM_PRIO_DRIVER) < 0 ||
+        vs_start(&vdev, dnotif, HM_HANDLE_INVALID, &twin_ops, "vtwin", HM_PRIO_DRIVER) < 0) {
         fprintf(stderr, "vtwin: %s: cannot start its threads\n", name);
         return 1;
     }

@@ -87,7 +87,7 @@ void dc_host_panic(const char *msg) __attribute__((noreturn));
  * the twin (dc_host_twin_handoff) that serves them from byte `start` of its
  * device on. Returns 0 or a negative errno. */
 int dc_host_disk_add(int id, const char *name, unsigned long long size, unsigned int lbs, int ro,
-                     unsigned long long where, int twin, unsigned long long start);
+                     unsigned long long where, int twin, unsigned long long start, int unit);
 /* its size or read-only state changed (a capacity change): pushed to its
  * twin and to vfs */
 void dc_host_disk_change(int id, unsigned long long size, int ro);
@@ -124,11 +124,23 @@ struct dc_twin_state {
  * until that is done. Returns the twin's number (>= 0), or a negative errno
  * with the interrupt Linux's again. */
 int dc_host_twin_handoff(const struct dc_twin_state *st);
+/* a UFS controller's data plane (twin_ufs.c; hm/twin.h's struct
+ * hm_twin_ufs_state): the same, and the interrupt is forwarded by the
+ * twin from then on (its eoi answers the twin) */
+struct dc_twin_ufs_state {
+    unsigned long long mmio;              /* BAR 0 (physical) */
+    unsigned long long utrl;              /* the transfer request list (physical) */
+    unsigned long long link;              /* the link page (physical) */
+    unsigned int irq;                     /* GIC INTID */
+    unsigned int nutrs, slots;            /* the controller's slots; the twin's: 0 .. slots - 1 */
+};
+int dc_host_twin_ufs_handoff(const struct dc_twin_ufs_state *st);
 #define DC_TWIN_CONFIG 1   /* the device raised a configuration change */
 #define DC_TWIN_ERROR  2   /* a request failed on the device */
 struct dc_twin_event {
     int twin, kind;
-    unsigned int op, len, status;   /* DC_TWIN_ERROR: DC_BLK_*, bytes, device status byte */
+    unsigned int op, len, status;   /* DC_TWIN_ERROR: DC_BLK_*, bytes, the device's failure code (hm/dc.h) */
+    unsigned int unit;              /* DC_TWIN_ERROR: the logical unit */
     unsigned long long sector;
     void *cookie;                   /* DC_TWIN_ERROR: for dc_host_twin_verdict */
 };

@@ -192,7 +192,8 @@ static void hm_disk_announce(int i, int twin)
 	d->ro = bdev_read_only(b);
 	err = dc_host_disk_add(i, b->bd_device.kobj.name, d->size, bdev_logical_block_size(b), d->ro,
 			       hm_disk_where(b->bd_disk), twin,
-			       twin >= 0 ? (unsigned long long)get_start_sect(b) << SECTOR_SHIFT : 0);
+			       twin >= 0 ? (unsigned long long)get_start_sect(b) << SECTOR_SHIFT : 0,
+			       twin >= 0 ? hm_twin_unit(b->bd_disk) : 0);
 	if (err)
 		pr_err("hm: %pg not published (%d)\n", b, err);
 }

@@ -12,4 +12,11 @@ int hm_twin_of(struct gendisk *disk);		/* twin number, -1 (Linux serves it) or p
 void hm_twin_handoff(struct gendisk *disk);	/* hand its device's data plane over (once) */
 void hm_twin_settle(void);			/* boot's hand-offs are done */
 void hm_twin_kick(void);			/* DC-base's twin bit */
+int hm_twin_unit(struct gendisk *disk);		/* the logical unit its twin addresses (UFS LUN), else 0 */
+/* twin_ufs.c: a UFS controller's data plane */
+struct scsi_device;
+struct dc_twin_event;
+struct scsi_device *hm_twin_ufs_wanted(struct gendisk *disk);
+int hm_twin_ufs_take(struct scsi_device *sdev, const char **why);	/* twin number or -errno */
+int hm_twin_ufs_error(struct gendisk *disk, const struct dc_twin_event *ev);	/* Linux's verdict */
 #endif

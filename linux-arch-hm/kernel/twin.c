@@ -36,6 +36,7 @@
 #include <linux/virtio.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
+#include <scsi/scsi_device.h>
 #include <uapi/linux/virtio_blk.h>
 #include <uapi/linux/virtio_ids.h>
 #include <dc_host.h>
@@ -45,9 +46,10 @@
 
 static struct hm_twin {
 	struct gendisk *disk;
-	struct virtio_device *vdev;
+	struct virtio_device *vdev;	/* a virtio-blk device's, or NULL: */
+	struct scsi_device *sdev;	/* a UFS logical unit's (twin_ufs.c) */
 	int id;			/* DC-base's twin number; -1: Linux kept the data plane */
-} hm_twins[HM_MAX_TWINS];
+} hm_twins[HM_MAX_TWINS * 4];	/* one per disk: a UFS twin serves several */
 static int hm_ntwins;
 static bool hm_twin_settled;	/* boot's hand-offs are done */
 static DEFINE_MUTEX(hm_twin_lock);
@@ -79,7 +81,7 @@ int hm_twin_of(struct gendisk *disk)
 	for (i = 0; i < hm_ntwins; i++)
 		if (hm_twins[i].disk == disk)
 			id = hm_twins[i].id;
-	if (id == HM_TWIN_PENDING && (hm_twin_settled || !hm_twin_wanted(disk)))
+	if (id == HM_TWIN_PENDING && (hm_twin_settled || (!hm_twin_wanted(disk) && !hm_twin_ufs_wanted(disk))))
 		id = -1;	/* no twin wanted, or it came after boot's hand-offs: Linux serves it */
 	mutex_unlock(&hm_twin_lock);
 	return id;
@@ -164,14 +166,27 @@ undo:
 	return ret;
 }
 
+int hm_twin_unit(struct gendisk *disk)
+{
+	int i, unit = 0;
+
+	mutex_lock(&hm_twin_lock);
+	for (i = 0; i < hm_ntwins; i++)
+		if (hm_twins[i].disk == disk && hm_twins[i].sdev)
+			unit = (int)hm_twins[i].sdev->lun;
+	mutex_unlock(&hm_twin_lock);
+	return unit;
+}
+
 void hm_twin_handoff(struct gendisk *disk)
 {
 	struct virtio_device *vdev = hm_twin_wanted(disk);
+	struct scsi_device *sdev = vdev ? NULL : hm_twin_ufs_wanted(disk);
 	struct hm_twin *t;
 	const char *why;
 	int i, err;
 
-	if (!vdev)
+	if (!vdev && !sdev)
 		return;
 	mutex_lock(&hm_twin_lock);
 	for (i = 0; i < hm_ntwins; i++)
@@ -179,14 +194,22 @@ void hm_twin_handoff(struct gendisk *disk)
 			mutex_unlock(&hm_twin_lock);
 			return;	/* a partition's disk, already handed over */
 		}
-	if (hm_ntwins == HM_MAX_TWINS) {
+	if (hm_ntwins == ARRAY_SIZE(hm_twins)) {
 		mutex_unlock(&hm_twin_lock);
-		pr_err("hm: %s: more than %d twins: Linux keeps its data plane\n", disk->disk_name, HM_MAX_TWINS);
+		pr_err("hm: %s: more than %zu twin disks: Linux keeps its data plane\n", disk->disk_name,
+		       ARRAY_SIZE(hm_twins));
 		return;
 	}
 	t = &hm_twins[hm_ntwins];
-	*t = (struct hm_twin){ disk, vdev, -1 };
-	err = hm_twin_take(t, &why);
+	*t = (struct hm_twin){ disk, vdev, sdev, -1 };
+	if (sdev) {
+		/* the controller's first disk hands it over; the others share the twin */
+		err = hm_twin_ufs_take(sdev, &why);
+		t->id = err < 0 ? -1 : err;
+		err = err < 0 ? err : 0;
+	} else {
+		err = hm_twin_take(t, &why);
+	}
 	hm_ntwins++;
 	mutex_unlock(&hm_twin_lock);
 	if (err)
@@ -237,14 +260,18 @@ static int hm_twin_main(void *unused)
 			struct hm_twin *t = NULL;
 
 			for (i = 0; i < hm_ntwins; i++)
-				if (hm_twins[i].id == ev.twin)
+				if (hm_twins[i].id == ev.twin && (!hm_twins[i].sdev || ev.kind != DC_TWIN_ERROR ||
+								  hm_twins[i].sdev->lun == ev.unit))
 					t = &hm_twins[i];
 			if (!t) {
 				if (ev.kind == DC_TWIN_ERROR)
 					dc_host_twin_verdict(ev.cookie, -EIO);
 				continue;
 			}
-			if (ev.kind == DC_TWIN_CONFIG) {
+			if (t->sdev) {
+				if (ev.kind == DC_TWIN_ERROR)
+					dc_host_twin_verdict(ev.cookie, hm_twin_ufs_error(t->disk, &ev));
+			} else if (ev.kind == DC_TWIN_CONFIG) {
 				/* the twin took the interrupt; the driver's handler would do this */
 				virtio_config_changed(t->vdev);
 				watch_until = jiffies + 5 * HZ;

@@ -7,7 +7,9 @@ checks the hashes of the disk and of each partition, byte-granular dd
 (read-modify-write of 4 KiB blocks in the client library) against what
 coreutils would leave, the injected read error (EIO to the client, and the
 next read, of the blocks around it, succeeds), reads and writes past the
-ends, and both images after power-off."""
+ends, and both images after power-off. The same on the twin board
+(ufs-twin): ufshcd keeps the controller, utwin serves the reads and writes,
+the injected error gets Linux's verdict."""
 import hashlib
 import os
 import re
@@ -26,13 +28,14 @@ def sha(b):
     return hashlib.sha256(b).hexdigest()
 
 
-def setup(ctx):
+def setup(ctx, twin=False):
     d = images.disk_dir(ctx.build)
+    t = "-twin" if twin else ""
     sda = images.gpt_image(SDA_SIZE, SDA_PARTS, 41, sector=LBS)
     sdb = images.random_bytes(SDB_SIZE, 43)
-    pa = images.write(os.path.join(d, "ufs-sda.img"), sda)
-    pb = images.write(os.path.join(d, "ufs-sdb.img"), sdb)
-    conf = os.path.join(d, "ufs-blkdebug.conf")
+    pa = images.write(os.path.join(d, f"ufs{t}-sda.img"), sda)
+    pb = images.write(os.path.join(d, f"ufs{t}-sdb.img"), sdb)
+    conf = os.path.join(d, f"ufs{t}-blkdebug.conf")
     with open(conf, "w") as f:
         # blkdebug counts 512-byte sectors; every read that covers it fails
         # (once = "on" would fail only the first attempt, which Linux's SCSI
@@ -66,7 +69,8 @@ def setup(ctx):
     start = (p2[1] // 1000 - 2) * 1000
     fits = p2[1] - start
     want[p2[0] + start:p2[0] + p2[1]] = sdb[:fits]
-    return {"qemu": images.ufs_lus([pa, pb], {1: conf}), "script": script, "sda": pa, "sdb": pb,
+    return {"qemu": images.ufs_lus([pa, pb], {1: conf}), "script": script, "sda": pa, "sdb": pb, "twin": twin,
+            "append": "hm.boot=boot-twin.conf" if twin else None,
             "sda0": sda, "sdb0": sdb, "want": bytes(want), "fits": fits, "odd": sha(bytes(want[2100:2100 + 6300])),
             "before": sha(sdb[(BAD_BLOCK - 1) * LBS:BAD_BLOCK * LBS]),
             "after": sha(sdb[(BAD_BLOCK + 1) * LBS:(BAD_BLOCK + 2) * LBS])}
@@ -83,7 +87,8 @@ def checks(st, ctx):
         expect("sd attaches the second logical unit as sdb", f"sd 0:0:0:1: [sdb] {SDB_SIZE // LBS} 4096-byte logical blocks"),
         expect("Linux's GPT scan of a 4 KiB-sector disk finds three partitions", " sda: sda1 sda2 sda3"),
         expect("lsdev shows the controller, ufshcd, ldc1 and its logical units",
-               re.compile(r"pci 0000:00:01.0 +pci1b36,13 +ufs-host +ufshcd +ldc1 +sd[ab]\+4 +running \(irq \d+")),
+               re.compile(r"pci 0000:00:01.0 +pci1b36,13 +ufs-host +ufshcd" + (r" \(data plane: twin\)" if st["twin"] else "") +
+                          r" +ldc1 +sd[ab]\+4 +running \(irq \d+")),
         expect("ls /dev shows sda with its size", f"sda          {SDA_SIZE}"),
         expect("ls /dev shows sdb with its size", f"sdb          {SDB_SIZE}"),
         expect("sha256sum of sda equals the host's", f"{sha(sda)}  /dev/sda"),
@@ -105,6 +110,22 @@ def checks(st, ctx):
         same_image("sdb's image is unchanged", st["sdb"], sdb),
         expect("poweroff ends the system", "hm: power off"),
     ]
+    if st["twin"]:
+        c += [
+            expect("Linux hands the data plane over: the SCSI host's slots to the twin, its reserved one kept",
+                   re.compile(r"hm: 0000:00:01.0: data plane handed to twin \d+: slots 0-30 of 32 \(Linux keeps the rest\)")),
+            expect("devmgr starts utwin with the controller's data plane",
+                   "devmgr: pci 0000:00:01.0: data plane handed from ldc1 to utwin"),
+            expect("utwin serves from Linux's request list", "utwin: pci 0000:00:01.0: data plane taken over: slots 0-30 of 32"),
+            # a UIC command's completion interrupt reaches Linux only through the twin
+            expect("Linux's UIC commands (hibern8 enter, exit) complete through the twin's forwarded interrupt",
+                   re.compile(r"hm: 0000:00:01.0: link check through twin \d+'s interrupt: hibern8 entered and left "
+                              r"\([1-9]\d* interrupts passed on\)")),
+            expect("Linux gives its verdict on the error the twin reported (SCSI status, sense)",
+                   re.compile(r"I/O error, dev sdb, sector \d+ op READ, 4096 bytes, OCS 0, SCSI status 0x2, sense "
+                              r"[0-9a-f]/[0-9a-f]{2}/[0-9a-f]{2} \(data plane: twin \d+\)")),
+            absent("no forwarded interrupt left unhandled", "did not handle"),
+        ]
     for i, (a, b) in enumerate(SDA_PARTS):
         c.append(expect(f"sha256sum of sda{i + 1} equals the host's over its byte range",
                         f"{sha(sda[a * LBS:(b + 1) * LBS])}  /dev/sda{i + 1}"))
@@ -119,4 +140,8 @@ def checks(st, ctx):
 
 SCENARIOS = [Scenario(name="ufs", title="qemu ufs (Linux's UFS stack in ldc1; GPT for 4 KiB sectors, two LUs, "
                                          "byte-granular dd, an injected read error)",
-                      setup=setup, script=lambda st: st["script"], checks=checks, log="ufs.log")]
+                      setup=setup, script=lambda st: st["script"], checks=checks, log="ufs.log"),
+             Scenario(name="ufs-twin", group="twin", title="qemu ufs twin (the same on the twin board: ufshcd keeps the "
+                                                           "controller, utwin the reads and writes)",
+                      setup=lambda ctx: setup(ctx, twin=True), script=lambda st: st["script"], checks=checks,
+                      log="ufs-twin.log")]

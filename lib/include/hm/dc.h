@@ -12,11 +12,18 @@
  *   HM_DC_PING   the heartbeat: any answer (even EINVAL) says it is alive.
  * From a twin, to the LDC that handed it a data plane (hm/twin.h; the
  * handle's badge names the twin):
- *   HM_DC_TWIN_EVENT  the device raised a configuration-change interrupt:
- *                Linux's driver handles it (HM_TWIN_RESIZE follows if the
- *                capacity changed).
- *   HM_DC_TWIN_ERROR  w0 = operation (HM_BLK_*), w1 = sector, w2 = bytes,
- *                w3 = the device's status byte -> w0 = the status the
+ *   HM_DC_TWIN_EVENT  w0 = HM_TWIN_EV_CONFIG: the device raised a
+ *                configuration-change interrupt: Linux's driver handles it
+ *                (HM_TWIN_RESIZE follows if the capacity changed).
+ *                w0 = HM_TWIN_EV_IRQ: the shared interrupt has a cause for
+ *                Linux's driver (the UFS twin, hm/twin.h's link page): the
+ *                answer comes once Linux's handler has run (its eoi), or
+ *                ETIMEDOUT after 1 s.
+ *   HM_DC_TWIN_ERROR  w0 = operation (HM_BLK_*), w1 = sector (512 bytes,
+ *                from the start of the unit), w2 = bytes, w3 = the device's
+ *                failure code (virtio-blk: its status byte; UFS: OCS in
+ *                bits 3:0, SCSI status 11:4, sense key 15:12, ASC 23:16,
+ *                ASCQ 31:24), w4 = the unit -> w0 = the status the
  *                client's request completes with: a negative errno (Linux's
  *                block layer decides).
  */

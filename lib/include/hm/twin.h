@@ -34,9 +34,11 @@
  *                   resets the device).
  *   HM_TWIN_ATTACH  (LDC only, badge HM_TWIN_BADGE_LDC) a client's
  *                   HM_BLK_ATTACH passed on: handles and w0, w1 as in
- *                   hm/blk.h; w2 = start (bytes, a partition's first byte),
- *                   w3 = size in bytes, w4 = read-only, w5 = the LDC's disk
- *                   id (HM_TWIN_RESIZE names it) -> as HM_BLK_ATTACH's
+ *                   hm/blk.h; w2 = start (bytes, a partition's first byte
+ *                   on its unit), w3 = size in bytes, w4 = read-only (bit
+ *                   0) | logical block size << 32, w5 = the LDC's disk id
+ *                   (HM_TWIN_RESIZE names it) | unit << 32 (the UFS LUN;
+ *                   0 for virtio-blk) -> as HM_BLK_ATTACH's
  *                   reply; the client's session is then served by the twin
  *                   alone.
  *   HM_TWIN_RESIZE  (LDC only) w0 = disk id, w1 = size, w2 = read-only: the
@@ -93,4 +95,54 @@ static inline int hm_twin_rings_inside(const struct hm_twin_state *st, uint64_t 
     return 1;
 }
 _Static_assert(sizeof(struct hm_twin_state) % 8 == 0, "whole words");
+
+/*
+ * A UFS host controller's data plane (twin/utwin.c, single-doorbell mode):
+ * the hand-off's words for a "ufs-host" device. Linux's UFS driver keeps
+ * the controller, the link and the device; the twin gets transfer request
+ * slots 0 .. slots-1 of the list Linux set up (Linux keeps the rest: the
+ * slot for its device-management commands) and the interrupt, which it
+ * shares with Linux through the link page.
+ */
+struct hm_twin_ufs_state {
+    uint64_t mmio;              /* physical address of BAR 0 (as for virtio: first) */
+    uint64_t ram_base;          /* physical address of offset 0 of handles[0] */
+    uint64_t utrl;              /* the transfer request list (physical, nutrs * 32 bytes) */
+    uint64_t link;              /* the link page (physical, 4 KiB-aligned, struct hm_twin_ufs_link) */
+    uint32_t irq;               /* GIC INTID (the function's INTx line) */
+    uint32_t nutrs;             /* the controller's slots */
+    uint32_t slots;             /* the twin's: 0 .. slots - 1 */
+    uint32_t pad;
+};
+#define HM_TWIN_UFS_STATE_WORDS (sizeof(struct hm_twin_ufs_state) / 8)
+_Static_assert(sizeof(struct hm_twin_ufs_state) % 8 == 0, "whole words");
+_Static_assert(HM_TWIN_UFS_STATE_WORDS != HM_TWIN_STATE_WORDS, "the two hand-offs differ in length");
+
+/*
+ * The link page: a page of the LDC's memory that the twin maps, through
+ * which the two share the controller's one interrupt and doorbell. The
+ * twin owns the interrupt line and the UTRCS bit of the interrupt status;
+ * Linux's accesses to the controller's registers go through arch/hm's
+ * register watch (linux-arch-hm/kernel/twin_ufs.c):
+ *   - Linux rings a slot: the bit is set in linux_db before the doorbell
+ *     write, so the twin, seeing it done (doorbell bit clear), knows a
+ *     completion is Linux's;
+ *   - the twin then sets UTRCS in vis and forwards the interrupt to the
+ *     LDC (HM_DC_TWIN_EVENT, DC_TWIN_EV_IRQ); Linux reads the interrupt
+ *     status as the hardware's without UTRCS, or'ed with vis, and its write
+ *     to clear it clears vis (never the hardware's UTRCS);
+ *   - any other cause (UIC command completion, errors, task management)
+ *     stays in the hardware register, the line is not acknowledged until
+ *     Linux has handled it (its eoi ends the twin's call);
+ *   - Linux writes HCE = 0 (a reset, its link recovery): resets counts it.
+ * All words are accessed atomically by both sides.
+ */
+struct hm_twin_ufs_link {
+    uint32_t linux_db;          /* slots Linux rang whose completion the twin has not yet passed on */
+    uint32_t vis;               /* interrupt status bits for Linux that the twin raised */
+    uint32_t resets;            /* times Linux disabled the controller */
+    uint32_t forwards;          /* interrupts the twin passed to Linux (for the logs) */
+};
+#define HM_TWIN_EV_CONFIG 0     /* HM_DC_TWIN_EVENT w0: a configuration change */
+#define HM_TWIN_EV_IRQ    1     /* HM_DC_TWIN_EVENT w0: an interrupt for Linux's driver */
 #endif

@@ -1,19 +1,19 @@
-/* Block sessions (hm/blk.h) served straight from a virtio-blk queue: the
- * data-plane thread of ndc and of the twin. It waits on one notification
- * for the device's interrupt and clients' doorbells, completes what the
- * device used, and moves what clients queued onto the ring.
+/* Block sessions (hm/blk.h) served straight from a device's queue (serve.h):
+ * the data-plane thread of ndc and of the twins. It waits on one
+ * notification for the device's interrupt and clients' doorbells, completes
+ * what the device finished, and moves what clients queued onto the device.
  *
  * Concurrency: the control thread writes a session slot only while it is
  * inactive (vs_attach) or sets "closing" (vs_detach) and the size words
  * (vs_resize); everything else is the data-plane thread's. */
-#include "vblk.h"
+#include "serve.h"
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 struct vs_session vs_sessions[VS_MAX_SESSIONS];
 static struct hm_blk_srv_session srv_tab[VS_MAX_SESSIONS];   /* the blksrv view of vs_sessions[i].s */
-static struct vblk *dev;
+static const struct vs_dev *dev;
 static hm_handle_t notif, irq_h;
 static const struct vs_ops *ops;
 static const char *who;
@@ -35,14 +35,14 @@ void vs_finish(struct vs_session *v, uint64_t id, int err)
     hm_notif_signal(s->client, s->client_bits);
 }
 
-static void done(const struct vblk_slot *sl, uint8_t status)
+static void done(const struct vs_req *rq, uint32_t status)
 {
-    struct hm_blk_srv_session *s = sl->owner;
-    if (status != VBLK_S_OK && ops->error && ops->error(vs_of(s), sl, status))
+    struct hm_blk_srv_session *s = rq->owner;
+    if (status && ops->error && ops->error(vs_of(s), rq, status))
         return;   /* the program completes it later (vs_finish) */
     s->inflight--;
-    int err = status == VBLK_S_OK ? 0 : status == VBLK_S_UNSUPP ? -ENOTSUP : -EIO;
-    hm_blk_srv_post(s, sl->id, err, err ? 0 : sl->len);
+    int err = status ? dev->errno_of(status) : 0;
+    hm_blk_srv_post(s, rq->id, err, err ? 0 : rq->len);
     hm_notif_signal(s->client, s->client_bits);
 }
 
@@ -64,9 +64,11 @@ static void pump(struct hm_blk_srv_session *s)
         if (n == 0 || (uint32_t)used + s->inflight >= s->entries)
             break;
         struct hm_blk_req r = s->sq[sh->sq_head % s->entries];   /* copy: the client may scribble */
-        int err = hm_blk_check(&r, v->size, dev->lbs, v->ro, s->data_size);
+        int err = hm_blk_check(&r, v->size, v->lbs, v->ro, s->data_size);
         if (!err) {
-            err = vblk_submit(dev, s, r.id, r.op, v->start + r.offset, s->data_phys + r.data_off, r.len);
+            uint64_t off = v->start + r.offset;
+            struct vs_req q = { s, r.id, off / 512, r.op == HM_BLK_FLUSH ? 0 : r.len, r.op, v->unit };
+            err = dev->submit(dev->dev, &q, off, s->data_phys + r.data_off);
             if (err == -EBUSY)
                 break;   /* device queue full: retry on the next completion */
         }
@@ -90,16 +92,14 @@ static void *dataplane(void *arg)
     for (;;) {
         int ps = __atomic_load_n(&pause_state, __ATOMIC_ACQUIRE);
         if (ps != 2 && (bits & VS_IRQ_BIT)) {
-            uint32_t st = vr(dev, VIRTIO_MMIO_INT_STATUS);
-            vw(dev, VIRTIO_MMIO_INT_ACK, st);
-            if ((st & VIRTIO_INT_CONFIG) && ops->config)
-                ops->config();
-            hm_irq_ctl(irq_h, HM_IRQ_ACK);
+            dev->irq(dev->dev);
+            if (!ops->irq_done || ops->irq_done())
+                hm_irq_ctl(irq_h, HM_IRQ_ACK);
         }
         if (ops->bits && (bits & ~(VS_IRQ_BIT | VS_DOORBELL_BIT)))
             ops->bits(bits);
         if (ps != 2)
-            vblk_complete(dev, done);
+            dev->complete(dev->dev, done);
         for (int i = 0; i < VS_MAX_SESSIONS; i++) {
             struct hm_blk_srv_session *s = &srv_tab[i];
             if (s->active && s->closing && s->inflight == 0)
@@ -108,8 +108,8 @@ static void *dataplane(void *arg)
                 pump(s);   /* paused: what clients queue waits in their rings */
         }
         if (ps != 2)
-            vblk_kick(dev);
-        if (ps == 1 && dev->inflight == 0) {
+            dev->kick(dev->dev);
+        if (ps == 1 && dev->inflight(dev->dev) == 0) {
             __atomic_store_n(&pause_state, 2, __ATOMIC_RELEASE);
             hm_notif_signal(pause_done, 1);
         }
@@ -133,6 +133,12 @@ int vs_pause(hm_handle_t done_notif, uint64_t deadline)
     return 0;
 }
 
+void vs_irq_ack(void)
+{
+    if (irq_h >= 0)
+        hm_irq_ctl(irq_h, HM_IRQ_ACK);
+}
+
 void vs_resume(hm_handle_t irq)
 {
     irq_h = irq;
@@ -141,7 +147,7 @@ void vs_resume(hm_handle_t irq)
     hm_notif_signal(notif, VS_IRQ_BIT | VS_DOORBELL_BIT);
 }
 
-int vs_start(struct vblk *d, hm_handle_t n, hm_handle_t irq, const struct vs_ops *o, const char *name, int prio)
+int vs_start(const struct vs_dev *d, hm_handle_t n, hm_handle_t irq, const struct vs_ops *o, const char *name, int prio)
 {
     static struct hm_thread dp;
     dev = d;
@@ -159,7 +165,7 @@ int vs_start(struct vblk *d, hm_handle_t n, hm_handle_t irq, const struct vs_ops
 static struct { int set, ro; uint64_t size; } latest[VS_MAX_KEYS];
 
 int vs_attach(hm_handle_t mem, hm_handle_t cn, uint64_t entries, uint64_t bits, uint64_t start, uint64_t size,
-              int ro, int key, hm_handle_t ep, hm_handle_t out[2])
+              int ro, int key, int unit, uint32_t lbs, hm_handle_t ep, hm_handle_t out[2])
 {
     int slot = hm_blk_srv_attach(srv_tab, VS_MAX_SESSIONS, mem, cn, entries, bits, 1);
     if (slot < 0)
@@ -171,6 +177,8 @@ int vs_attach(hm_handle_t mem, hm_handle_t cn, uint64_t entries, uint64_t bits, 
     v->size = k >= 0 ? latest[k].size : size;
     v->ro = k >= 0 ? latest[k].ro : ro;
     v->key = key;
+    v->unit = unit;
+    v->lbs = lbs;
     /* the session badge names the slot and its generation, so a stale
      * session handle cannot detach whoever uses the slot next */
     if (hm_blk_srv_grant(srv_tab, slot, notif, ep, out)) {
@@ -181,9 +189,10 @@ int vs_attach(hm_handle_t mem, hm_handle_t cn, uint64_t entries, uint64_t bits, 
     return 0;
 }
 
-int vs_attach_req(struct hm_srv_req *r, uint64_t start, uint64_t size, int ro, int key, hm_handle_t ep)
+int vs_attach_req(struct hm_srv_req *r, uint64_t start, uint64_t size, int ro, int key, int unit, uint32_t lbs,
+                  hm_handle_t ep)
 {
-    int st = vs_attach(r->h[0], r->h[1], r->m.w[0], r->m.w[1], start, size, ro, key, ep, r->buf->handles);
+    int st = vs_attach(r->h[0], r->h[1], r->m.w[0], r->m.w[1], start, size, ro, key, unit, lbs, ep, r->buf->handles);
     r->h[0] = r->h[1] = HM_HANDLE_INVALID;   /* vs_attach took them */
     if (!st) {
         r->reply_handles = 2;   /* the doorbell and the session handle, moved to the client */

@@ -1,0 +1,277 @@
+/*
+ * utwin: the twin of Linux's UFS driver (HongMeng's twin: docs/twin-drivers.md).
+ * The Linux driver container (LDC) keeps the controller: its
+ * initialisation, the link (UIC commands, power modes, recovery), the
+ * device (NOP, query and task-management requests on the slot Linux keeps)
+ * and error handling; utwin serves the data plane: every block session's
+ * requests become SCSI commands on the transfer request slots Linux gave
+ * up (ufs_data.c), completed from the controller's interrupt, with no
+ * Linux in between.
+ *
+ * Started by devmgr when the LDC first hands the controller over
+ * (hm/twin.h, struct hm_twin_ufs_state), with handles
+ *   "mmio"   the controller's register page    "irqres" its INTx line
+ *   "ep"     our endpoint (the LDC's handle is badged HM_TWIN_BADGE_LDC,
+ *            devmgr's HM_TWIN_BADGE_DM)
+ *   "dma"    contiguous memory for our command descriptors
+ * and argv: utwin DEVICE-NAME. It starts paused until devmgr passes the
+ * LDC's hand-off on as HM_TWIN_ADOPT, as for vtwin.
+ *
+ * The interrupt is shared (hm/twin.h, the link page): we take transfer
+ * completions; a completion of Linux's slot, and any other cause, goes to
+ * the LDC (link.c's HM_TWIN_EV_IRQ), and while the hardware still asserts
+ * a cause for Linux the line stays unacknowledged until Linux handled it.
+ * A failed request's client gets Linux's verdict (HM_DC_TWIN_ERROR).
+ *
+ * Threads: this one answers control IPC (the table below); the data-plane
+ * thread (serve.c); the link thread (link.c).
+ */
+#include "ufs.h"
+#include "link.h"
+#include <hm/prio.h>
+#include <hm/server.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#define PAUSE_WAIT_MS 2000   /* for the controller to finish what it has, before a pause */
+
+static struct ufsq q;
+static struct vs_dev qdev;
+static hm_handle_t dnotif, ep;
+static int adoptions;
+static const char *name;
+static hm_handle_t ram = HM_HANDLE_INVALID, irqres, irq_obj = HM_HANDLE_INVALID;
+static long utrl_va = -1, link_va = -1;
+static volatile uint8_t *regs;
+static uint8_t *dma_va;
+static uint64_t dma_phys, dma_size;
+static int line_held;          /* data-plane thread: the line waits for Linux's handler */
+static unsigned long forwards, self_cleared;
+
+/* ---- data-plane thread ---- */
+/* after the interrupt: pass Linux's share on */
+static int irq_done(void)
+{
+    if (!q.other && !q.for_linux)
+        return 1;
+    q.for_linux = 0;
+    forwards++;
+    __atomic_fetch_add(&q.link->forwards, 1, __ATOMIC_SEQ_CST);
+    tl_event(HM_TWIN_EV_IRQ);
+    if (!q.other)
+        return 1;   /* only Linux's completion: the hardware no longer asserts anything */
+    line_held = 1;  /* its causes stay set until its handler clears them */
+    return 0;
+}
+
+static void other_bits(uint64_t bits)
+{
+    tl_bits(bits);
+    if (!(bits & TL_EVENT_DONE_BIT) || !line_held)
+        return;
+    int err = tl_event_result();
+    if (err) {
+        /* no Linux to handle them (its container restarts, or it did not
+         * in time): cleared here, or the line would never go quiet */
+        ufs_wr(&q, UFSHCI_IS, q.other);
+        self_cleared++;
+        fprintf(stderr, "utwin: %s: the LDC did not handle interrupt causes 0x%x (%s): cleared\n", name, q.other,
+                strerror(-err));
+    }
+    q.other = 0;
+    line_held = 0;
+    vs_irq_ack();
+}
+
+static const struct vs_ops twin_ops = { .error = tl_error, .bits = other_bits, .irq_done = irq_done };
+
+/* ---- taking the data plane, letting go of it ---- */
+static long map(hm_handle_t h, uint64_t off, uint64_t size)
+{
+    return hm_vm_map(HM_HANDLE_SELF_PROC, h, off, size, 0, HM_MAP_R | HM_MAP_W);
+}
+
+static void unmap(long *va)
+{
+    if (*va >= 0)
+        hm_vm_unmap(HM_HANDLE_SELF_PROC, (uint64_t)*va);
+    *va = -1;
+}
+
+/* the list and the link page inside the LDC's memory r, mapped; the slots
+ * adopted, the interrupt bound. 0 or -errno and *why */
+static int take(const struct hm_twin_ufs_state *st, hm_handle_t r, const char **why)
+{
+    struct hm_mem_info ri;
+    uint64_t ulen = (uint64_t)st->nutrs * sizeof(struct ufs_utrd), upage = st->utrl & ~0xfffull;
+    *why = "the request list or the link page is not inside the memory handed over";
+    if (hm_mem_info(r, &ri) < 0 || st->nutrs > UFSQ_MAX || (st->utrl & 1023) || (st->link & 0xfff) ||
+        st->utrl < st->ram_base || st->utrl - st->ram_base + ulen > ri.size || st->link < st->ram_base ||
+        st->link - st->ram_base + 4096 > ri.size)
+        return -EINVAL;
+    utrl_va = map(r, upage - st->ram_base, 4096);
+    link_va = map(r, st->link - st->ram_base, 4096);
+    *why = "cannot map them";
+    if (utrl_va < 0 || link_va < 0)
+        goto fail;
+    int err = ufsq_adopt(&q, regs + (st->mmio & 0xfff), (volatile void *)(utrl_va + (st->utrl - upage)),
+                         (struct hm_twin_ufs_link *)link_va, st->slots, dma_va, dma_phys, dma_size, why);
+    if (err)
+        goto fail_err;
+    long b = hm_irq_create(irqres, st->irq, dnotif, VS_IRQ_BIT, HM_IRQ_LEVEL);
+    *why = "cannot bind its interrupt";
+    if (b < 0)
+        goto fail;
+    irq_obj = (hm_handle_t)b;
+    ram = r;
+    return 0;
+fail:
+    err = -EBUSY;
+fail_err:
+    unmap(&utrl_va);
+    unmap(&link_va);
+    return err;
+}
+
+/* HM_TWIN_PAUSE (devmgr): let go of the controller for a new LDC's probe */
+static int ut_pause(struct hm_srv_req *r)
+{
+    (void)r;
+    if (irq_obj < 0)
+        return -EALREADY;
+    static hm_handle_t done = HM_HANDLE_INVALID;
+    if (done < 0) {
+        long n = hm_notif_create();
+        if (n < 0)
+            return -ENOMEM;
+        done = (hm_handle_t)n;
+    }
+    uint64_t t0 = hm_now();
+    if (vs_pause(done, hm_deadline_ms(PAUSE_WAIT_MS)))
+        return -EBUSY;
+    hm_handle_close(irq_obj);   /* the INTID is free for the new LDC's Linux */
+    unmap(&utrl_va);
+    unmap(&link_va);
+    hm_handle_close(ram);       /* the old LDC's memory can go now */
+    irq_obj = ram = HM_HANDLE_INVALID;
+    line_held = 0;
+    printf("utwin: %s: paused for the new LDC's probe (the controller's requests finished in %lu us)\n", name,
+           (unsigned long)((hm_now() - t0) * 1000000 / hm_time_freq()));
+    return 0;
+}
+
+/* HM_TWIN_ADOPT (devmgr): an LDC's hand-off (hm/twin.h), h[0] its memory,
+ * h[1] its endpoint: serve from the slots it gave */
+static int ut_adopt(struct hm_srv_req *r)
+{
+    struct hm_twin_ufs_state st;
+    const char *why;
+    if (irq_obj >= 0)
+        return -EBUSY;   /* serving: not paused */
+    if (r->nwords != HM_TWIN_UFS_STATE_WORDS)
+        return -EINVAL;
+    memcpy(&st, r->buf->words, sizeof st);
+    int err = take(&st, r->h[0], &why);
+    if (err) {
+        fprintf(stderr, "utwin: %s: cannot take the data plane over%s: %s\n", name, adoptions ? " again" : "", why);
+        return err;
+    }
+    r->h[0] = HM_HANDLE_INVALID;   /* take() keeps the memory */
+    tl_set_ldc(r->h[1]);
+    r->h[1] = HM_HANDLE_INVALID;
+    vs_resume(irq_obj);
+    if (adoptions++)
+        printf("utwin: %s: serving again, on the new LDC's request list\n", name);
+    else
+        printf("utwin: %s: data plane taken over: slots 0-%u of %u (Linux keeps the rest), IRQ %u\n", name,
+               st.slots - 1, st.nutrs, st.irq);
+    return 0;
+}
+
+/* HM_TWIN_ATTACH (LDC): a client's session on one of its disks */
+static int ut_attach(struct hm_srv_req *r)
+{
+    const uint64_t *w = r->m.w;   /* hm/twin.h: w2 start, w3 size, w4 ro | lbs << 32, w5 disk id | unit << 32 */
+    uint32_t lbs = (uint32_t)(w[4] >> 32), unit = (uint32_t)(w[5] >> 32);
+    if (unit >= UFSQ_UNITS || lbs < 512 || lbs > 65536 || (lbs & (lbs - 1)))
+        return -EINVAL;
+    q.lbs[unit] = lbs;   /* a unit's block size does not change while it exists */
+    return vs_attach_req(r, w[2], w[3], (int)(w[4] & 1), (int)(uint32_t)w[5], (int)unit, lbs, ep);
+}
+
+/* HM_TWIN_RESIZE (LDC): a disk's new size and read-only state */
+static int ut_resize(struct hm_srv_req *r)
+{
+    vs_resize((int)r->m.w[0], r->m.w[1], (int)r->m.w[2]);
+    printf("utwin: %s: disk %lu is now %lu bytes%s (from the LDC)\n", name, (unsigned long)r->m.w[0],
+           (unsigned long)r->m.w[1], r->m.w[2] ? ", read-only" : "");
+    return 0;
+}
+
+static int ut_detach(struct hm_srv_req *r)
+{
+    return vs_detach(r->m.badge);
+}
+
+/* caller classes: the badge of the handle they call with */
+#define UT_LDC     1u   /* HM_TWIN_BADGE_LDC */
+#define UT_DM      2u   /* HM_TWIN_BADGE_DM */
+#define UT_SESSION 4u   /* a session handle vs_attach minted */
+#define UT_OTHER   8u   /* anything else: nobody should hold one */
+
+static uint32_t ut_classify(uint64_t badge)
+{
+    if (badge == HM_TWIN_BADGE_LDC)
+        return UT_LDC;
+    if (badge == HM_TWIN_BADGE_DM)
+        return UT_DM;
+    return badge ? UT_SESSION : UT_OTHER;
+}
+
+static const struct hm_srv_op ut_ops[] = {
+    /* label            who may ask  handles  handler */
+    { HM_TWIN_ADOPT,    UT_DM,       2,       ut_adopt },
+    { HM_TWIN_PAUSE,    UT_DM,       0,       ut_pause },
+    { HM_TWIN_ATTACH,   UT_LDC,      2,       ut_attach },
+    { HM_TWIN_RESIZE,   UT_LDC,      0,       ut_resize },
+    { HM_BLK_DETACH,    UT_SESSION,  0,       ut_detach },
+};
+
+int main(int argc, char **argv)
+{
+    hm_handle_t mmio = hm_start_handle("mmio"), dma = hm_start_handle("dma");
+    ep = hm_start_handle("ep");
+    irqres = hm_start_handle("irqres");
+    name = argc > 1 ? argv[1] : "?";
+    if (argc < 2 || mmio < 0 || irqres < 0 || ep < 0 || dma < 0) {
+        fprintf(stderr, "utwin: usage: utwin DEVICE with handles mmio, irqres, ep, dma\n");
+        return 2;
+    }
+    struct hm_mem_info mi;
+    long va = map(mmio, 0, 4096);
+    long dva = hm_mem_info(dma, &mi) < 0 || mi.kind != HM_MEM_CONTIG ? -HM_EINVAL : map(dma, 0, mi.size);
+    long dn = hm_notif_create();
+    if (va < 0 || dva < 0 || dn < 0) {
+        fprintf(stderr, "utwin: %s: cannot map the controller (%s) or DMA memory (%s), or no memory\n", name,
+                hm_strerror(va < 0 ? va : 0), hm_strerror(dva < 0 ? dva : 0));
+        return 1;
+    }
+    regs = (volatile uint8_t *)va;
+    dma_va = (uint8_t *)dva;
+    dma_phys = mi.phys;
+    dma_size = mi.size;
+    dnotif = (hm_handle_t)dn;
+    ufs_serve_dev(&q, &qdev);   /* the slots come with the first adopt */
+    if (tl_start("utwin", name, dnotif, HM_PRIO_DRIVER) < 0 ||
+        vs_start(&qdev, dnotif, HM_HANDLE_INVALID, &twin_ops, "utwin", HM_PRIO_DRIVER) < 0) {
+        fprintf(stderr, "utwin: %s: cannot start its threads\n", name);
+        return 1;
+    }
+    static struct hm_ipc_buf ipcbuf;
+    struct hm_srv srv = { .ep = ep, .ops = ut_ops, .nops = sizeof ut_ops / sizeof ut_ops[0],
+                          .classify = ut_classify, .buf = &ipcbuf };
+    long r = hm_srv_run(&srv);
+    fprintf(stderr, "utwin: %s: endpoint closed (%s), exiting\n", name, hm_strerror(r));
+    return 0;
+}
