@@ -44,6 +44,7 @@ static const char *name;
 static hm_handle_t ram = HM_HANDLE_INVALID, irqres, irq_obj = HM_HANDLE_INVALID;
 static long utrl_va = -1, link_va = -1;
 static volatile uint8_t *regs;
+static uint64_t regs_phys;     /* the register page's address, from devmgr's handle */
 static uint8_t *dma_va;
 static uint64_t dma_phys, dma_size;
 static int line_held;          /* data-plane thread: the line waits for Linux's handler */
@@ -109,6 +110,9 @@ static int take(const struct hm_twin_ufs_state *st, hm_handle_t r, const char **
     if (hm_mem_info(r, &ri) < 0 || st->nutrs > UFSQ_MAX || (st->utrl & 1023) || (st->link & 0xfff) ||
         st->utrl < st->ram_base || st->utrl - st->ram_base + ulen > ri.size || st->link < st->ram_base ||
         st->link - st->ram_base + 4096 > ri.size)
+        return -EINVAL;
+    *why = "the controller's registers are not where they were (its BAR moved)";
+    if ((st->mmio & ~0xfffull) != regs_phys)
         return -EINVAL;
     utrl_va = map(r, upage - st->ram_base, 4096);
     link_va = map(r, st->link - st->ram_base, 4096);
@@ -249,7 +253,8 @@ int main(int argc, char **argv)
         return 2;
     }
     struct hm_mem_info mi;
-    long va = map(mmio, 0, 4096);
+    struct hm_mem_info ri;
+    long va = hm_mem_info(mmio, &ri) < 0 ? -HM_EINVAL : map(mmio, 0, 4096);
     long dva = hm_mem_info(dma, &mi) < 0 || mi.kind != HM_MEM_CONTIG ? -HM_EINVAL : map(dma, 0, mi.size);
     long dn = hm_notif_create();
     if (va < 0 || dva < 0 || dn < 0) {
@@ -258,6 +263,7 @@ int main(int argc, char **argv)
         return 1;
     }
     regs = (volatile uint8_t *)va;
+    regs_phys = ri.phys;
     dma_va = (uint8_t *)dva;
     dma_phys = mi.phys;
     dma_size = mi.size;

@@ -1,7 +1,8 @@
 """The acceptance workload of micro-reboot (shell `faultstress`, see
 user/sh/faultstress.c): verified reads and writes on vda and mmcblk0 (and,
-on the default board, on the UFS logical unit sda, which shares ldc1 with
-the SD card and so takes each of ldc1's faults too) while
+the UFS logical unit sda, which shares ldc1 with the SD card and so takes
+each of ldc1's faults too; on the twin board utwin serves it through them)
+while
 faults of every kind go into ldc0 and ldc1 (on the twin board only kills
 into ldc0: no block request reaches its LDC, so crash and hang have nowhere
 to fire there; ldc1 takes every kind on both boards, fewer on the twin
@@ -80,13 +81,13 @@ def setup(twin):
         vda_kinds = ":kill" if twin else ""
         ldc1 = f"={each1}" if each1 != each else ""
         qemu = images.virtio_disk(dpath, cache=None) + images.sd_card(cpath)
-        # the UFS LU: a workload only (=0), ldc1's faults come through mmcblk0's target
-        ufs, upath = (None, None) if twin else (rnd.randbytes(8 << 20), os.path.join(d, "stress-ufs.img"))
-        if ufs:
-            images.write(upath, ufs)
-            qemu += images.ufs_lus([upath])
-        script = [f"faultstress --each {each} --seed {ctx.seed} /dev/vda:ldc0{vda_kinds} /dev/mmcblk0:ldc1{ldc1}" +
-                  ("" if twin else " /dev/sda:ldc1=0"), "lsdev", "poweroff"]
+        # the UFS LU: a workload only (=0), ldc1's faults come through
+        # mmcblk0's target (on the twin board utwin serves it through them)
+        ufs, upath = rnd.randbytes(8 << 20), os.path.join(d, f"stress{t}-ufs.img")
+        images.write(upath, ufs)
+        qemu += images.ufs_lus([upath])
+        script = [f"faultstress --each {each} --seed {ctx.seed} /dev/vda:ldc0{vda_kinds} /dev/mmcblk0:ldc1{ldc1} "
+                  "/dev/sda:ldc1=0", "lsdev", "poweroff"]
         return {"qemu": qemu, "script": script, "ufs": upath, "ufs0": ufs,
                 "append": "hm.boot=boot-twin.conf" if twin else None, "each": each, "seed": ctx.seed,
                 "each1": each1, "disk": dpath, "card": cpath, "disk0": disk, "card0": card,
@@ -130,7 +131,7 @@ def checks(twin):
         # ldc1 takes every kind on both boards, ldc0 only on the default board
         crashes = hangs = each1 if twin else each + each1
         kinds = [("ldc0", str(each), "0" if twin else str(each), "0" if twin else str(each)),
-                 ("ldc1", str(each1), str(each1), str(each1))] + ([] if twin else [("ldc1", "0", "0", "0")])
+                 ("ldc1", str(each1), str(each1), str(each1)), ("ldc1", "0", "0", "0")]
         c = [
             holds(f"{n0 + n1} faults injected: " + (f"{each} kills into ldc0, {each1} of each kind into ldc1" if twin
                                                       else f"{each} of each kind into each container"),
@@ -167,13 +168,21 @@ def checks(twin):
             holds("the host's SD card image holds exactly the expected bytes",
                   lambda r: result(r).card is not None and images.read(st["card"]) == result(r).card),
         ]
-        if not twin:
-            c += [holds("UFS (sda, in ldc1): its requests were re-issued across ldc1's restarts, its end state "
-                        "replayed on the host is what the guest read back",
-                        lambda r: re.search(r"/dev/sda: .*its driver restarted [1-9]\d* time\(s\), [1-9]\d* request", r.text)
-                        and result(r).ufs is not None and result(r).sums.get("/dev/sda") == h2(result(r).ufs)),
-                  holds("the host's UFS image holds exactly the expected bytes",
-                        lambda r: result(r).ufs is not None and images.read(st["ufs"]) == result(r).ufs)]
+        if twin:
+            c += [holds(f"UFS (sda): utwin served it on through each of ldc1's {n1} restarts (no request re-issued) "
+                        "and took the new LDC's request list back each time",
+                        lambda r: re.search(r"/dev/sda: .*its driver restarted 0 time\(s\), 0 request", r.text)
+                        and r.text.count("twin utwin serves on while ldc1 restarts") == n1
+                        and r.text.count("handed back from ldc1 to the same utwin") == n1,
+                        lambda r: f"{r.text.count('twin utwin serves on while ldc1 restarts')} served on, "
+                                  f"{r.text.count('handed back from ldc1 to the same utwin')} handed back")]
+        else:
+            c += [holds("UFS (sda, in ldc1): its requests were re-issued across ldc1's restarts",
+                        lambda r: re.search(r"/dev/sda: .*its driver restarted [1-9]\d* time\(s\), [1-9]\d* request", r.text))]
+        c += [holds("UFS: the end state replayed on the host is what the guest read back",
+                    lambda r: result(r).ufs is not None and result(r).sums.get("/dev/sda") == h2(result(r).ufs)),
+              holds("the host's UFS image holds exactly the expected bytes",
+                    lambda r: result(r).ufs is not None and images.read(st["ufs"]) == result(r).ufs)]
         return c
     return make
 
@@ -183,7 +192,7 @@ def title(twin):
         each, each1 = faults_each(ctx, twin)
         what = f"{each} kills into ldc0, {each1} of each kind into ldc1" if twin else \
             f"{each} faults of each kind into ldc0 and ldc1"
-        devs = "vda and mmcblk0" if twin else "vda, mmcblk0 and UFS sda"
+        devs = "vda, mmcblk0 and UFS sda" + (" (vda's and sda's data planes in twins)" if twin else "")
         return f"qemu faultstress{' (TWIN=1)' if twin else ''} (verified I/O on {devs}, {what}, seed {ctx.seed})"
     return make
 
