@@ -263,11 +263,12 @@ stress: $(B)/hm.bin $(B)/linux-$(LINUX)/boot-default.img $(B)/linux-$(LINUX)/boo
 # the benchmark's native Linux: a regular arm64 kernel from the same Debian
 # tree (prepared for the container first) with nativebench as /init
 NATIVE_LINUX := $(B)/native-linux-6.1
-$(NATIVE_LINUX)/Image: $(B)/linux-6.1/linux.o scripts/build-native-linux $(wildcard tests/bench/native-linux/*)
+$(NATIVE_LINUX)/Image: $(B)/linux-6.1/linux.o scripts/build-native-linux $(wildcard tests/bench/native-linux/*) \
+                       lib/include/hm/blkbench.h
 	@scripts/build-native-linux 6.1 $(NATIVE_LINUX)
 
 bench: all $(B)/boot-test.img $(B)/linux-6.12/boot-test.img $(NATIVE_LINUX)/Image
-	@python3 tests/bench/run_bench.py --build $(B) --qemu "$(QEMU) $(QEMU_MACHINE)"
+	@python3 tests/bench/run_bench.py --build $(B) --qemu "$(QEMU) $(QEMU_MACHINE)" $(BENCHFLAGS)
 
 # the table of version-dependent code in docs/upgrading-linux.md (make test checks it)
 linux-table:

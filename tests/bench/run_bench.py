@@ -15,6 +15,8 @@ import subprocess
 import sys
 import time
 
+import fig10
+
 LINE = re.compile(r"^bench (\S+) (\d+) (\d+) ([\d.]+)")
 DESCR = {
     "null_syscall": "null system call (enter, dispatch, return)",
@@ -78,29 +80,31 @@ def board_cmd(qemu, boot, disk, card, ufs, mcq=False):
         "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot"]
 
 
-def blkbench(qemu, build, disk, card, ufs, mib, script, dev, opts=None):
+def blkbench(qemu, build, disk, card, ufs, mib, script, dev, opts=None, workloads="all"):
     """blkbench from the shell through a block session, on the default boot
     (Linux's drivers in the LDCs: DC-solo) or boot-ndc.conf (hm's native
     driver), or native Linux (script None: build/native-linux-6.1, whose
     /init runs the same workloads with O_DIRECT); the SD card sits behind
-    sdhci-pci on the PCIe host."""
+    sdhci-pci on the PCIe host. workloads: hm/blkbench.h's set (all, fig10).
+    Every run ends with the benchmark's verify pass, or the bench stops."""
     if script is None:
         boot = ["-kernel", f"{build}/native-linux-6.1/Image", "-initrd", f"{build}/native-linux-6.1/initramfs.cpio",
-                "-append", f"console=ttyAMA0 nativebench.mib={mib} nativebench.dev={dev[5:]}"]
+                "-append", f"console=ttyAMA0 hugepages=16 nativebench.mib={mib} nativebench.dev={dev[5:]} "
+                           f"nativebench.set={workloads}"]
     else:
         opts = opts or {}
         image = f"{build}/linux-{opts['linux']}/boot-test.img" if "linux" in opts else f"{build}/boot-test.img"
         boot = ["-kernel", f"{build}/hm.bin", "-initrd", image, "-append", f"hm.boot={script}"]
     cmd = board_cmd(qemu, boot, disk, card, ufs, (opts or {}).get("mcq", False))
-    out = subprocess.run(cmd, input=f"blkbench {dev} {mib}\npoweroff\n".encode() if script else b"", capture_output=True,
-                         timeout=1800).stdout.decode(errors="replace")
+    out = subprocess.run(cmd, input=f"blkbench {dev} {mib} {workloads}\npoweroff\n".encode() if script else b"",
+                         capture_output=True, timeout=1800).stdout.decode(errors="replace")
     res = {}
     for line in out.splitlines():
         m = BLK.match(line.strip())
         if m:
             res[(m.group(1), int(m.group(2)), int(m.group(3)))] = (float(m.group(4)), float(m.group(5)))
-    if not res:
-        sys.exit(f"bench: blkbench {dev} printed nothing; output:\n" + out)
+    if not res or f"blkbench: verify: {mib << 20} bytes read back as written" not in out:
+        sys.exit(f"bench: blkbench {dev} did not finish with its data verified; output:\n" + out)
     return res
 
 
@@ -137,7 +141,79 @@ def main():
     ap.add_argument("--blk-runs", type=int, default=3)
     ap.add_argument("--blk-mib", type=int, default=16)
     ap.add_argument("--recovery-runs", type=int, default=5)
+    ap.add_argument("--fig10-runs", type=int, default=3)
+    ap.add_argument("--fig10-mib", type=int, default=16)
+    ap.add_argument("--parts", default="ipc,blk,fig10,profile,recovery", help="which parts to run (comma-separated)")
     args = ap.parse_args()
+    parts = args.parts.split(",")
+    outdir = os.path.join(args.build, "bench")
+    os.makedirs(outdir, exist_ok=True)
+    qv = subprocess.run([args.qemu.split()[0], "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+    if "ipc" in parts:
+        ipc(args, outdir, qv)
+    # block I/O: the disk on tmpfs and cache=unsafe, so the host disk drops out
+    shm = "/dev/shm" if os.path.isdir("/dev/shm") else outdir
+    disk = os.path.join(shm, "hm-bench.img")
+    card = os.path.join(shm, "hm-bench-sd.img")
+    ufs = os.path.join(shm, "hm-bench-ufs.img")
+    for path in (disk, ufs):
+        with open(path, "wb") as f:
+            f.truncate(256 << 20)
+    with open(card, "wb") as f:
+        f.truncate(max(64, 1 << (args.blk_mib - 1).bit_length()) << 20)   # QEMU: a power of two
+    if "blk" in parts:
+        blk(args, outdir, qv, disk, card, ufs)
+    if "fig10" in parts:
+        print(f"bench: figure 10 (UFS, 4-512 KiB), {args.fig10_runs} runs of {args.fig10_mib} MiB per workload, "
+              "systems alternating: " + ", ".join(d for _, _, d in fig10.SYSTEMS))
+        res = fig10.run(lambda script, mib: blkbench(args.qemu, args.build, disk, card, ufs, mib, script, "/dev/sda",
+                                                     None, "fig10"), args.fig10_runs, args.fig10_mib)
+        print(fig10.write(outdir, res, args.fig10_runs, args.fig10_mib, qv, args.qemu))
+    if "profile" in parts:
+        print("bench: figure 10 profile (a 4 KiB random read at depth 1: -icount, QEMU's UFS trace)")
+        prof = fig10.profile(lambda script, mib, icount, trace: profile_boot(args, disk, card, ufs, script, mib, icount,
+                                                                             trace))
+        print(fig10.write_profile(outdir, prof))
+    if "recovery" in parts:
+        recovery_table(args, outdir, qv, disk, card)
+    for path in (disk, card, ufs):
+        os.unlink(path)
+    with open(os.path.join(outdir, "results.md"), "w") as f:
+        for name in ("ipc.md", "blk.md", "fig10.md", "fig10-profile.md", "recovery.md"):
+            path = os.path.join(outdir, name)
+            if os.path.exists(path):
+                f.write(open(path).read() + "\n")
+                if name == "blk.md":
+                    f.write("![block I/O IOPS per workload and system](blk.png)\n\n")
+                if name == "fig10.md":
+                    f.write("![Figure 10: UFS throughput against request size](fig10.png)\n\n")
+
+
+COUNTERS = re.compile(r"syscalls/req=(\S+) switches/req=(\S+) as_switches/req=(\S+) irqs/req=(\S+)")
+
+
+def profile_boot(args, disk, card, ufs, script, mib, icount, trace):
+    """one 4 KiB random-read workload on the UFS LU: (IOPS, QEMU's stderr,
+    hm's counters per request or None)"""
+    if script is None:
+        boot = ["-kernel", f"{args.build}/native-linux-6.1/Image", "-initrd", f"{args.build}/native-linux-6.1/initramfs.cpio",
+                "-append", f"console=ttyAMA0 hugepages=16 nativebench.mib={mib} nativebench.dev=sda "
+                           "nativebench.only=randread,4096,1"]
+    else:
+        boot = ["-kernel", f"{args.build}/hm.bin", "-initrd", f"{args.build}/boot-test.img", "-append", f"hm.boot={script}"]
+    cmd = board_cmd(args.qemu, boot, disk, card, ufs) + (["-icount", "shift=0"] if icount else []) + \
+        (["-trace", "ufs_mmio_*"] if trace else [])
+    p = subprocess.run(cmd, input=f"blkbench /dev/sda {mib} randread 4096 1\npoweroff\n".encode() if script else b"",
+                       capture_output=True, timeout=1800)
+    out, err = p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+    m = re.search(r"^blkbench randread bs=4096 qd=1 MBps=\S+ iops=(\d+)", out, re.M)
+    k = COUNTERS.search(out)
+    if not m:
+        sys.exit("bench: profile: no result; output:\n" + out)
+    return float(m.group(1)), err, tuple(float(x) for x in k.groups()) if k else None
+
+
+def ipc(args, outdir, qv):
     wall, instr = {}, {}
     print(f"bench: {args.runs} runs each of plain TCG and -icount shift=0, alternating (~1 min)")
     for i in range(args.runs):
@@ -146,15 +222,12 @@ def main():
             for k, v in r.items():
                 (instr if icount else wall).setdefault(k, []).append(v)
         print(f"bench: run {i + 1}/{args.runs} done")
-    outdir = os.path.join(args.build, "bench")
-    os.makedirs(outdir, exist_ok=True)
     rows = []
     for k in DESCR:
         if k not in wall:
             continue
         w, n = wall[k], instr[k]
         rows.append((k, statistics.median(w), min(w), max(w), statistics.median(n), min(n), max(n)))
-    qv = subprocess.run([args.qemu.split()[0], "--version"], capture_output=True, text=True).stdout.splitlines()[0]
     with open(os.path.join(outdir, "ipc.md"), "w") as f:
         f.write("# hm IPC benchmark\n\n")
         f.write(f"{time.strftime('%Y-%m-%d')}, {qv}, `{args.qemu}`, {args.runs} runs per mode, alternating.\n")
@@ -170,16 +243,8 @@ def main():
             f.write(",".join([r[0]] + [f"{x:.1f}" for x in r[1:]]) + "\n")
     print(open(os.path.join(outdir, "ipc.md")).read())
 
-    # block I/O: the disk on tmpfs and cache=unsafe, so the host disk drops out
-    shm = "/dev/shm" if os.path.isdir("/dev/shm") else outdir
-    disk = os.path.join(shm, "hm-bench.img")
-    card = os.path.join(shm, "hm-bench-sd.img")
-    ufs = os.path.join(shm, "hm-bench-ufs.img")
-    for path in (disk, ufs):
-        with open(path, "wb") as f:
-            f.truncate(256 << 20)
-    with open(card, "wb") as f:
-        f.truncate(max(64, 1 << (args.blk_mib - 1).bit_length()) << 20)   # QEMU: a power of two
+
+def blk(args, outdir, qv, disk, card, ufs):
     print(f"bench: blkbench, {args.blk_runs} runs of {args.blk_mib} MiB per workload, systems alternating: "
           + ", ".join(d for _, _, d, _ in SYSTEMS))
     runs = {name: [] for name, _, _, _ in SYSTEMS}
@@ -188,13 +253,15 @@ def main():
             runs[name].append(blkbench(args.qemu, args.build, disk, card, ufs, args.blk_mib, script, dev,
                                        SYSTEM_OPTS.get(name)))
         print(f"bench: blkbench run {i + 1}/{args.blk_runs} done")
+    write_blk(outdir, qv, args, runs)
+
+
+def recovery_table(args, outdir, qv, disk, card):
     print(f"bench: recovery after a kill, {args.recovery_runs} kills each of "
           + ", ".join(n for n, _, _, _ in RECOVERY_SYSTEMS) + f" (~{args.recovery_runs * 2 * 3 // 60 + 1} min)")
     # without the UFS controller: ldc1's first node, which the kill's reads use, is then the SD card's
     rec = {n: recovery(args.qemu, args.build, disk, card, args.recovery_runs, s, ct)
            for n, s, ct, _ in RECOVERY_SYSTEMS}
-    for path in (disk, card, ufs):
-        os.unlink(path)
     with open(os.path.join(outdir, "recovery.md"), "w") as f:
         f.write("# hm recovery after a driver container is killed\n\n")
         f.write(f"{time.strftime('%Y-%m-%d')}, {qv}, `{args.qemu}`; the shell's `fault CONTAINER kill`, "
@@ -212,6 +279,10 @@ def main():
             cols = [[r[i] for r in rec[n]] for i in range(3)]
             f.write(f"| {n} ({d}) | {ct} | " + " | ".join(f"{statistics.median(v):.0f} ({max(v)})" for v in cols)
                     + " |\n")
+    print(open(os.path.join(outdir, "recovery.md")).read())
+
+
+def write_blk(outdir, qv, args, runs):
     with open(os.path.join(outdir, "blk.md"), "w") as f:
         f.write("# hm block I/O benchmark\n\n")
         f.write(f"{time.strftime('%Y-%m-%d')}, {qv}, `{args.qemu}`; disk image on tmpfs, `cache=unsafe`; "
@@ -236,12 +307,7 @@ def main():
             f.write(f"| {key[0]} | {key[1] // 1024} KiB | {key[2]} | " + " | ".join(cells)
                     + "".join(f" | {r:.2f}" for r in ratios) + " |\n")
     plot(outdir, runs)
-    with open(os.path.join(outdir, "results.md"), "w") as f:
-        f.write(open(os.path.join(outdir, "ipc.md")).read() + "\n" + open(os.path.join(outdir, "blk.md")).read())
-        f.write("\n![block I/O IOPS per workload and system](blk.png)\n")
-        f.write("\n" + open(os.path.join(outdir, "recovery.md")).read())
     print(open(os.path.join(outdir, "blk.md")).read())
-    print(open(os.path.join(outdir, "recovery.md")).read())
 
 
 def plot(outdir, runs):

@@ -28,6 +28,9 @@ def default_checks(st, ctx):
          holds("blkbench finishes every workload on the SD card (mmcblk0)",
                lambda r: "blkbench randwrite bs=1048576 qd=32 MBps=" in r.text.split("blkbench: /dev/mmcblk0")[-1]
                and "blkbench: /dev/mmcblk0" in r.text and "sh: blkbench" not in r.text),
+         holds("blkbench reads every byte back as written on vda and on the SD card (its verify pass)",
+               lambda r: r.text.count("blkbench: verify: 1048576 bytes read back as written") == 2,
+               lambda r: f"{r.text.count('blkbench: verify: 1048576 bytes read back as written')} verify lines"),
          expect("init reports the shell's exit status", "init: sh exited with status 0"),
          expect("PSCI power-off ends QEMU", "hm: power off")]
     if ctx.twin:
@@ -78,7 +81,10 @@ NDC_CHECKS = [
           lambda r: f"measured (syscalls, switches, as_switches, irqs) per request: {counters(r)}"),
     holds("blkbench OP BS QD runs only that workload", lambda r: picked(r) == ["randread bs=4096 qd=1"],
           lambda r: f"ran {picked(r)}"),
-    expect("blkbench names a workload it does not know", "sh: blkbench: no workload matches readwrite"),
+    expect("blkbench names a workload set it does not know", "sh: blkbench: no workload set readwrite"),
+    holds("blkbench reads every byte back as written after each run (its verify pass)",
+          lambda r: r.text.count("blkbench: verify: 1048576 bytes read back as written") == 2,
+          lambda r: f"{r.text.count('blkbench: verify: 1048576 bytes read back as written')} verify lines"),
     expect("kstat prints the microkernel's counters", re.compile(r"syscalls=\d+ .* as_switches=\d+")),
     expect("PSCI power-off ends QEMU", "hm: power off"),
 ]

@@ -1,29 +1,27 @@
 /*
- * blkbench: block I/O throughput through a block session. For each
- * workload (sequential / random, read / write, 4 KiB / 64 KiB / 1 MiB, queue
- * depth 1 and 32) it moves SIZE bytes over the first SIZE bytes of the
- * device and prints MB/s and IOPS. Writes overwrite the data there.
- *   blkbench [DEVICE] [MiB] [OP] [BS] [QD]   defaults: /dev/vda, 16, all
- * OP/BS/QD pick one workload (profiling: QEMU's trace counts of two runs of
- * different sizes differ by exactly that workload's requests).
+ * blkbench: block I/O throughput through a block session, with the
+ * workloads and data checks of hm/blkbench.h (native Linux's nativebench
+ * runs the same). A fill pass writes the first SIZE bytes of the device
+ * (not measured); each workload then moves SIZE bytes over them and prints
+ * MB/s (10^6 bytes per second) and IOPS; reads are checked block by block;
+ * a verify pass reads everything back at the end. Writes overwrite the
+ * data there.
+ *   blkbench [DEVICE] [MiB] [SET | OP BS QD]   defaults: /dev/vda, 16, all
+ * SET: all or fig10 (hm/blkbench.h); OP BS QD: one workload of "all"
+ * (profiling: QEMU's trace counts of two runs of different sizes differ by
+ * exactly that workload's requests).
  * Output lines: "blkbench OP bs=N qd=N MBps=X iops=Y" (parsed by make bench),
  * then the microkernel's counters per request (syscalls, thread switches,
- * address-space switches, interrupts).
+ * address-space switches, interrupts); "blkbench: verify ..." at the end.
  */
 #include "sh.h"
+#include <hm/blkbench.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t rng = 88172645463325252ull;
-static uint64_t xrand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+static uint64_t rng = BLKB_SEED;
 
 /* the microkernel's counters a workload is profiled by (klog_stats) */
 static const char *const kcounters[] = { "syscalls", "switches", "as_switches", "irqs" };
@@ -47,19 +45,31 @@ static void kstat_read(uint64_t v[NKC])
     }
 }
 
-/* n requests of bs bytes, at most qd in flight; 0 or -errno */
-static int run(struct hm_blk_client *c, uint32_t op, int random, uint32_t bs, int qd, uint64_t span, uint64_t n)
+/* n requests of bs bytes, at most qd in flight, each in its own buffer
+ * (slot k: data area offset k * bs); reads checked by their stamps (full:
+ * every byte). 0, -errno, or -EILSEQ with *bad the first wrong block */
+static int run(struct hm_blk_client *c, int write, int random, uint32_t bs, int qd, uint64_t span, uint64_t n,
+               int full, uint64_t *bad)
 {
-    uint64_t submitted = 0, done = 0;
+    uint64_t submitted = 0, done = 0, off_of[BLKB_MAX_QD];
+    int free_slots[BLKB_MAX_QD], nfree = qd;
+    for (int i = 0; i < qd; i++)
+        free_slots[i] = i;
     while (done < n) {
-        while (submitted < n && submitted - done < (uint64_t)qd) {
-            uint64_t blk = random ? xrand() % (span / bs) : submitted % (span / bs);
-            uint64_t slot = submitted % (uint64_t)qd;
-            int r = hm_blk_submit(c, op, blk * bs, slot * bs, bs, submitted);
+        while (submitted < n && nfree) {
+            uint64_t blk = random ? blkb_rand(&rng) % (span / bs) : submitted % (span / bs);
+            int slot = free_slots[nfree - 1];
+            uint8_t *buf = c->data + (uint64_t)slot * bs;
+            if (write)
+                blkb_stamp(buf, bs, blk * bs);
+            int r = hm_blk_submit(c, write ? HM_BLK_WRITE : HM_BLK_READ, blk * bs, (uint64_t)slot * bs, bs,
+                                  (uint64_t)slot);
             if (r == -EAGAIN)
                 break;
             if (r)
                 return r;
+            nfree--;
+            off_of[slot] = blk * bs;
             submitted++;
         }
         struct hm_blk_cpl cpl;
@@ -68,6 +78,15 @@ static int run(struct hm_blk_client *c, uint32_t op, int random, uint32_t bs, in
             return r;
         if (cpl.status)
             return cpl.status;
+        if (cpl.id >= (uint64_t)qd)
+            return -EPROTO;   /* an id we never gave */
+        int slot = (int)cpl.id;
+        int64_t wrong = write ? -1 : blkb_check(c->data + (uint64_t)slot * bs, bs, off_of[slot], full);
+        if (wrong >= 0) {
+            *bad = (uint64_t)wrong;
+            return -EILSEQ;
+        }
+        free_slots[nfree++] = slot;
         done++;
     }
     return 0;
@@ -77,9 +96,15 @@ int cmd_blkbench(int argc, char **argv)
 {
     const char *path = argc > 1 ? argv[1] : "/dev/vda";
     uint64_t span = argc > 2 ? strtoull(argv[2], NULL, 0) << 20 : 16ull << 20;
-    const char *only_op = argc > 3 ? argv[3] : NULL;
+    const char *set = argc == 4 ? argv[3] : "all";
+    const char *only_op = argc > 4 ? argv[3] : NULL;
     uint32_t only_bs = argc > 4 ? (uint32_t)strtoul(argv[4], NULL, 0) : 0;
     int only_qd = argc > 5 ? atoi(argv[5]) : 0;
+    const uint32_t *sizes = blkb_sizes(set);
+    if (!sizes) {
+        printf("sh: blkbench: no workload set %s (all, fig10; or OP BS QD)\n", set);
+        return 1;
+    }
     struct file f;
     int st = f_open(&f, path);
     if (st || f.type != HM_VFS_BLK) {
@@ -92,7 +117,7 @@ int cmd_blkbench(int argc, char **argv)
     hm_handle_t session = f.blk.ep;
     hm_blk_close(&f.blk);
     struct hm_blk_client c;
-    st = hm_blk_open(&c, session, 64, 32u << 20, &sh_buf);
+    st = hm_blk_open(&c, session, 64, BLKB_MAX_QD * BLKB_MAX_BS, &sh_buf);
     if (st) {
         printf("sh: blkbench: %s: cannot open a 32 MiB session: %s\n", path, strerror(-st));
         hm_handle_close(session);
@@ -102,46 +127,62 @@ int cmd_blkbench(int argc, char **argv)
     c.reconnect_arg = &f;
     if (span > c.size)
         span = c.size & ~((1ull << 20) - 1);
-    printf("blkbench: %s, %lu MiB per workload\n", path, (unsigned long)(span >> 20));
-    static const struct { const char *name; uint32_t op; int random; } ops[] = {
-        { "seqread", HM_BLK_READ, 0 }, { "randread", HM_BLK_READ, 1 },
-        { "seqwrite", HM_BLK_WRITE, 0 }, { "randwrite", HM_BLK_WRITE, 1 },
-    };
-    static const uint32_t sizes[] = { 4096, 65536, 1 << 20 };
-    static const int qds[] = { 1, 32 };
-    int rc = 0, ran = 0;
+    printf("blkbench: %s, %lu MiB per workload, set %s\n", path, (unsigned long)(span >> 20), only_op ? "-" : set);
+    blkb_fill(c.data, BLKB_MAX_QD * BLKB_MAX_BS);
+    uint64_t bad = 0;
+    int rc = 0, ran = 0, r = run(&c, 1, 0, BLKB_MAX_BS, BLKB_MAX_QD, span, span / BLKB_MAX_BS, 0, &bad);
+    if (r) {
+        printf("sh: blkbench: fill pass: %s\n", strerror(-r));
+        rc = 1;
+    }
     for (unsigned o = 0; o < 4 && !rc; o++)
-        for (unsigned s = 0; s < 3 && !rc; s++)
+        for (unsigned s = 0; sizes[s] && !rc; s++)
             for (unsigned q = 0; q < 2 && !rc; q++) {
-                if ((only_op && strcmp(only_op, ops[o].name)) || (only_bs && only_bs != sizes[s]) ||
-                    (only_qd && only_qd != qds[q]))
+                const struct blkb_op *op = &blkb_ops[o];
+                uint32_t bs = sizes[s];
+                int qd = blkb_qds[q];
+                if ((only_op && strcmp(only_op, op->name)) || (only_bs && only_bs != bs) || (only_qd && only_qd != qd))
                     continue;
-                uint64_t n = span / sizes[s];
+                uint64_t n = span / bs;
                 ran++;
                 uint64_t k0[NKC], k1[NKC];
                 kstat_read(k0);
                 uint64_t t0 = hm_now();
-                int r = run(&c, ops[o].op, ops[o].random, sizes[s], qds[q], span, n);
+                r = run(&c, op->write, op->random, bs, qd, span, n, 0, &bad);
                 uint64_t ticks = hm_now() - t0;
                 kstat_read(k1);
                 if (r) {
-                    printf("sh: blkbench: %s: %s\n", ops[o].name, strerror(-r));
+                    if (r == -EILSEQ)
+                        printf("sh: blkbench: %s bs=%u qd=%d: the block at byte %lu reads back wrong\n", op->name, bs,
+                               qd, (unsigned long)bad);
+                    else
+                        printf("sh: blkbench: %s: %s\n", op->name, strerror(-r));
                     rc = 1;
                     break;
                 }
                 double secs = (double)ticks / (double)hm_time_freq();
                 /* then per request: what the whole system (client, driver,
                  * microkernel) did for it */
-                printf("blkbench %s bs=%u qd=%d MBps=%.1f iops=%.0f", ops[o].name, sizes[s], qds[q],
+                printf("blkbench %s bs=%u qd=%d MBps=%.1f iops=%.0f", op->name, bs, qd,
                        (double)span / 1e6 / secs, (double)n / secs);
                 for (unsigned i = 0; i < NKC; i++)
                     printf(" %s/req=%.2f", kcounters[i], (double)(k1[i] - k0[i]) / (double)n);
                 printf("\n");
             }
-    if (!ran) {
+    if (!rc && !ran) {
         printf("sh: blkbench: no workload matches %s %s %s (OP seqread|randread|seqwrite|randwrite, "
                "BS 4096|65536|1048576, QD 1|32)\n", only_op, argc > 4 ? argv[4] : "any", argc > 5 ? argv[5] : "any");
         rc = 1;
+    }
+    if (!rc) {
+        r = run(&c, 0, 0, BLKB_MAX_BS, 1, span, span / BLKB_MAX_BS, 1, &bad);
+        if (r == -EILSEQ)
+            printf("sh: blkbench: verify: the block at byte %lu reads back wrong\n", (unsigned long)bad);
+        else if (r)
+            printf("sh: blkbench: verify: %s\n", strerror(-r));
+        else
+            printf("blkbench: verify: %lu bytes read back as written\n", (unsigned long)span);
+        rc = !!r;
     }
     session = c.ep;   /* a new one if the driver restarted meanwhile */
     hm_blk_close(&c);

@@ -34,7 +34,7 @@ static int cmd_help(int argc, char **argv)
            "  dmesg                     the logs of the driver containers that keep one\n"
            "  dd if=F of=F [bs=N] [count=N] [skip=N] [seek=N]   copy blocks (coreutils semantics)\n"
            "  sha256sum PATH...         SHA-256 of files and devices\n"
-           "  blkbench [DEV] [MiB] [OP] [BS] [QD]\n"
+           "  blkbench [DEV] [MiB] [all|fig10 | OP BS QD]\n"
            "                            block I/O throughput (overwrites the first MiB of DEV; default 16;\n"
            "                            OP seqread|randread|seqwrite|randwrite, BS, QD pick workloads)\n"
            "  kstat                     the microkernel's counters (syscalls, switches, interrupts, ...)\n"

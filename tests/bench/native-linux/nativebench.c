@@ -1,14 +1,19 @@
 /*
  * nativebench: the block benchmark on native Linux, as /init of an
- * initramfs. The same workloads and output lines as hm's blkbench
- * (user/sh/blkbench.c): sequential / random, read / write, 4 KiB / 64 KiB /
- * 1 MiB, queue depth 1 and 32, SIZE MiB over the first SIZE MiB of /dev/vda,
- * with O_DIRECT (no page cache) and Linux AIO (io_submit: up to qd requests
- * in the device's queue at once, as blkbench keeps qd in its ring). Then it
- * powers the machine off. Kernel command line: "nativebench.mib=N" (16),
- * "nativebench.dev=NAME" (vda; sda: QEMU's UFS logical unit, whose PCI ID
- * is given to ufshcd through new_id first when this Linux's table lacks
- * it, as hm's board file does for its container).
+ * initramfs. The same workloads, data checks and output lines as hm's
+ * blkbench (user/sh/blkbench.c, both from hm/blkbench.h): a fill pass,
+ * then SIZE MiB per workload over the first SIZE MiB of /dev/vda, each
+ * read checked, a verify pass at the end; with O_DIRECT (no page cache) and
+ * Linux AIO (io_submit: up to qd requests in the device's queue at once, as
+ * blkbench keeps qd in its ring), each request in flight in its own buffer.
+ * The buffers are 2 MiB huge pages (the kernel's hugepages= boot argument
+ * reserves them): physically contiguous like hm's session memory, so a
+ * large request is as few segments here as there. Then it powers the
+ * machine off. Kernel command line: "nativebench.mib=N" (16),
+ * "nativebench.set=SET" (all, fig10), "nativebench.dev=NAME" (vda; sda:
+ * QEMU's UFS logical unit, whose PCI ID is given to ufshcd through new_id
+ * first when this Linux's table lacks it, as hm's board file does for its
+ * container).
  * Static: aarch64-linux-gnu-gcc -static -O2.
  */
 #define _GNU_SOURCE
@@ -19,21 +24,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include <hm/blkbench.h>
 
-static uint64_t rng = 88172645463325252ull;   /* blkbench's generator and seed */
-static uint64_t xrand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+static uint64_t rng = BLKB_SEED;   /* blkbench's generator and seed */
 
 static double now(void)
 {
@@ -42,24 +42,29 @@ static double now(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-/* n requests of bs bytes, at most qd in flight; 0 or -errno */
+/* n requests of bs bytes, at most qd in flight, each in its own buffer;
+ * reads checked by their stamps (full: every byte). 0, -errno, or -EILSEQ
+ * with *bad the first wrong block */
 static int run(aio_context_t ctx, int fd, char *buf, int write, int random, uint32_t bs, int qd, uint64_t span,
-               uint64_t n)
+               uint64_t n, int full, uint64_t *bad)
 {
-    struct iocb cbs[32];
+    struct iocb cbs[BLKB_MAX_QD];
     uint64_t submitted = 0, done = 0;
-    int free_slots[32], nfree = qd;
+    int free_slots[BLKB_MAX_QD], nfree = qd;
     for (int i = 0; i < qd; i++)
         free_slots[i] = i;
     while (done < n) {
         while (submitted < n && nfree) {
-            uint64_t blk = random ? xrand() % (span / bs) : submitted % (span / bs);
+            uint64_t blk = random ? blkb_rand(&rng) % (span / bs) : submitted % (span / bs);
             int slot = free_slots[--nfree];
             struct iocb *cb = &cbs[slot];
+            char *b = buf + (size_t)slot * BLKB_MAX_BS;
+            if (write)
+                blkb_stamp(b, bs, blk * bs);
             memset(cb, 0, sizeof *cb);
             cb->aio_fildes = (uint32_t)fd;
             cb->aio_lio_opcode = write ? IOCB_CMD_PWRITE : IOCB_CMD_PREAD;
-            cb->aio_buf = (uint64_t)(uintptr_t)(buf + (size_t)slot * bs);
+            cb->aio_buf = (uint64_t)(uintptr_t)b;
             cb->aio_nbytes = bs;
             cb->aio_offset = (int64_t)(blk * bs);
             cb->aio_data = (uint64_t)slot;
@@ -68,14 +73,21 @@ static int run(aio_context_t ctx, int fd, char *buf, int write, int random, uint
                 return -errno;
             submitted++;
         }
-        struct io_event ev[32];
-        long got = syscall(SYS_io_getevents, ctx, 1L, 32L, ev, NULL);
+        struct io_event ev[BLKB_MAX_QD];
+        long got = syscall(SYS_io_getevents, ctx, 1L, (long)BLKB_MAX_QD, ev, NULL);
         if (got < 0)
             return -errno;
         for (long i = 0; i < got; i++) {
             if (ev[i].res != (int64_t)bs)
                 return ev[i].res < 0 ? (int)ev[i].res : -EIO;
-            free_slots[nfree++] = (int)ev[i].data;
+            int slot = (int)ev[i].data;
+            struct iocb *cb = &cbs[slot];
+            int64_t wrong = write ? -1 : blkb_check((char *)(uintptr_t)cb->aio_buf, bs, (uint64_t)cb->aio_offset, full);
+            if (wrong >= 0) {
+                *bad = (uint64_t)wrong;
+                return -EILSEQ;
+            }
+            free_slots[nfree++] = slot;
             done++;
         }
     }
@@ -139,36 +151,63 @@ int main(void)
         printf("nativebench: %s did not appear (UFS controller not probed?)\n", dev);
         goto out;
     }
-    int fd = open(dev, O_RDWR | O_DIRECT);
-    char *buf = NULL;
-    aio_context_t ctx = 0;
-    if (fd < 0 || posix_memalign((void **)&buf, 4096, 32u << 20) || syscall(SYS_io_setup, 64L, &ctx)) {
-        printf("nativebench: cannot set up %s with O_DIRECT and AIO: %s\n", dev, strerror(errno));
+    char set[16] = "all";
+    char *ws = strstr(cmdline, "nativebench.set=");
+    if (ws && sscanf(ws + 16, "%15[a-z0-9]", set) != 1)
+        set[0] = 0;
+    const uint32_t *sizes = only_op[0] ? blkb_sizes_all : blkb_sizes(set);
+    if (!sizes) {
+        printf("nativebench: no workload set %s (all, fig10)\n", set);
         goto out;
     }
-    memset(buf, 0x5a, 32u << 20);
-    printf("blkbench: %s (native Linux, O_DIRECT, AIO), %lu MiB per workload\n", dev, (unsigned long)(span >> 20));
-    static const struct { const char *name; int write, random; } ops[] = {
-        { "seqread", 0, 0 }, { "randread", 0, 1 }, { "seqwrite", 1, 0 }, { "randwrite", 1, 1 },
-    };
-    static const uint32_t sizes[] = { 4096, 65536, 1 << 20 };
-    static const int qds[] = { 1, 32 };
+    int fd = open(dev, O_RDWR | O_DIRECT);
+    size_t len = (size_t)BLKB_MAX_QD * BLKB_MAX_BS;
+    char *buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+    aio_context_t ctx = 0;
+    if (fd < 0 || buf == MAP_FAILED || syscall(SYS_io_setup, 64L, &ctx)) {
+        printf("nativebench: cannot set up %s with O_DIRECT, AIO and %zu MiB of huge pages (boot with hugepages=16): "
+               "%s\n", dev, len >> 20, strerror(errno));
+        goto out;
+    }
+    blkb_fill(buf, (uint32_t)len);
+    printf("blkbench: %s (native Linux, O_DIRECT, AIO, huge-page buffers), %lu MiB per workload, set %s\n", dev,
+           (unsigned long)(span >> 20), only_op[0] ? "-" : set);
+    uint64_t bad = 0;
+    int r = run(ctx, fd, buf, 1, 0, BLKB_MAX_BS, BLKB_MAX_QD, span, span / BLKB_MAX_BS, 0, &bad);
+    if (r) {
+        printf("nativebench: fill pass: %s\n", strerror(-r));
+        goto out;
+    }
     for (unsigned o = 0; o < 4; o++)
-        for (unsigned s = 0; s < 3; s++)
+        for (unsigned s = 0; sizes[s]; s++)
             for (unsigned q = 0; q < 2; q++) {
-                if (only_op[0] && (strcmp(only_op, ops[o].name) || only_bs != sizes[s] || only_qd != qds[q]))
+                const struct blkb_op *op = &blkb_ops[o];
+                uint32_t bs = sizes[s];
+                int qd = blkb_qds[q];
+                if (only_op[0] && (strcmp(only_op, op->name) || only_bs != bs || only_qd != qd))
                     continue;
-                uint64_t n = span / sizes[s];
+                uint64_t n = span / bs;
                 double t0 = now();
-                int r = run(ctx, fd, buf, ops[o].write, ops[o].random, sizes[s], qds[q], span, n);
+                r = run(ctx, fd, buf, op->write, op->random, bs, qd, span, n, 0, &bad);
                 double secs = now() - t0;
                 if (r) {
-                    printf("nativebench: %s: %s\n", ops[o].name, strerror(-r));
+                    if (r == -EILSEQ)
+                        printf("nativebench: %s bs=%u qd=%d: the block at byte %lu reads back wrong\n", op->name, bs,
+                               qd, (unsigned long)bad);
+                    else
+                        printf("nativebench: %s: %s\n", op->name, strerror(-r));
                     goto out;
                 }
-                printf("blkbench %s bs=%u qd=%d MBps=%.1f iops=%.0f\n", ops[o].name, sizes[s], qds[q],
+                printf("blkbench %s bs=%u qd=%d MBps=%.1f iops=%.0f\n", op->name, bs, qd,
                        (double)span / 1e6 / secs, (double)n / secs);
             }
+    r = run(ctx, fd, buf, 0, 0, BLKB_MAX_BS, 1, span, span / BLKB_MAX_BS, 1, &bad);
+    if (r == -EILSEQ)
+        printf("nativebench: verify: the block at byte %lu reads back wrong\n", (unsigned long)bad);
+    else if (r)
+        printf("nativebench: verify: %s\n", strerror(-r));
+    else
+        printf("blkbench: verify: %lu bytes read back as written\n", (unsigned long)span);
     printf("nativebench: done\n");
 out:
     fflush(stdout);
