@@ -95,14 +95,19 @@ set multiplot layout 2,4 title 'hm on QEMU UFS: native Linux, DC-solo, DC-twin (
 def profile(boot_one, mibs=(4, 8)):
     """what a 4 KiB random read at depth 1 costs each system, per request:
     guest instructions (-icount shift=0: 1 guest ns per instruction, so
-    instructions per request = 10^9 / IOPS) and QEMU's UFS register
+    instructions per request = 10^9 / IOPS; the virtual clock also runs
+    while the guest idles for QEMU's device, so this is an upper bound and
+    the best of three runs is kept) and QEMU's UFS register
     accesses (its trace events ufs_mmio_read / ufs_mmio_write, counted over
     two runs of different sizes: the difference is the workload's own).
     boot_one(script, mib, icount, trace) -> (IOPS, QEMU's stderr, hm's counters or None).
     Returns {system: {...}} and writes nothing."""
     out = {}
     for name, script, _ in SYSTEMS:
-        iops, _, kc = boot_one(script, mibs[1], True, False)
+        # idle virtual time (waiting for QEMU's device) inflates a run's
+        # count: the fastest of three is the best estimate
+        best = max((boot_one(script, mibs[1], True, False) for _ in range(3)), key=lambda r: r[0])
+        iops, _, kc = best
         counts = []
         for mib in mibs:
             _, err, _ = boot_one(script, mib, False, True)
@@ -117,7 +122,8 @@ def profile(boot_one, mibs=(4, 8)):
 def write_profile(outdir, prof):
     with open(os.path.join(outdir, "fig10-profile.md"), "w") as f:
         f.write("# Figure 10 profile: a 4 KiB random read at queue depth 1, per request\n\n")
-        f.write("Guest instructions under `-icount shift=0` (10^9 / IOPS); QEMU's UFS register reads and writes "
+        f.write("Guest instructions under `-icount shift=0` (10^9 / IOPS, the best of three runs: time the guest "
+                "idles for QEMU's device also counts, so these are upper bounds); QEMU's UFS register reads and writes "
                 "(trace events, the difference of a 4 MiB and an 8 MiB run); hm's microkernel counters "
                 "(blkbench's per-request line).\n\n")
         f.write("| per request | " + " | ".join(SHORT[n] for n, _, _ in SYSTEMS) + " |\n| --- |"

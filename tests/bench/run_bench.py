@@ -141,7 +141,7 @@ def main():
     ap.add_argument("--blk-runs", type=int, default=3)
     ap.add_argument("--blk-mib", type=int, default=16)
     ap.add_argument("--recovery-runs", type=int, default=5)
-    ap.add_argument("--fig10-runs", type=int, default=3)
+    ap.add_argument("--fig10-runs", type=int, default=5)
     ap.add_argument("--fig10-mib", type=int, default=16)
     ap.add_argument("--parts", default="ipc,blk,fig10,profile,recovery", help="which parts to run (comma-separated)")
     args = ap.parse_args()

@@ -61,10 +61,11 @@ def sd_card(path):
     return ["-device", "sdhci-pci", "-drive", f"if=none,id=sdcard,file={path},format=raw", "-device", "sd-card,drive=sdcard"]
 
 
-def ufs_lus(paths, blkdebug=None):
+def ufs_lus(paths, blkdebug=None, mcq=False):
     """QEMU arguments: a UFS host controller with one logical unit per image;
-    blkdebug: {index: config path} puts that unit behind QEMU's blkdebug"""
-    args = ["-device", "ufs,serial=hm-ufs,id=ufs0"]
+    blkdebug: {index: config path} puts that unit behind QEMU's blkdebug;
+    mcq: the controller offers multi-circular-queue mode (two queues)"""
+    args = ["-device", "ufs,serial=hm-ufs,id=ufs0" + (",mcq=on,mcq-maxq=2" if mcq else "")]
     for i, p in enumerate(paths):
         f = f"blkdebug:{blkdebug[i]}:{p}" if blkdebug and i in blkdebug else p
         args += ["-drive", f"if=none,id=ufslu{i},file={f},format=raw,cache=writeback",

@@ -138,10 +138,49 @@ def checks(st, ctx):
     return c
 
 
+def mcq_setup(ctx):
+    d = images.disk_dir(ctx.build)
+    sda = images.gpt_image(SDA_SIZE, SDA_PARTS, 47, sector=LBS)
+    pa = images.write(os.path.join(d, "ufs-mcq-sda.img"), sda)
+    want = bytearray(sda)
+    want[LBS * 100:LBS * 102] = sda[:2 * LBS]
+    return {"qemu": images.ufs_lus([pa], mcq=True), "append": "hm.boot=boot-twin.conf", "sda": pa, "sda0": sda,
+            "want": bytes(want),
+            "script": ["lsdev", "sha256sum /dev/sda", "dd if=/dev/sda of=/dev/sda bs=4096 count=2 seek=100",
+                       "dmesg ldc1", "poweroff"]}
+
+
+def mcq_checks(st, ctx):
+    sda = st["sda0"]
+    c = [expect("sha256sum of sda equals the host's", f"{sha(sda)}  /dev/sda"),
+         expect("dd copies two blocks", "2+0 records in\n2+0 records out\n8192 bytes copied"),
+         same_image("sda's image holds exactly the dd write", st["sda"], st["want"]),
+         absent("no Linux oops in the container", "Unable to handle"),
+         expect("poweroff ends the system", "hm: power off")]
+    if ctx.linux == "6.1":
+        # 6.1's ufshcd has no MCQ: the controller runs its single doorbell, the twin takes it
+        c.append(expect("6.1 (no MCQ in its ufshcd): utwin serves the single doorbell",
+                        "utwin: pci 0000:00:01.0: data plane taken over: slots 0-30 of 32"))
+    else:
+        c += [expect("6.12 runs the controller in MCQ mode: the hand-off cannot be done, Linux says why and keeps "
+                     "the data plane (DC-solo)",
+                     re.compile(r"hm: sda: no twin \(its slots are not those of a single-doorbell controller with a "
+                                r"slot Linux keeps: -95\): Linux keeps the data plane")),
+              expect("lsdev shows ufshcd serving the data plane itself",
+                     re.compile(r"pci 0000:00:01.0 +pci1b36,13 +ufs-host +ufshcd +ldc1 +sda\+3 +running")),
+              absent("no twin was started", "handed from ldc1 to utwin")]
+    return c
+
+
 SCENARIOS = [Scenario(name="ufs", title="qemu ufs (Linux's UFS stack in ldc1; GPT for 4 KiB sectors, two LUs, "
                                          "byte-granular dd, an injected read error)",
                       setup=setup, script=lambda st: st["script"], checks=checks, log="ufs.log"),
              Scenario(name="ufs-twin", group="twin", title="qemu ufs twin (the same on the twin board: ufshcd keeps the "
                                                            "controller, utwin the reads and writes)",
                       setup=lambda ctx: setup(ctx, twin=True), script=lambda st: st["script"], checks=checks,
-                      log="ufs-twin.log")]
+                      log="ufs-twin.log"),
+             Scenario(name="ufs-twin-mcq", group="twin",
+                      title=lambda ctx: "qemu ufs twin, MCQ controller (" + ("6.1 has no MCQ: the twin serves" if
+                                                                             ctx.linux == "6.1" else
+                                                                             "no hand-off: Linux serves, says why") + ")",
+                      setup=mcq_setup, script=lambda st: st["script"], checks=mcq_checks, log="ufs-twin-mcq.log")]
