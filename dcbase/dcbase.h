@@ -69,6 +69,7 @@ int dc_twin_error(struct hm_srv_req *r);                    /* HM_DC_TWIN_ERROR 
 int dc_twin_attach(int twin, struct hm_srv_req *r, uint64_t start, uint64_t size, int ro, uint32_t lbs, int disk,
                    int unit);
 void dc_twin_irq_eoi(int n);                                /* Linux finished a forwarded interrupt (CPU thread) */
+int dc_twin_link_reset(void);                               /* an injected link recovery: 0 or -ENOTSUP */
 int dc_twin_resize(int twin, int disk, uint64_t size, int ro);   /* 0 or a negative errno */
 #define DC_TWIN_BADGE (1ull << 32)   /* | twin: the twins' handles to our endpoint */
 #endif

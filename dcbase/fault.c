@@ -14,6 +14,10 @@
  *          its endpoint; devmgr's heartbeat finds it.
  * Without --at and --seed a hang starts at once and a crash comes with the
  * next request.
+ * linkreset is no fault of the container's: Linux's UFS driver recovers
+ * its link on purpose (ufshcd_link_recovery: host reset, link start-up,
+ * device re-initialisation), on a controller whose data plane a twin
+ * serves (twin.c), to drive the control plane's error path under load.
  */
 #include "dcbase.h"
 #include <hm/dm.h>
@@ -35,6 +39,12 @@ static const char *const paths[] = { "request path (Linux's block thread)",
 int dc_fault_arm(struct hm_srv_req *r)
 {
     uint64_t kind = r->m.w[0], at = r->m.w[1], seed = r->m.w[2];
+    if (kind == HM_DM_FAULT_LINKRESET) {
+        int err = dc_twin_link_reset();
+        if (!err)
+            fprintf(stderr, "ldc: injected link recovery: Linux's UFS driver resets the controller's link\n");
+        return err;
+    }
     if ((kind != HM_DM_FAULT_CRASH && kind != HM_DM_FAULT_HANG) || at > 1000000)
         return -EINVAL;
     int path = 0;

@@ -263,8 +263,27 @@ int dc_twin_error(struct hm_srv_req *r)
 }
 
 /* CPU thread */
+static int link_reset_pending;
+
+/* an injected link recovery (fault.c): Linux's dc-twin thread runs it */
+int dc_twin_link_reset(void)
+{
+    int shared = 0;
+    for (int k = 0; k < ntwins; k++)
+        shared |= twin_irq[k] >= 0;
+    if (!shared)
+        return -ENOTSUP;   /* no UFS twin here: no controller Linux shares with one */
+    __atomic_store_n(&link_reset_pending, 1, __ATOMIC_SEQ_CST);
+    hm_notif_signal(dc_events, DC_EV_TWIN);
+    return 0;
+}
+
 int dc_host_twin_next(struct dc_twin_event *ev)
 {
+    if (__atomic_exchange_n(&link_reset_pending, 0, __ATOMIC_SEQ_CST)) {
+        *ev = (struct dc_twin_event){ .twin = -1, .kind = DC_TWIN_LINK_RESET };
+        return 1;
+    }
     for (int k = 0; k < ntwins; k++)
         if (__atomic_exchange_n(&config_pending[k], 0, __ATOMIC_SEQ_CST)) {
             *ev = (struct dc_twin_event){ .twin = k, .kind = DC_TWIN_CONFIG };

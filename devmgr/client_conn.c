@@ -31,7 +31,7 @@ int dm_lsdev(struct hm_srv_req *r)
 }
 
 /* crash or hang: armed in the container (HM_DC_FAULT); its fault message
- * or the heartbeat does the rest */
+ * or the heartbeat does the rest. A link recovery runs there at once. */
 static int arm_in_container(int ct, struct hm_srv_req *r)
 {
     struct dm_ct *c = &dm_cts[ct];
@@ -43,8 +43,11 @@ static int arm_in_container(int ct, struct hm_srv_req *r)
         return -EAGAIN;    /* it has no endpoint, or went meanwhile */
     if (HM_TAG_LABEL(q.tag))
         return -ENOTSUP;   /* a native driver: it has no injection points */
-    printf("devmgr: %s: fault injected: %s (at request %lu, seed %lu)\n", c->name,
-           kind == HM_DM_FAULT_CRASH ? "crash" : "hang", (unsigned long)r->m.w[1], (unsigned long)r->m.w[2]);
+    if (kind == HM_DM_FAULT_LINKRESET)
+        printf("devmgr: %s: fault injected: link recovery\n", c->name);
+    else
+        printf("devmgr: %s: fault injected: %s (at request %lu, seed %lu)\n", c->name,
+               kind == HM_DM_FAULT_CRASH ? "crash" : "hang", (unsigned long)r->m.w[1], (unsigned long)r->m.w[2]);
     return 0;
 }
 
@@ -77,7 +80,8 @@ int dm_fault(struct hm_srv_req *r)
         return -ENOENT;
     if (kind == HM_DM_FAULT_KILL && r->m.w[1] > 60000)
         return -EINVAL;
-    if (kind != HM_DM_FAULT_KILL && kind != HM_DM_FAULT_CRASH && kind != HM_DM_FAULT_HANG)
+    if (kind != HM_DM_FAULT_KILL && kind != HM_DM_FAULT_CRASH && kind != HM_DM_FAULT_HANG &&
+        kind != HM_DM_FAULT_LINKRESET)
         return -EINVAL;
     uint64_t restarts = (uint64_t)dm_cts[ct].restarts;
     int st = kind == HM_DM_FAULT_KILL ? kill_container(ct, r->m.w[1]) : arm_in_container(ct, r);

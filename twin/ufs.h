@@ -39,6 +39,9 @@ struct ufsq {
     int db_fresh;
     uint32_t other;                        /* interrupt causes for Linux the hardware still asserts */
     int for_linux;                         /* Linux's slot completed: vis has UTRCS for it */
+    void (*deferred)(void);                /* the doorbell waits for Linux's reset: call again soon */
+    int waiting;                           /* it waits now */
+    unsigned long rerung;                  /* requests a reset dropped, rung again */
 };
 
 static inline uint32_t ufs_rd(struct ufsq *q, uint32_t off) { return *(volatile uint32_t *)(q->regs + off); }

@@ -7,6 +7,7 @@
  * only for our slots leaves Linux's alone (0 bits have no effect). */
 #include "ufs.h"
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 static inline void dsb(void) { __asm__ volatile("dsb sy" ::: "memory"); }
@@ -102,6 +103,17 @@ static void ufs_kick(void *dev)
     struct ufsq *q = dev;
     if (!q->ring_mask)
         return;
+    if (__atomic_load_n(&q->link->resetting, __ATOMIC_SEQ_CST)) {
+        q->waiting = 1;
+        if (q->deferred)
+            q->deferred();   /* Linux resets the controller: ring once its list runs again */
+        return;
+    }
+    if (q->waiting) {
+        q->waiting = 0;
+        printf("utwin: the doorbell waited for Linux's controller reset: %d request(s) rung after it (%lu rung again "
+               "so far)\n", __builtin_popcount(q->ring_mask), q->rerung);
+    }
     dsb();   /* descriptors before the doorbell */
     q->busy_mask |= q->ring_mask;
     ufs_wr(q, UFSHCI_UTRLDBR, q->ring_mask);
@@ -169,6 +181,14 @@ static int ufs_complete(void *dev, vs_done_fn done)
     while (fin) {
         uint32_t s = (uint32_t)__builtin_ctz(fin);
         fin &= fin - 1;
+        if ((q->utrl[s].dw2 & 0xf) == UFS_OCS_INVALID) {
+            /* done without a status: a host reset (Linux's recovery)
+             * dropped it before it ran; it goes again */
+            q->busy_mask &= ~(1u << s);
+            q->ring_mask |= 1u << s;
+            q->rerung++;
+            continue;
+        }
         struct vs_req rq = q->slots[s];
         uint32_t st = ufs_result(q, s);
         q->busy_mask &= ~(1u << s);

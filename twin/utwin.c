@@ -87,6 +87,14 @@ static void other_bits(uint64_t bits)
 
 static const struct vs_ops twin_ops = { .error = tl_error, .bits = other_bits, .irq_done = irq_done };
 
+/* Linux resets the controller: our doorbell waits, we look again in 1 ms */
+#define RETRY_BIT 32ull
+static hm_handle_t retry_timer;
+static void retry_soon(void)
+{
+    hm_timer_set(retry_timer, hm_deadline_ms(1));
+}
+
 /* ---- taking the data plane, letting go of it ---- */
 static long map(hm_handle_t h, uint64_t off, uint64_t size)
 {
@@ -129,6 +137,7 @@ static int take(const struct hm_twin_ufs_state *st, hm_handle_t r, const char **
         goto fail;
     irq_obj = (hm_handle_t)b;
     ram = r;
+    q.deferred = retry_soon;
     return 0;
 fail:
     err = -EBUSY;
@@ -268,6 +277,12 @@ int main(int argc, char **argv)
     dma_phys = mi.phys;
     dma_size = mi.size;
     dnotif = (hm_handle_t)dn;
+    long rt = hm_timer_create(dnotif, RETRY_BIT);
+    if (rt < 0) {
+        fprintf(stderr, "utwin: %s: no timer: %s\n", name, hm_strerror(rt));
+        return 1;
+    }
+    retry_timer = (hm_handle_t)rt;
     ufs_serve_dev(&q, &qdev);   /* the slots come with the first adopt */
     if (tl_start("utwin", name, dnotif, HM_PRIO_DRIVER) < 0 ||
         vs_start(&qdev, dnotif, HM_HANDLE_INVALID, &twin_ops, "utwin", HM_PRIO_DRIVER) < 0) {

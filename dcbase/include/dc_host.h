@@ -137,6 +137,7 @@ struct dc_twin_ufs_state {
 int dc_host_twin_ufs_handoff(const struct dc_twin_ufs_state *st);
 #define DC_TWIN_CONFIG 1   /* the device raised a configuration change */
 #define DC_TWIN_ERROR  2   /* a request failed on the device */
+#define DC_TWIN_LINK_RESET 3   /* an injected link recovery (UFS; dcbase/fault.c) */
 struct dc_twin_event {
     int twin, kind;
     unsigned int op, len, status;   /* DC_TWIN_ERROR: DC_BLK_*, bytes, the device's failure code (hm/dc.h) */

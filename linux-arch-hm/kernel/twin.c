@@ -259,6 +259,10 @@ static int hm_twin_main(void *unused)
 		while (dc_host_twin_next(&ev)) {
 			struct hm_twin *t = NULL;
 
+			if (ev.kind == DC_TWIN_LINK_RESET) {
+				hm_twin_ufs_link_reset();
+				continue;
+			}
 			for (i = 0; i < hm_ntwins; i++)
 				if (hm_twins[i].id == ev.twin && (!hm_twins[i].sdev || ev.kind != DC_TWIN_ERROR ||
 								  hm_twins[i].sdev->lun == ev.unit))

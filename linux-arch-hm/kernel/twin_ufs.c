@@ -27,7 +27,8 @@
  *   - ringing the doorbell records the slot in the link page after the
  *     write; if it completed already (the twin may have looked before the
  *     slot was recorded), Linux raises its own interrupt;
- *   - writing HCE = 0 (a reset) is counted for the twin.
+ *   - writing HCE = 0 (a reset) tells the twin to ring nothing until
+ *     Linux sets the request list's run-stop bit again.
  * Then a link check runs through it: hibern8 entered and left, UIC
  * commands whose completion interrupts the twin passes on.
  *
@@ -57,11 +58,12 @@
 #define HM_UFS_UTRLBA	0x50
 #define HM_UFS_UTRLBAU	0x54
 #define HM_UFS_DB	0x58
+#define HM_UFS_UTRLRSR	0x60
 
 /* the link page (hm/twin.h's struct hm_twin_ufs_link; dc_host.h has no
  * microkernel headers, so its layout is repeated here) */
 struct hm_ufs_link {
-	u32 linux_db, vis, resets, forwards;
+	u32 linux_db, vis, resets, forwards, resetting, pad;
 };
 
 unsigned long hm_io_watch_page;
@@ -97,9 +99,14 @@ void hm_io_watch_writel(u32 v, volatile void __iomem *a)
 			__raw_writel((u32 __force)__cpu_to_le32(v), a);
 		return;
 	}
-	if (off == HM_UFS_HCE && !(v & 1))
+	if (off == HM_UFS_HCE && !(v & 1)) {
+		/* before the reset: the twin rings nothing until the list runs again */
+		__atomic_store_n(&l->resetting, 1, __ATOMIC_SEQ_CST);
 		__atomic_fetch_add(&l->resets, 1, __ATOMIC_SEQ_CST);
+	}
 	__raw_writel((u32 __force)__cpu_to_le32(v), a);
+	if (off == HM_UFS_UTRLRSR && (v & 1))
+		__atomic_store_n(&l->resetting, 0, __ATOMIC_SEQ_CST);
 	if (off == HM_UFS_DB) {
 		u32 done;
 
@@ -250,6 +257,30 @@ undo:
 	hm_ufs_hold(shost, false);
 	__free_page(link);
 	return id;
+}
+
+/* Linux's link recovery on purpose (fault CONTAINER linkreset, dcbase/fault.c):
+ * ufshcd_link_recovery resets the host, starts the link, re-initialises
+ * the device (NOP OUT and queries on Linux's slot, UIC commands: all of
+ * it through the twin's forwarding) while the twin's requests wait */
+void hm_twin_ufs_link_reset(void)
+{
+	struct ufs_hba *hba;
+	u32 fwd, resets;
+	int err;
+
+	if (!hm_ufs_host) {
+		pr_err("hm: link reset: no UFS controller here hands its data plane to a twin\n");
+		return;
+	}
+	hba = shost_priv(hm_ufs_host);
+	fwd = READ_ONCE(hm_ufs_link->forwards);
+	resets = READ_ONCE(hm_ufs_link->resets);
+	pr_info("hm: %s: link recovery (injected) starts\n", dev_name(hba->dev));
+	err = ufshcd_link_recovery(hba);
+	pr_info("hm: %s: link recovery (injected) %s (%d): %u reset(s), %u interrupts passed on by twin %d\n",
+		dev_name(hba->dev), err ? "failed" : "done", err, READ_ONCE(hm_ufs_link->resets) - resets,
+		READ_ONCE(hm_ufs_link->forwards) - fwd, hm_ufs_id);
 }
 
 /* ---- Linux's verdict on a failed request ---- */

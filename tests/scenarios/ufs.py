@@ -172,6 +172,44 @@ def mcq_checks(st, ctx):
     return c
 
 
+def reset_setup(ctx):
+    d = images.disk_dir(ctx.build)
+    sda = images.random_bytes(SDA_SIZE, 53)
+    pa = images.write(os.path.join(d, "ufs-reset-sda.img"), sda)
+    want = bytearray(sda)
+    want[8 << 20:12 << 20] = sda[:4 << 20]
+    # each recovery is started and the next command runs while it does
+    # (the shell's fault returns once the container took the request)
+    script = ["fault ldc1 linkreset", "sha256sum /dev/sda", "fault ldc1 linkreset",
+              "dd if=/dev/sda of=/dev/sda bs=65536 count=64 seek=128", "fault ldc1 linkreset", "sha256sum /dev/sda",
+              "fault ldc0 linkreset", "dmesg ldc1", "poweroff"]
+    vda = images.blank(ctx.build, "ufs-reset-vda.img", 1 << 20)   # ldc0, with vtwin: no UFS there
+    return {"qemu": images.ufs_lus([pa]) + images.virtio_disk(vda, cache=None), "append": "hm.boot=boot-twin.conf",
+            "sda": pa, "sda0": sda, "want": bytes(want), "script": script}
+
+
+def reset_checks(st, ctx):
+    before, after = sha(st["sda0"]), sha(st["want"])
+    return [
+        holds("three link recoveries ran in ldc1's Linux, each a controller reset",
+              lambda r: len(re.findall(r"hm: 0000:00:01.0: link recovery \(injected\) done \(0\): 1 reset\(s\), "
+                                       r"[1-9]\d* interrupts passed on by twin \d+", r.text)) == 3,
+              lambda r: "; ".join(re.findall(r"hm: 0000:00:01.0: link recovery .*", r.text)) or "none"),
+        holds("the twin's requests waited for a reset and were rung after it (the doorbell held while Linux reset)",
+              lambda r: re.search(r"utwin: the doorbell waited for Linux's controller reset: [1-9]\d* request", r.text)),
+        expect("sha256sum of sda during a recovery equals the host's", f"{before}  /dev/sda"),
+        expect("dd copies 4 MiB during a recovery", "64+0 records in\n64+0 records out\n4194304 bytes copied"),
+        expect("sha256sum after the copy equals the host's computation", f"{after}  /dev/sda"),
+        same_image("sda's image holds exactly the copy", st["sda"], st["want"]),
+        expect("a container without a UFS twin (ldc0: vtwin's virtio-blk) refuses a link recovery",
+               "sh: fault: ldc0: it has no injection points for that (a native driver; linkreset: no UFS twin there)"),
+        absent("Linux's device commands and UIC commands all completed (no timeout)", "timed out"),
+        absent("no forwarded interrupt left unhandled", "did not handle"),
+        absent("no Linux oops in the container", "Unable to handle"),
+        expect("poweroff ends the system", "hm: power off"),
+    ]
+
+
 SCENARIOS = [Scenario(name="ufs", title="qemu ufs (Linux's UFS stack in ldc1; GPT for 4 KiB sectors, two LUs, "
                                          "byte-granular dd, an injected read error)",
                       setup=setup, script=lambda st: st["script"], checks=checks, log="ufs.log"),
@@ -183,4 +221,8 @@ SCENARIOS = [Scenario(name="ufs", title="qemu ufs (Linux's UFS stack in ldc1; GP
                       title=lambda ctx: "qemu ufs twin, MCQ controller (" + ("6.1 has no MCQ: the twin serves" if
                                                                              ctx.linux == "6.1" else
                                                                              "no hand-off: Linux serves, says why") + ")",
-                      setup=mcq_setup, script=lambda st: st["script"], checks=mcq_checks, log="ufs-twin-mcq.log")]
+                      setup=mcq_setup, script=lambda st: st["script"], checks=mcq_checks, log="ufs-twin-mcq.log"),
+             Scenario(name="ufs-twin-reset", group="twin",
+                      title="qemu ufs twin, Linux's link recovery under I/O (host reset, NOP and queries on Linux's "
+                            "slot, UIC commands: all through the twin's interrupt)",
+                      setup=reset_setup, script=lambda st: st["script"], checks=reset_checks, log="ufs-twin-reset.log")]

@@ -28,7 +28,8 @@ int sh_ct_state(const char *name, uint64_t *state, uint64_t *restarts, char node
 const char *sh_fault_error(int err)
 {
     return err == -EAGAIN ? "not running"
-         : err == -ENOTSUP ? "it has no injection points for that (a native driver)" : strerror(-err);
+         : err == -ENOTSUP ? "it has no injection points for that (a native driver; linkreset: no UFS twin there)"
+         : strerror(-err);
 }
 
 /* fault CONTAINER kill: devmgr stops the container (its devices reset) and
@@ -41,12 +42,14 @@ int cmd_fault(int argc, char **argv)
     int bad = argc < 3 || (argc - 3) % 2 || strlen(argv[1]) >= HM_DM_CT_NAME_MAX;
     if (!bad)
         kind = !strcmp(argv[2], "kill") ? HM_DM_FAULT_KILL : !strcmp(argv[2], "crash") ? HM_DM_FAULT_CRASH
-             : !strcmp(argv[2], "hang") ? HM_DM_FAULT_HANG : 0;
+             : !strcmp(argv[2], "hang") ? HM_DM_FAULT_HANG : !strcmp(argv[2], "linkreset") ? HM_DM_FAULT_LINKRESET : 0;
     for (int i = 3; !bad && i + 1 < argc; i += 2) {
         char *end;
         uint64_t v = strtoull(argv[i + 1], &end, 10);
         bad = *end || !*argv[i + 1];
-        if (!strcmp(argv[i], "--after") && kind == HM_DM_FAULT_KILL)
+        if (kind == HM_DM_FAULT_LINKRESET)
+            bad = 1;   /* no options */
+        else if (!strcmp(argv[i], "--after") && kind == HM_DM_FAULT_KILL)
             after = v;
         else if (!strcmp(argv[i], "--at") && kind != HM_DM_FAULT_KILL)
             at = v;
@@ -56,7 +59,7 @@ int cmd_fault(int argc, char **argv)
             bad = 1;
     }
     if (bad || !kind) {
-        printf("usage: fault CONTAINER kill [--after MS] | crash|hang [--at N] [--seed S]\n");
+        printf("usage: fault CONTAINER kill [--after MS] | crash|hang [--at N] [--seed S] | linkreset\n");
         return 1;
     }
     if (sh_dm < 0) {
@@ -81,6 +84,10 @@ int cmd_fault(int argc, char **argv)
         if (open)
             f_close(&f);
         return 1;
+    }
+    if (kind == HM_DM_FAULT_LINKRESET) {
+        printf("fault: %s: link recovery started (its log says how it went)\n", argv[1]);
+        return 0;
     }
     if (kind != HM_DM_FAULT_KILL) {
         printf("fault: %s: %s armed (%s%s); devmgr restarts it when it fires\n", argv[1], argv[2],

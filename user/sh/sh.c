@@ -38,7 +38,7 @@ static int cmd_help(int argc, char **argv)
            "                            block I/O throughput (overwrites the first MiB of DEV; default 16;\n"
            "                            OP seqread|randread|seqwrite|randwrite, BS, QD pick workloads)\n"
            "  kstat                     the microkernel's counters (syscalls, switches, interrupts, ...)\n"
-           "  fault CONTAINER kill [--after MS] | crash|hang [--at N] [--seed S]\n"
+           "  fault CONTAINER kill [--after MS] | crash|hang [--at N] [--seed S] | linkreset\n"
            "                            kill a driver container (now, or MS ms later while the next\n"
            "                            command runs), or make it crash or hang at its N-th block\n"
            "                            request (a seed picks N and the path); devmgr restarts it\n"

@@ -23,7 +23,9 @@
  *                before the fault. devmgr stops the container (its devices
  *                reset first) and micro-reboots it (see docs/reliability.md);
  *                crash and hang are armed in the container (HM_DC_FAULT)
- *                and found by its fault message or devmgr's heartbeat.
+ *                and found by its fault message or devmgr's heartbeat;
+ *                HM_DM_FAULT_LINKRESET: the container's Linux runs its UFS
+ *                driver's link recovery at once (the container goes on).
  *                ENOENT: no such container, EAGAIN: it is not running,
  *                ENOTSUP: the container cannot inject that (native drivers).
  * From a driver container only (the "dm" handle devmgr gave it; the badge
@@ -75,6 +77,7 @@
 #define HM_DM_FAULT_CRASH 1  /* a wild access from inside the container (LDC) */
 #define HM_DM_FAULT_HANG  2  /* the container stops answering (LDC) */
 #define HM_DM_FAULT_KILL  3  /* devmgr kills the container */
+#define HM_DM_FAULT_LINKRESET 4   /* the container's Linux recovers its UFS link on purpose (a twin shares it) */
 /* devmgr counts a fault before a container is ready, or within this long
  * after, as a repeat (a crash loop), and gives up after HM_DM_RESTART_LIMIT
  * repeats in a row (docs/reliability.md) */

@@ -134,7 +134,10 @@ _Static_assert(HM_TWIN_UFS_STATE_WORDS != HM_TWIN_STATE_WORDS, "the two hand-off
  *   - any other cause (UIC command completion, errors, task management)
  *     stays in the hardware register, the line is not acknowledged until
  *     Linux has handled it (its eoi ends the twin's call);
- *   - Linux writes HCE = 0 (a reset, its link recovery): resets counts it.
+ *   - Linux writes HCE = 0 (a reset, its link recovery): resets counts it
+ *     and resetting is 1 until Linux sets the list's run-stop bit again;
+ *     the twin rings no doorbell meanwhile (its requests wait) and rings
+ *     again any request the reset dropped (done, its OCS never written).
  * All words are accessed atomically by both sides.
  */
 struct hm_twin_ufs_link {
@@ -142,6 +145,8 @@ struct hm_twin_ufs_link {
     uint32_t vis;               /* interrupt status bits for Linux that the twin raised */
     uint32_t resets;            /* times Linux disabled the controller */
     uint32_t forwards;          /* interrupts the twin passed to Linux (for the logs) */
+    uint32_t resetting;         /* 1 from Linux's HCE = 0 until it sets run-stop again: no doorbell then */
+    uint32_t pad;
 };
 #define HM_TWIN_EV_CONFIG 0     /* HM_DC_TWIN_EVENT w0: a configuration change */
 #define HM_TWIN_EV_IRQ    1     /* HM_DC_TWIN_EVENT w0: an interrupt for Linux's driver */
