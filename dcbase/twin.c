@@ -1,8 +1,9 @@
 /*
- * DC-twin, the host half (hm/twin.h). Linux's half (arch/hm twin.c)
- * drains a virtio-blk device's queue and calls dc_host_twin_handoff; here
- * the device's interrupt is given up and devmgr asked to start the twin
- * with Linux's rings. From then on:
+ * DC-twin, the host half (hm/twin.h). Linux's half (arch/hm twin.c,
+ * twin_ufs.c) drains a virtio-blk device's queue, or holds a UFS
+ * controller's SCSI queues, and calls dc_host_twin_handoff or
+ * dc_host_twin_ufs_handoff; here the device's interrupt is given up and
+ * devmgr asked to start the twin with Linux's state. From then on:
  *   - clients' ATTACHes on the device's disks are passed to the twin with
  *     the disk's byte range (dc_twin_attach): their requests never enter
  *     the container;
@@ -10,7 +11,11 @@
  *     endpoint (dc_twin_event, dc_twin_error); Linux hears them as DC_EV_TWIN and
  *     handles them with its own driver and block layer;
  *   - what Linux's control plane changes (a disk's size) goes back to the
- *     twin (dc_twin_resize, from the publisher in blk.c).
+ *     twin (dc_twin_resize, from the publisher in blk.c);
+ *   - a UFS twin forwards Linux's share of the controller's interrupt
+ *     (HM_TWIN_EV_IRQ): raised as that interrupt's event bit, answered
+ *     once Linux's handler ran (its eoi: dc_twin_irq_eoi);
+ *   - an injected link recovery (fault.c) is run by Linux's dc-twin thread.
  *
  * Threads: the hand-off's call to devmgr runs on a thread of its own (the
  * CPU thread has no IPC buffer and must not use picolibc); error reports

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * DC-twin, the Linux half: a virtio-blk device whose device-tree node says
- * hm,data-plane = "twin" keeps its control plane here (Linux's virtio_blk
+ * hm,data-plane = "twin" (a UFS controller: twin_ufs.c, dispatched from
+ * hm_twin_handoff below) keeps its control plane here (Linux's virtio_blk
  * probed and configured it and handles configuration changes and errors)
  * and gives its data plane to a twin driver outside the container.
  *
