@@ -52,7 +52,7 @@ int dc_blk_publish_idle(void);                           /* nothing left to regi
 int dc_host_setup(void);   /* grants: device memory, the interrupt resource */
 int dc_irq_release(unsigned int hwirq);   /* unbind it for a twin: its slot, or -1 */
 int dc_irq_restore(int n);                /* bind slot n again */
-void dc_irq_forwarded(int n);             /* slot n is fed by its twin's forwards: its eoi answers the twin */
+void dc_irq_forwarded(int n, hm_handle_t eoi);   /* slot n is fed by its twin's forwards: its eoi signals eoi */
 extern hm_handle_t dc_ram;        /* Linux's memory (contiguous) */
 extern uint64_t dc_ram_base;      /* its physical address */
 
@@ -68,7 +68,6 @@ int dc_twin_error(struct hm_srv_req *r);                    /* HM_DC_TWIN_ERROR 
 /* a client's ATTACH on a disk twin serves: passed on with the disk's bytes */
 int dc_twin_attach(int twin, struct hm_srv_req *r, uint64_t start, uint64_t size, int ro, uint32_t lbs, int disk,
                    int unit);
-void dc_twin_irq_eoi(int n);                                /* Linux finished a forwarded interrupt (CPU thread) */
 int dc_twin_link_reset(void);                               /* an injected link recovery: 0 or -ENOTSUP */
 int dc_twin_resize(int twin, int disk, uint64_t size, int ro);   /* 0 or a negative errno */
 #define DC_TWIN_BADGE (1ull << 32)   /* | twin: the twins' handles to our endpoint */

@@ -149,7 +149,8 @@ void dc_host_timer_set(unsigned long deadline)
 static hm_handle_t irqs[DC_EV_NIRQ];   /* HM_HANDLE_INVALID: given to a twin */
 static unsigned int irq_hw[DC_EV_NIRQ];
 static int irq_level[DC_EV_NIRQ];
-static int irq_fwd[DC_EV_NIRQ];   /* fed by a twin's forwards (twin.c) */
+static int irq_fwd[DC_EV_NIRQ];           /* fed by a twin's forwards (twin.c) */
+static hm_handle_t irq_fwd_eoi[DC_EV_NIRQ];   /* and what its eoi signals */
 static int nirqs;
 
 static long irq_create(int n)
@@ -201,10 +202,12 @@ int dc_irq_restore(int n)
     return 0;
 }
 
-void dc_irq_forwarded(int n)
+void dc_irq_forwarded(int n, hm_handle_t eoi)
 {
-    if (n >= 0 && n < nirqs && irqs[n] < 0)
+    if (n >= 0 && n < nirqs && irqs[n] < 0) {
+        irq_fwd_eoi[n] = eoi;
         irq_fwd[n] = 1;
+    }
 }
 
 void dc_host_irq_mask(int n)
@@ -224,7 +227,7 @@ void dc_host_irq_eoi(int n)
     if (n >= 0 && n < nirqs && irqs[n] >= 0)
         hm_irq_ctl(irqs[n], HM_IRQ_ACK);
     else if (n >= 0 && n < nirqs && irq_fwd[n])
-        dc_twin_irq_eoi(n);   /* the twin holds the line until Linux handled it */
+        hm_notif_signal(irq_fwd_eoi[n], 1);   /* the twin holds the line until Linux handled it */
 }
 
 /* ---- the end ---- */

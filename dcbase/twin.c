@@ -14,7 +14,7 @@
  *     twin (dc_twin_resize, from the publisher in blk.c);
  *   - a UFS twin forwards Linux's share of the controller's interrupt
  *     (HM_TWIN_EV_IRQ): raised as that interrupt's event bit, answered
- *     once Linux's handler ran (its eoi: dc_twin_irq_eoi);
+ *     once Linux's handler ran (its eoi signals eoi_notif: host.c);
  *   - an injected link recovery (fault.c) is run by Linux's dc-twin thread.
  *
  * Threads: the hand-off's call to devmgr runs on a thread of its own (the
@@ -149,7 +149,7 @@ static int handoff(const void *words, unsigned nwords, unsigned long long mmio, 
         return -EBUSY;   /* worse: neither Linux nor a twin hears the device */
     if (req_result >= 0 && fwd) {
         twin_irq[req_result] = n;
-        dc_irq_forwarded(n);
+        dc_irq_forwarded(n, eoi_notif);
     }
     return req_result;
 }
@@ -167,12 +167,6 @@ int dc_host_twin_ufs_handoff(const struct dc_twin_ufs_state *st)
     struct hm_twin_ufs_state hs = { .mmio = st->mmio, .ram_base = dc_ram_base, .utrl = st->utrl, .link = st->link,
                                     .irq = st->irq, .nutrs = st->nutrs, .slots = st->slots };
     return handoff(&hs, HM_TWIN_UFS_STATE_WORDS, st->mmio, st->irq, 1);
-}
-
-void dc_twin_irq_eoi(int n)
-{
-    (void)n;
-    hm_notif_signal(eoi_notif, 1);
 }
 
 /* ---- after the hand-off (main thread) ---- */
