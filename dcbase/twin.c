@@ -245,7 +245,7 @@ int dc_twin_error(struct hm_srv_req *r)
     const uint64_t *w = r->m.w;
     uint64_t seq = report.seq + 1;
     report.ev = (struct dc_twin_event){ k, DC_TWIN_ERROR, (unsigned)w[0], (unsigned)w[2], (unsigned)w[3],
-                                        (unsigned)w[4], w[1], (void *)(uintptr_t)seq };
+                                        (unsigned)w[4], (unsigned)w[5], w[1], (void *)(uintptr_t)seq };
     __atomic_store_n(&report.seq, seq, __ATOMIC_SEQ_CST);
     __atomic_store_n(&report.state, 1, __ATOMIC_SEQ_CST);   /* publishes ev */
     hm_notif_signal(dc_events, DC_EV_TWIN);

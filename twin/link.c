@@ -27,9 +27,9 @@ static int event_result;
 static struct err {
     int state;
     struct vs_session *s;
-    uint64_t id, sector, since;
-    uint32_t op, len, status;
-    int unit;
+    struct vs_req rq;
+    uint64_t since;
+    uint32_t status;
     int verdict;
 } errs[MAX_ERRS];
 
@@ -47,7 +47,7 @@ int tl_error(struct vs_session *s, const struct vs_req *rq, uint32_t status)
         struct err *e = &errs[i];
         if (__atomic_load_n(&e->state, __ATOMIC_SEQ_CST))
             continue;
-        *e = (struct err){ 0, s, rq->id, rq->sector, hm_now(), rq->op, rq->len, status, rq->unit, 0 };
+        *e = (struct err){ 0, s, *rq, hm_now(), status, 0 };
         __atomic_store_n(&e->state, 1, __ATOMIC_SEQ_CST);
         if (!err_timer_armed) {   /* else the earliest report's deadline stands */
             hm_timer_set(err_timer, e->since + hm_ms(ERR_WAIT_MS));
@@ -68,14 +68,17 @@ void tl_bits(uint64_t bits)
     for (int i = 0; i < MAX_ERRS; i++) {
         struct err *e = &errs[i];
         if (cas(&e->state, 2, 2)) {
-            vs_finish(e->s, e->id, e->verdict);
+            if (e->verdict == -EAGAIN)
+                vs_retry(&e->rq);   /* Linux says: again (it caps the tries, so does vs_retry) */
+            else
+                vs_finish(e->s, e->rq.id, e->verdict);
             __atomic_store_n(&e->state, 0, __ATOMIC_SEQ_CST);
         } else if (__atomic_load_n(&e->state, __ATOMIC_SEQ_CST) == 1) {
             uint64_t due = e->since + hm_ms(ERR_WAIT_MS);
             if (now >= due && cas(&e->state, 1, 3)) {
                 fprintf(stderr, "%s: %s: the LDC did not answer an I/O error report in %d ms: EIO\n", who, name,
                         ERR_WAIT_MS);
-                vs_finish(e->s, e->id, -EIO);
+                vs_finish(e->s, e->rq.id, -EIO);
             } else if (due < next) {
                 next = due;
             }
@@ -140,7 +143,8 @@ static void *link_loop(void *arg)
             if (__atomic_load_n(&e->state, __ATOMIC_SEQ_CST) != 1)
                 continue;
             struct hm_msg m = { .tag = HM_TAG(HM_DC_TWIN_ERROR, 0, 0),
-                                .w = { e->op, e->sector, e->len, e->status, (uint64_t)e->unit } };
+                                .w = { e->rq.op, e->rq.sector, e->rq.len, e->status, (uint64_t)e->rq.unit,
+                                       e->rq.tries } };
             long r = ldc < 0 ? -HM_ECLOSED : hm_call(ldc, &m);
             /* the LDC's verdict (a negative errno), or EIO if it cannot give one */
             int64_t v = (int64_t)m.w[0];

@@ -3,8 +3,8 @@
  * LDC, so that a slow or dead LDC never stops the data plane. It carries
  *   - I/O error reports: the data plane keeps the failed request
  *     (tl_error, as serve.c's ops->error), the LDC gives Linux's verdict
- *     (HM_DC_TWIN_ERROR); a report without an answer in 2 s completes as
- *     EIO;
+ *     (HM_DC_TWIN_ERROR): an errno, or EAGAIN to send it again (vs_retry);
+ *     a report without an answer in 2 s completes as EIO;
  *   - events (HM_DC_TWIN_EVENT): a configuration change, or an interrupt
  *     for Linux's driver, whose answer (Linux handled it, or not) comes
  *     back to the data plane as TL_EVENT_DONE_BIT;

@@ -67,7 +67,8 @@ static void pump(struct hm_blk_srv_session *s)
         int err = hm_blk_check(&r, v->size, v->lbs, v->ro, s->data_size);
         if (!err) {
             uint64_t off = v->start + r.offset;
-            struct vs_req q = { s, r.id, off / 512, r.op == HM_BLK_FLUSH ? 0 : r.len, r.op, v->unit };
+            struct vs_req q = { s, r.id, off / 512, r.op == HM_BLK_FLUSH ? 0 : r.len, r.op, v->unit,
+                                s->data_phys + r.data_off, 0 };
             err = dev->submit(dev->dev, &q, off, s->data_phys + r.data_off);
             if (err == -EBUSY)
                 break;   /* device queue full: retry on the next completion */
@@ -82,6 +83,35 @@ static void pump(struct hm_blk_srv_session *s)
     }
     if (posted)
         hm_notif_signal(s->client, s->client_bits);
+}
+
+/* requests to send again (vs_retry), before anything new */
+#define VS_MAX_RETRIES 32
+static struct vs_req retries[VS_MAX_RETRIES];
+static int nretries;
+
+void vs_retry(const struct vs_req *rq)
+{
+    if (nretries == VS_MAX_RETRIES || rq->tries >= VS_MAX_TRIES) {
+        vs_finish(vs_of(rq->owner), rq->id, -EIO);
+        return;
+    }
+    retries[nretries] = *rq;
+    retries[nretries++].tries++;
+}
+
+static void resubmit(void)
+{
+    int kept = 0;
+    for (int i = 0; i < nretries; i++) {
+        struct vs_req *rq = &retries[i];
+        int err = kept ? -EBUSY : dev->submit(dev->dev, rq, rq->sector * 512, rq->phys);
+        if (err == -EBUSY)
+            retries[kept++] = *rq;   /* the device is full: on a later pass */
+        else if (err)
+            vs_finish(vs_of(rq->owner), rq->id, err < 0 ? err : 0);
+    }
+    nretries = kept;
 }
 
 static void *dataplane(void *arg)
@@ -100,6 +130,8 @@ static void *dataplane(void *arg)
             ops->bits(bits);
         if (ps != 2)
             dev->complete(dev->dev, done);
+        if (ps == 0 && nretries)
+            resubmit();
         for (int i = 0; i < VS_MAX_SESSIONS; i++) {
             struct hm_blk_srv_session *s = &srv_tab[i];
             if (s->active && s->closing && s->inflight == 0)

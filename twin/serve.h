@@ -24,6 +24,8 @@ struct vs_req {
     uint64_t sector;      /* 512-byte units, from the start of the unit */
     uint32_t len, op;
     int unit;             /* the logical unit (UFS LUN; 0 for virtio-blk) */
+    uint64_t phys;        /* the client's buffer */
+    uint32_t tries;       /* times it was sent again (vs_retry) */
 };
 /* status: 0 done; anything else the device's own failure code (a virtio
  * status byte, or utwin's packed OCS, SCSI status and sense) */
@@ -91,6 +93,11 @@ int vs_pause(hm_handle_t done_notif, uint64_t deadline);
 void vs_resume(hm_handle_t irq);
 /* complete a request ops->error kept (data-plane thread) */
 void vs_finish(struct vs_session *s, uint64_t id, int err);
+/* send a request ops->error kept to the device again (data-plane thread;
+ * the control plane said the device may do it next time: a SCSI unit
+ * attention or aborted command) */
+#define VS_MAX_TRIES 5
+void vs_retry(const struct vs_req *rq);
 /* acknowledge the device's interrupt line (data-plane thread), after
  * ops->irq_done said it would */
 void vs_irq_ack(void);

@@ -142,6 +142,7 @@ struct dc_twin_event {
     int twin, kind;
     unsigned int op, len, status;   /* DC_TWIN_ERROR: DC_BLK_*, bytes, the device's failure code (hm/dc.h) */
     unsigned int unit;              /* DC_TWIN_ERROR: the logical unit */
+    unsigned int tries;             /* DC_TWIN_ERROR: times the twin sent it again already */
     unsigned long long sector;
     void *cookie;                   /* DC_TWIN_ERROR: for dc_host_twin_verdict */
 };

@@ -33,8 +33,9 @@
  * commands whose completion interrupts the twin passes on.
  *
  * An I/O error the twin reports gets Linux's verdict (hm_twin_ufs_error):
- * the errno the SCSI midlayer and block layer give for that OCS, SCSI
- * status and sense.
+ * send it again (EAGAIN) where the SCSI midlayer would retry (a unit
+ * attention, an aborted command; up to 5 times), else the errno the SCSI
+ * midlayer and block layer give for that OCS, SCSI status and sense.
  */
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
@@ -310,11 +311,28 @@ static blk_status_t hm_ufs_blk_status(u32 code)
 	}
 }
 
+/* what the SCSI midlayer sends again (scsi_check_sense: NEEDS_RETRY), up
+ * to its retries (sd: SD_MAX_RETRIES, 5) */
+#define HM_UFS_RETRIES 5
+static bool hm_ufs_retryable(u32 code)
+{
+	u32 ocs = code & 0xf, status = (code >> 4) & 0xff, key = (code >> 12) & 0xf;
+
+	return !ocs && status == SAM_STAT_CHECK_CONDITION && (key == UNIT_ATTENTION || key == ABORTED_COMMAND);
+}
+
 int hm_twin_ufs_error(struct gendisk *disk, const struct dc_twin_event *ev)
 {
 	enum req_op op = ev->op == DC_BLK_WRITE ? REQ_OP_WRITE : ev->op == DC_BLK_FLUSH ? REQ_OP_FLUSH : REQ_OP_READ;
 	u32 c = ev->status;
 	int err = blk_status_to_errno(hm_ufs_blk_status(c));
+
+	if (hm_ufs_retryable(c) && ev->tries < HM_UFS_RETRIES) {
+		pr_info_ratelimited("hm: %s: sector %llu op %s: sense %x/%02x/%02x: sent again (%u of %d), as the SCSI midlayer does\n",
+				    disk->disk_name, ev->sector, blk_op_str(op), (c >> 12) & 0xf, (c >> 16) & 0xff, c >> 24,
+				    ev->tries + 1, HM_UFS_RETRIES);
+		return -EAGAIN;
+	}
 
 	pr_err_ratelimited("I/O error, dev %s, sector %llu op %s, %u bytes, OCS %u, SCSI status %#x, sense %x/%02x/%02x (data plane: twin %d): %d\n",
 			   disk->disk_name, ev->sector, blk_op_str(op), ev->len, c & 0xf, (c >> 4) & 0xff,

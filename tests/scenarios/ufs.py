@@ -121,6 +121,11 @@ def checks(st, ctx):
             expect("Linux's UIC commands (hibern8 enter, exit) complete through the twin's forwarded interrupt",
                    re.compile(r"hm: 0000:00:01.0: link check through twin \d+'s interrupt: hibern8 entered and left "
                               r"\([1-9]\d* interrupts passed on\)")),
+            holds("Linux has the twin send the failed read again 5 times, as its SCSI midlayer retries an aborted "
+                  "command",
+                  lambda r: len(re.findall(r"hm: sdb: sector \d+ op READ: sense b/00/06: sent again \([1-5] of 5\), "
+                                           r"as the SCSI midlayer does", r.text)) == 5,
+                  lambda r: f"{len(re.findall(r'sent again', r.text))} retries logged"),
             expect("Linux gives its verdict on the error the twin reported (SCSI status, sense)",
                    re.compile(r"I/O error, dev sdb, sector \d+ op READ, 4096 bytes, OCS 0, SCSI status 0x2, sense "
                               r"[0-9a-f]/[0-9a-f]{2}/[0-9a-f]{2} \(data plane: twin \d+\)")),

@@ -23,9 +23,11 @@
  *                from the start of the unit), w2 = bytes, w3 = the device's
  *                failure code (virtio-blk: its status byte; UFS: OCS in
  *                bits 3:0, SCSI status 11:4, sense key 15:12, ASC 23:16,
- *                ASCQ 31:24), w4 = the unit -> w0 = the status the
- *                client's request completes with: a negative errno (Linux's
- *                block layer decides).
+ *                ASCQ 31:24), w4 = the unit, w5 = times the twin sent it
+ *                again -> w0 = the status the client's request completes
+ *                with: a negative errno (Linux's block layer decides), or
+ *                -EAGAIN: send it again (the SCSI midlayer retries a unit
+ *                attention or an aborted command, up to 5 times).
  */
 #ifndef HM_DC_H
 #define HM_DC_H
