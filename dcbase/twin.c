@@ -140,17 +140,20 @@ static int handoff(const void *words, unsigned nwords, unsigned long long mmio, 
     memcpy(req_words, words, nwords * 8);
     req_nwords = nwords;
     req_mmio = mmio;
+    if (fwd) {
+        /* before devmgr starts the twin: it may forward at once */
+        twin_irq[ntwins] = n;
+        dc_irq_forwarded(n, eoi_notif);
+    }
     hm_notif_signal(req_notif, 1);
     uint64_t bits;
     /* no time limit: devmgr answers once the twin is spawned (or not) */
     while (hm_notif_wait(done_notif, HM_DEADLINE_NEVER, &bits) < 0)
         ;
+    if (req_result < 0 && fwd)
+        twin_irq[ntwins] = -1;
     if (req_result < 0 && dc_irq_restore(n) < 0)
         return -EBUSY;   /* worse: neither Linux nor a twin hears the device */
-    if (req_result >= 0 && fwd) {
-        twin_irq[req_result] = n;
-        dc_irq_forwarded(n, eoi_notif);
-    }
     return req_result;
 }
 
@@ -215,6 +218,9 @@ static int twin_of(uint64_t badge)
 int dc_twin_event(struct hm_srv_req *r)
 {
     int k = twin_of(r->m.badge);
+    uint64_t kb = r->m.badge & ~DC_TWIN_BADGE;
+    if (r->m.w[0] == HM_TWIN_EV_IRQ && kb < MAX_TWINS)
+        k = (int)kb;   /* a UFS twin may forward while its hand-off completes (twin_irq is set first) */
     if (k < 0 || (r->m.w[0] != HM_TWIN_EV_CONFIG && r->m.w[0] != HM_TWIN_EV_IRQ))
         return -EINVAL;
     if (r->m.w[0] == HM_TWIN_EV_CONFIG) {

@@ -167,8 +167,13 @@ int vs_pause(hm_handle_t done_notif, uint64_t deadline)
 
 void vs_irq_ack(void)
 {
-    if (irq_h >= 0)
+    if (irq_h >= 0 && !vs_paused())
         hm_irq_ctl(irq_h, HM_IRQ_ACK);
+}
+
+int vs_paused(void)
+{
+    return __atomic_load_n(&pause_state, __ATOMIC_ACQUIRE) == 2;
 }
 
 void vs_resume(hm_handle_t irq)

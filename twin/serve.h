@@ -101,4 +101,6 @@ void vs_retry(const struct vs_req *rq);
 /* acknowledge the device's interrupt line (data-plane thread), after
  * ops->irq_done said it would */
 void vs_irq_ack(void);
+/* the data plane no longer touches the device (paused for a new LDC) */
+int vs_paused(void);
 #endif

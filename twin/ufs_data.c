@@ -50,10 +50,11 @@ static int ufs_submit(void *dev, const struct vs_req *rq, uint64_t offset, uint6
         return -EINVAL;   /* a unit nobody told us about */
     if (!q->free_mask)
         return -EBUSY;
-    uint32_t nprd = rq->op == HM_BLK_FLUSH ? 0 : (rq->len + UFS_PRD_MAX - 1) / UFS_PRD_MAX;
-    if (nprd > UFS_PRDT_MAX || (phys & 3) || (offset % lbs) || (rq->len % lbs) || offset / lbs > 0xffffffffull ||
-        rq->len / lbs > 0xffff)
-        return -EINVAL;   /* READ(10)/WRITE(10) reach 2^32 blocks, 65535 at once */
+    int flush = rq->op == HM_BLK_FLUSH;
+    if (!flush && (rq->len > UFS_PRDT_MAX * UFS_PRD_MAX || (phys & 3) || (offset % lbs) || (rq->len % lbs) ||
+                   offset / lbs > 0xffffffffull || rq->len / lbs > 0xffff))
+        return -EINVAL;   /* READ(10)/WRITE(10) reach 2^32 blocks, 65535 at once; 16 PRDT entries */
+    uint32_t nprd = flush ? 0 : (rq->len + UFS_PRD_MAX - 1) / UFS_PRD_MAX;
     uint32_t s = (uint32_t)__builtin_ctz(q->free_mask);
     uint8_t *ucd = q->ucd + s * UFS_UCD_SIZE;
     uint64_t ucd_phys = q->ucd_phys + s * UFS_UCD_SIZE;
@@ -126,19 +127,21 @@ static void ufs_irq(void *dev)
 {
     struct ufsq *q = dev;
     uint32_t is = ufs_rd(q, UFSHCI_IS);
-    if (is & UFSHCI_IS_UTRCS)
+    if (is & UFSHCI_IS_UTRCS) {
         ufs_wr(q, UFSHCI_IS, UFSHCI_IS_UTRCS);   /* first: a completion after this raises it again */
+        dsb();   /* the clear reaches the controller before we look at linux_db and the doorbell */
+    }
     if (is & ~UFSHCI_IS_UTRCS)
         q->other |= is & ~UFSHCI_IS_UTRCS & ufs_rd(q, UFSHCI_IE);
-    /* Linux's slots: arch/hm sets a bit in linux_db after Linux rang it,
-     * so a bit there whose doorbell is clear is a completion Linux has not
-     * heard of (read linux_db first, then the doorbell) */
+    /* Linux's slots: arch/hm sets a bit in linux_db after Linux rang it
+     * and clears it when Linux reads the doorbell (only Linux clears), so
+     * a bit there whose doorbell is clear is a completion Linux may not
+     * have heard of (read linux_db first, then the doorbell): raise UTRCS
+     * for it. Raising it twice is harmless; missing it is not. */
     uint32_t rung = __atomic_load_n(&q->link->linux_db, __ATOMIC_SEQ_CST);
     q->db = ufs_rd(q, UFSHCI_UTRLDBR);
     q->db_fresh = 1;
-    uint32_t lin = rung & ~q->db;
-    if (lin) {
-        __atomic_fetch_and(&q->link->linux_db, ~lin, __ATOMIC_SEQ_CST);
+    if (rung & ~q->db) {
         __atomic_fetch_or(&q->link->vis, UFSHCI_IS_UTRCS, __ATOMIC_SEQ_CST);
         q->for_linux = 1;
     }
@@ -177,7 +180,7 @@ static int ufs_complete(void *dev, vs_done_fn done)
     q->db_fresh = 0;
     uint32_t fin = q->busy_mask & ~db;
     int n = 0;
-    __asm__ volatile("dmb ishld" ::: "memory");   /* descriptors after the doorbell that covers them */
+    __asm__ volatile("dmb oshld" ::: "memory");   /* descriptors after the doorbell that covers them */
     while (fin) {
         uint32_t s = (uint32_t)__builtin_ctz(fin);
         fin &= fin - 1;

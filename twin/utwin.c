@@ -71,6 +71,10 @@ static void other_bits(uint64_t bits)
     tl_bits(bits);
     if (!(bits & TL_EVENT_DONE_BIT) || !line_held)
         return;
+    if (vs_paused()) {
+        line_held = 0;   /* the interrupt and the controller are the new LDC's now */
+        return;
+    }
     int err = tl_event_result();
     if (err) {
         /* no Linux to handle them (its container restarts, or it did not
@@ -168,7 +172,6 @@ static int ut_pause(struct hm_srv_req *r)
     unmap(&link_va);
     hm_handle_close(ram);       /* the old LDC's memory can go now */
     irq_obj = ram = HM_HANDLE_INVALID;
-    line_held = 0;
     printf("utwin: %s: paused for the new LDC's probe (the controller's requests finished in %lu us)\n", name,
            (unsigned long)((hm_now() - t0) * 1000000 / hm_time_freq()));
     return 0;

@@ -20,4 +20,5 @@ struct scsi_device *hm_twin_ufs_wanted(struct gendisk *disk);
 int hm_twin_ufs_take(struct scsi_device *sdev, const char **why);	/* twin number or -errno */
 int hm_twin_ufs_error(struct gendisk *disk, const struct dc_twin_event *ev);	/* Linux's verdict */
 void hm_twin_ufs_link_reset(void);		/* ufshcd's link recovery, on purpose */
+bool hm_twin_ufs_watch(void);			/* a reset under way: true until the recovery is over */
 #endif

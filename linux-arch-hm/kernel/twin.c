@@ -250,7 +250,8 @@ static int hm_twin_main(void *unused)
 	int i;
 
 	for (;;) {
-		bool watching = time_before(jiffies, watch_until);
+		/* a disk's size after a config event; a UFS reset's end */
+		bool watching = time_before(jiffies, watch_until) | hm_twin_ufs_watch();
 
 		set_current_state(TASK_IDLE);
 		if (!READ_ONCE(hm_twin_kicked))

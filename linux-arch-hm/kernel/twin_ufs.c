@@ -26,9 +26,11 @@
  *     hardware's UTRCS (the twin's) but clears what the twin raised;
  *   - ringing the doorbell records the slot in the link page after the
  *     write; if it completed already (the twin may have looked before the
- *     slot was recorded), Linux raises its own interrupt;
- *   - writing HCE = 0 (a reset) tells the twin to ring nothing until
- *     Linux sets the request list's run-stop bit again.
+ *     slot was recorded), Linux raises its own interrupt; reading the
+ *     doorbell clears the slots Linux now sees done (only Linux clears);
+ *   - writing HCE = 0 (a reset) tells the twin to ring nothing until the
+ *     recovery is over: the controller operational again and no error
+ *     handling in progress (the dc-twin thread watches: hm_twin_ufs_watch).
  * Then a link check runs through it: hibern8 entered and left, UIC
  * commands whose completion interrupts the twin passes on.
  *
@@ -79,8 +81,12 @@ u32 hm_io_watch_readl(const volatile void __iomem *a)
 	u32 v = __le32_to_cpu((__le32 __force)__raw_readl(a));
 
 	__io_ar(v);
-	if (((unsigned long)a & 0xfff) == HM_UFS_IS && hm_ufs_link)
+	if (!hm_ufs_link)
+		return v;
+	if (((unsigned long)a & 0xfff) == HM_UFS_IS)
 		v = (v & ~HM_UFS_UTRCS) | READ_ONCE(hm_ufs_link->vis);
+	else if (((unsigned long)a & 0xfff) == HM_UFS_DB)
+		__atomic_fetch_and(&hm_ufs_link->linux_db, v, __ATOMIC_SEQ_CST);	/* Linux sees these done */
 	return v;
 }
 
@@ -101,17 +107,18 @@ void hm_io_watch_writel(u32 v, volatile void __iomem *a)
 		return;
 	}
 	if (off == HM_UFS_HCE && !(v & 1)) {
-		/* before the reset: the twin rings nothing until the list runs again */
+		/* before the reset: the twin rings nothing until the recovery is
+		 * over (the dc-twin thread watches for it: hm_twin_ufs_watch) */
 		__atomic_store_n(&l->resetting, 1, __ATOMIC_SEQ_CST);
 		__atomic_fetch_add(&l->resets, 1, __ATOMIC_SEQ_CST);
+		hm_twin_kick();
 	}
 	__raw_writel((u32 __force)__cpu_to_le32(v), a);
-	if (off == HM_UFS_UTRLRSR && (v & 1))
-		__atomic_store_n(&l->resetting, 0, __ATOMIC_SEQ_CST);
 	if (off == HM_UFS_DB) {
 		u32 done;
 
 		__atomic_fetch_or(&l->linux_db, v, __ATOMIC_SEQ_CST);
+		mb();	/* the bit is visible to the twin before we look at the doorbell */
 		done = v & ~__le32_to_cpu((__le32 __force)__raw_readl(a));
 		if (done && (__atomic_fetch_and(&l->linux_db, ~done, __ATOMIC_SEQ_CST) & done)) {
 			/* it completed before the twin could know it was ours:
@@ -258,6 +265,22 @@ undo:
 	hm_ufs_hold(shost, false);
 	__free_page(link);
 	return id;
+}
+
+/* while a reset is under way, whether Linux's recovery is over: then the
+ * twin may ring again. dc-twin thread; true while it still has to look. */
+bool hm_twin_ufs_watch(void)
+{
+	struct ufs_hba *hba;
+
+	if (!hm_ufs_link || !hm_ufs_host || !READ_ONCE(hm_ufs_link->resetting))
+		return false;
+	hba = shost_priv(hm_ufs_host);
+	if (READ_ONCE(hba->ufshcd_state) != UFSHCD_STATE_OPERATIONAL || READ_ONCE(hba->eh_flags))
+		return true;
+	__atomic_store_n(&hm_ufs_link->resetting, 0, __ATOMIC_SEQ_CST);
+	pr_info("hm: %s: recovery over: twin %d rings again\n", dev_name(hba->dev), hm_ufs_id);
+	return false;
 }
 
 /* Linux's link recovery on purpose (fault CONTAINER linkreset, dcbase/fault.c):

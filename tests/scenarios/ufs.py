@@ -200,6 +200,9 @@ def reset_checks(st, ctx):
               lambda r: len(re.findall(r"hm: 0000:00:01.0: link recovery \(injected\) done \(0\): 1 reset\(s\), "
                                        r"[1-9]\d* interrupts passed on by twin \d+", r.text)) == 3,
               lambda r: "; ".join(re.findall(r"hm: 0000:00:01.0: link recovery .*", r.text)) or "none"),
+        holds("after each recovery Linux lets the twin ring again (the controller operational, no error handling)",
+              lambda r: r.text.count("hm: 0000:00:01.0: recovery over: twin 0 rings again") == 3,
+              lambda r: f"{r.text.count('recovery over')} times"),
         holds("the twin's requests waited for a reset and were rung after it (the doorbell held while Linux reset)",
               lambda r: re.search(r"utwin: the doorbell waited for Linux's controller reset: [1-9]\d* request", r.text)),
         expect("sha256sum of sda during a recovery equals the host's", f"{before}  /dev/sda"),

@@ -124,9 +124,10 @@ _Static_assert(HM_TWIN_UFS_STATE_WORDS != HM_TWIN_STATE_WORDS, "the two hand-off
  * twin owns the interrupt line and the UTRCS bit of the interrupt status;
  * Linux's accesses to the controller's registers go through arch/hm's
  * register watch (linux-arch-hm/kernel/twin_ufs.c):
- *   - Linux rings a slot: the bit is set in linux_db before the doorbell
- *     write, so the twin, seeing it done (doorbell bit clear), knows a
- *     completion is Linux's;
+ *   - Linux rings a slot: the bit is set in linux_db after the doorbell
+ *     write (and cleared when Linux reads the doorbell: only Linux clears
+ *     it), so the twin, seeing it done (doorbell bit clear), knows a
+ *     completion may be Linux's;
  *   - the twin then sets UTRCS in vis and forwards the interrupt to the
  *     LDC (HM_DC_TWIN_EVENT, DC_TWIN_EV_IRQ); Linux reads the interrupt
  *     status as the hardware's without UTRCS, or'ed with vis, and its write
@@ -135,17 +136,18 @@ _Static_assert(HM_TWIN_UFS_STATE_WORDS != HM_TWIN_STATE_WORDS, "the two hand-off
  *     stays in the hardware register, the line is not acknowledged until
  *     Linux has handled it (its eoi ends the twin's call);
  *   - Linux writes HCE = 0 (a reset, its link recovery): resets counts it
- *     and resetting is 1 until Linux sets the list's run-stop bit again;
+ *     and resetting is 1 until Linux's recovery is over (the controller
+ *     operational again, no error handling in progress);
  *     the twin rings no doorbell meanwhile (its requests wait) and rings
  *     again any request the reset dropped (done, its OCS never written).
  * All words are accessed atomically by both sides.
  */
 struct hm_twin_ufs_link {
-    uint32_t linux_db;          /* slots Linux rang whose completion the twin has not yet passed on */
+    uint32_t linux_db;          /* slots Linux rang and has not yet seen done (Linux sets and clears) */
     uint32_t vis;               /* interrupt status bits for Linux that the twin raised */
     uint32_t resets;            /* times Linux disabled the controller */
     uint32_t forwards;          /* interrupts the twin passed to Linux (for the logs) */
-    uint32_t resetting;         /* 1 from Linux's HCE = 0 until it sets run-stop again: no doorbell then */
+    uint32_t resetting;         /* 1 from Linux's HCE = 0 until its recovery is over: no doorbell then */
     uint32_t pad;
 };
 #define HM_TWIN_EV_CONFIG 0     /* HM_DC_TWIN_EVENT w0: a configuration change */

@@ -36,7 +36,7 @@ struct ufs_utrd {
     uint16_t rsp_len, rsp_off;           /* response UPIU, in 32-bit words */
     uint16_t prdt_len, prdt_off;         /* PRDT entries; offset in 32-bit words */
 };
-#define UFS_UTRD_CMD_SCSI    (0u << 28)   /* UFS storage: a SCSI command UPIU */
+#define UFS_UTRD_CMD_SCSI    (1u << 28)   /* UFS storage (UFSHCI 2.0 on): a SCSI command UPIU */
 #define UFS_UTRD_INT         (1u << 24)   /* interrupt on completion */
 #define UFS_UTRD_NO_DATA     (0u << 25)
 #define UFS_UTRD_TO_DEVICE   (1u << 25)
