@@ -108,8 +108,8 @@ USER_PROGS := $(notdir $(wildcard user/*)) ndc vtwin utwin devmgr vfs ldc
 $(foreach p,$(filter-out ndc vtwin utwin devmgr vfs ldc,$(USER_PROGS)),$(eval $(call PROGRAM,$(p),$(wildcard user/$(p)/*.c))))
 # twin/: the native virtio-blk driver (ndc), the twins of Linux's virtio_blk (vtwin) and UFS driver (utwin) share the session serving
 $(eval $(call PROGRAM,ndc,twin/ndc.c twin/vblk_ctrl.c twin/vblk_data.c twin/serve.c))
-$(eval $(call PROGRAM,vtwin,twin/vtwin.c twin/vblk_adopt.c twin/vblk_data.c twin/serve.c twin/link.c))
-$(eval $(call PROGRAM,utwin,twin/utwin.c twin/ufs_data.c twin/serve.c twin/link.c))
+$(eval $(call PROGRAM,vtwin,twin/vtwin.c twin/vblk_adopt.c twin/vblk_data.c twin/serve.c twin/link.c twin/ctl.c))
+$(eval $(call PROGRAM,utwin,twin/utwin.c twin/ufs_data.c twin/serve.c twin/link.c twin/ctl.c))
 $(eval $(call PROGRAM,devmgr,$(wildcard devmgr/*.c)))
 $(eval $(call PROGRAM,vfs,$(wildcard vfs/*.c)))
 

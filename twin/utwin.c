@@ -23,18 +23,18 @@
  * a cause for Linux the line stays unacknowledged until Linux handled it.
  * A failed request's client gets Linux's verdict (HM_DC_TWIN_ERROR).
  *
- * Threads: this one answers control IPC (the table below); the data-plane
+ * Threads: this one answers control IPC (ctl.c's table); the data-plane
  * thread (serve.c); the link thread (link.c).
  */
 #include "ufs.h"
 #include "link.h"
+#include "ctl.h"
 #include <hm/prio.h>
 #include <hm/server.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#define PAUSE_WAIT_MS 2000   /* for the controller to finish what it has, before a pause */
 
 static struct ufsq q;
 static struct vs_dev qdev;
@@ -151,30 +151,19 @@ fail_err:
     return err;
 }
 
-/* HM_TWIN_PAUSE (devmgr): let go of the controller for a new LDC's probe */
-static int ut_pause(struct hm_srv_req *r)
+/* paused (ctl.c): the interrupt, the old LDC's list and link page go */
+static void ut_release(void)
 {
-    (void)r;
-    if (irq_obj < 0)
-        return -EALREADY;
-    static hm_handle_t done = HM_HANDLE_INVALID;
-    if (done < 0) {
-        long n = hm_notif_create();
-        if (n < 0)
-            return -ENOMEM;
-        done = (hm_handle_t)n;
-    }
-    uint64_t t0 = hm_now();
-    if (vs_pause(done, hm_deadline_ms(PAUSE_WAIT_MS)))
-        return -EBUSY;
     hm_handle_close(irq_obj);   /* the INTID is free for the new LDC's Linux */
     unmap(&utrl_va);
     unmap(&link_va);
     hm_handle_close(ram);       /* the old LDC's memory can go now */
     irq_obj = ram = HM_HANDLE_INVALID;
-    printf("utwin: %s: paused for the new LDC's probe (the controller's requests finished in %lu us)\n", name,
-           (unsigned long)((hm_now() - t0) * 1000000 / hm_time_freq()));
-    return 0;
+}
+
+static int ut_serving(void)
+{
+    return irq_obj >= 0;
 }
 
 /* HM_TWIN_ADOPT (devmgr): an LDC's hand-off (hm/twin.h), h[0] its memory,
@@ -216,44 +205,6 @@ static int ut_attach(struct hm_srv_req *r)
     return vs_attach_req(r, w[2], w[3], (int)(w[4] & 1), (int)(uint32_t)w[5], (int)unit, lbs, ep);
 }
 
-/* HM_TWIN_RESIZE (LDC): a disk's new size and read-only state */
-static int ut_resize(struct hm_srv_req *r)
-{
-    vs_resize((int)r->m.w[0], r->m.w[1], (int)r->m.w[2]);
-    printf("utwin: %s: disk %lu is now %lu bytes%s (from the LDC)\n", name, (unsigned long)r->m.w[0],
-           (unsigned long)r->m.w[1], r->m.w[2] ? ", read-only" : "");
-    return 0;
-}
-
-static int ut_detach(struct hm_srv_req *r)
-{
-    return vs_detach(r->m.badge);
-}
-
-/* caller classes: the badge of the handle they call with */
-#define UT_LDC     1u   /* HM_TWIN_BADGE_LDC */
-#define UT_DM      2u   /* HM_TWIN_BADGE_DM */
-#define UT_SESSION 4u   /* a session handle vs_attach minted */
-#define UT_OTHER   8u   /* anything else: nobody should hold one */
-
-static uint32_t ut_classify(uint64_t badge)
-{
-    if (badge == HM_TWIN_BADGE_LDC)
-        return UT_LDC;
-    if (badge == HM_TWIN_BADGE_DM)
-        return UT_DM;
-    return badge ? UT_SESSION : UT_OTHER;
-}
-
-static const struct hm_srv_op ut_ops[] = {
-    /* label            who may ask  handles  handler */
-    { HM_TWIN_ADOPT,    UT_DM,       2,       ut_adopt },
-    { HM_TWIN_PAUSE,    UT_DM,       0,       ut_pause },
-    { HM_TWIN_ATTACH,   UT_LDC,      2,       ut_attach },
-    { HM_TWIN_RESIZE,   UT_LDC,      0,       ut_resize },
-    { HM_BLK_DETACH,    UT_SESSION,  0,       ut_detach },
-};
-
 int main(int argc, char **argv)
 {
     hm_handle_t mmio = hm_start_handle("mmio"), dma = hm_start_handle("dma");
@@ -292,10 +243,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "utwin: %s: cannot start its threads\n", name);
         return 1;
     }
-    static struct hm_ipc_buf ipcbuf;
-    struct hm_srv srv = { .ep = ep, .ops = ut_ops, .nops = sizeof ut_ops / sizeof ut_ops[0],
-                          .classify = ut_classify, .buf = &ipcbuf };
-    long r = hm_srv_run(&srv);
+    static struct tc_twin me;   /* ctl.c keeps it */
+    me = (struct tc_twin){ "utwin", name, ep, ut_adopt, ut_serving, ut_release, ut_attach };
+    long r = tc_run(&me);
     fprintf(stderr, "utwin: %s: endpoint closed (%s), exiting\n", name, hm_strerror(r));
     return 0;
 }

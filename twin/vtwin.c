@@ -17,7 +17,7 @@
  * message that hands it a restarted LDC's rings later.
  *
  * Threads: this one answers control IPC (sessions the LDC passes on,
- * resizes, detaches; devmgr's adopt and pause: the table below); the
+ * resizes, detaches; devmgr's adopt and pause: ctl.c's table); the
  * data-plane thread
  * (serve.c); the link thread, which alone calls the LDC, so that a
  * slow or dead LDC never stops the data plane: an error report that gets no
@@ -32,6 +32,7 @@
  */
 #include "vblk.h"
 #include "link.h"
+#include "ctl.h"
 #include <hm/dc.h>
 #include <hm/prio.h>
 #include <hm/server.h>
@@ -41,7 +42,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PAUSE_WAIT_MS 2000   /* for the device to finish what it has, before a pause */
 
 static struct vblk dev;
 static struct vs_dev vdev;
@@ -115,29 +115,18 @@ static int take(const struct hm_twin_state *st, hm_handle_t r, const char **why)
     return 0;
 }
 
-/* HM_TWIN_PAUSE (devmgr): let go of the device for a new LDC's probe */
-static int vt_pause(struct hm_srv_req *r)
+/* paused (ctl.c): the interrupt and the old LDC's rings go */
+static void vt_release(void)
 {
-    (void)r;
-    if (irq_obj < 0)
-        return -EALREADY;
-    static hm_handle_t done = HM_HANDLE_INVALID;
-    if (done < 0) {
-        long n = hm_notif_create();
-        if (n < 0)
-            return -ENOMEM;
-        done = (hm_handle_t)n;
-    }
-    uint64_t t0 = hm_now();
-    if (vs_pause(done, hm_deadline_ms(PAUSE_WAIT_MS)))
-        return -EBUSY;
     hm_handle_close(irq_obj);   /* the INTID is free for the new LDC's Linux */
     hm_vm_unmap(HM_HANDLE_SELF_PROC, (uint64_t)rings_va);
     hm_handle_close(ram);        /* the old LDC's memory can go now */
     irq_obj = ram = HM_HANDLE_INVALID;
-    printf("vtwin: %s: paused for the new LDC's probe (the device's requests finished in %lu us)\n", name,
-           (unsigned long)((hm_now() - t0) * 1000000 / hm_time_freq()));
-    return 0;
+}
+
+static int vt_serving(void)
+{
+    return irq_obj >= 0;
 }
 
 /* HM_TWIN_ADOPT (devmgr): an LDC's hand-off, its state in the IPC buffer's
@@ -177,44 +166,6 @@ static int vt_attach(struct hm_srv_req *r)
     return vs_attach_req(r, w[2], w[3], (int)(w[4] & 1), (int)(uint32_t)w[5], 0, dev.lbs, ep);
 }
 
-/* HM_TWIN_RESIZE (LDC): a disk's new size and read-only state */
-static int vt_resize(struct hm_srv_req *r)
-{
-    vs_resize((int)r->m.w[0], r->m.w[1], (int)r->m.w[2]);
-    printf("vtwin: %s: disk %lu is now %lu bytes%s (from the LDC)\n", name, (unsigned long)r->m.w[0],
-           (unsigned long)r->m.w[1], r->m.w[2] ? ", read-only" : "");
-    return 0;
-}
-
-static int vt_detach(struct hm_srv_req *r)
-{
-    return vs_detach(r->m.badge);
-}
-
-/* caller classes: the badge of the handle they call with */
-#define VT_LDC     1u   /* HM_TWIN_BADGE_LDC */
-#define VT_DM      2u   /* HM_TWIN_BADGE_DM */
-#define VT_SESSION 4u   /* a session handle vs_attach minted */
-#define VT_OTHER   8u   /* anything else: nobody should hold one */
-
-static uint32_t vt_classify(uint64_t badge)
-{
-    if (badge == HM_TWIN_BADGE_LDC)
-        return VT_LDC;
-    if (badge == HM_TWIN_BADGE_DM)
-        return VT_DM;
-    return badge ? VT_SESSION : VT_OTHER;
-}
-
-static const struct hm_srv_op vt_ops[] = {
-    /* label            who may ask  handles  handler */
-    { HM_TWIN_ADOPT,    VT_DM,       2,       vt_adopt },
-    { HM_TWIN_PAUSE,    VT_DM,       0,       vt_pause },
-    { HM_TWIN_ATTACH,   VT_LDC,      2,       vt_attach },
-    { HM_TWIN_RESIZE,   VT_LDC,      0,       vt_resize },
-    { HM_BLK_DETACH,    VT_SESSION,  0,       vt_detach },
-};
-
 int main(int argc, char **argv)
 {
     hm_handle_t mmio = hm_start_handle("mmio"), dma = hm_start_handle("dma");
@@ -245,10 +196,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "vtwin: %s: cannot start its threads\n", name);
         return 1;
     }
-    static struct hm_ipc_buf ipcbuf;
-    struct hm_srv srv = { .ep = ep, .ops = vt_ops, .nops = sizeof vt_ops / sizeof vt_ops[0],
-                          .classify = vt_classify, .buf = &ipcbuf };
-    long r = hm_srv_run(&srv);
+    static struct tc_twin me;   /* ctl.c keeps it */
+    me = (struct tc_twin){ "vtwin", name, ep, vt_adopt, vt_serving, vt_release, vt_attach };
+    long r = tc_run(&me);
     fprintf(stderr, "vtwin: %s: endpoint closed (%s), exiting\n", name, hm_strerror(r));
     return 0;
 }
