@@ -205,7 +205,8 @@ UFS_ARGS = $(if $(UFS_IMGS),-device ufs$(comma)serial=hm-ufs$(comma)id=ufs0 \
              i=$$((i + 1)); done))
 QEMU_RUN = $(QEMU) $(QEMU_MACHINE) -kernel $(B)/hm.bin -initrd $(B)/boot-default.img $(TWIN_APPEND) \
            -drive if=none,id=vda,file=$(DISK),format=raw,cache=writeback -device virtio-blk-device,drive=vda \
-           -device sdhci-pci -drive if=none,id=sdcard,file=$(SD),format=raw -device sd-card,drive=sdcard $(UFS_ARGS)
+           -device sdhci-pci -drive if=none,id=sdcard,file=$(SD),format=raw -device sd-card,drive=sdcard $(UFS_ARGS) \
+           $(QEMU_CHR_DEVICES)
 
 $(B)/sd.img: scripts/mkcard
 	@mkdir -p $(B)

@@ -236,7 +236,8 @@ int dc_blk_detach(struct hm_srv_req *r)
     return 0;
 }
 
-/* ---- publishing nodes through devmgr (its own thread: it calls out) ---- */
+/* ---- publishing nodes through devmgr (its own thread: it calls out):
+ * disks here, character devices in chr.c ---- */
 static struct hm_ipc_buf pub_buf;
 
 /* Linux's control plane changed a disk (its capacity): its twin and vfs
@@ -288,6 +289,7 @@ static void *publisher(void *arg)
             else
                 dc_log_printf("dcbase: /dev/%s published (%llu bytes)\n", d->name, (unsigned long long)d->size);
         }
+        dc_chr_publish(&pub_buf);
         publishing = 0;
         hm_notif_wait(pub_notif, HM_DEADLINE_NEVER, &bits);
     }
@@ -308,5 +310,11 @@ int dc_blk_publish_idle(void)
     for (int i = 0; i < MAX_DISKS; i++)
         if (disks[i].state == 1)
             return 0;
-    return !publishing;
+    return !publishing && !dc_chr_publish_pending();
+}
+
+void dc_publish_kick(void)
+{
+    publishing = 1;
+    hm_notif_signal(pub_notif, 1);
 }

@@ -29,6 +29,8 @@ extern uint64_t dc_twin_serving[HM_DM_MAX_TWIN_SERVING];
 #define DC_FROM_DISK    2u   /* DC_DISK_BADGE | disk: the handle vfs hands out for a node */
 #define DC_FROM_SESSION 4u   /* a block session handle (hm/blksrv.h badges) */
 #define DC_FROM_TWIN    8u   /* DC_TWIN_BADGE | twin: a twin's reports */
+#define DC_FROM_CHR     16u  /* DC_CHR_BADGE | node: the handle vfs hands out for a char node */
+#define DC_FROM_FILE    32u  /* DC_FILE_BADGE | gen << 16 | file: an open char device file */
 
 #define DC_PRIO_SERVICE HM_PRIO_DRIVER  /* DC-base's own threads */
 #define DC_PRIO_LINUX   HM_PRIO_LINUX   /* every Linux task's thread */
@@ -46,7 +48,20 @@ int dc_blk_attach(struct hm_srv_req *r);
 int dc_blk_detach(struct hm_srv_req *r);
 void dc_blk_publish_start(void);                         /* the thread that registers nodes */
 int dc_blk_publish_idle(void);                           /* nothing left to register */
+void dc_publish_kick(void);                              /* a node to register: wake the publisher */
 #define DC_DISK_BADGE 0x40000000ull   /* | disk id: the handle vfs gives clients */
+
+/* chr.c: character devices (hm/chr.h) */
+int dc_chr_open(struct hm_srv_req *r);    /* HM_CHR_OPEN */
+int dc_chr_close(struct hm_srv_req *r);   /* HM_CHR_CLOSE */
+int dc_chr_stat(struct hm_srv_req *r);    /* HM_CHR_STAT */
+void dc_chr_start(void);                  /* the reaper thread (clients that die) */
+void dc_chr_publish(struct hm_ipc_buf *buf);   /* the publisher registers new char nodes */
+int dc_chr_publish_pending(void);
+void dc_chr_report(void);                 /* the ready line: what stays inside */
+void dc_chr_named(const void *fdt);      /* /chosen hm,nodes: what of Linux's own we publish */
+#define DC_CHR_BADGE  (1ull << 33)   /* | node: the handle vfs gives clients */
+#define DC_FILE_BADGE (1ull << 34)   /* | gen << 16 | file: an open file's handle */
 
 /* host.c */
 int dc_host_setup(void);   /* grants: device memory, the interrupt resource */

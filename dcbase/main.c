@@ -18,6 +18,7 @@
 #include "dcbase.h"
 #include <dc_host.h>
 #include <hm/blk.h>
+#include <hm/chr.h>
 #include <hm/dc.h>
 #include <hm/dm.h>
 #include <libfdt.h>
@@ -42,7 +43,8 @@ static void linux_cpu(void *arg)
     dc_linux_start(arg);   /* never returns: this thread is Linux's idle task */
 }
 
-/* clients ring the doorbell; Linux hears it as DC_EV_KICK (the doorbell is a
+/* clients ring the doorbell; Linux hears it as DC_EV_KICK (block) or
+ * DC_EV_CHR (character devices' HM_CHR_DOORBELL_BIT) (the doorbell is a
  * notification of its own so a client cannot raise Linux's device or timer
  * event bits) */
 static void *bell_forward(void *arg)
@@ -51,7 +53,8 @@ static void *bell_forward(void *arg)
     for (;;) {
         uint64_t bits;
         if (hm_notif_wait(dc_bell, HM_DEADLINE_NEVER, &bits) >= 0)
-            hm_notif_signal(dc_events, DC_EV_KICK);
+            hm_notif_signal(dc_events, (bits & HM_CHR_DOORBELL_BIT ? DC_EV_CHR : 0) |
+                                           (bits & ~HM_CHR_DOORBELL_BIT ? DC_EV_KICK : 0));
     }
     return NULL;
 }
@@ -78,6 +81,7 @@ static void *ready_wait(void *arg)
     }
     while (!dc_blk_publish_idle())
         hm_sleep_until(hm_deadline_ms(1));
+    dc_chr_report();
     dc_log_printf("dcbase: container ready in %lu ms (start to disks published)\n",
                   (unsigned long)((hm_now() - ready_t0) * 1000 / hm_time_freq()));
     if (dc_dm >= 0) {
@@ -92,6 +96,10 @@ static uint32_t dc_classify(uint64_t badge)
 {
     if (!badge)
         return DC_FROM_DEVMGR;
+    if (badge & DC_FILE_BADGE)
+        return DC_FROM_FILE;
+    if (badge & DC_CHR_BADGE)
+        return DC_FROM_CHR;
     if (badge & DC_TWIN_BADGE)
         return DC_FROM_TWIN;
     return badge & DC_DISK_BADGE ? DC_FROM_DISK : DC_FROM_SESSION;
@@ -134,6 +142,9 @@ static const struct hm_srv_op dc_ops[] = {
     { HM_BLK_DETACH,      DC_FROM_SESSION,  0,       dc_blk_detach },
     { HM_DC_TWIN_EVENT,   DC_FROM_TWIN,     0,       dc_twin_event },
     { HM_DC_TWIN_ERROR,   DC_FROM_TWIN,     0,       dc_twin_error },
+    { HM_CHR_OPEN,        DC_FROM_CHR,      3,       dc_chr_open },
+    { HM_CHR_CLOSE,       DC_FROM_FILE,     0,       dc_chr_close },
+    { HM_CHR_STAT,        DC_FROM_CHR | DC_FROM_FILE, 0, dc_chr_stat },
 };
 
 int main(int argc, char **argv)
@@ -202,7 +213,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "ldc: cannot create its timer\n");
         return 1;
     }
+    dc_chr_named((const void *)dva);
     dc_blk_publish_start();
+    dc_chr_start();
     dc_twin_start();
     static struct hm_thread fw;
     hm_thread_start(&fw, bell_forward, NULL, DC_PRIO_SERVICE, 1);

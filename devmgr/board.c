@@ -159,8 +159,10 @@ static void grant_window(const uint32_t *e, int step, int granted, uint64_t phys
                (unsigned long)phys, (unsigned long)size);
 }
 
-static const char *pci_kind(uint32_t class, char *buf, size_t n)
+static const char *pci_kind(uint32_t id, uint32_t class, char *buf, size_t n)
 {
+    if (id == PCI_ID_I6300ESB)
+        return "watchdog";  /* Intel 6300ESB watchdog timer (its class says only "other") */
     if ((class >> 8) == PCI_CLASS_SD_HOST)
         return "sd-host";   /* SD host controller (SDHCI) */
     if ((class >> 8) == PCI_CLASS_UFS_HOST)
@@ -195,7 +197,7 @@ static void pci_scan(const void *fdt, int hidx, uint64_t ecam)
         snprintf(compat, sizeof compat, "pci%x,%x", id & 0xffff, id >> 16);
         uint32_t lo, hi;
         uint32_t irq = pin >= 1 && pin <= 4 ? intx_map(fdt, dm_devs[hidx].node, (int)devfn, pin, &lo, &hi) : 0;
-        struct dm_dev *d = dev_add(name, compat, pci_kind(class, kbuf, sizeof kbuf), ecam + (uint64_t)devfn * PCI_ECAM_FN_SIZE,
+        struct dm_dev *d = dev_add(name, compat, pci_kind(id, class, kbuf, sizeof kbuf), ecam + (uint64_t)devfn * PCI_ECAM_FN_SIZE,
                                    irq);
         if (!d)
             break;
@@ -209,9 +211,32 @@ static void pci_scan(const void *fdt, int hidx, uint64_t ecam)
     hm_handle_close((hm_handle_t)m);
 }
 
-/* every populated virtio-mmio slot, the PCIe hosts and their functions */
+/* device-tree devices a container may drive besides virtio-mmio and PCI:
+ * compatible and the kind lsdev shows (devices.conf names it) */
+const char *const dm_dt_compats[][2] = {
+    { "arm,pl031", "rtc" },   /* the PL031 real-time clock every virt board has */
+};
+const int dm_ndt_compats = sizeof dm_dt_compats / sizeof dm_dt_compats[0];
+
+/* every populated virtio-mmio slot, the devices of dm_dt_compats, the PCIe
+ * hosts and their functions */
 void dm_board_scan(const void *fdt)
 {
+    for (int c = 0; c < dm_ndt_compats; c++)
+        for (int node = fdt_node_offset_by_compatible(fdt, -1, dm_dt_compats[c][0]); node >= 0;
+             node = fdt_node_offset_by_compatible(fdt, node, dm_dt_compats[c][0])) {
+            uint64_t pa, size;
+            if (reg_of(fdt, node, &pa, &size) || !window_ok(pa & ~0xfffull, 4096) || size > 4096 ||
+                (pa & 0xfff) + size > 4096)
+                continue;   /* its registers must be in one page */
+            char name[32];
+            snprintf(name, sizeof name, "%s", fdt_get_name(fdt, node, NULL));
+            struct dm_dev *d = dev_add(name, dm_dt_compats[c][0], dm_dt_compats[c][1], pa, irq_of(fdt, node));
+            if (d) {
+                d->node = node;
+                d->win[d->nwin++] = (struct dm_win){ pa & ~0xfffull, 4096 };
+            }
+        }
     for (int node = fdt_node_offset_by_compatible(fdt, -1, "virtio,mmio"); node >= 0;
          node = fdt_node_offset_by_compatible(fdt, node, "virtio,mmio")) {
         uint64_t pa, size;
@@ -235,6 +260,10 @@ void dm_board_scan(const void *fdt)
         snprintf(name, sizeof name, "virtio-mmio@%lx", (unsigned long)pa);
         if (id == VIRTIO_ID_BLOCK)
             snprintf(kind, sizeof kind, "block");
+        else if (id == VIRTIO_ID_RNG)
+            snprintf(kind, sizeof kind, "rng");
+        else if (id == VIRTIO_ID_INPUT)
+            snprintf(kind, sizeof kind, "input");
         else
             snprintf(kind, sizeof kind, "virtio-%u", id);
         struct dm_dev *d = dev_add(name, "virtio,mmio", kind, pa, irq_of(fdt, node));

@@ -8,6 +8,11 @@
  * it), PROGRAM what runs the container (ldc, ndc), TWIN the program that
  * takes a virtio-blk device's data plane once the container probed it.
  * A PCI function goes wherever its host goes.
+ *   node NAME KIND
+ * a character device Linux makes on no device of the board (its hw_random
+ * core's "hwrng") is published as /dev/NAME by the container that drives
+ * the KIND device (listed under it); other such nodes (Linux's null, zero,
+ * random...) stay inside their container.
  *   pci-id DRIVER VENDOR DEVICE
  * the container whose Linux enumerates a function with that ID (hex) adds
  * the ID to Linux's driver DRIVER before it reports ready, as writing
@@ -46,6 +51,51 @@ static int container_named(const char *name, const char *program)
     return dm_ncts++;
 }
 
+#define MAX_VIRTUAL_NODES 8
+static struct {
+    char name[HM_DM_NAME_MAX], kind[16];
+} virtual_nodes[MAX_VIRTUAL_NODES];
+static int nvirtual;
+
+static void node_line(const char *line)
+{
+    char name[HM_DM_NAME_MAX], kind[16], end;
+    if (sscanf(line, "node %31s %15s %c", name, kind, &end) != 2 || nvirtual == MAX_VIRTUAL_NODES) {
+        printf("devmgr: bad line \"%s\" (want: node NAME KIND; at most %d): ignored\n", line, MAX_VIRTUAL_NODES);
+        return;
+    }
+    dm_copy_str(virtual_nodes[nvirtual].name, sizeof virtual_nodes[nvirtual].name, name);
+    dm_copy_str(virtual_nodes[nvirtual].kind, sizeof virtual_nodes[nvirtual].kind, kind);
+    nvirtual++;
+}
+
+struct dm_dev *dm_conf_virtual_node(int ct, const char *name)
+{
+    for (int v = 0; v < nvirtual; v++) {
+        if (strcmp(virtual_nodes[v].name, name))
+            continue;
+        for (int i = 0; i < dm_ndevs; i++)
+            if (dm_devs[i].ct == ct && !strcmp(dm_devs[i].info.kind, virtual_nodes[v].kind))
+                return &dm_devs[i];
+    }
+    return NULL;
+}
+
+int dm_conf_list_nodes(void *fdt, int ct)
+{
+    for (int v = 0; v < nvirtual; v++) {
+        if (!dm_conf_virtual_node(ct, virtual_nodes[v].name))
+            continue;
+        int chosen = fdt_path_offset(fdt, "/chosen");
+        if (chosen < 0)
+            chosen = fdt_add_subnode(fdt, 0, "chosen");
+        int err = chosen < 0 ? chosen : fdt_appendprop_string(fdt, chosen, "hm,nodes", virtual_nodes[v].name);
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
 /* "pci-id DRIVER VENDOR DEVICE": marks the functions with that ID */
 static void pci_id_line(const char *line)
 {
@@ -82,6 +132,10 @@ void dm_conf_load(const char *file)
             continue;
         if (!strncmp(line, "pci-id ", 7)) {
             pci_id_line(line);
+            continue;
+        }
+        if (!strncmp(line, "node ", 5)) {
+            node_line(line);
             continue;
         }
         if (sscanf(line, "driver %15s %23s %15s %31s %31s", kind, driver, name, program, twin) < 4)

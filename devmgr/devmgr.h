@@ -153,8 +153,20 @@ void dm_board_scan(const void *fdt);
 typedef void dm_range_fn(const uint32_t *entry, int cells, int granted, uint64_t phys, uint64_t size, void *arg);
 void dm_pci_ranges(const void *fdt, int node, dm_range_fn *fn, void *arg);
 
+/* board.c: the device-tree devices it looks for besides virtio-mmio and
+ * PCIe hosts, as { compatible, kind } */
+extern const char *const dm_dt_compats[][2];
+extern const int dm_ndt_compats;
+
 /* board_conf.c */
 void dm_conf_load(const char *file);
+/* devices.conf "node NAME KIND": the node of Linux's own (a char device on
+ * no device, e.g. hwrng) that the container driving a KIND device
+ * publishes; the device of container ct it belongs to, or NULL */
+struct dm_dev *dm_conf_virtual_node(int ct, const char *name);
+/* container ct's such nodes, as /chosen hm,nodes of its device tree (fdt,
+ * opened for writing): 0 or libfdt's error */
+int dm_conf_list_nodes(void *fdt, int ct);
 
 /* dtb_filter.c: a memory object holding container ct's device tree, or a negative errno */
 long dm_dtb_for(int ct);

@@ -1,9 +1,10 @@
 /*
  * The device tree a container is given: a copy of the board's from which
- * every virtio-mmio slot and PCIe host the container does not drive is
- * deleted, so that a Linux container's own OF code probes only its own
- * (the kernel's UART and GIC and unassigned platform devices stay
- * described), whose PCIe hosts' "ranges" name only the windows granted,
+ * every virtio-mmio slot, PCIe host and other device devmgr hands out
+ * (board.c's dm_dt_compats: the PL031) and every AMBA primecell (the
+ * UART, the GPIO: Linux's AMBA bus would probe them) the container does
+ * not drive is deleted, so that a Linux container's own OF code probes only its own
+ * (the GIC and other unassigned platform devices stay described), whose PCIe hosts' "ranges" name only the windows granted,
  * and whose devices with a twin say so (hm,data-plane = "twin"; a PCI
  * function: /chosen hm,twin-pci). IDs the
  * board file adds to Linux drivers (devices.conf "pci-id") are listed in
@@ -98,9 +99,15 @@ long dm_dtb_for(int ct)
         return -ENOMEM;
     }
     void *fdt = (void *)va;
-    static const char *const compats[] = { "virtio,mmio", "pci-host-ecam-generic" };
+    const char *compats[2 + 8] = { "virtio,mmio", "pci-host-ecam-generic" };
+    unsigned ncompats = 2;
+    for (int c = 0; c < dm_ndt_compats && ncompats < sizeof compats / sizeof compats[0] - 1; c++)
+        compats[ncompats++] = dm_dt_compats[c][0];
+    /* AMBA devices (the UART, the GPIO): Linux's AMBA bus reads every one's
+     * ID registers, which only a container driving it may map */
+    compats[ncompats++] = "arm,primecell";
     /* first delete: offsets shift, so each search starts again from the top */
-    for (unsigned c = 0; c < 2; c++) {
+    for (unsigned c = 0; c < ncompats; c++) {
         int node = fdt_node_offset_by_compatible(fdt, -1, compats[c]);
         while (node >= 0) {
             if (keep_node(fdt, node, ct)) {
@@ -135,6 +142,9 @@ long dm_dtb_for(int ct)
     int err = list_pci_ids(fdt, ct);
     if (err)
         printf("devmgr: %s: cannot list the board's PCI IDs for it: %s\n", dm_cts[ct].name, fdt_strerror(err));
+    err = dm_conf_list_nodes(fdt, ct);
+    if (err)
+        printf("devmgr: %s: cannot name its nodes of Linux's own: %s\n", dm_cts[ct].name, fdt_strerror(err));
     /* then trim the kept hosts' ranges */
     err = 0;
     for (int node = fdt_node_offset_by_compatible(fdt, -1, compats[1]); node >= 0 && !err;

@@ -51,14 +51,36 @@ static struct dm_dev *device_of(int ct, uint64_t where)
     return first;
 }
 
-/* a node name: lower-case letters and digits only (a name in /dev, not a
- * path: no '/', no "..", nothing odd) */
+/* a disk's name: lower-case letters and digits only (a name in /dev, not
+ * a path: no '/', no "..", nothing odd) */
 static int name_ok(const char *name)
 {
     for (const char *p = name; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
             return 0;
     return 1;
+}
+
+/* a character device's name as devtmpfs has it: components of letters,
+ * digits, '_', '-' and '.', separated by single '/' (input/event0); no
+ * empty, "." or ".." component */
+static int chr_name_ok(const char *name)
+{
+    const char *c = name;   /* start of the current component */
+    for (const char *p = name;; p++) {
+        if (*p == '/' || !*p) {
+            size_t n = (size_t)(p - c);
+            if (!n || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+                return 0;
+            if (!*p)
+                return 1;
+            c = p + 1;
+            continue;
+        }
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+              *p == '-' || *p == '.'))
+            return 0;
+    }
 }
 
 /* one call to vfs about /dev/name (v: its words; nh handles in buf): its
@@ -82,15 +104,18 @@ static int vfs_call(struct hm_ipc_buf *buf, uint32_t label, const char *name, un
 int dm_node_register(int ct, struct hm_srv_req *r)
 {
     const char *sent = dm_sent_name(r->buf, r->nwords, HM_DM_NAME_MAX);
-    if (!sent || !name_ok(sent))
+    int chr = r->m.w[0] == HM_VFS_CHR;
+    if (r->m.w[0] != HM_VFS_BLK && !chr)
+        return -EINVAL;   /* the kinds of node drivers publish; vfs would take any type */
+    if (!sent || !(chr ? chr_name_ok(sent) : name_ok(sent)))
         return -EINVAL;   /* no NUL within what was sent, or not a plain name */
-    if (r->m.w[0] != HM_VFS_BLK)
-        return -EINVAL;   /* the only kind of node drivers publish; vfs would take any type */
     if (dm_vfs < 0)
         return -ENOTSUP;  /* started without vfs: there is nowhere to publish */
-    struct dm_dev *d = device_of(ct, r->m.w[2]);
+    /* a character device on none of the board's devices (Linux's own, or
+     * a core's like hwrng): only those the board file names */
+    struct dm_dev *d = chr && !r->m.w[2] ? dm_conf_virtual_node(ct, sent) : device_of(ct, r->m.w[2]);
     if (!d)
-        return -EINVAL;
+        return chr && !r->m.w[2] ? -EPERM : -EINVAL;
     char name[HM_DM_NAME_MAX];
     dm_copy_str(name, sizeof name, sent);
     int named = !name[0];
@@ -111,7 +136,7 @@ int dm_node_register(int ct, struct hm_srv_req *r)
     /* copied, not moved, and closed by the server loop whatever happens: a
      * call that fails may or may not have taken a moved handle */
     r->buf->handles[0] = r->h[0];
-    struct hm_msg v = { .w = { HM_VFS_BLK, r->m.w[1], again ? HM_VFS_REPLACE : 0 } };
+    struct hm_msg v = { .w = { chr ? HM_VFS_CHR : HM_VFS_BLK, r->m.w[1], again ? HM_VFS_REPLACE : 0 } };
     int st = vfs_call(r->buf, HM_VFS_REGISTER, name, 1, &v);
     if (st)
         return st;   /* vfs's answer: EEXIST, ENOSPC, EINVAL..., or EIO */

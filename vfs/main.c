@@ -1,6 +1,7 @@
 /*
  * vfs: the namespace. /dev holds the device nodes the device manager
- * registers (named as Linux names them: vda, ...) and /dev/zero; /tmp is a
+ * registers (named as Linux names them: vda, rtc0, input/event0, ...) and
+ * /dev/zero; /tmp is a
  * small in-memory tree of files. Opening a device hands the client a direct
  * session with its driver; vfs is not on the data path. /tmp files are read
  * and written through vfs itself.
@@ -49,7 +50,7 @@ static int open_or_stat(struct hm_srv_req *r, int open)
         return st;
     r->m.w[0] = (uint64_t)n->type;
     r->m.w[1] = n->size;
-    if (!open || n->type != HM_VFS_BLK)
+    if (!open || (n->type != HM_VFS_BLK && n->type != HM_VFS_CHR))
         return 0;
     /* without the right to duplicate it: a client cannot mint the driver's
      * session badges */
@@ -126,7 +127,7 @@ static int vfs_ioctl(struct hm_srv_req *r)
     int st = existing_node(r, path, &n);
     if (st)
         return st;
-    if (n->driver < 0)
+    if (n->driver < 0 || n->type != HM_VFS_BLK)
         return -ENOTTY;
     struct hm_msg d = { .tag = HM_TAG(HM_BLK_IOCTL, 0, 0), .w = { r->m.w[0], r->m.w[1] } };
     if (hm_call(n->driver, &d) < 0)
@@ -164,6 +165,10 @@ static int vfs_register(struct hm_srv_req *r)
     }
     if (n)
         return -EEXIST;
+    if (r->m.w[0] != HM_VFS_BLK && r->m.w[0] != HM_VFS_CHR)
+        return -EINVAL;   /* drivers register devices */
+    if ((st = vfs_add_parents(path)))
+        return st;
     if (!(n = vfs_add(path, (int)r->m.w[0], r->m.w[1])))
         return -ENOSPC;
     n->driver = r->h[0];

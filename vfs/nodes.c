@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_NODES 64
+#define MAX_NODES 128
 
 static struct vfs_node nodes[MAX_NODES];
 static int nnodes;
@@ -28,6 +28,22 @@ struct vfs_node *vfs_add(const char *path, int type, uint64_t size)
     n->size = size;
     n->driver = HM_HANDLE_INVALID;
     return n;
+}
+
+int vfs_add_parents(const char *path)
+{
+    char dir[HM_VFS_PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    for (char *slash = strchr(dir + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+        *slash = 0;
+        struct vfs_node *n = vfs_lookup(dir);
+        if (n && n->type != HM_VFS_DIR)
+            return -ENOTDIR;
+        if (!n && !vfs_add(dir, HM_VFS_DIR, 0))
+            return -ENOSPC;
+        *slash = '/';
+    }
+    return 0;
 }
 
 struct vfs_node *vfs_child(const char *dir, uint64_t index)

@@ -7,7 +7,7 @@
 
 struct vfs_node {
     char path[HM_VFS_PATH_MAX];
-    int type;               /* HM_VFS_DIR, _FILE, _BLK, _ZERO */
+    int type;               /* HM_VFS_DIR, _FILE, _BLK, _CHR, _ZERO */
     uint64_t size;
     hm_handle_t driver;     /* a device: its driver's endpoint (SEND, GRANT, DUP) */
     uint8_t *data;          /* a /tmp file's contents */
@@ -19,6 +19,9 @@ struct vfs_node {
 struct vfs_node *vfs_lookup(const char *path);
 /* a new node (path copied); NULL when the table is full */
 struct vfs_node *vfs_add(const char *path, int type, uint64_t size);
+/* the directories a new node at path needs (its parents), made where
+ * missing: 0, -ENOTDIR (a parent is something else) or -ENOSPC */
+int vfs_add_parents(const char *path);
 /* the index-th entry directly under dir, or NULL */
 struct vfs_node *vfs_child(const char *dir, uint64_t index);
 /* write len bytes at off into the /tmp file path (made if new): 0, -EACCES

@@ -4,3 +4,8 @@
 GIC ?= 2
 QEMU := qemu-system-aarch64
 QEMU_MACHINE := -M virt,gic-version=$(GIC) -cpu cortex-a72 -m 512M -smp 1 -nic none
+# The character devices make run attaches (the PL031 RTC is always there):
+# an entropy source and a keyboard on virtio-mmio (type into it from QEMU's
+# monitor: sendkey), and the Intel 6300ESB watchdog on PCI, whose expiry
+# resets the board (QEMU's default watchdog action)
+QEMU_CHR_DEVICES := -global virtio-mmio.force-legacy=false -device virtio-rng-device -device virtio-keyboard-device -device i6300esb

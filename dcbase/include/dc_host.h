@@ -40,8 +40,9 @@ void dc_linux_thread_entry(void *task);
 #define DC_EV_TIMER   (1ul << 0)   /* the clockevent's deadline passed */
 #define DC_EV_KICK    (1ul << 1)   /* DC-base queued block work for Linux */
 #define DC_EV_TWIN    (1ul << 2)   /* a twin reported something: dc_host_twin_next */
-#define DC_EV_IRQ0    3            /* bits 3..63: device interrupts */
-#define DC_EV_NIRQ    61
+#define DC_EV_CHR     (1ul << 3)   /* character device work: dc_host_chr_fetch */
+#define DC_EV_IRQ0    4            /* bits 4..63: device interrupts */
+#define DC_EV_NIRQ    60
 
 /* ---- threads ---- */
 /* a parked thread that will run entry(arg) on [stack, stack+size) */
@@ -108,6 +109,39 @@ struct dc_blk_io {
 int dc_host_blk_fetch(struct dc_blk_io *io);
 /* the request finished: status 0 or a negative errno */
 void dc_host_blk_complete(void *cookie, int status);
+
+/* ---- character devices (hm/chr.h): Linux's own file operations ---- */
+/* Linux created character device node /dev/NAME (devtmpfs's name, e.g.
+ * "input/event0"); `where` as for disks (0: it sits on no device). id is
+ * Linux's number for it, never reused. 0 or a negative errno. */
+int dc_host_chr_add(int id, const char *name, unsigned long long where);
+void dc_host_chr_remove(int id);   /* its device went away: opens fail */
+#define DC_CHR_OPEN    1   /* equal to HM_CHR_OP_* of hm/chr.h */
+#define DC_CHR_READ    2
+#define DC_CHR_WRITE   3
+#define DC_CHR_IOCTL   4
+#define DC_CHR_POLL    5
+#define DC_CHR_RELEASE 6   /* the client closed the file or died: release it */
+#define DC_CHR_ARG_NONE 0  /* ioctl: the driver gets 0 */
+#define DC_CHR_ARG_INT  1  /* the driver gets `iarg` */
+#define DC_CHR_ARG_BUF  2  /* a pointer to a copy of `size` bytes of data (copied back if `out`) */
+struct dc_chr_call {
+    int file;                   /* DC-base's number for the open file */
+    int node;                   /* DC_CHR_OPEN: the node's id */
+    unsigned int op;            /* DC_CHR_* */
+    unsigned int flags;         /* DC_CHR_OPEN: open flags (O_ACCMODE, O_NONBLOCK) */
+    unsigned long long arg;     /* READ/WRITE: bytes; IOCTL: command; POLL: events */
+    unsigned long long iarg;    /* IOCTL with DC_CHR_ARG_INT: the integer */
+    unsigned int argmode, size; /* IOCTL: DC_CHR_ARG_*; DC_CHR_ARG_BUF's bytes */
+    int out;                    /* DC_CHR_ARG_BUF: copied back on success */
+    void *data;                 /* the file's data area (the client's shared memory) */
+};
+/* the next call a client asked for (checked: sizes within the data area,
+ * the ioctl rule applied): 1 and *c, or 0. One call per file at a time. */
+int dc_host_chr_fetch(struct dc_chr_call *c);
+void dc_host_chr_complete(int file, long long result);   /* the call's answer */
+void dc_host_chr_released(int file);   /* Linux released the file (or never opened it) */
+void dc_host_chr_wake(int file);       /* a wait queue the file polled woke */
 
 /* ---- twin drivers (hm/twin.h): a virtio-blk data plane moves out ---- */
 struct dc_twin_state {

@@ -75,7 +75,7 @@ int hm_dm_fault(hm_handle_t dm, struct hm_ipc_buf *buf, const char *container, u
 
 int hm_dm_print(hm_handle_t dm, struct hm_ipc_buf *buf)
 {
-    printf("%-19s %-22s %-9s %-16s %-9s %-10s %s\n", "DEVICE", "COMPATIBLE", "KIND", "DRIVER", "CONTAINER", "NODE",
+    printf("%-19s %-22s %-9s %-16s %-9s %-12s %s\n", "DEVICE", "COMPATIBLE", "KIND", "DRIVER", "CONTAINER", "NODE",
            "STATE");
     for (uint64_t i = 0;; i++) {
         struct hm_dm_row row;
@@ -105,7 +105,7 @@ int hm_dm_print(hm_handle_t dm, struct hm_ipc_buf *buf)
             snprintf(irq, sizeof irq, "irq %lu-%lu", (unsigned long)row.irq, (unsigned long)(row.irq + row.nirq - 1));
         else
             snprintf(irq, sizeof irq, "irq %lu", (unsigned long)row.irq);
-        printf("%-19s %-22s %-9s %-16s %-9s %-10s %s (%s, restarts %lu)\n", d->name, d->compatible, d->kind, driver,
+        printf("%-19s %-22s %-9s %-16s %-9s %-12s %s (%s, restarts %lu)\n", d->name, d->compatible, d->kind, driver,
                d->container[0] ? d->container : "-", node, hm_dm_state_name(row.state), irq,
                (unsigned long)row.restarts);
     }

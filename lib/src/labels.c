@@ -7,6 +7,7 @@
  */
 #include <hm/proto.h>
 #include <hm/blk.h>
+#include <hm/chr.h>
 #include <hm/dc.h>
 #include <hm/dm.h>
 #include <hm/twin.h>
@@ -23,6 +24,7 @@ static int prefix_defined(uint32_t prefix)
     case HM_PROTO_DM:
     case HM_PROTO_DC:
     case HM_PROTO_TWIN:
+    case HM_PROTO_CHR:
     case HM_PROTO_KERNEL:
         return 1;
     default:
@@ -64,6 +66,9 @@ int hm_label_defined(uint32_t label)
     case HM_TWIN_RESIZE:
     case HM_TWIN_PAUSE:
     case HM_TWIN_ADOPT:
+    case HM_CHR_OPEN:
+    case HM_CHR_CLOSE:
+    case HM_CHR_STAT:
     case HM_MSG_FAULT:
         return 1;
     default:

@@ -160,13 +160,12 @@ out:
 		hm_io_finish(io);
 }
 
-/* the device a disk sits on, as the device manager names it: the first
- * PCI function or device-tree node (its MMIO address) up its parents */
-static unsigned long long hm_disk_where(struct gendisk *disk)
+/* the device a disk or char device sits on, as the device manager names
+ * it: the first PCI function or device-tree node (its MMIO address) from
+ * dev up its parents; 0 if none */
+unsigned long long hm_dev_where(struct device *dev)
 {
-	struct device *dev;
-
-	for (dev = disk_to_dev(disk)->parent; dev; dev = dev->parent) {
+	for (; dev; dev = dev->parent) {
 		struct resource r;
 
 		if (dev_is_pci(dev)) {
@@ -191,7 +190,7 @@ static void hm_disk_announce(int i, int twin)
 	d->size = bdev_nr_bytes(b);
 	d->ro = bdev_read_only(b);
 	err = dc_host_disk_add(i, b->bd_device.kobj.name, d->size, bdev_logical_block_size(b), d->ro,
-			       hm_disk_where(b->bd_disk), twin,
+			       hm_dev_where(disk_to_dev(b->bd_disk)->parent), twin,
 			       twin >= 0 ? (unsigned long long)get_start_sect(b) << SECTOR_SHIFT : 0,
 			       twin >= 0 ? hm_twin_unit(b->bd_disk) : 0);
 	if (err)

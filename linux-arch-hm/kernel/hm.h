@@ -5,6 +5,11 @@
 void hm_timer_interrupt(void);	/* time.c: the clockevent fired */
 void hm_blk_kick(void);		/* blk.c: block work (DC-base's kick bit) */
 void hm_blk_settle(void);	/* blk.c: every disk Linux found is announced */
+struct device;
+unsigned long long hm_dev_where(struct device *dev);	/* blk.c: the PCI function or DT node it sits on */
+/* chr.c: character devices */
+void hm_chr_kick(void);		/* DC-base's char bit */
+void hm_chr_settle(void);	/* every char node Linux made is announced */
 /* twin.c: DC-twin's Linux half */
 struct gendisk;
 #define HM_TWIN_PENDING (-2)

@@ -54,6 +54,8 @@ void hm_irq_deliver(void)
 			hm_blk_kick();
 		if (p & DC_EV_TWIN)
 			hm_twin_kick();
+		if (p & DC_EV_CHR)
+			hm_chr_kick();
 		for (n = 0; n < DC_EV_NIRQ; n++)
 			if (p & (1UL << (DC_EV_IRQ0 + n)))
 				generic_handle_domain_irq(hm_domain, hm_bit_hwirq[n]);

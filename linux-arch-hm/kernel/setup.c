@@ -173,6 +173,7 @@ static int hm_init_load(struct linux_binprm *bprm)
 	if (strcmp(bprm->filename, "/init"))
 		return -ENOEXEC;
 	hm_blk_settle();
+	hm_chr_settle();
 	pr_info("hm: Linux runtime ready: %lu of %lu KiB of its memory in use\n",
 		(totalram_pages() - global_zone_page_state(NR_FREE_PAGES)) << (PAGE_SHIFT - 10),
 		totalram_pages() << (PAGE_SHIFT - 10));

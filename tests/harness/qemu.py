@@ -95,6 +95,12 @@ class Console:
         self.p.stdin.flush()
         return self.wait(prompt, timeout)
 
+    def send(self, data):
+        """write raw bytes to the console (keys as a terminal sends them:
+        escape sequences, Tab, Backspace, CR), all at once"""
+        self.p.stdin.write(data)
+        self.p.stdin.flush()
+
     def monitor(self, command):
         """one human-monitor command; its answer"""
         with socket.socket(socket.AF_UNIX) as m:

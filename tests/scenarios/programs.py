@@ -2,8 +2,9 @@
 own (-append hm.run=kt_NAME: init runs it with full authority and powers
 off). Each case it prints ("ok - ..." / "not ok - ...") is a check. Tests
 that need a device get it here, and some compare the image with what the
-host expects after power-off. Only kt_ldc starts a Linux driver container:
-the others run once per GIC, kt_ldc once per GIC and Linux version."""
+host expects after power-off. Only kt_ldc and kt_chr start Linux driver containers:
+the others run once per GIC, kt_ldc once per GIC and Linux version, kt_chr
+(character devices in an LDC) once per Linux version."""
 import glob
 import hashlib
 import os
@@ -13,7 +14,8 @@ from harness.scenario import Scenario, same_image
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HELPERS = {"kt_helper", "kt_crashdrv"}   # programs the tests start, not tests
-WITH_LINUX = {"kt_ldc"}
+WITH_LINUX = {"kt_ldc", "kt_chr"}
+ANY_GIC = {"kt_chr"}   # the GIC does not change what they test: one GIC only
 PATTERN_OFF, PATTERN_LEN = 1024 * 1024 + 4096, 8192
 
 
@@ -70,7 +72,7 @@ def scenario(name, variant, setup, checks):
     tag = f" {variant}" if variant else ""
     return Scenario(name=f"{name}{'-' + variant if variant else ''}", group=name, title=f"qemu {name}{tag}",
                     image="test", append=f"hm.run={name}", setup=setup, checks=checks, tap=name,
-                    linux=name in WITH_LINUX, per_gic=True, log=f"{name}{'-' + variant if variant else ''}.log")
+                    linux=name in WITH_LINUX, per_gic=name not in ANY_GIC, log=f"{name}{'-' + variant if variant else ''}.log")
 
 
 def names():

@@ -1,5 +1,6 @@
 /* Child process for the system tests: does one thing, chosen by argv[1]. */
 #include <hm/blkclient.h>
+#include <hm/chrclient.h>
 #include <hm/hm.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,6 +141,18 @@ int main(int argc, char **argv)
         for (int i = 0; i < 16 && !st; i++)
             st = hm_blk_submit(&c, HM_BLK_READ, (uint64_t)i * 65536, (uint64_t)i * 65536, 65536, (uint64_t)i);
         hm_notif_signal(notif, st ? 2 : 1);
+        for (;;)
+            hm_thread_park();
+    }
+    if (!strcmp(mode, "chropen")) {
+        /* a character device client that dies with its file open: open the
+         * node "chr" (its driver's endpoint), signal 1 (or 2 and the errno
+         * in the exit status), and wait to be killed */
+        struct hm_chr_file f;
+        int st = hm_chr_open(&f, hm_start_handle("chr"), HM_CHR_O_RDONLY, NULL);
+        hm_notif_signal(notif, st ? 2 : 1);
+        if (st)
+            return -st;
         for (;;)
             hm_thread_park();
     }

@@ -26,6 +26,11 @@ int vfs_req(uint32_t op, const char *path, struct hm_msg *m, unsigned extra_word
 
 int f_open(struct file *f, const char *path)
 {
+    return f_open_flags(f, path, HM_CHR_O_RDONLY);
+}
+
+int f_open_flags(struct file *f, const char *path, int chr_flags)
+{
     memset(f, 0, sizeof *f);
     struct hm_msg m = {0};
     uint64_t give_up = hm_deadline_ms(10000);
@@ -38,6 +43,14 @@ again:;
     f->size = m.w[1];
     if (f->type == HM_VFS_DIR)
         return -EISDIR;
+    if (f->type == HM_VFS_CHR) {
+        if (HM_TAG_NHANDLES(m.tag) != 1)
+            return -EIO;
+        hm_handle_t ep = ipc()->handles[0];
+        int r = hm_chr_open(&f->chr, ep, chr_flags, ipc());
+        hm_handle_close(ep);
+        return r;
+    }
     if (f->type == HM_VFS_BLK) {
         if (HM_TAG_NHANDLES(m.tag) != 1)
             return -EIO;
@@ -85,6 +98,21 @@ long f_pread(struct file *f, void *buf, uint64_t len, uint64_t off)
     }
     if (f->type == HM_VFS_BLK)
         return hm_blk_pread(&f->blk, buf, len, off);
+    if (f->type == HM_VFS_CHR) {
+        /* a stream: calls until len, or until one returns less (the
+         * device had no more for now), as read(2) on a tty or pipe */
+        uint64_t done = 0;
+        while (done < len) {
+            size_t want = len - done < HM_CHR_DATA_MAX ? (size_t)(len - done) : HM_CHR_DATA_MAX;
+            long n = hm_chr_read(&f->chr, (uint8_t *)buf + done, want);
+            if (n < 0)
+                return done ? (long)done : n;
+            done += (uint64_t)n;
+            if ((size_t)n < want)
+                break;
+        }
+        return (long)done;
+    }
     if (off >= f->size)
         return 0;
     if (len > f->size - off)
@@ -109,6 +137,8 @@ long f_pwrite(struct file *f, const void *buf, uint64_t len, uint64_t off)
         return (long)len;
     if (f->type == HM_VFS_BLK)
         return hm_blk_pwrite(&f->blk, buf, len, off);
+    if (f->type == HM_VFS_CHR)
+        return hm_chr_write(&f->chr, buf, len);
     uint64_t done = 0;
     while (done < len) {
         uint64_t n = len - done < HM_VFS_IO_MAX ? len - done : HM_VFS_IO_MAX;
@@ -136,5 +166,7 @@ void f_close(struct file *f)
         hm_blk_close(&f->blk);
         hm_handle_close(session);
     }
+    if (f->type == HM_VFS_CHR)
+        hm_chr_close(&f->chr);
     f->type = 0;
 }

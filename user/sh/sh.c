@@ -4,6 +4,7 @@
  * poweroff ends the shell; init then powers the machine off.
  */
 #include "sh.h"
+#include "line.h"
 #include <hm/dc.h>
 #include <hm/dmclient.h>
 #include <hm/sha256.h>
@@ -34,6 +35,7 @@ static int cmd_help(int argc, char **argv)
            "  dmesg                     the logs of the driver containers that keep one\n"
            "  dd if=F of=F [bs=N] [count=N] [skip=N] [seek=N]   copy blocks (coreutils semantics)\n"
            "  sha256sum PATH...         SHA-256 of files and devices\n"
+           "  hexdump -C [-n N] FILE... hex and ASCII, as util-linux's hexdump -C (first N bytes)\n"
            "  blkbench [DEV] [MiB] [all|fig10 | OP BS QD]\n"
            "                            block I/O throughput (overwrites the first MiB of DEV; default 16;\n"
            "                            OP seqread|randread|seqwrite|randwrite, BS, QD pick workloads)\n"
@@ -46,8 +48,15 @@ static int cmd_help(int argc, char **argv)
            "                            verified writes and reads on each DEV (its first 2 MiB are\n"
            "                            overwritten) while N (or M) faults of each KIND (kill, crash,\n"
            "                            hang) go into each CONTAINER; fails on any error or lost byte\n"
+           "  hwclock [--set \"YYYY-MM-DD HH:MM:SS\"] [DEV]   the RTC's time (UTC; /dev/rtc0), or set it\n"
+           "  evtest DEV [SECONDS]      an input device's name and its events until the time is up\n"
+           "  watchdog DEV [--timeout S] [--keepalive N] [--close]\n"
+           "                            arm a watchdog, keep it alive N times, stop it (magic close)\n"
            "  sleep MS                  wait MS milliseconds (scripts)\n"
-           "  poweroff                  end the session and power off\n");
+           "  poweroff                  end the session and power off\n"
+           "words are separated by spaces; \"...\" or '...' makes one word of what it quotes.\n"
+           "editing: Left/Right, Home/End, Backspace/Delete, Ctrl-A/E/U/K/W; Up/Down: history;\n"
+           "Tab completes commands and paths (twice: lists the choices); Ctrl-C drops the line\n");
     return 0;
 }
 
@@ -368,32 +377,51 @@ static const struct { const char *name; int (*fn)(int, char **); } cmds[] = {
     { "help", cmd_help }, { "ls", cmd_ls }, { "lsdev", cmd_lsdev }, { "dmesg", cmd_dmesg },
     { "sha256sum", cmd_sha256sum }, { "dd", cmd_dd }, { "blkbench", cmd_blkbench },
     { "kstat", cmd_kstat }, { "fault", cmd_fault }, { "faultstress", cmd_faultstress },
-    { "sleep", cmd_sleep },
+    { "sleep", cmd_sleep }, { "hexdump", cmd_hexdump },
+    { "hwclock", cmd_hwclock }, { "evtest", cmd_evtest }, { "watchdog", cmd_watchdog },
 };
+#define NCMDS (sizeof cmds / sizeof cmds[0])
 
-static int read_line(char *line, size_t n)
+const char *sh_command(unsigned i)
 {
-    size_t len = 0;
+    return i < NCMDS ? cmds[i].name : i == NCMDS ? "poweroff" : NULL;
+}
+
+/* line into words, in place: spaces and tabs separate them; "..." and
+ * '...' make one word of what they enclose, spaces included (the quotes are
+ * dropped; nothing is special inside them) and may join other text
+ * (a"b c"d is "ab cd"). At most max words (later ones are dropped, as
+ * always); the count, or -1 if a quote is not closed. */
+static int split(char *line, char **argv, int max)
+{
+    char *r = line, *w = line;   /* read and write ends: w never passes r */
+    int argc = 0;
     for (;;) {
-        int c = getchar();
-        if (c == EOF)
-            return -1;
-        if (c == '\r' || c == '\n') {
-            putchar('\n');
-            line[len] = 0;
-            return (int)len;
-        }
-        if (c == 0x7f || c == 0x08) {
-            if (len) {
-                len--;
-                printf("\b \b");
+        while (*r == ' ' || *r == '\t')
+            r++;
+        if (!*r)
+            return argc;
+        char *word = w;
+        while (*r && *r != ' ' && *r != '\t') {
+            if (*r == '"' || *r == '\'') {
+                char q = *r++;
+                while (*r && *r != q)
+                    *w++ = *r++;
+                if (!*r)
+                    return -1;
+                r++;
+            } else {
+                *w++ = *r++;
             }
-            continue;
         }
-        if (len + 1 < n && c >= ' ') {
-            line[len++] = (char)c;
-            putchar(c);
-        }
+        char end = *r;
+        if (end)
+            r++;
+        *w++ = 0;
+        if (argc < max)
+            argv[argc++] = word;
+        if (!end)
+            return argc;
     }
 }
 
@@ -407,24 +435,24 @@ int main(void)
     printf("hm shell; 'help' lists the commands\n");
     char line[256];
     for (;;) {
-        printf("hm# ");
-        fflush(stdout);
-        if (read_line(line, sizeof line) < 0)
+        if (line_read("hm# ", line, sizeof line) < 0)
             return 0;
         char *argv[MAX_ARGS + 1];
-        int argc = 0;
-        for (char *save, *t = strtok_r(line, " \t", &save); t && argc < MAX_ARGS; t = strtok_r(NULL, " \t", &save))
-            argv[argc++] = t;
+        int argc = split(line, argv, MAX_ARGS);
+        if (argc < 0) {
+            printf("sh: unterminated quote\n");
+            continue;
+        }
         argv[argc] = NULL;
         if (!argc)
             continue;
         if (!strcmp(argv[0], "poweroff"))
             return 0;
         unsigned i;
-        for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        for (i = 0; i < NCMDS; i++)
             if (!strcmp(argv[0], cmds[i].name))
                 break;
-        if (i == sizeof cmds / sizeof cmds[0])
+        if (i == NCMDS)
             printf("sh: %s: command not found\n", argv[0]);
         else
             cmds[i].fn(argc, argv);

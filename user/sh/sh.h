@@ -11,7 +11,14 @@ int sh_ct_state(const char *name, uint64_t *state, uint64_t *restarts, char node
 /* fault.c: what hm_dm_fault's negative errno means to a shell user */
 const char *sh_fault_error(int err);
 
+/* sh.c: the i-th command's name (poweroff included), NULL past the last */
+const char *sh_command(unsigned i);
+
 int cmd_blkbench(int argc, char **argv);
 int cmd_fault(int argc, char **argv);
 int cmd_faultstress(int argc, char **argv);
+int cmd_hwclock(int argc, char **argv);    /* chrtools.c */
+int cmd_evtest(int argc, char **argv);
+int cmd_watchdog(int argc, char **argv);
+int cmd_hexdump(int argc, char **argv);
 #endif

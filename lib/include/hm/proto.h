@@ -25,6 +25,7 @@
 #define HM_PROTO_DM   0x444du   /* "DM" the device manager: hm/dm.h */
 #define HM_PROTO_DC   0x4443u   /* "DC" a driver container's endpoint: hm/dc.h */
 #define HM_PROTO_TWIN 0x5457u   /* "TW" a twin driver's endpoint: hm/twin.h */
+#define HM_PROTO_CHR  0x4348u   /* "CH" character device files: hm/chr.h */
 #define HM_PROTO_KERNEL 0xfa17u /* the kernel's own messages: uapi/hm/syscall.h (HM_MSG_FAULT) */
 
 /* the largest status a reply label carries (errno values are far below) */

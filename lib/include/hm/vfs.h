@@ -4,8 +4,9 @@
  * in the IPC buffer's extra words (NUL-terminated, at most HM_VFS_PATH_MAX
  * bytes). Clients hold badge 0 handles; REGISTER and RESIZE are the device
  * manager's only (badge HM_VFS_BADGE_DM): anyone else gets EPERM.
- *   HM_VFS_OPEN     path -> w0 type, w1 size; for a device, handles[0] is
- *                   a direct session to its driver (vfs leaves the data path)
+ *   HM_VFS_OPEN     path -> w0 type, w1 size; for a device (HM_VFS_BLK,
+ *                   HM_VFS_CHR), handles[0] is a direct line to its driver
+ *                   (vfs leaves the data path)
  *   HM_VFS_STAT     path -> w0 type, w1 size
  *   HM_VFS_READDIR  path, w0 index -> w0 type, w1 size, name in the buffer;
  *                   ENOENT past the end
@@ -13,10 +14,14 @@
  *                   data in the buffer (files under /tmp)
  *   HM_VFS_WRITE    path + data in the buffer, w0 offset, w1 length -> w0 bytes
  *                   (creates the file; /tmp only)
- *   HM_VFS_IOCTL    path, w0 command, w1 argument: routed to the node's
- *                   driver as HM_BLK_IOCTL; its reply (label, w0..w5) comes
- *                   back unchanged; ENOTTY for nodes without a driver
- *   HM_VFS_REGISTER path, w0 type, w1 size, handles[0] = driver endpoint
+ *   HM_VFS_IOCTL    path, w0 command, w1 argument: routed to a block
+ *                   node's driver as HM_BLK_IOCTL; its reply (label,
+ *                   w0..w5) comes back unchanged; ENOTTY for other nodes
+ *                   (a character device's ioctls go through its file,
+ *                   hm/chr.h)
+ *   HM_VFS_REGISTER path, w0 type, w1 size, handles[0] = driver endpoint;
+ *                   a path with subdirectories under /dev (/dev/input/
+ *                   event0) makes the directories it needs
  *                   (SEND, GRANT, DUP); only from the device manager (badge
  *                   HM_VFS_BADGE_DM). OPEN hands clients copies with SEND and
  *                   GRANT only, so they cannot mint the driver's badges.
@@ -45,6 +50,7 @@
 #define HM_VFS_FILE 2
 #define HM_VFS_BLK  3   /* block device: session protocol hm/blk.h */
 #define HM_VFS_ZERO 4   /* /dev/zero: reads as zeros, writes are discarded */
+#define HM_VFS_CHR  5   /* character device: file protocol hm/chr.h */
 
 #define HM_VFS_PATH_MAX 128
 #define HM_VFS_PATH_WORDS (HM_VFS_PATH_MAX / 8)

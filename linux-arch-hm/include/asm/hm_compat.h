@@ -33,6 +33,8 @@ static inline void hm_bdev_close(hm_bdev_handle_t h)
 #define HM_CLASS_INTF_ARGS(dev) struct device *dev
 /* 6.12: the device tree's physical address is recorded at verify time */
 #define hm_dt_verify(dt) early_init_dt_verify(dt, __pa(dt))
+/* 6.2: a kset's uevent operations take a const kobject */
+#define HM_KOBJ_CONST const
 #else
 typedef struct { struct block_device *bdev; fmode_t mode; } hm_bdev_handle_t;
 static inline struct block_device *hm_bdev_open(dev_t devt, bool write, hm_bdev_handle_t *h)
@@ -50,5 +52,6 @@ static inline void hm_bdev_close(hm_bdev_handle_t h)
 }
 #define HM_CLASS_INTF_ARGS(dev) struct device *dev, struct class_interface *intf
 #define hm_dt_verify(dt) early_init_dt_verify(dt)
+#define HM_KOBJ_CONST
 #endif
 #endif

@@ -28,4 +28,5 @@
 
 #define PCI_CLASS_SD_HOST   0x0805   /* base class 08, subclass 05: SD host controller */
 #define PCI_CLASS_UFS_HOST  0x0109   /* base class 01, subclass 09: UFS host controller (UFSHCI) */
+#define PCI_ID_I6300ESB     (0x25abu << 16 | 0x8086u)   /* Intel 6300ESB watchdog (device << 16 | vendor) */
 #endif

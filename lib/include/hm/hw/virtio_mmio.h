@@ -36,6 +36,8 @@
 
 /* device IDs */
 #define VIRTIO_ID_BLOCK 2
+#define VIRTIO_ID_RNG   4    /* entropy source (virtio-rng) */
+#define VIRTIO_ID_INPUT 18   /* input device (virtio-input: keyboard, mouse, tablet) */
 
 /* Status bits */
 #define VIRTIO_ST_ACK         1
