@@ -249,7 +249,10 @@ static int take_call(struct chr_file *f, int id, struct dc_chr_call *c)
         __atomic_store_n(&f->closing, 1, __ATOMIC_SEQ_CST);
         return 0;
     }
-    if (!f->in_linux)
+    if (op == HM_CHR_OP_MMAP) {
+        dc_log_printf("dcbase: mmap of /dev/%s refused: no mapping is offered to clients\n", nodes[f->node].name);
+        err = -ENODEV;   /* what Linux answers for a file without mmap */
+    } else if (!f->in_linux)
         err = -EBADF;   /* its open failed */
     else if ((op == HM_CHR_OP_READ || op == HM_CHR_OP_WRITE) && a0 > HM_CHR_DATA_MAX)
         err = -EINVAL;

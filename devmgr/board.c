@@ -218,25 +218,10 @@ const char *const dm_dt_compats[][2] = {
 };
 const int dm_ndt_compats = sizeof dm_dt_compats / sizeof dm_dt_compats[0];
 
-/* every populated virtio-mmio slot, the devices of dm_dt_compats, the PCIe
- * hosts and their functions */
+/* every populated virtio-mmio slot, the PCIe hosts and their functions,
+ * then the devices of dm_dt_compats */
 void dm_board_scan(const void *fdt)
 {
-    for (int c = 0; c < dm_ndt_compats; c++)
-        for (int node = fdt_node_offset_by_compatible(fdt, -1, dm_dt_compats[c][0]); node >= 0;
-             node = fdt_node_offset_by_compatible(fdt, node, dm_dt_compats[c][0])) {
-            uint64_t pa, size;
-            if (reg_of(fdt, node, &pa, &size) || !window_ok(pa & ~0xfffull, 4096) || size > 4096 ||
-                (pa & 0xfff) + size > 4096)
-                continue;   /* its registers must be in one page */
-            char name[32];
-            snprintf(name, sizeof name, "%s", fdt_get_name(fdt, node, NULL));
-            struct dm_dev *d = dev_add(name, dm_dt_compats[c][0], dm_dt_compats[c][1], pa, irq_of(fdt, node));
-            if (d) {
-                d->node = node;
-                d->win[d->nwin++] = (struct dm_win){ pa & ~0xfffull, 4096 };
-            }
-        }
     for (int node = fdt_node_offset_by_compatible(fdt, -1, "virtio,mmio"); node >= 0;
          node = fdt_node_offset_by_compatible(fdt, node, "virtio,mmio")) {
         uint64_t pa, size;
@@ -295,5 +280,21 @@ void dm_board_scan(const void *fdt)
         dm_pci_ranges(fdt, node, grant_window, d);
         pci_scan(fdt, (int)(d - dm_devs), pa);
     }
+    /* last: the devices above keep the indexes they had before these were added */
+    for (int c = 0; c < dm_ndt_compats; c++)
+        for (int node = fdt_node_offset_by_compatible(fdt, -1, dm_dt_compats[c][0]); node >= 0;
+             node = fdt_node_offset_by_compatible(fdt, node, dm_dt_compats[c][0])) {
+            uint64_t pa, size;
+            if (reg_of(fdt, node, &pa, &size) || !window_ok(pa & ~0xfffull, 4096) || size > 4096 ||
+                (pa & 0xfff) + size > 4096)
+                continue;   /* its registers must be in one page */
+            char name[32];
+            snprintf(name, sizeof name, "%s", fdt_get_name(fdt, node, NULL));
+            struct dm_dev *d = dev_add(name, dm_dt_compats[c][0], dm_dt_compats[c][1], pa, irq_of(fdt, node));
+            if (d) {
+                d->node = node;
+                d->win[d->nwin++] = (struct dm_win){ pa & ~0xfffull, 4096 };
+            }
+        }
 }
 

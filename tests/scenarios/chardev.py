@@ -91,8 +91,9 @@ def drive(machine, st, timeout, ctx):
     ok = ok and step(c, seen, "lsdev", "lsdev")
     ok = ok and step(c, seen, "ls", "ls /dev") and step(c, seen, "ls_input", "ls /dev/input")
     if ok:
-        ok = step(c, seen, "wd_armed", "watchdog /dev/watchdog --timeout 2")
+        ok = step(c, seen, "wd_armed", "watchdog /dev/watchdog --timeout 5")
         seen["armed_at"] = time.time()
+        ok = ok and step(c, seen, "wd_dmesg", "dmesg")
         start = c.seen
         c.send(b"sleep 30000\n")
         seen["reset"] = not c.wait("hm# ", 40)
@@ -156,6 +157,8 @@ def checks(st, ctx):
         holds("ls /dev shows them, input/ as a directory",
               lambda r: all(n in seen.get("ls", "") for n in ("rtc0", "hwrng", "watchdog", "input/"))
               and "event0" in seen.get("ls_input", "")),
+        holds("closed without the magic character, Linux's watchdog core says so (ldc1's log)",
+              lambda r: "watchdog did not stop!" in seen.get("wd_dmesg", "")),
         holds("left armed without the magic close, the watchdog resets the board (QEMU ends, -no-reboot)",
               lambda r: "closed without the magic character" in seen.get("wd_armed", "") and seen.get("reset")
               and seen.get("qemu_ended") and qemu.END not in r.text[-2000:]),

@@ -3,8 +3,10 @@
  * PL031 RTC and a virtio-rng to ldc0. Bad input gets clean errors and the
  * container keeps serving; files of clients that die are released (1000
  * times: rtc0 allows one open at a time, so each new client's open fails
- * with EBUSY unless the previous one's release ran); a container killed
- * with a file open: the next call gets EIO and a new open works. */
+ * with EBUSY unless the previous one's release ran); a client asleep in a
+ * read blocks neither vfs nor devmgr, and killed, its read ends and its
+ * file is released; a container killed with a file open: the next call
+ * gets EIO and a new open works. */
 #include "ktest.h"
 #include <hm/chrclient.h>
 #include <hm/dm.h>
@@ -85,6 +87,13 @@ static void bad_input(hm_handle_t rtc)
     for (int t = 0; t < 500 && f.sh->done != f.req; t++)
         hm_notif_wait(f.notif, hm_deadline_ms(10), &bits);
     KT_EQ(f.sh->done == f.req ? f.sh->result : 1, -EINVAL, "an argument above 4 KiB: EINVAL, from the container");
+    f.sh->op = HM_CHR_OP_MMAP;
+    __asm__ volatile("dmb ish" ::: "memory");
+    f.sh->req = ++f.req;
+    hm_notif_signal(f.doorbell, HM_CHR_DOORBELL_BIT);
+    for (int t = 0; t < 500 && f.sh->done != f.req; t++)
+        hm_notif_wait(f.notif, hm_deadline_ms(10), &bits);
+    KT_EQ(f.sh->done == f.req ? f.sh->result : 1, -ENODEV, "mmap: refused, ENODEV");
     f.sh->op = 99;
     __asm__ volatile("dmb ish" ::: "memory");
     f.sh->req = ++f.req;
@@ -94,6 +103,10 @@ static void bad_input(hm_handle_t rtc)
     KT_EQ(f.sh->done == f.req ? f.sh->result : 1, -EINVAL, "an unknown operation: EINVAL");
     KT_EQ(hm_chr_write(&f, "x", 1), -EBADF, "write on a read-only open: EBADF (Linux's answer)");
     KT_CHECK(rtc_reads(&f), "the container still serves rtc0");
+    hm_chr_close(&f);
+    KT_EQ(hm_chr_open(&f, rtc, HM_CHR_O_RDWR, &buf), 0, "open /dev/rtc0 read-write");
+    KT_EQ(hm_chr_write(&f, "x", 1), -EINVAL, "write to the RTC, which has no write: EINVAL (Linux's answer)");
+    KT_CHECK(rtc_reads(&f), "and it still reads");
     hm_chr_close(&f);
 
     /* memory the container cannot map, or too little: EFAULT; no process
@@ -161,6 +174,42 @@ static void killed_clients(hm_handle_t vfs, hm_handle_t rtc, int n)
     KT_EQ(open, 0, "then Linux's open count of rtc0 is 0 (every release ran)");
 }
 
+/* a client asleep in a read: vfs and devmgr answer meanwhile; killed, its
+ * read is interrupted and its file released */
+static void hung_read(hm_handle_t vfs, hm_handle_t dm, hm_handle_t rtc)
+{
+    long notif = hm_notif_create();
+    hm_handle_t ep = HM_HANDLE_INVALID;
+    long oe = open_node(vfs, "/dev/rtc0", &ep);
+    const char *hargv[] = { "kt_helper", "chrread", NULL };
+    struct hm_spawn_handle hs[2] = { { "notif", (hm_handle_t)notif, HM_R_SIGNAL }, { "chr", ep, HM_R_SEND } };
+    long h = oe ? oe : hm_spawn("kt_helper", hargv, hs, 2, HM_HANDLE_INVALID, HM_PRIO_MAX - 3);
+    uint64_t bits = 0, open = 0;
+    long w = h < 0 ? h : hm_notif_wait((hm_handle_t)notif, hm_deadline_ms(10000), &bits);
+    kt_report(w >= 0 && bits == 1, "a client reads rtc0 (it sleeps in rtc_dev_read)", "spawn %ld, wait %ld, bits %lu", h,
+              w, (unsigned long)bits);
+    hm_sleep_until(hm_deadline_ms(300));
+    hm_handle_t other = HM_HANDLE_INVALID;
+    KT_EQ(open_node(vfs, "/dev/rtc0", &other), 0, "vfs answers meanwhile");
+    struct hm_dm_row row;
+    KT_EQ(hm_dm_lsdev(dm, &buf, 0, &row), 0, "so does devmgr");
+    KT_EQ(hm_chr_stat(rtc, &open), 0, "and the container");
+    KT_EQ(open, 1, "the sleeping reader's file is open in Linux");
+    if (h >= 0) {
+        hm_proc_kill((hm_handle_t)h);
+        hm_handle_close((hm_handle_t)h);
+    }
+    for (int t = 0; t < 100 && open; t++) {
+        hm_sleep_until(hm_deadline_ms(20));
+        hm_chr_stat(rtc, &open);
+    }
+    KT_EQ(open, 0, "killed, its read is interrupted and its file released");
+    if (ep >= 0)
+        hm_handle_close(ep);
+    if (other >= 0)
+        hm_handle_close(other);
+}
+
 int main(void)
 {
     kt_init("chr");
@@ -187,6 +236,7 @@ int main(void)
         return kt_finish();
     bad_input(rtc);
     killed_clients(vfs, rtc, 1000);
+    hung_read(vfs, dm, rtc);
 
     /* the container killed with a file open */
     struct hm_chr_file f;

@@ -156,6 +156,18 @@ int main(int argc, char **argv)
         for (;;)
             hm_thread_park();
     }
+    if (!strcmp(mode, "chrread")) {
+        /* a client that sleeps in a read that never ends (rtc0's read
+         * waits for an RTC interrupt nobody enabled): signal 1 before it */
+        struct hm_chr_file f;
+        int st = hm_chr_open(&f, hm_start_handle("chr"), HM_CHR_O_RDONLY, NULL);
+        hm_notif_signal(notif, st ? 2 : 1);
+        uint64_t data;
+        long r = st ? st : hm_chr_read(&f, &data, sizeof data);
+        printf("kt_helper: the read returned %ld\n", r);
+        for (;;)
+            hm_thread_park();
+    }
     if (!strcmp(mode, "spin")) {
         hm_notif_signal(notif, 1);
         for (;;)

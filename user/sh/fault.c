@@ -19,7 +19,11 @@ int sh_ct_state(const char *name, uint64_t *state, uint64_t *restarts, char node
             continue;
         *state = row.state;
         *restarts = row.restarts;
-        if (!node[0])
+        /* the first block device's node: the one a read is timed on */
+        struct hm_msg m = {0};
+        char path[24];
+        snprintf(path, sizeof path, "/dev/%.15s", row.dev.node);
+        if (!node[0] && row.dev.node[0] && !vfs_req(HM_VFS_STAT, path, &m, 0) && m.w[0] == HM_VFS_BLK)
             memcpy(node, row.dev.node, 16);
         found = 0;
     }

@@ -5,8 +5,8 @@
 
 extern hm_handle_t sh_dm;   /* the device manager, or HM_HANDLE_INVALID */
 
-/* fault.c: a container's state and restart count, and the first /dev node
- * of its devices ("" if none); 0, or -1 if no device names it */
+/* fault.c: a container's state and restart count, and the first block
+ * device node of its devices ("" if none); 0, or -1 if no device names it */
 int sh_ct_state(const char *name, uint64_t *state, uint64_t *restarts, char node[16]);
 /* fault.c: what hm_dm_fault's negative errno means to a shell user */
 const char *sh_fault_error(int err);

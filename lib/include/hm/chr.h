@@ -42,6 +42,8 @@
  *   HM_CHR_OP_CLOSE  the file is released (a call of it still running is
  *                    interrupted) -> result 0 once the driver's release has
  *                    run, as close(2) returns; the file is gone after it.
+ *   HM_CHR_OP_MMAP   refused: ENODEV (no mapping of a driver's memory or a
+ *                    device's registers into a client is offered).
  *   HM_CHR_OP_POLL   arg0 = HM_CHR_POLL* events -> result the events ready
  *                    now; until the file is closed, each wake-up of a wait
  *                    queue the driver polled signals the client's poll
@@ -83,6 +85,7 @@
 #define HM_CHR_OP_IOCTL 4
 #define HM_CHR_OP_POLL  5
 #define HM_CHR_OP_CLOSE 6
+#define HM_CHR_OP_MMAP  7   /* not offered: always ENODEV (mapping a driver's memory into a client is out of scope) */
 
 /* poll events (Linux's POLL* values) */
 #define HM_CHR_POLLIN  0x001

@@ -1,6 +1,7 @@
 /*
  * Driver container protocol: requests on a driver container's endpoint
- * other than block sessions (hm/blk.h). Reply label 0 or a positive errno.
+ * other than block sessions (hm/blk.h) and character device files
+ * (hm/chr.h). Reply label 0 or a positive errno.
  *
  * From devmgr (its handle is unbadged: badge 0):
  *   HM_DC_LOG    w0 = offset -> w0 = n bytes (<= HM_DC_LOG_CHUNK) in the IPC

@@ -33,10 +33,13 @@
  * devices and nodes):
  *   HM_DM_REGISTER  IPC-buffer words: the node name (NUL-terminated, at most
  *                HM_DM_NAME_MAX bytes, e.g. "vda2"; empty: devmgr names it
- *                vdX), w0 = node type (HM_VFS_BLK), w1 = size in bytes,
+ *                vdX), w0 = node type (HM_VFS_BLK; HM_VFS_CHR: a name
+ *                as devtmpfs has it, "input/event0"), w1 = size in bytes,
  *                w2 = the device it sits on: HM_DM_WHERE_PCI | PCI domain
  *                << 16 | bus << 8 | devfn, or the MMIO address of a
- *                device-tree device, or 0 (the container's first device),
+ *                device-tree device, or 0 (a disk: the container's first
+ *                device; a character device: only one devices.conf names
+ *                with "node NAME KIND", else EPERM),
  *                handles[0] = the endpoint vfs hands to clients (moved).
  *                devmgr publishes /dev/NAME in vfs. -> IPC-buffer words: the
  *                name used.
