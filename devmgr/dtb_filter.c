@@ -1,15 +1,17 @@
 /*
  * The device tree a container is given: a copy of the board's from which
  * every virtio-mmio slot, PCIe host and other device devmgr hands out
- * (board.c's dm_dt_compats: the PL031) and every AMBA primecell (the
- * UART, the GPIO: Linux's AMBA bus would probe them) the container does
- * not drive is deleted, so that a Linux container's own OF code probes only its own
- * (the GIC and other unassigned platform devices stay described), whose PCIe hosts' "ranges" name only the windows granted,
- * and whose devices with a twin say so (hm,data-plane = "twin"; a PCI
- * function: /chosen hm,twin-pci). IDs the
+ * (board.c's dm_dt_compats: the PL031) the container does not drive is
+ * deleted, and every AMBA primecell it does not drive (the UART, the
+ * GPIO: Linux's AMBA bus would probe them) disabled, so that a Linux
+ * container's own OF code probes only its own (the GIC and other
+ * unassigned platform devices stay described). Its PCIe hosts' "ranges"
+ * name only the windows granted, and its devices with a twin say so
+ * (hm,data-plane = "twin"; a PCI function: /chosen hm,twin-pci). IDs the
  * board file adds to Linux drivers (devices.conf "pci-id") are listed in
  * /chosen as hm,pci-ids = "DRIVER VENDOR DEVICE", ... for the container
- * that enumerates such a function.
+ * that enumerates such a function; the nodes of Linux's own it publishes
+ * (devices.conf "node") as hm,nodes.
  */
 #include "devmgr.h"
 #include <libfdt.h>
@@ -101,11 +103,8 @@ long dm_dtb_for(int ct)
     void *fdt = (void *)va;
     const char *compats[2 + 8] = { "virtio,mmio", "pci-host-ecam-generic" };
     unsigned ncompats = 2;
-    for (int c = 0; c < dm_ndt_compats && ncompats < sizeof compats / sizeof compats[0] - 1; c++)
+    for (int c = 0; c < dm_ndt_compats && ncompats < sizeof compats / sizeof compats[0]; c++)
         compats[ncompats++] = dm_dt_compats[c][0];
-    /* AMBA devices (the UART, the GPIO): Linux's AMBA bus reads every one's
-     * ID registers, which only a container driving it may map */
-    compats[ncompats++] = "arm,primecell";
     /* first delete: offsets shift, so each search starts again from the top */
     for (unsigned c = 0; c < ncompats; c++) {
         int node = fdt_node_offset_by_compatible(fdt, -1, compats[c]);
@@ -117,6 +116,23 @@ long dm_dtb_for(int ct)
             fdt_del_node(fdt, node);
             node = fdt_node_offset_by_compatible(fdt, -1, compats[c]);
         }
+    }
+    /* AMBA devices it does not drive (the UART, the GPIO): disabled, since
+     * Linux's AMBA bus would read every one's ID registers, which only a
+     * container driving it may map; kept in the tree, so that what refers
+     * to them (gpio-keys to the GPIO) still finds them. Setting a property
+     * moves what follows: each search starts again from the top. */
+    for (int node = fdt_node_offset_by_compatible(fdt, -1, "arm,primecell"); node >= 0;) {
+        const char *status = fdt_getprop(fdt, node, "status", NULL);
+        if (keep_node(fdt, node, ct) || (status && !strcmp(status, "disabled"))) {
+            node = fdt_node_offset_by_compatible(fdt, node, "arm,primecell");
+            continue;
+        }
+        if (fdt_setprop_string(fdt, node, "status", "disabled")) {
+            printf("devmgr: %s: cannot disable %s in its tree\n", dm_cts[ct].name, fdt_get_name(fdt, node, NULL));
+            break;
+        }
+        node = fdt_node_offset_by_compatible(fdt, -1, "arm,primecell");
     }
     /* devices whose data plane a twin takes: their container's Linux hands
      * them over once probed (hm/twin.h); a PCI function is named in
