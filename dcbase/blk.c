@@ -256,6 +256,19 @@ static void push_change(struct disk *d, int id)
                   r >= 0 && !HM_TAG_LABEL(m.tag) ? "; vfs knows" : "; vfs could not be told");
 }
 
+int dc_publish(struct hm_ipc_buf *buf, const char *name, uint64_t type, uint64_t size, uint64_t where, uint64_t badge)
+{
+    long h = hm_handle_dup(dc_ep, HM_R_SEND | HM_R_GRANT | HM_R_DUP, badge);
+    if (h < 0)
+        return -ENOMEM;
+    memset(buf->words, 0, HM_DM_NAME_MAX);
+    memcpy(buf->words, name, strlen(name));
+    buf->handles[0] = (hm_handle_t)h;
+    struct hm_msg m = { .tag = HM_TAG(HM_DM_REGISTER, HM_DM_NAME_MAX / 8, 1) | HM_TAG_MOVE, .w = { type, size, where } };
+    long r = hm_call(dc_dm, &m);
+    return r < 0 ? -EIO : -(int)HM_TAG_LABEL(m.tag);
+}
+
 static void *publisher(void *arg)
 {
     (void)arg;
@@ -273,19 +286,9 @@ static void *publisher(void *arg)
             d->state = 2;   /* served from now on, even if devmgr cannot publish it */
             if (dc_dm < 0)
                 continue;
-            long h = hm_handle_dup(dc_ep, HM_R_SEND | HM_R_GRANT | HM_R_DUP, DC_DISK_BADGE | (uint64_t)i);
-            if (h < 0) {
-                dc_log_printf("dcbase: %s: no handle to publish it\n", d->name);
-                continue;
-            }
-            memset(pub_buf.words, 0, HM_DM_NAME_MAX);
-            memcpy(pub_buf.words, d->name, strlen(d->name));
-            pub_buf.handles[0] = (hm_handle_t)h;
-            struct hm_msg m = { .tag = HM_TAG(HM_DM_REGISTER, HM_DM_NAME_MAX / 8, 1) | HM_TAG_MOVE,
-                                .w = { HM_VFS_BLK, d->size, d->where } };
-            long r = hm_call(dc_dm, &m);
-            if (r < 0 || HM_TAG_LABEL(m.tag))
-                dc_log_printf("dcbase: devmgr did not publish /dev/%s (%ld/%u)\n", d->name, r, HM_TAG_LABEL(m.tag));
+            int err = dc_publish(&pub_buf, d->name, HM_VFS_BLK, d->size, d->where, DC_DISK_BADGE | (uint64_t)i);
+            if (err)
+                dc_log_printf("dcbase: devmgr did not publish /dev/%s: %s\n", d->name, strerror(-err));
             else
                 dc_log_printf("dcbase: /dev/%s published (%llu bytes)\n", d->name, (unsigned long long)d->size);
         }

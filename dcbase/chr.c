@@ -1,7 +1,6 @@
 /*
- * Character devices, the host half (hm/chr.h). The nodes Linux announces
- * (dc_host_chr_add) are published through devmgr by blk.c's publisher;
- * clients open them here (HM_CHR_OPEN) and their calls, written into the
+ * Character device files, the host half (hm/chr.h). Clients open the nodes
+ * chr_nodes.c published here (HM_CHR_OPEN) and their calls, written into the
  * shared memory they gave, reach Linux through dc_host_chr_fetch; the
  * answers come back through dc_host_chr_complete.
  *
@@ -13,16 +12,14 @@
  * No lock: the CPU thread runs below the main thread's priority, and a
  * yielding spin lock would starve it.
  *
- * The ioctl rule (hm/chr.h) is applied here, before Linux sees a call:
- * the argument is what the command's encoding says, except for the
- * commands in ioctl_table.
+ * Calls are checked here before Linux sees them; an ioctl's argument by
+ * the rule of chr_ioctl.c. The nodes and their publishing: chr_nodes.c.
  */
 #include "dcbase.h"
 #include <dc_host.h>
 #include <hm/chr.h>
 #include <hm/dm.h>
 #include <hm/vfs.h>
-#include <libfdt.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,16 +27,8 @@
 _Static_assert(DC_CHR_OPEN == HM_CHR_OP_OPEN && DC_CHR_READ == HM_CHR_OP_READ && DC_CHR_WRITE == HM_CHR_OP_WRITE &&
                DC_CHR_IOCTL == HM_CHR_OP_IOCTL && DC_CHR_POLL == HM_CHR_OP_POLL, "dc_host.h and hm/chr.h agree");
 
-#define MAX_NODES 256   /* Linux makes many of its own: tty0..63, vcs... */
 #define MAX_FILES 64
 #define REAP_MS 100   /* how often the reaper looks for clients that died */
-
-static struct chr_node {
-    volatile int state;   /* 0 none, 1 to publish, 2 published, 3 gone */
-    char name[HM_DM_NAME_MAX];
-    uint64_t where;
-    volatile int open;    /* files whose release has not run (CPU thread writes) */
-} nodes[MAX_NODES];
 
 enum { F_FREE, F_RESERVED, F_ACTIVE };
 
@@ -62,149 +51,7 @@ static struct chr_file {
     uint32_t close_req;         /* the client's HM_CHR_OP_CLOSE: answered once Linux released it */
 } files[MAX_FILES];
 static unsigned next_file;   /* round robin */
-/* devmgr's /chosen hm,nodes: the nodes on no device of the board we
- * publish (hwrng); Linux's other own nodes (null, tty0...) stay inside */
-static const char *named_nodes;
-static int inside_count;              /* nodes of Linux's own not published (publisher thread) */
-static const char *inside_example;
-static int named_len;
 static hm_handle_t reap_notif = HM_HANDLE_INVALID;
-
-/* ---- nodes (CPU thread announces; the publisher publishes) ---- */
-
-int dc_host_chr_add(int id, const char *name, unsigned long long where)
-{
-    if (id < 0 || id >= MAX_NODES || !name[0] || strlen(name) >= HM_DM_NAME_MAX)
-        return -EINVAL;
-    struct chr_node *n = &nodes[id];
-    strcpy(n->name, name);
-    n->where = where;
-    __asm__ volatile("dmb ish" ::: "memory");
-    n->state = 1;
-    dc_publish_kick();
-    return 0;
-}
-
-void dc_host_chr_remove(int id)
-{
-    if (id >= 0 && id < MAX_NODES && nodes[id].state)
-        nodes[id].state = 3;   /* opens fail from now on; vfs keeps the node (no unregister yet) */
-}
-
-int dc_chr_publish_pending(void)
-{
-    for (int i = 0; i < MAX_NODES; i++)
-        if (nodes[i].state == 1)
-            return 1;
-    return 0;
-}
-
-void dc_chr_named(const void *fdt)
-{
-    int chosen = fdt_path_offset(fdt, "/chosen");
-    named_nodes = chosen < 0 ? NULL : fdt_getprop(fdt, chosen, "hm,nodes", &named_len);
-}
-
-/* a node on no device: one devmgr named for us? */
-static int named(const char *name)
-{
-    for (int off = 0; named_nodes && off < named_len; off += (int)strnlen(named_nodes + off, (size_t)(named_len - off)) + 1)
-        if (!strncmp(named_nodes + off, name, (size_t)(named_len - off)) && strlen(name) < (size_t)(named_len - off))
-            return 1;
-    return 0;
-}
-
-/* the publisher: register every node announced since (buf: its IPC buffer) */
-void dc_chr_publish(struct hm_ipc_buf *buf)
-{
-    int inside = 0;
-    const char *example = NULL;
-    for (int i = 0; i < MAX_NODES; i++) {
-        struct chr_node *n = &nodes[i];
-        if (n->state != 1)
-            continue;
-        n->state = 2;
-        if (!n->where && !named(n->name)) {
-            inside++;   /* still opened by nobody: Linux's own (null, tty0...) */
-            example = example ? example : n->name;
-            continue;
-        }
-        if (dc_dm < 0)
-            continue;
-        long h = hm_handle_dup(dc_ep, HM_R_SEND | HM_R_GRANT | HM_R_DUP, DC_CHR_BADGE | (uint64_t)i);
-        if (h < 0) {
-            dc_log_printf("dcbase: %s: no handle to publish it\n", n->name);
-            continue;
-        }
-        memset(buf->words, 0, HM_DM_NAME_MAX);
-        memcpy(buf->words, n->name, strlen(n->name));
-        buf->handles[0] = (hm_handle_t)h;
-        struct hm_msg m = { .tag = HM_TAG(HM_DM_REGISTER, HM_DM_NAME_MAX / 8, 1) | HM_TAG_MOVE,
-                            .w = { HM_VFS_CHR, 0, n->where } };
-        long r = hm_call(dc_dm, &m);
-        int st = r < 0 ? EIO : (int)HM_TAG_LABEL(m.tag);
-        if (st == EPERM)
-            dc_log_printf("dcbase: /dev/%s not published: a device of Linux's own the board does not give us\n",
-                          n->name);
-        else if (st)
-            dc_log_printf("dcbase: devmgr did not publish /dev/%s: %s\n", n->name, strerror(st));
-        else
-            dc_log_printf("dcbase: /dev/%s published (character device)\n", n->name);
-    }
-    if (inside && !inside_example)
-        inside_example = example;
-    inside_count += inside;
-}
-
-void dc_chr_report(void)
-{
-    if (inside_count)
-        dc_log_printf("dcbase: %d character devices of Linux's own (%s, ...) not published: on no device of ours\n",
-                      inside_count, inside_example);
-}
-
-/* ---- the ioctl rule ---- */
-
-/* commands whose encoding does not describe their argument (hm/chr.h) */
-static const struct {
-    uint32_t cmd;
-    unsigned mode;   /* DC_CHR_ARG_NONE or DC_CHR_ARG_INT */
-} ioctl_table[] = {
-    /* linux/rtc.h: interrupts on and off, no argument */
-    { HM_IOC(HM_IOC_NONE, 'p', 0x01, 0), DC_CHR_ARG_NONE },   /* RTC_AIE_ON */
-    { HM_IOC(HM_IOC_NONE, 'p', 0x02, 0), DC_CHR_ARG_NONE },   /* RTC_AIE_OFF */
-    { HM_IOC(HM_IOC_NONE, 'p', 0x03, 0), DC_CHR_ARG_NONE },   /* RTC_UIE_ON */
-    { HM_IOC(HM_IOC_NONE, 'p', 0x04, 0), DC_CHR_ARG_NONE },   /* RTC_UIE_OFF */
-    { HM_IOC(HM_IOC_NONE, 'p', 0x05, 0), DC_CHR_ARG_NONE },   /* RTC_PIE_ON */
-    { HM_IOC(HM_IOC_NONE, 'p', 0x06, 0), DC_CHR_ARG_NONE },   /* RTC_PIE_OFF */
-    { HM_IOC(HM_IOC_NONE, 'p', 0x0f, 0), DC_CHR_ARG_NONE },   /* RTC_WIE_ON */
-    { HM_IOC(HM_IOC_NONE, 'p', 0x10, 0), DC_CHR_ARG_NONE },   /* RTC_WIE_OFF */
-    /* encoded _IOW(.., unsigned long) but the driver takes the value itself */
-    { HM_IOC(HM_IOC_WRITE, 'p', 0x0c, 8), DC_CHR_ARG_INT },   /* RTC_IRQP_SET */
-    { HM_IOC(HM_IOC_WRITE, 'p', 0x0e, 8), DC_CHR_ARG_INT },   /* RTC_EPOCH_SET */
-    /* linux/input.h: encoded _IOW(.., int), the value is the argument */
-    { HM_IOC(HM_IOC_WRITE, 'E', 0x81, 4), DC_CHR_ARG_INT },   /* EVIOCRMFF */
-    { HM_IOC(HM_IOC_WRITE, 'E', 0x90, 4), DC_CHR_ARG_INT },   /* EVIOCGRAB */
-    { HM_IOC(HM_IOC_WRITE, 'E', 0x91, 4), DC_CHR_ARG_INT },   /* EVIOCREVOKE */
-};
-
-/* c->argmode, size, out for command cmd: 0, -ENOTTY or -EINVAL */
-static int ioctl_rule(uint32_t cmd, struct dc_chr_call *c)
-{
-    for (unsigned i = 0; i < sizeof ioctl_table / sizeof ioctl_table[0]; i++)
-        if (ioctl_table[i].cmd == cmd) {
-            c->argmode = ioctl_table[i].mode;
-            return 0;
-        }
-    if (HM_IOC_DIR(cmd) == HM_IOC_NONE)
-        return -ENOTTY;   /* it may take a pointer we cannot see: refused */
-    if (HM_IOC_SIZE(cmd) > HM_CHR_DATA_MAX)
-        return -EINVAL;
-    c->argmode = DC_CHR_ARG_BUF;
-    c->size = HM_IOC_SIZE(cmd);
-    c->out = !!(HM_IOC_DIR(cmd) & HM_IOC_READ);
-    return 0;
-}
 
 /* ---- Linux side (CPU thread) ---- */
 
@@ -250,14 +97,15 @@ static int take_call(struct chr_file *f, int id, struct dc_chr_call *c)
         return 0;
     }
     if (op == HM_CHR_OP_MMAP) {
-        dc_log_printf("dcbase: mmap of /dev/%s refused: no mapping is offered to clients\n", nodes[f->node].name);
+        dc_log_printf("dcbase: mmap of /dev/%s refused: no mapping is offered to clients\n",
+                      dc_chr_nodes[f->node].name);
         err = -ENODEV;   /* what Linux answers for a file without mmap */
     } else if (!f->in_linux)
         err = -EBADF;   /* its open failed */
     else if ((op == HM_CHR_OP_READ || op == HM_CHR_OP_WRITE) && a0 > HM_CHR_DATA_MAX)
         err = -EINVAL;
     else if (op == HM_CHR_OP_IOCTL) {
-        err = a0 > UINT32_MAX ? -ENOTTY : ioctl_rule((uint32_t)a0, c);
+        err = a0 > UINT32_MAX ? -ENOTTY : dc_chr_ioctl_rule((uint32_t)a0, c);
         c->iarg = a1;
     } else if (op != HM_CHR_OP_READ && op != HM_CHR_OP_WRITE && op != HM_CHR_OP_POLL)
         err = -EINVAL;
@@ -305,7 +153,7 @@ int dc_host_chr_fetch(struct dc_chr_call *c)
         if (!f->opened && !releasing(f->node)) {
             f->opened = f->in_linux = f->busy = 1;
             f->taken = 1;
-            nodes[f->node].open++;
+            dc_chr_nodes[f->node].open++;
             *c = (struct dc_chr_call){ .file = id, .node = f->node, .op = DC_CHR_OPEN, .flags = f->flags };
             next_file = (unsigned)id + 1;
             return 1;
@@ -330,7 +178,7 @@ void dc_host_chr_released(int id)
         return;
     struct chr_file *f = &files[id];
     f->in_linux = 0;
-    nodes[f->node].open--;
+    dc_chr_nodes[f->node].open--;
     if (f->closing)
         file_free(f);
     /* else the open failed: the slot is freed once the client closes it */
@@ -345,13 +193,13 @@ void dc_host_chr_wake(int id)
 
 /* ---- control requests (main thread; main.c's table) ---- */
 
-static struct chr_node *node_of(uint64_t badge, int *id)
+static struct dc_chr_node *node_of(uint64_t badge, int *id)
 {
     uint64_t i = badge & ~DC_CHR_BADGE;
-    if (i >= MAX_NODES || nodes[i].state != 2)
+    if (i >= DC_CHR_MAX_NODES || dc_chr_nodes[i].state != 2)
         return NULL;
     *id = (int)i;
-    return &nodes[i];
+    return &dc_chr_nodes[i];
 }
 
 static int file_of(uint64_t badge)
@@ -376,7 +224,8 @@ static void reap(void)
         if (hm_proc_wait(p, HM_DEADLINE_POLL, &status) != 0)
             continue;   /* alive (ETIMEDOUT), or the slot changed under us */
         if (f->gen == gen && f->state == F_ACTIVE && !__atomic_exchange_n(&f->closing, 1, __ATOMIC_SEQ_CST)) {
-            dc_log_printf("dcbase: a client with /dev/%s open ended: its file is released\n", nodes[f->node].name);
+            dc_log_printf("dcbase: a client with /dev/%s open ended: its file is released\n",
+                          dc_chr_nodes[f->node].name);
             dead = 1;
         }
     }
@@ -412,7 +261,7 @@ void dc_chr_start(void)
 int dc_chr_open(struct hm_srv_req *r)
 {
     int nid, id = -1;
-    struct chr_node *n = node_of(r->m.badge, &nid);
+    struct dc_chr_node *n = node_of(r->m.badge, &nid);
     struct hm_mem_info mi;
     struct hm_handle_info ni, pi;
     uint64_t flags = r->m.w[0], done_bits = r->m.w[1], poll_bits = r->m.w[2];
@@ -492,11 +341,11 @@ int dc_chr_stat(struct hm_srv_req *r)
         if (id < 0)
             return -EBADF;
         nid = files[id].node;
-    } else if (!node_of(r->m.badge, &nid) && !((r->m.badge & ~DC_CHR_BADGE) < MAX_NODES &&
-                                                nodes[nid = (int)(r->m.badge & ~DC_CHR_BADGE)].state == 3)) {
+    } else if (!node_of(r->m.badge, &nid) && !((r->m.badge & ~DC_CHR_BADGE) < DC_CHR_MAX_NODES &&
+                                                dc_chr_nodes[nid = (int)(r->m.badge & ~DC_CHR_BADGE)].state == 3)) {
         return -ENODEV;
     }
-    r->m.w[0] = (uint64_t)nodes[nid].open;
-    r->m.w[1] = nodes[nid].state == 3;
+    r->m.w[0] = (uint64_t)dc_chr_nodes[nid].open;
+    r->m.w[1] = dc_chr_nodes[nid].state == 3;
     return 0;
 }

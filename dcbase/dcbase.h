@@ -49,9 +49,23 @@ int dc_blk_detach(struct hm_srv_req *r);
 void dc_blk_publish_start(void);                         /* the thread that registers nodes */
 int dc_blk_publish_idle(void);                           /* nothing left to register */
 void dc_publish_kick(void);                              /* a node to register: wake the publisher */
+/* the publisher registers /dev/name through devmgr (HM_DM_REGISTER, type
+ * HM_VFS_*, the handle clients get badged so): 0 or a negative errno */
+int dc_publish(struct hm_ipc_buf *buf, const char *name, uint64_t type, uint64_t size, uint64_t where, uint64_t badge);
 #define DC_DISK_BADGE 0x40000000ull   /* | disk id: the handle vfs gives clients */
 
-/* chr.c: character devices (hm/chr.h) */
+/* chr.c, chr_nodes.c, chr_ioctl.c: character devices (hm/chr.h) */
+#define DC_CHR_MAX_NODES 256   /* Linux makes many of its own: tty0..63, vcs... */
+struct dc_chr_node {
+    volatile int state;   /* 0 none, 1 to publish, 2 published, 3 gone */
+    char name[HM_DM_NAME_MAX];
+    uint64_t where;       /* the device it sits on (hm/dm.h HM_DM_REGISTER w2) */
+    volatile int open;    /* files whose release has not run (CPU thread writes) */
+};
+extern struct dc_chr_node dc_chr_nodes[DC_CHR_MAX_NODES];   /* by Linux's node id */
+struct dc_chr_call;
+/* an ioctl call's argument mode and size for command cmd: 0, -ENOTTY or -EINVAL */
+int dc_chr_ioctl_rule(uint32_t cmd, struct dc_chr_call *c);
 int dc_chr_open(struct hm_srv_req *r);    /* HM_CHR_OPEN */
 int dc_chr_close(struct hm_srv_req *r);   /* HM_CHR_CLOSE */
 int dc_chr_stat(struct hm_srv_req *r);    /* HM_CHR_STAT */

@@ -211,21 +211,8 @@ int main(void)
 {
     kt_init("chr");
     hm_ipc_buf_set(&buf);
-    long vep = hm_ep_create(), dep = hm_ep_create();
-    long dmvfs = vep < 0 ? vep : hm_handle_dup((hm_handle_t)vep, HM_R_SEND | HM_R_GRANT, 1);
-    const char *vargv[] = { "vfs", NULL }, *dargv[] = { "devmgr", NULL };
-    struct hm_spawn_handle vh[1] = { { "vfs", (hm_handle_t)vep, HM_R_RECV | HM_R_SEND | HM_R_DUP | HM_R_GRANT } };
-    KT_OK(hm_spawn("vfs", vargv, vh, 1, HM_HANDLE_INVALID, HM_PRIO_SERVICE), "start vfs");
-    struct hm_spawn_handle dh[5] = {
-        { "bootimg", hm_start_handle("bootimg"), HM_R_READ | HM_R_MAP | HM_R_GRANT | HM_R_DUP },
-        { "root", hm_start_handle("root"), HM_R_ALL },
-        { "dtb", hm_start_handle("dtb"), HM_R_READ | HM_R_MAP },
-        { "dm", (hm_handle_t)dep, HM_R_RECV | HM_R_SEND | HM_R_DUP | HM_R_GRANT },
-        { "vfs", (hm_handle_t)dmvfs, HM_R_SEND | HM_R_GRANT },
-    };
-    KT_OK(hm_spawn("devmgr", dargv, dh, 5, HM_HANDLE_INVALID, HM_PRIO_SERVICE), "start devmgr (board devices.conf)");
-    hm_handle_t vfs = (hm_handle_t)hm_handle_dup((hm_handle_t)vep, HM_R_SEND, 0);
-    hm_handle_t dm = (hm_handle_t)hm_handle_dup((hm_handle_t)dep, HM_R_SEND, 0);
+    hm_handle_t vfs, dm;
+    kt_start_services(&vfs, &dm);
 
     hm_handle_t rtc = HM_HANDLE_INVALID;
     KT_EQ(open_node_wait(vfs, "/dev/rtc0", &rtc), 0, "/dev/rtc0 is published (PL031, ldc0)");

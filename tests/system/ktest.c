@@ -67,3 +67,22 @@ long kt_wait(hm_handle_t p, uint64_t ms)
     long r = hm_proc_wait(p, hm_deadline_ms(ms), &st);
     return r < 0 ? -100000 + r : (long)st;
 }
+
+void kt_start_services(hm_handle_t *vfs, hm_handle_t *dm)
+{
+    long vep = hm_ep_create(), dep = hm_ep_create();
+    long dmvfs = vep < 0 ? vep : hm_handle_dup((hm_handle_t)vep, HM_R_SEND | HM_R_GRANT, 1);
+    const char *vargv[] = { "vfs", NULL }, *dargv[] = { "devmgr", NULL };
+    struct hm_spawn_handle vh[1] = { { "vfs", (hm_handle_t)vep, HM_R_RECV | HM_R_SEND | HM_R_DUP | HM_R_GRANT } };
+    KT_OK(hm_spawn("vfs", vargv, vh, 1, HM_HANDLE_INVALID, HM_PRIO_SERVICE), "start vfs");
+    struct hm_spawn_handle dh[5] = {
+        { "bootimg", hm_start_handle("bootimg"), HM_R_READ | HM_R_MAP | HM_R_GRANT | HM_R_DUP },
+        { "root", hm_start_handle("root"), HM_R_ALL },
+        { "dtb", hm_start_handle("dtb"), HM_R_READ | HM_R_MAP },
+        { "dm", (hm_handle_t)dep, HM_R_RECV | HM_R_SEND | HM_R_DUP | HM_R_GRANT },
+        { "vfs", (hm_handle_t)dmvfs, HM_R_SEND | HM_R_GRANT },
+    };
+    KT_OK(hm_spawn("devmgr", dargv, dh, 5, HM_HANDLE_INVALID, HM_PRIO_SERVICE), "start devmgr (board devices.conf)");
+    *vfs = (hm_handle_t)hm_handle_dup((hm_handle_t)vep, HM_R_SEND, 0);
+    *dm = (hm_handle_t)hm_handle_dup((hm_handle_t)dep, HM_R_SEND, 0);
+}

@@ -21,6 +21,9 @@ int kt_finish(void);
 /* start tests/system/kt_helper in MODE with extra args; it gets "console",
  * "bootimg", "root" and the given handles; supervised by sup (or none) */
 long kt_spawn(const char *mode, const char *arg, const struct hm_spawn_handle *hs, int nh, hm_handle_t sup);
+/* start vfs and devmgr (board devices.conf) as init does, two checks:
+ * *vfs and *dm are client (send-only) handles to them */
+void kt_start_services(hm_handle_t *vfs, hm_handle_t *dm);
 /* kernel counter by name from hm_klog_stats, or -1 */
 long kt_stat(const char *name);
 /* wait for a process to exit; returns its status or a large negative on timeout */

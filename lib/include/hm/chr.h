@@ -48,7 +48,7 @@
  *                    now; until the file is closed, each wake-up of a wait
  *                    queue the driver polled signals the client's poll
  *                    bits (the client polls again, then waits).
- * The ioctl rule (dcbase/chr.c): a command's argument is what its
+ * The ioctl rule (dcbase/chr_ioctl.c): a command's argument is what its
  * encoding says (_IOC_DIR, _IOC_SIZE): the driver gets a pointer to a copy
  * of _IOC_SIZE bytes of the data area (copied back if _IOC_READ); a size
  * above HM_CHR_DATA_MAX: EINVAL. A command whose encoding describes no
