@@ -153,7 +153,7 @@ $(foreach p,$(BENCH_PROGS),$(eval $(call PROGRAM,$(p),tests/bench/$(p).c)))
 # build/linux-V/boot-{default,test}.img carry ldc-V; build/boot-*.img are
 # LINUX's (what `make run` and `make bench` boot)
 BOARD_CONFS := boot.conf devices.conf boot-ndc.conf devices-ndc.conf boot-one.conf devices-one.conf \
-               boot-twin.conf devices-twin.conf
+               boot-twin.conf devices-twin.conf boot-intx.conf
 NATIVE_PROGS := $(filter-out ldc,$(USER_PROGS))
 define BOOT_IMAGES
 $(B)/linux-$(1)/boot-default.img: $(addprefix $(B)/bin/,$(NATIVE_PROGS) ldc-$(1)) $(addprefix boards/$(BOARD)/,$(BOARD_CONFS)) scripts/mkbootimg
@@ -191,22 +191,39 @@ $(B)/host/%: tests/host/%.c tests/host/tap.h $(HOST_SRCS) | $(B)/.bootstrap
 # as the SD card) with one logical unit per image, sda, sdb... (default: a
 # 64 MiB image with a GPT for 4 KiB sectors, made on first use); UFS=none:
 # no controller
+# NVME=img[,img2...]: QEMU's NVMe controller (PCI, in the same container as
+# the SD card) with one namespace per image, nvme0n1, nvme0n2... (default:
+# none); Linux's nvme driver runs its queues on MSI-X vectors
+# VIRTIO=pci: the disk is a virtio-blk-pci function (modern virtio over PCI,
+# MSI-X) on the PCIe host instead of a virtio-mmio slot: Linux's virtio_pci
+# and virtio_blk drive it in the PCI host's container (ldc1)
 # TWIN=1: the virtio-blk data plane runs in its twin driver (boot-twin.conf)
+# MSI=off: no MSI or MSI-X for PCI functions, their INTx lines serve
+# (boot-intx.conf; not with TWIN=1)
 DISK ?= $(B)/disk.img
 SD ?= $(B)/sd.img
 UFS ?= $(B)/ufs.img
 TWIN ?= 0
-TWIN_APPEND := $(if $(filter 1,$(TWIN)),-append hm.boot=boot-twin.conf)
+MSI ?= on
+TWIN_APPEND := $(if $(filter 1,$(TWIN)),-append hm.boot=boot-twin.conf,$(if $(filter off,$(MSI)),-append hm.boot=boot-intx.conf))
 comma := ,
 UFS_IMGS := $(filter-out none,$(subst $(comma), ,$(UFS)))
 UFS_ARGS = $(if $(UFS_IMGS),-device ufs$(comma)serial=hm-ufs$(comma)id=ufs0 \
            $(shell i=0; for f in $(UFS_IMGS); do \
              echo "-drive if=none,id=ufslu$$i,file=$$f,format=raw,cache=writeback -device ufs-lu,drive=ufslu$$i,lun=$$i,bus=ufs0"; \
              i=$$((i + 1)); done))
+NVME ?=
+NVME_IMGS := $(subst $(comma), ,$(NVME))
+NVME_ARGS = $(if $(NVME_IMGS),-device nvme$(comma)serial=hm-nvme$(comma)id=nvme0 \
+           $(shell i=1; for f in $(NVME_IMGS); do \
+             echo "-drive if=none,id=nvns$$i,file=$$f,format=raw,cache=writeback -device nvme-ns,drive=nvns$$i,nsid=$$i,bus=nvme0"; \
+             i=$$((i + 1)); done))
+VIRTIO ?= mmio
+DISK_DEVICE := $(if $(filter pci,$(VIRTIO)),virtio-blk-pci$(comma)disable-legacy=on,virtio-blk-device)
 QEMU_RUN = $(QEMU) $(QEMU_MACHINE) -kernel $(B)/hm.bin -initrd $(B)/boot-default.img $(TWIN_APPEND) \
-           -drive if=none,id=vda,file=$(DISK),format=raw,cache=writeback -device virtio-blk-device,drive=vda \
+           -drive if=none,id=vda,file=$(DISK),format=raw,cache=writeback -device $(DISK_DEVICE),drive=vda \
            -device sdhci-pci -drive if=none,id=sdcard,file=$(SD),format=raw -device sd-card,drive=sdcard $(UFS_ARGS) \
-           $(QEMU_CHR_DEVICES)
+           $(NVME_ARGS) $(QEMU_CHR_DEVICES)
 
 $(B)/sd.img: scripts/mkcard
 	@mkdir -p $(B)

@@ -79,6 +79,7 @@ void dc_chr_named(const void *fdt);      /* /chosen hm,nodes: what of Linux's ow
 
 /* host.c */
 int dc_host_setup(void);   /* grants: device memory, the interrupt resource */
+void dc_irq_setup(void);                 /* the interrupt grants devmgr gave (irq.c) */
 int dc_irq_release(unsigned int hwirq);   /* unbind it for a twin: its slot, or -1 */
 int dc_irq_restore(int n);                /* bind slot n again */
 void dc_irq_forwarded(int n, hm_handle_t eoi);   /* slot n is fed by its twin's forwards: its eoi signals eoi */

@@ -1,6 +1,6 @@
 /*
  * DC-base's host operations for Linux (dc_host.h): threads, time,
- * interrupts, device memory, panic. They run on Linux's CPU thread, which
+ * device memory, panic (interrupts: irq.c). They run on Linux's CPU thread, which
  * has no picolibc TLS: only system calls and plain memory here.
  */
 #include "dcbase.h"
@@ -24,9 +24,6 @@ static struct grant {
     uint64_t phys, size;
 } grants[MAX_GRANTS];
 static int ngrants;
-/* "irqres", "irqres1".."irqres7": one interrupt range per granted device */
-static hm_handle_t irqres[MAX_GRANTS];
-static int nirqres;
 static hm_handle_t timer;
 /* ioremap's mappings (their first page), so iounmap unmaps only those:
  * Linux's CPU thread is the only user, no lock */
@@ -45,11 +42,8 @@ int dc_host_setup(void)
             dc_log_printf("dcbase: handle %s is not device memory: ignored\n", name);
         else if (h >= 0)
             grants[ngrants++] = (struct grant){ h, mi.phys, mi.size };
-        snprintf(name, sizeof name, i ? "irqres%d" : "irqres", i);
-        h = hm_start_handle(name);
-        if (h >= 0)
-            irqres[nirqres++] = h;
     }
+    dc_irq_setup();
     long t = hm_timer_create(dc_events, DC_EV_TIMER);
     if (t < 0)
         return -ENOMEM;
@@ -143,91 +137,6 @@ unsigned long dc_host_time_freq(void)
 void dc_host_timer_set(unsigned long deadline)
 {
     hm_timer_set(timer, deadline == ~0ul ? HM_DEADLINE_NEVER : deadline);
-}
-
-/* ---- interrupts: event bit DC_EV_IRQ0 + n for the n-th bound interrupt ---- */
-static hm_handle_t irqs[DC_EV_NIRQ];   /* HM_HANDLE_INVALID: given to a twin */
-static unsigned int irq_hw[DC_EV_NIRQ];
-static int irq_level[DC_EV_NIRQ];
-static int irq_fwd[DC_EV_NIRQ];           /* fed by a twin's forwards (twin.c) */
-static hm_handle_t irq_fwd_eoi[DC_EV_NIRQ];   /* and what its eoi signals */
-static int nirqs;
-
-static long irq_create(int n)
-{
-    /* the grant that covers it: the others answer ERANGE */
-    long q = -HM_ERANGE;
-    for (int i = 0; i < nirqres && q == -HM_ERANGE; i++)
-        q = hm_irq_create(irqres[i], irq_hw[n], dc_events, 1ull << (DC_EV_IRQ0 + n), irq_level[n] ? HM_IRQ_LEVEL : 0);
-    return q;
-}
-
-int dc_host_irq_bind(unsigned int hwirq, int level)
-{
-    for (int n = 0; n < nirqs; n++)
-        if (irq_hw[n] == hwirq)
-            return n;
-    if (nirqs == DC_EV_NIRQ)
-        return -ENOSPC;
-    irq_hw[nirqs] = hwirq;
-    irq_level[nirqs] = level;
-    long q = irq_create(nirqs);
-    if (q < 0)
-        return q == -HM_ERANGE || q == -HM_EPERM ? -EPERM : -EBUSY;
-    hm_irq_ctl((hm_handle_t)q, HM_IRQ_MASK);   /* until Linux starts it up */
-    irqs[nirqs] = (hm_handle_t)q;
-    return nirqs++;
-}
-
-int dc_irq_release(unsigned int hwirq)
-{
-    for (int n = 0; n < nirqs; n++)
-        if (irq_hw[n] == hwirq && irqs[n] >= 0) {
-            hm_handle_close(irqs[n]);   /* unbinds it: the INTID is free for the twin */
-            irqs[n] = HM_HANDLE_INVALID;
-            return n;
-        }
-    return -1;
-}
-
-int dc_irq_restore(int n)
-{
-    if (n < 0 || n >= nirqs || irqs[n] >= 0)
-        return -EINVAL;
-    long q = irq_create(n);
-    if (q < 0)
-        return -EBUSY;
-    irqs[n] = (hm_handle_t)q;   /* unmasked: Linux's handler is still installed */
-    irq_fwd[n] = 0;
-    return 0;
-}
-
-void dc_irq_forwarded(int n, hm_handle_t eoi)
-{
-    if (n >= 0 && n < nirqs && irqs[n] < 0) {
-        irq_fwd_eoi[n] = eoi;
-        irq_fwd[n] = 1;
-    }
-}
-
-void dc_host_irq_mask(int n)
-{
-    if (n >= 0 && n < nirqs && irqs[n] >= 0)
-        hm_irq_ctl(irqs[n], HM_IRQ_MASK);
-}
-
-void dc_host_irq_unmask(int n)
-{
-    if (n >= 0 && n < nirqs && irqs[n] >= 0)
-        hm_irq_ctl(irqs[n], HM_IRQ_UNMASK);
-}
-
-void dc_host_irq_eoi(int n)
-{
-    if (n >= 0 && n < nirqs && irqs[n] >= 0)
-        hm_irq_ctl(irqs[n], HM_IRQ_ACK);
-    else if (n >= 0 && n < nirqs && irq_fwd[n])
-        hm_notif_signal(irq_fwd_eoi[n], 1);   /* the twin holds the line until Linux handled it */
 }
 
 /* ---- the end ---- */

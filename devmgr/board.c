@@ -163,12 +163,37 @@ static const char *pci_kind(uint32_t id, uint32_t class, char *buf, size_t n)
 {
     if (id == PCI_ID_I6300ESB)
         return "watchdog";  /* Intel 6300ESB watchdog timer (its class says only "other") */
+    if (id == PCI_ID_VIRTIO_BLK || id == PCI_ID_VIRTIO_BLK_T)
+        return "virtio-blk-pci";   /* virtio-blk over PCI (its class is SCSI's or "other") */
     if ((class >> 8) == PCI_CLASS_SD_HOST)
         return "sd-host";   /* SD host controller (SDHCI) */
     if ((class >> 8) == PCI_CLASS_UFS_HOST)
         return "ufs-host";  /* UFS host controller (UFSHCI) */
+    if ((class >> 8) == PCI_CLASS_NVME)
+        return "nvme";      /* NVM Express controller */
     snprintf(buf, n, "pci-%04x", class >> 8);
     return buf;
+}
+
+/* the MSI and MSI-X vectors a function can use (its capabilities; 0: it
+ * has none), and whether it has MSI-X */
+static uint32_t pci_msi_vectors(volatile uint8_t *cfg, int *msix)
+{
+    uint32_t msi = 0, x = 0;
+    *msix = 0;
+    if (!(*(volatile uint16_t *)(cfg + PCI_STATUS) & PCI_STATUS_CAP_LIST))
+        return 0;
+    uint32_t at = cfg[PCI_CAP_PTR] & 0xfc;
+    for (int guard = 0; at >= 0x40 && at < 0x100 && guard < 48; guard++) {
+        uint16_t ctl = *(volatile uint16_t *)(cfg + at + 2);
+        if (cfg[at] == PCI_CAP_ID_MSI)
+            msi = 1u << ((ctl >> 1) & 7);
+        else if (cfg[at] == PCI_CAP_ID_MSIX)
+            x = (ctl & 0x7ffu) + 1;
+        at = cfg[at + 1] & 0xfc;
+    }
+    *msix = x != 0;
+    return x > msi ? x : msi;
 }
 
 /* the functions on the host's dm_root bus, read from ECAM: listed so lsdev
@@ -204,6 +229,8 @@ static void pci_scan(const void *fdt, int hidx, uint64_t ecam)
         d->host = hidx;
         d->bdf = devfn;
         d->pci_id = id;
+        uint32_t nvec = pci_msi_vectors(cfg, &d->msix);
+        d->msi_vecs = nvec < DM_MSI_MAX_VECTORS ? nvec : DM_MSI_MAX_VECTORS;
         if ((devfn & 7) == 0 && !(cfg[PCI_HEADER_TYPE] & PCI_HEADER_MULTI_FN))
             devfn += 7;   /* a single-function device: no functions 1..7 */
     }

@@ -19,6 +19,7 @@ int dm_lsdev(struct hm_srv_req *r)
     dm_lock_take(&dm_twin_lock);   /* dataplane changes with the twin */
     memcpy(info.dataplane, d->info.dataplane, sizeof info.dataplane);
     dm_lock_drop(&dm_twin_lock);
+    dm_msi_describe(d, info.vectors, sizeof info.vectors);
     memcpy(r->buf->words, &info, sizeof info);
     r->reply_words = HM_DM_DEV_WORDS;
     r->m.w[0] = d->ct < 0 ? HM_DM_UNASSIGNED : (uint64_t)__atomic_load_n(&dm_cts[d->ct].state, __ATOMIC_SEQ_CST);

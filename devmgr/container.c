@@ -117,6 +117,7 @@ int dm_ct_start(int ct)
     struct dm_win wins[CT_MAX_WINDOWS], irqs[CT_MAX_IRQS];
     int n = 0, nwin = 0, nirq = 0;
     struct dm_dev *first;
+    dm_msi_forget(ct);
     int err = ct_grants(ct, wins, &nwin, irqs, &nirq, &first);
     if (err)
         return err;

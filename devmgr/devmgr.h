@@ -61,6 +61,9 @@ struct dm_dev {
     uint32_t bdf;           /* a PCI function: bus << 8 | devfn */
     uint32_t pci_id;        /* a PCI function: device << 16 | vendor, as config space has it */
     char id_for[24];        /* devices.conf "pci-id": the Linux driver its container adds pci_id to, or "" */
+    uint32_t msi_vecs;      /* a PCI function: MSI(-X) vectors its container may have (msi.c) */
+    int msix;               /* it has MSI-X (else MSI, if msi_vecs) */
+    uint64_t msi_granted;   /* vectors granted to its container since it started (bit = event) */
     int domain;             /* a PCIe host: its PCI domain number in its container's Linux */
     struct dm_win win[1 + DM_PCI_MAX_MEMWIN];   /* what a container driving it needs mapped */
     int nwin;
@@ -146,6 +149,14 @@ int dm_ready(struct hm_srv_req *r);
 int dm_resize(struct hm_srv_req *r);
 int dm_twin(struct hm_srv_req *r);
 int dm_twin_pause_req(struct hm_srv_req *r);
+int dm_msi(struct hm_srv_req *r);
+
+/* msi.c */
+extern int dm_msi_off;                          /* devmgr's argument msi=off: INTx only */
+#define DM_MSI_MAX_VECTORS 8                    /* per PCI function */
+void dm_msi_describe(const struct dm_dev *d, char *out, size_t n);
+void dm_msi_forget(int ct);
+struct dm_dev *dm_pci_function_of(int ct, uint64_t where);   /* nodes.c */
 
 /* board.c */
 void dm_board_scan(const void *fdt);

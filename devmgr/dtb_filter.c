@@ -11,7 +11,8 @@
  * board file adds to Linux drivers (devices.conf "pci-id") are listed in
  * /chosen as hm,pci-ids = "DRIVER VENDOR DEVICE", ... for the container
  * that enumerates such a function; the nodes of Linux's own it publishes
- * (devices.conf "node") as hm,nodes.
+ * (devices.conf "node") as hm,nodes. With devmgr's argument msi=off its PCIe
+ * hosts lose msi-parent / msi-map (INTx only).
  */
 #include "devmgr.h"
 #include <libfdt.h>
@@ -61,6 +62,19 @@ static int granted_ranges_only(void *fdt, int node)
      * moves, so callers go on searching from this node's offset, which
      * stays. */
     return o.n * 4 == len ? 0 : fdt_setprop(fdt, node, "ranges", o.cells, o.n * 4);
+}
+
+/* devmgr's argument msi=off: a host without msi-parent / msi-map has no MSI
+ * domain in Linux, whose drivers then take their INTx line. Deleting moves
+ * what follows, not the node itself. */
+static int msi_off(void *fdt, int node)
+{
+    int err = 0;
+    if (fdt_getprop(fdt, node, "msi-parent", NULL))
+        err = fdt_delprop(fdt, node, "msi-parent");
+    if (!err && fdt_getprop(fdt, node, "msi-map", NULL))
+        err = fdt_delprop(fdt, node, "msi-map");
+    return err;
 }
 
 /* /chosen's hm,pci-ids for container ct's functions: 0 or libfdt's error */
@@ -165,7 +179,7 @@ long dm_dtb_for(int ct)
     err = 0;
     for (int node = fdt_node_offset_by_compatible(fdt, -1, compats[1]); node >= 0 && !err;
          node = fdt_node_offset_by_compatible(fdt, node, compats[1]))
-        err = granted_ranges_only(fdt, node);
+        err = granted_ranges_only(fdt, node) || (dm_msi_off && msi_off(fdt, node));
     fdt_pack(fdt);
     hm_vm_unmap(HM_HANDLE_SELF_PROC, (uint64_t)va);
     if (err) {

@@ -10,7 +10,8 @@
  * table below says who may ask what.
  *
  * Handles: "root" (resources), "dtb", "bootimg", "dm" (its endpoint, RECV),
- * "vfs" (optional). Argument: conf=NAME reads NAME instead of devices.conf.
+ * "vfs" (optional). Arguments: conf=NAME reads NAME instead of devices.conf;
+ * msi=off gives PCI functions no MSI vectors (their INTx lines serve).
  */
 #include "devmgr.h"
 #include <libfdt.h>
@@ -48,6 +49,7 @@ static const struct hm_srv_op dm_ops[] = {
     { HM_DM_RESIZE,       DM_FROM_CONTAINER,                   0,       dm_resize },
     { HM_DM_TWIN,         DM_FROM_CONTAINER,                   2,       dm_twin },
     { HM_DM_TWIN_PAUSE,   DM_FROM_CONTAINER,                   0,       dm_twin_pause_req },
+    { HM_DM_MSI,          DM_FROM_CONTAINER,                   0,       dm_msi },
 };
 
 int main(int argc, char **argv)
@@ -56,6 +58,10 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++)
         if (!strncmp(argv[i], "conf=", 5))
             conf = argv[i] + 5;
+        else if (!strcmp(argv[i], "msi=off")) {
+            dm_msi_off = 1;   /* the board forces INTx (boot-intx.conf) */
+            printf("devmgr: PCI functions get no MSI vectors (msi=off)\n");
+        }
     dm_root = hm_start_handle("root");
     dm_ep = hm_start_handle("dm");
     dm_vfs = hm_start_handle("vfs");   /* optional: without it no nodes are published */

@@ -51,6 +51,16 @@ static struct dm_dev *device_of(int ct, uint64_t where)
     return first;
 }
 
+/* container ct's PCI function at `where` (HM_DM_WHERE_PCI | domain << 16
+ * | bus << 8 | devfn), or NULL */
+struct dm_dev *dm_pci_function_of(int ct, uint64_t where)
+{
+    if (!(where & HM_DM_WHERE_PCI))
+        return NULL;
+    struct dm_dev *d = device_of(ct, where);
+    return d && d->host >= 0 && d->bdf == (where & 0xffff) ? d : NULL;
+}
+
 /* a disk's name: lower-case letters and digits only (a name in /dev, not
  * a path: no '/', no "..", nothing odd) */
 static int name_ok(const char *name)

@@ -3,11 +3,13 @@
  * before anything is started again, none of its devices may go on with
  * DMA into it. virtio-mmio: Status 0 (a device reset: it forgets its
  * queues). A PCI function: an SDHCI controller is reset (its ADMA engine
- * stops), then memory decoding and bus mastering go off (Linux's next
+ * stops), a UFS controller drained and disabled, an NVMe controller
+ * disabled (CC.EN = 0, then CSTS.RDY = 0: its queues are gone), then memory decoding and bus mastering go off (Linux's next
  * probe turns them on again). Register knowledge lives in hm/hw/.
  */
 #include "devmgr.h"
 #include <hm/hw/pci.h>
+#include <hm/hw/nvme.h>
 #include <hm/hw/sdhci.h>
 #include <hm/hw/ufs.h>
 #include <hm/hw/virtio_mmio.h>
@@ -114,11 +116,30 @@ static void ufs_disable(struct dm_dev *d, volatile uint8_t *regs)
         printf("devmgr: %s: HCE still 1 after 100 ms (bus mastering goes off anyway)\n", d->info.name);
 }
 
+/* An NVMe controller: CC.EN = 0 resets it, which deletes its queues and
+ * ends what is in flight; CSTS.RDY reads 0 when that is done, within the
+ * controller's own timeout (CAP.TO), bounded here by 2 s. */
+static void nvme_disable(struct dm_dev *d, volatile uint8_t *regs)
+{
+    volatile uint32_t *cc = (volatile uint32_t *)(regs + NVME_REG_CC);
+    volatile uint32_t *csts = (volatile uint32_t *)(regs + NVME_REG_CSTS);
+    uint64_t cap = *(volatile uint32_t *)(regs + NVME_REG_CAP);
+    uint32_t to = NVME_CAP_TO_MS(cap), limit = to != 0 && to < 2000 ? to : 2000;
+    *cc = *cc & ~(uint32_t)NVME_CC_EN;
+    uint64_t end = hm_now() + hm_ms(limit);
+    while ((*csts & NVME_CSTS_RDY) && hm_now() < end)
+        ;
+    if (*csts & NVME_CSTS_RDY)
+        printf("devmgr: %s: CSTS.RDY still 1 %u ms after CC.EN = 0 (bus mastering goes off anyway)\n", d->info.name,
+               (unsigned)limit);
+}
+
 /* a function whose engine needs more than bus mastering off to stop */
 static void pci_reset_engine(struct dm_dev *d, volatile uint8_t *cfg)
 {
     int sd = !strcmp(d->info.kind, "sd-host"), ufs = !strcmp(d->info.kind, "ufs-host");
-    if (!sd && !ufs)
+    int nvme = !strcmp(d->info.kind, "nvme");
+    if (!sd && !ufs && !nvme)
         return;
     hm_handle_t mem;
     volatile uint8_t *regs = map_bar0(cfg, &mem);
@@ -128,8 +149,10 @@ static void pci_reset_engine(struct dm_dev *d, volatile uint8_t *cfg)
     }
     if (sd)
         sdhci_reset(d, regs);
-    else
+    else if (ufs)
         ufs_disable(d, regs);
+    else
+        nvme_disable(d, regs);
     unmap_regs(regs, mem);
 }
 

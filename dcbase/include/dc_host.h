@@ -65,6 +65,15 @@ int dc_host_irq_bind(unsigned int hwirq, int level);
 void dc_host_irq_mask(int n);
 void dc_host_irq_unmask(int n);
 void dc_host_irq_eoi(int n);   /* handled: the microkernel may raise it again */
+/* an MSI vector: `index` (MSI-X table entry or MSI vector) of the PCI
+ * function at `where` (DC_WHERE_PCI | domain << 16 | bus << 8 | devfn);
+ * msix: the device uses MSI-X. -> the event bit n as dc_host_irq_bind (its
+ * mask, unmask and eoi the same), *addr and *data: the write the device
+ * makes to raise it; -ENODEV: no MSI here (the board's "msi off", or no
+ * MSI controller), -ERANGE: beyond what devmgr grants the function */
+int dc_host_msi_bind(unsigned long long where, unsigned int index, int msix, unsigned long long *addr,
+                     unsigned int *data);
+void dc_host_msi_free(int n);   /* the vector is gone: the device's write raises nothing */
 
 /* ---- device memory ---- */
 /* map [phys, phys+size) of a device granted to the container, NULL if no

@@ -97,9 +97,12 @@ int hm_dm_print(hm_handle_t dm, struct hm_ipc_buf *buf)
             snprintf(node, sizeof node, "%s+%lu", d->node, (unsigned long)(row.nodes - 1));
         else
             snprintf(node, sizeof node, "%s", d->node);
-        /* a PCI host's INTx lines are a range */
+        /* a PCI host's INTx lines are a range; a function's MSI vectors,
+         * when its container holds some, are shown instead of its line */
         char irq[48];
-        if (!row.irq)
+        if (d->vectors[0])
+            snprintf(irq, sizeof irq, "%.15s", d->vectors);
+        else if (!row.irq)
             snprintf(irq, sizeof irq, "no irq");
         else if (row.nirq > 1)
             snprintf(irq, sizeof irq, "irq %lu-%lu", (unsigned long)row.irq, (unsigned long)(row.irq + row.nirq - 1));

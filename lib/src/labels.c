@@ -57,6 +57,7 @@ int hm_label_defined(uint32_t label)
     case HM_DM_TWIN:
     case HM_DM_FAULT:
     case HM_DM_TWIN_PAUSE:
+    case HM_DM_MSI:
     case HM_DC_LOG:
     case HM_DC_TWIN_EVENT:
     case HM_DC_TWIN_ERROR:

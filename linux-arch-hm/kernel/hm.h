@@ -26,4 +26,12 @@ int hm_twin_ufs_take(struct scsi_device *sdev, const char **why);	/* twin number
 int hm_twin_ufs_error(struct gendisk *disk, const struct dc_twin_event *ev);	/* Linux's verdict */
 void hm_twin_ufs_link_reset(void);		/* ufshcd's link recovery, on purpose */
 bool hm_twin_ufs_watch(void);			/* a reset under way: true until the recovery is over */
+struct irq_domain;
+void hm_irq_bit_set(int n, struct irq_domain *d, unsigned long hw);	/* irq.c: event bit n raises hw in d */
+void hm_irq_bit_clear(int n);
+#ifdef CONFIG_PCI_MSI
+void hm_msi_init(void);		/* msi.c */
+#else
+static inline void hm_msi_init(void) { }
+#endif
 #endif

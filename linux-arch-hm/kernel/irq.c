@@ -27,6 +27,9 @@
 unsigned long hm_irq_flags = ARCH_IRQ_DISABLED;
 unsigned long hm_irq_pending;
 static struct irq_domain *hm_domain;
+/* the domain and hwirq each event bit raises: hm_domain's lines, or an
+ * MSI vector of msi.c's domain */
+static struct irq_domain *hm_bit_domain[DC_EV_NIRQ];
 static irq_hw_number_t hm_bit_hwirq[DC_EV_NIRQ];
 /* INTIDs the device tree calls level-triggered (PCI INTx): the binding
  * asks the microkernel to configure them so (a level line that stays high
@@ -57,12 +60,23 @@ void hm_irq_deliver(void)
 		if (p & DC_EV_CHR)
 			hm_chr_kick();
 		for (n = 0; n < DC_EV_NIRQ; n++)
-			if (p & (1UL << (DC_EV_IRQ0 + n)))
-				generic_handle_domain_irq(hm_domain, hm_bit_hwirq[n]);
+			if ((p & (1UL << (DC_EV_IRQ0 + n))) && hm_bit_domain[n])
+				generic_handle_domain_irq(hm_bit_domain[n], hm_bit_hwirq[n]);
 		irq_exit();
 		hm_irq_flags = ARCH_IRQ_ENABLED;
 	}
 	delivering = 0;
+}
+
+void hm_irq_bit_set(int n, struct irq_domain *d, irq_hw_number_t hw)
+{
+	hm_bit_hwirq[n] = hw;
+	hm_bit_domain[n] = d;
+}
+
+void hm_irq_bit_clear(int n)
+{
+	hm_bit_domain[n] = NULL;
 }
 
 static int hm_irq_bit(struct irq_data *d)
@@ -110,7 +124,7 @@ static int hm_irq_map(struct irq_domain *d, unsigned int virq, irq_hw_number_t h
 		pr_err("hm: interrupt %lu not granted to this container (%d)\n", hw, n);
 		return n;
 	}
-	hm_bit_hwirq[n] = hw;
+	hm_irq_bit_set(n, d, hw);
 	irq_set_chip_data(virq, (void *)(long)n);
 	irq_set_chip_and_handler(virq, &hm_irq_chip, handle_fasteoi_irq);
 	return 0;
@@ -152,6 +166,8 @@ void __init init_IRQ(void)
 		panic("hm: cannot create the irq domain");
 	irq_set_default_host(hm_domain);
 	pr_info("hm: virtual irq chip for %pOF\n", np);
+	if (IS_ENABLED(CONFIG_PCI_MSI))
+		hm_msi_init();
 }
 
 /*

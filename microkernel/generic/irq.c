@@ -11,8 +11,20 @@
 #include <kernel/plat.h>
 
 #define MAX_IRQS 1020
+#define MAX_LPIS 1024   /* as many as gic_its.c hands out */
 static struct irqobj *bound[MAX_IRQS];
+static struct irqobj *bound_lpi[MAX_LPIS];
 extern void timer_irq(void);
+
+/* where the object bound to intid is kept, or NULL for a number none can be */
+static struct irqobj **slot(uint32_t intid)
+{
+    if (intid < MAX_IRQS)
+        return &bound[intid];
+    if (intid >= GIC_LPI_BASE && intid - GIC_LPI_BASE < MAX_LPIS)
+        return &bound_lpi[intid - GIC_LPI_BASE];
+    return NULL;
+}
 
 void irq_dispatch(uint32_t intid)
 {
@@ -21,8 +33,11 @@ void irq_dispatch(uint32_t intid)
         timer_irq();
     } else if (intid == plat_uart_irq) {
         console_rx_irq();
-    } else if (intid < MAX_IRQS && bound[intid]) {
-        struct irqobj *q = bound[intid];
+    } else if (slot(intid) && *slot(intid)) {
+        struct irqobj *q = *slot(intid);
+        q->count++;
+        if (q->msi)
+            kstats.msis++;
         if (!q->edge) {
             gic_disable(intid);
             q->masked = true;
@@ -35,9 +50,12 @@ void irq_dispatch(uint32_t intid)
 
 void irq_unbind(struct irqobj *q)
 {
-    if (q->irq < MAX_IRQS && bound[q->irq] == q) {
+    struct irqobj **s = slot(q->irq);
+    if (s && *s == q) {
         gic_disable(q->irq);
-        bound[q->irq] = NULL;
+        *s = NULL;
+        if (q->msi)
+            msi_unmap(q->irq);   /* the source raises nothing from here on */
     }
 }
 
@@ -70,6 +88,8 @@ void sys_irq_create(struct trapframe *tf)
     q->notif = (struct notif *)ns->obj;
     obj_ref(&q->notif->o);
     q->bits = bits;
+    q->msi = false;
+    q->count = 0;
     int32_t h = handle_install(current->proc, &q->o, HM_R_MANAGE | HM_R_GRANT | HM_R_DUP, 0);
     obj_unref(&q->o);
     if (h < 0) {
@@ -107,9 +127,65 @@ void sys_irq_ctl(struct trapframe *tf)
         q->masked = true;
         gic_disable(q->irq);
         break;
+    case HM_IRQ_COUNT:
+        tf->x[0] = q->count;
+        return;
     default:
         tf->x[0] = (uint64_t)-HM_EINVAL;
         return;
     }
     tf->x[0] = 0;
+}
+
+/* (resource, source, notif, bits) -> irq; x1 = address, x2 = data: the
+ * write the device must make to raise it. The kernel picks the INTID (an
+ * SPI of the GICv2m frame or an LPI of the ITS); the resource (HM_RES_MSI)
+ * says which sources the caller may ask for. Always edge: never masked when
+ * it fires, its ack has nothing to do. */
+void sys_msi_create(struct trapframe *tf)
+{
+    struct hslot *rs, *ns;
+    uint64_t source = tf->x[1], bits = tf->x[3];
+    uint32_t devid = (uint32_t)(source >> 16), event = (uint32_t)(source & 0xffff), intid = 0, data = 0;
+    uint64_t addr = 0;
+    int err = handle_get(current->proc, (int32_t)tf->x[0], HM_OBJ_RESOURCE, HM_R_MANAGE, &rs);
+    if (!err)
+        err = handle_get(current->proc, (int32_t)tf->x[2], HM_OBJ_NOTIF, HM_R_SIGNAL, &ns);
+    if (!err && (!bits || source >> 32))
+        err = -HM_EINVAL;
+    if (!err && !resource_covers(rs, HM_RES_MSI, source, 1))
+        err = -HM_ERANGE;
+    struct irqobj *q = NULL;
+    if (!err && !(q = kmalloc(sizeof *q)))
+        err = -HM_ENOMEM;
+    if (!err && (err = msi_map(devid, event, &intid, &addr, &data)) == 0 && (!slot(intid) || *slot(intid))) {
+        msi_unmap(intid);   /* the controller gave a number this table cannot hold or holds: a kernel bug */
+        err = -HM_ESTATE;
+    }
+    if (err) {
+        if (q)
+            kfree(q);
+        tf->x[0] = (uint64_t)err;
+        return;
+    }
+    obj_init(&q->o, HM_OBJ_IRQ);
+    q->irq = intid;
+    q->notif = (struct notif *)ns->obj;
+    obj_ref(&q->notif->o);
+    q->bits = bits;
+    q->msi = true;
+    q->edge = true;
+    q->masked = false;
+    q->count = 0;
+    *slot(intid) = q;   /* before the install: the unref of a failed install unbinds and unmaps */
+    int32_t h = handle_install(current->proc, &q->o, HM_R_MANAGE | HM_R_GRANT | HM_R_DUP, 0);
+    obj_unref(&q->o);
+    if (h < 0) {
+        tf->x[0] = (uint64_t)(int64_t)h;
+        return;
+    }
+    gic_enable(intid);
+    tf->x[0] = (uint64_t)(int64_t)h;
+    tf->x[1] = addr;
+    tf->x[2] = data;
 }

@@ -150,6 +150,7 @@ void kmain(uint64_t dtb_pa)
     mmu_init_kernel();
     plat_init(phys_to_virt(dtb_pa));
     gic_init();
+    msi_init();
     timer_hw_init();
     console_init();
     gic_enable(plat_uart_irq);

@@ -1,4 +1,5 @@
-/* Resources: authority over device physical ranges and interrupt numbers.
+/* Resources: authority over device physical ranges, interrupt numbers and
+ * MSI sources (a device ID and its vectors).
  * init receives the root resource; narrower ones are cut from it and given
  * to drivers, which turn them into device memory objects and IRQ objects. */
 #include <kernel/object.h>
@@ -31,7 +32,7 @@ void sys_resource_create(struct trapframe *tf)
     uint32_t kind = (uint32_t)tf->x[1];
     uint64_t base = tf->x[2], size = tf->x[3];
     int err = handle_get(current->proc, (int32_t)tf->x[0], HM_OBJ_RESOURCE, HM_R_MANAGE, &s);
-    if (!err && ((kind != HM_RES_MMIO && kind != HM_RES_IRQ) || size == 0 || base + size < base))
+    if (!err && ((kind != HM_RES_MMIO && kind != HM_RES_IRQ && kind != HM_RES_MSI) || size == 0 || base + size < base))
         err = -HM_EINVAL;
     if (!err && !resource_covers(s, kind, base, size))
         err = -HM_ERANGE;

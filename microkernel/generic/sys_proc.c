@@ -2,6 +2,7 @@
  * checks all its arguments before it changes anything. */
 #include <kernel/object.h>
 #include <kernel/boot.h>
+#include <kernel/plat.h>
 
 #define CUR (current->proc)
 #define RET(v) do { tf->x[0] = (uint64_t)(int64_t)(v); return; } while (0)
@@ -318,11 +319,13 @@ void sys_klog_stats(struct trapframe *tf)
     int n = ksnprintf(buf, sizeof buf,
                       "syscalls=%lu ipc_calls=%lu ipc_fast=%lu switches=%lu irqs=%lu faults=%lu "
                       "procs_created=%lu procs_destroyed=%lu free_pages=%lu ram_mib=%lu gic=%d "
-                      "kernel_wx_pages=%lu kernel_exec_pages=%lu sctlr_wxn=%lu kernel_upper_half=%d as_switches=%lu\n",
+                      "kernel_wx_pages=%lu kernel_exec_pages=%lu sctlr_wxn=%lu kernel_upper_half=%d as_switches=%lu "
+                      "msis=%lu msi=%s\n",
                       kstats.syscalls, kstats.ipc_calls, kstats.ipc_fast, kstats.switches, kstats.irqs,
                       kstats.faults, kstats.procs_created, kstats.procs_destroyed, (uint64_t)page_free_count(),
                       boot_info.ram_size >> 20, gic_version(), wx, xpages, (sctlr >> 19) & 1,
-                      (uint64_t)sys_klog_stats >= KERNEL_VBASE, kstats.as_switches);
+                      (uint64_t)sys_klog_stats >= KERNEL_VBASE, kstats.as_switches, kstats.msis,
+                      msi_kind() == 2 ? "gicv2m" : msi_kind() == 3 ? "its" : "none");
     if (n >= (int)sizeof buf)
         n = sizeof buf - 1;
     uint64_t len = tf->x[1];

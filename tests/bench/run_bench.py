@@ -44,6 +44,7 @@ def boot(qemu, build, icount, timeout):
 
 
 BLK = re.compile(r"^blkbench (\S+) bs=(\d+) qd=(\d+) MBps=([\d.]+) iops=(\d+)")
+IRQS = re.compile(r"irqs/req=([\d.]+) msis/req=([\d.]+)")
 
 
 # (name, boot script, description, device): the systems alternate run by run
@@ -51,7 +52,9 @@ BLK = re.compile(r"^blkbench (\S+) bs=(\d+) qd=(\d+) MBps=([\d.]+) iops=(\d+)")
 RATIOS = [("twin", "ldc", "DC-twin / DC-solo"), ("twin", "linux", "DC-twin / native Linux"),
           ("twin", "ndc", "DC-twin / native driver"), ("ldc", "linux", "DC-solo / native Linux"),
           ("ndc", "linux", "native driver / native Linux"), ("ufs", "linux-ufs", "UFS: DC-solo / native Linux"),
-          ("ufs612mcq", "ufs612", "UFS 6.12: MCQ / single doorbell")]
+          ("ufs612mcq", "ufs612", "UFS 6.12: MCQ / single doorbell"),
+          ("nvme", "linux-nvme", "NVMe: DC-solo / native Linux"), ("nvme", "nvme-intx", "NVMe DC-solo: MSI-X / INTx"),
+          ("vpci", "ldc", "DC-solo: virtio-blk-pci / virtio-mmio")]
 SYSTEMS = [("linux", None, "native Linux 6.1 (virtio_blk, O_DIRECT, AIO)", "/dev/vda"),
            ("ndc", "boot-ndc.conf", "native driver (ndc)", "/dev/vda"),
            ("ldc", "boot.conf", "DC-solo (ldc0, Linux virtio_blk)", "/dev/vda"),
@@ -60,27 +63,40 @@ SYSTEMS = [("linux", None, "native Linux 6.1 (virtio_blk, O_DIRECT, AIO)", "/dev
            ("linux-ufs", None, "UFS, native Linux 6.1 (ufshcd-pci, O_DIRECT, AIO)", "/dev/sda"),
            ("ufs", "boot.conf", "UFS, DC-solo (ldc1, Linux ufshcd-pci + sd)", "/dev/sda"),
            ("ufs612", "boot.conf", "UFS, DC-solo on Linux 6.12, single doorbell", "/dev/sda"),
-           ("ufs612mcq", "boot.conf", "UFS, DC-solo on Linux 6.12, MCQ (mcq=on)", "/dev/sda")]
-# systems that boot another Linux runtime than LINUX's, or QEMU's UFS in MCQ mode
-SYSTEM_OPTS = {"ufs612": {"linux": "6.12"}, "ufs612mcq": {"linux": "6.12", "mcq": True}}
+           ("ufs612mcq", "boot.conf", "UFS, DC-solo on Linux 6.12, MCQ (mcq=on)", "/dev/sda"),
+           ("linux-nvme", None, "NVMe, native Linux 6.1 (nvme, MSI-X, O_DIRECT, AIO)", "/dev/nvme0n1"),
+           ("nvme", "boot.conf", "NVMe, DC-solo (ldc1, Linux nvme, MSI-X)", "/dev/nvme0n1"),
+           ("nvme-intx", "boot-intx.conf", "NVMe, DC-solo, INTx (MSI=off)", "/dev/nvme0n1"),
+           ("vpci", "boot.conf", "virtio-blk-pci, DC-solo (ldc1, Linux virtio_pci + virtio_blk, MSI-X)", "/dev/vda")]
+# systems that boot another Linux runtime than LINUX's, QEMU's UFS in MCQ
+# mode, an NVMe controller, or the disk as virtio-blk-pci
+SYSTEM_OPTS = {"ufs612": {"linux": "6.12"}, "ufs612mcq": {"linux": "6.12", "mcq": True},
+               "linux-nvme": {"nvme": True}, "nvme": {"nvme": True}, "nvme-intx": {"nvme": True},
+               "vpci": {"vpci": True}}
+# hm's kernel counters per request, shown for these systems (interrupts per request)
+IRQ_SYSTEMS = ["ldc", "vpci", "nvme", "nvme-intx"]
 
 
-def board_cmd(qemu, boot, disk, card, ufs, mcq=False):
-    """QEMU with the benchmark's disk (virtio-blk), SD card (sdhci-pci) and
-    UFS logical unit (QEMU's UFS controller in single-doorbell mode, its
-    default; ufs None: none), all cache=unsafe, booting `boot`
-    (-kernel/-initrd/-append)"""
+def board_cmd(qemu, boot, disk, card, ufs, mcq=False, nvme=None, vpci=False):
+    """QEMU with the benchmark's disk (virtio-blk: a virtio-mmio slot, or
+    with vpci a virtio-blk-pci function), SD card (sdhci-pci) and UFS
+    logical unit (QEMU's UFS controller in single-doorbell mode, its default;
+    ufs None: none), and with nvme an NVMe controller with that image as its
+    namespace, all cache=unsafe, booting `boot` (-kernel/-initrd/-append)"""
     ufs_args = ["-device", "ufs,serial=hm-bench,id=ufs0" + (",mcq=on,mcq-maxq=2" if mcq else ""),
                 "-drive", f"if=none,id=ufslu0,file={ufs},format=raw,cache=unsafe",
                 "-device", "ufs-lu,drive=ufslu0,lun=0,bus=ufs0"] if ufs else []
+    nvme_args = ["-device", "nvme,serial=hm-bench,id=nvme0", "-drive", f"if=none,id=nvns1,file={nvme},format=raw,"
+                 "cache=unsafe", "-device", "nvme-ns,drive=nvns1,nsid=1,bus=nvme0"] if nvme else []
+    disk_dev = "virtio-blk-pci,disable-legacy=on,drive=hd" if vpci else "virtio-blk-device,drive=hd"
     return qemu.split() + boot + [
-        "-drive", f"if=none,id=hd,file={disk},format=raw,cache=unsafe", "-device", "virtio-blk-device,drive=hd",
+        "-drive", f"if=none,id=hd,file={disk},format=raw,cache=unsafe", "-device", disk_dev,
         "-device", "sdhci-pci", "-drive", f"if=none,id=sdcard,file={card},format=raw,cache=unsafe",
-        "-device", "sd-card,drive=sdcard"] + ufs_args + [
+        "-device", "sd-card,drive=sdcard"] + ufs_args + nvme_args + [
         "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot"]
 
 
-def blkbench(qemu, build, disk, card, ufs, mib, script, dev, opts=None, workloads="all"):
+def blkbench(qemu, build, disk, card, ufs, mib, script, dev, opts=None, workloads="all", nvme=None):
     """blkbench from the shell through a block session, on the default boot
     (Linux's drivers in the LDCs: DC-solo) or boot-ndc.conf (hm's native
     driver), or native Linux (script None: build/native-linux-6.1, whose
@@ -95,14 +111,18 @@ def blkbench(qemu, build, disk, card, ufs, mib, script, dev, opts=None, workload
         opts = opts or {}
         image = f"{build}/linux-{opts['linux']}/boot-test.img" if "linux" in opts else f"{build}/boot-test.img"
         boot = ["-kernel", f"{build}/hm.bin", "-initrd", image, "-append", f"hm.boot={script}"]
-    cmd = board_cmd(qemu, boot, disk, card, ufs, (opts or {}).get("mcq", False))
+    opts = opts or {}
+    cmd = board_cmd(qemu, boot, disk, card, ufs, opts.get("mcq", False), nvme if opts.get("nvme") else None,
+                    opts.get("vpci", False))
     out = subprocess.run(cmd, input=f"blkbench {dev} {mib} {workloads}\npoweroff\n".encode() if script else b"",
                          capture_output=True, timeout=1800).stdout.decode(errors="replace")
     res = {}
     for line in out.splitlines():
         m = BLK.match(line.strip())
         if m:
-            res[(m.group(1), int(m.group(2)), int(m.group(3)))] = (float(m.group(4)), float(m.group(5)))
+            k = IRQS.search(line)
+            res[(m.group(1), int(m.group(2)), int(m.group(3)))] = (float(m.group(4)), float(m.group(5))) + \
+                ((float(k.group(1)), float(k.group(2))) if k else ())
     if not res or f"blkbench: verify: {mib << 20} bytes read back as written" not in out:
         sys.exit(f"bench: blkbench {dev} did not finish with its data verified; output:\n" + out)
     return res
@@ -156,13 +176,14 @@ def main():
     disk = os.path.join(shm, "hm-bench.img")
     card = os.path.join(shm, "hm-bench-sd.img")
     ufs = os.path.join(shm, "hm-bench-ufs.img")
-    for path in (disk, ufs):
+    nvme = os.path.join(shm, "hm-bench-nvme.img")
+    for path in (disk, ufs, nvme):
         with open(path, "wb") as f:
             f.truncate(256 << 20)
     with open(card, "wb") as f:
         f.truncate(max(64, 1 << (args.blk_mib - 1).bit_length()) << 20)   # QEMU: a power of two
     if "blk" in parts:
-        blk(args, outdir, qv, disk, card, ufs)
+        blk(args, outdir, qv, disk, card, ufs, nvme)
     if "fig10" in parts:
         print(f"bench: figure 10 (UFS, 4-512 KiB), {args.fig10_runs} runs of {args.fig10_mib} MiB per workload, "
               "systems alternating: " + ", ".join(d for _, _, d in fig10.SYSTEMS))
@@ -176,7 +197,7 @@ def main():
         print(fig10.write_profile(outdir, prof))
     if "recovery" in parts:
         recovery_table(args, outdir, qv, disk, card)
-    for path in (disk, card, ufs):
+    for path in (disk, card, ufs, nvme):
         os.unlink(path)
     with open(os.path.join(outdir, "results.md"), "w") as f:
         for name in ("ipc.md", "blk.md", "fig10.md", "fig10-profile.md", "recovery.md"):
@@ -244,14 +265,14 @@ def ipc(args, outdir, qv):
     print(open(os.path.join(outdir, "ipc.md")).read())
 
 
-def blk(args, outdir, qv, disk, card, ufs):
+def blk(args, outdir, qv, disk, card, ufs, nvme):
     print(f"bench: blkbench, {args.blk_runs} runs of {args.blk_mib} MiB per workload, systems alternating: "
           + ", ".join(d for _, _, d, _ in SYSTEMS))
     runs = {name: [] for name, _, _, _ in SYSTEMS}
     for i in range(args.blk_runs):
         for name, script, _, dev in SYSTEMS:
             runs[name].append(blkbench(args.qemu, args.build, disk, card, ufs, args.blk_mib, script, dev,
-                                       SYSTEM_OPTS.get(name)))
+                                       SYSTEM_OPTS.get(name), nvme=nvme))
         print(f"bench: blkbench run {i + 1}/{args.blk_runs} done")
     write_blk(outdir, qv, args, runs)
 
@@ -306,6 +327,22 @@ def write_blk(outdir, qv, args, runs):
             ratios = [med[a] / med[b] if med.get(b) else 0 for a, b, _ in RATIOS]
             f.write(f"| {key[0]} | {key[1] // 1024} KiB | {key[2]} | " + " | ".join(cells)
                     + "".join(f" | {r:.2f}" for r in ratios) + " |\n")
+        f.write("\n## Interrupts per request\n\nhm's kernel counters over each workload divided by its requests "
+                "(median of the runs): every interrupt the kernel dispatched (`irqs`, the timer's included) and those "
+                "that came as messages (`msis`: MSI-X through the GICv2m frame). virtio-mmio's and INTx's lines "
+                "count in `irqs` only.\n\n")
+        f.write("| workload | bs | qd | " + " | ".join(f"{d} irqs/req | msis/req" for n, _, d, _ in SYSTEMS
+                                                      if n in IRQ_SYSTEMS) + " |\n| --- | ---: | ---: | "
+                + " | ".join("---: | ---:" for n, _, _, _ in SYSTEMS if n in IRQ_SYSTEMS) + " |\n")
+        for key in runs[SYSTEMS[0][0]][0]:
+            cells = []
+            for name, _, _, _ in SYSTEMS:
+                if name not in IRQ_SYSTEMS:
+                    continue
+                got = [r[key] for r in runs[name] if key in r and len(r[key]) == 4]
+                cells.append(f"{statistics.median(g[2] for g in got):.2f} | {statistics.median(g[3] for g in got):.2f}"
+                             if got else "- | -")
+            f.write(f"| {key[0]} | {key[1] // 1024} KiB | {key[2]} | " + " | ".join(cells) + " |\n")
     plot(outdir, runs)
     print(open(os.path.join(outdir, "blk.md")).read())
 

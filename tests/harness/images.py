@@ -73,6 +73,16 @@ def ufs_lus(paths, blkdebug=None, mcq=False):
     return args
 
 
+def nvme_namespaces(paths):
+    """QEMU arguments: an NVMe controller with one namespace per image
+    (nsid 1, 2...), as make run's NVME= attaches them"""
+    args = ["-device", "nvme,serial=hm-nvme,id=nvme0"]
+    for i, p in enumerate(paths, 1):
+        args += ["-drive", f"if=none,id=nvns{i},file={p},format=raw,cache=writeback",
+                 "-device", f"nvme-ns,drive=nvns{i},nsid={i},bus=nvme0"]
+    return args
+
+
 def blank(build, name, size):
     """a zero-filled image of size bytes"""
     path = os.path.join(disk_dir(build), name)

@@ -1,7 +1,9 @@
 """The acceptance workload of micro-reboot (shell `faultstress`, see
 user/sh/faultstress.c): verified reads and writes on vda and mmcblk0 (and,
-the UFS logical unit sda, which shares ldc1 with the SD card and so takes
-each of ldc1's faults too; on the twin board utwin serves it through them)
+the UFS logical unit sda and the NVMe namespace nvme0n1, which share ldc1
+with the SD card and so take each of ldc1's faults too: the NVMe
+controller is disabled and its MSI-X vectors unmapped at every stop; on
+the twin board utwin serves sda through them)
 while
 faults of every kind go into ldc0 and ldc1 (on the twin board only kills
 into ldc0: no block request reaches its LDC, so crash and hang have nowhere
@@ -86,9 +88,13 @@ def setup(twin):
         ufs, upath = rnd.randbytes(8 << 20), os.path.join(d, f"stress{t}-ufs.img")
         images.write(upath, ufs)
         qemu += images.ufs_lus([upath])
+        # NVMe (one namespace, ldc1's too): a workload only, like sda
+        nvme, npath = rnd.randbytes(8 << 20), os.path.join(d, f"stress{t}-nvme.img")
+        images.write(npath, nvme)
+        qemu += images.nvme_namespaces([npath])
         script = [f"faultstress --each {each} --seed {ctx.seed} /dev/vda:ldc0{vda_kinds} /dev/mmcblk0:ldc1{ldc1} "
-                  "/dev/sda:ldc1=0", "lsdev", "poweroff"]
-        return {"qemu": qemu, "script": script, "ufs": upath, "ufs0": ufs,
+                  "/dev/sda:ldc1=0 /dev/nvme0n1:ldc1=0", "lsdev", "poweroff"]
+        return {"qemu": qemu, "script": script, "ufs": upath, "ufs0": ufs, "nvme": npath, "nvme0": nvme,
                 "append": "hm.boot=boot-twin.conf" if twin else None, "each": each, "seed": ctx.seed,
                 "each1": each1, "disk": dpath, "card": cpath, "disk0": disk, "card0": card,
                 # a fault takes 1.3-3.5 s (the repeat window, recovery, a hang's 2 s)
@@ -108,6 +114,8 @@ class Result:
         self.disk = replay(st["disk0"], st["seed"], 0, self.lanes["/dev/vda"]) if "/dev/vda" in self.lanes else None
         self.card = replay(st["card0"], st["seed"], 1, self.lanes["/dev/mmcblk0"]) if "/dev/mmcblk0" in self.lanes else None
         self.ufs = replay(st["ufs0"], st["seed"], 2, self.lanes["/dev/sda"]) if st["ufs0"] and "/dev/sda" in self.lanes \
+            else None
+        self.nvme = replay(st["nvme0"], st["seed"], 3, self.lanes["/dev/nvme0n1"]) if "/dev/nvme0n1" in self.lanes \
             else None
 
 
@@ -131,7 +139,7 @@ def checks(twin):
         # ldc1 takes every kind on both boards, ldc0 only on the default board
         crashes = hangs = each1 if twin else each + each1
         kinds = [("ldc0", str(each), "0" if twin else str(each), "0" if twin else str(each)),
-                 ("ldc1", str(each1), str(each1), str(each1)), ("ldc1", "0", "0", "0")]
+                 ("ldc1", str(each1), str(each1), str(each1)), ("ldc1", "0", "0", "0"), ("ldc1", "0", "0", "0")]
         c = [
             holds(f"{n0 + n1} faults injected: " + (f"{each} kills into ldc0, {each1} of each kind into ldc1" if twin
                                                       else f"{each} of each kind into each container"),
@@ -182,7 +190,13 @@ def checks(twin):
         c += [holds("UFS: the end state replayed on the host is what the guest read back",
                     lambda r: result(r).ufs is not None and result(r).sums.get("/dev/sda") == h2(result(r).ufs)),
               holds("the host's UFS image holds exactly the expected bytes",
-                    lambda r: result(r).ufs is not None and images.read(st["ufs"]) == result(r).ufs)]
+                    lambda r: result(r).ufs is not None and images.read(st["ufs"]) == result(r).ufs),
+              holds(f"NVMe (nvme0n1, in ldc1, MSI-X): its requests were re-issued across ldc1's {n1} restarts",
+                    lambda r: re.search(r"/dev/nvme0n1: .*its driver restarted [1-9]\d* time\(s\), [1-9]\d* request", r.text)),
+              holds("NVMe: the end state replayed on the host is what the guest read back",
+                    lambda r: result(r).nvme is not None and result(r).sums.get("/dev/nvme0n1") == h2(result(r).nvme)),
+              holds("the host's NVMe image holds exactly the expected bytes",
+                    lambda r: result(r).nvme is not None and images.read(st["nvme"]) == result(r).nvme)]
         return c
     return make
 
@@ -192,7 +206,7 @@ def title(twin):
         each, each1 = faults_each(ctx, twin)
         what = f"{each} kills into ldc0, {each1} of each kind into ldc1" if twin else \
             f"{each} faults of each kind into ldc0 and ldc1"
-        devs = "vda, mmcblk0 and UFS sda" + (" (vda's and sda's data planes in twins)" if twin else "")
+        devs = "vda, mmcblk0, UFS sda and NVMe nvme0n1" + (" (vda's and sda's data planes in twins)" if twin else "")
         return f"qemu faultstress{' (TWIN=1)' if twin else ''} (verified I/O on {devs}, {what}, seed {ctx.seed})"
     return make
 

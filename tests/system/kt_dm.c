@@ -105,6 +105,9 @@ int main(void)
     KT_CHECK(hm_call((hm_handle_t)dm, &m) == 0, "request with stray words and a handle answered");
     m = (struct hm_msg){ .tag = HM_TAG(HM_MSG_FAULT, 0, 0), .w = { 1, 2, 3, 4, 5, 6 } };
     KT_CHECK(hm_call((hm_handle_t)dm, &m) == 0 && HM_TAG_LABEL(m.tag) == EINVAL, "forged fault message refused");
+    m = (struct hm_msg){ .tag = HM_TAG(HM_DM_MSI, 0, 0), .w = { HM_DM_WHERE_PCI | 8, 0, 1 } };
+    KT_CHECK(hm_call((hm_handle_t)dm, &m) == 0 && HM_TAG_LABEL(m.tag) == EPERM && !HM_TAG_NHANDLES(m.tag),
+             "an MSI vector asked by a client (not a container) is refused: EPERM, no resource");
     KT_CHECK(lsdev((hm_handle_t)dm, 0, &d, &m) == 0 && m.w[0] == HM_DM_RUNNING, "devmgr still serves; driver still running");
 
     /* isolation: a driver-like process with one page and one IRQ resource */

@@ -24,7 +24,7 @@
 static uint64_t rng = BLKB_SEED;
 
 /* the microkernel's counters a workload is profiled by (klog_stats) */
-static const char *const kcounters[] = { "syscalls", "switches", "as_switches", "irqs" };
+static const char *const kcounters[] = { "syscalls", "switches", "as_switches", "irqs", "msis" };
 #define NKC (sizeof kcounters / sizeof kcounters[0])
 
 static void kstat_read(uint64_t v[NKC])

@@ -60,6 +60,15 @@
  *                (HM_TWIN_PAUSE), so that Linux's reset does not pull the
  *                ring from under it. No IPC-buffer words either way (the
  *                caller is Linux's CPU thread).
+ *   HM_DM_MSI    w0 = one of its PCI functions (HM_DM_WHERE_PCI | domain
+ *                << 16 | bus << 8 | devfn), w1 = a vector index (its MSI-X
+ *                table entry, or MSI vector), w2 = 1 if MSI-X -> w0 = the
+ *                function's device ID (requester ID), handles[0] = an
+ *                HM_RES_MSI resource covering that one source, for
+ *                hm_msi_create. ENOENT: not its function; ERANGE: the
+ *                function has fewer vectors (at most 8 are granted);
+ *                ENOTSUP: devmgr runs with msi=off (INTx only). No
+ *                IPC-buffer words either way.
  * devmgr calls containers with the requests of hm/dc.h.
  */
 #ifndef HM_DM_H
@@ -75,6 +84,7 @@
 #define HM_DM_TWIN       HM_LABEL(HM_PROTO_DM, 6)
 #define HM_DM_FAULT      HM_LABEL(HM_PROTO_DM, 7)
 #define HM_DM_TWIN_PAUSE HM_LABEL(HM_PROTO_DM, 8)
+#define HM_DM_MSI        HM_LABEL(HM_PROTO_DM, 9)
 
 #define HM_DM_MAX_TWIN_SERVING 8   /* addresses in "hm.twin_serving=A,B,..." */
 #define HM_DM_FAULT_CRASH 1  /* a wild access from inside the container (LDC) */
@@ -106,6 +116,7 @@ struct hm_dm_dev {
     char container[HM_DM_CT_NAME_MAX];   /* e.g. ndc0 */
     char node[16];          /* its node in /dev, e.g. vda; empty if none */
     char dataplane[8];      /* "twin" once a twin serves its data plane */
+    char vectors[16];       /* MSI vectors its container holds: "msix:2", "msi:1", or "" */
 };
 #define HM_DM_DEV_WORDS (sizeof(struct hm_dm_dev) / 8)
 _Static_assert(sizeof(struct hm_dm_dev) % 8 == 0 && sizeof(struct hm_dm_dev) / 8 <= 64, "fits the IPC buffer");

@@ -170,6 +170,23 @@ static inline long hm_notif_signal(hm_handle_t n, uint64_t bits) { return hm_sys
 static inline long hm_notif_wait(hm_handle_t n, uint64_t deadline, uint64_t *bits) { return hm_sys2r(HM_SYS_NOTIF_WAIT, n, (long)deadline, bits); }
 static inline long hm_irq_create(hm_handle_t res, uint32_t irq, hm_handle_t notif, uint64_t bits, uint32_t flags) { return hm_sys5(HM_SYS_IRQ_CREATE, res, irq, notif, (long)bits, flags); }
 static inline long hm_irq_ctl(hm_handle_t irq, int op) { return hm_sys2(HM_SYS_IRQ_CTL, irq, op); }
+/* a vector for MSI source HM_MSI_SOURCE(devid, event); *addr and *data
+ * receive the write that raises it */
+static inline long hm_msi_create(hm_handle_t res, uint64_t source, hm_handle_t notif, uint64_t bits,
+                                 uint64_t *addr, uint32_t *data)
+{
+    register long x0 __asm__("x0") = res;
+    register long x1 __asm__("x1") = (long)source;
+    register long x2 __asm__("x2") = notif;
+    register long x3 __asm__("x3") = (long)bits;
+    register long x8 __asm__("x8") = HM_SYS_MSI_CREATE;
+    __asm__ volatile("svc #0" : "+r"(x0), "+r"(x1), "+r"(x2) : "r"(x3), "r"(x8) : "memory");
+    if (x0 >= 0) {
+        *addr = (uint64_t)x1;
+        *data = (uint32_t)x2;
+    }
+    return x0;
+}
 static inline long hm_timer_create(hm_handle_t notif, uint64_t bits) { return hm_sys2(HM_SYS_TIMER_CREATE, notif, (long)bits); }
 static inline long hm_timer_set(hm_handle_t t, uint64_t deadline) { return hm_sys2(HM_SYS_TIMER_SET, t, (long)deadline); }
 static inline long hm_sleep_until(uint64_t deadline) { return hm_sys1(HM_SYS_SLEEP_UNTIL, (long)deadline); }

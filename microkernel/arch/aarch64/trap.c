@@ -36,8 +36,8 @@ void trap_irq(struct trapframe *tf)
     (void)tf;
     for (;;) {
         uint32_t intid = gic_ack();
-        if (intid >= 1020)
-            break;
+        if (intid >= 1020 && intid < GIC_LPI_BASE)
+            break;   /* 1020-1023: special (1023: nothing pending); LPIs from 8192 on */
         irq_dispatch(intid);
         gic_eoi(intid);
     }

@@ -10,6 +10,12 @@ struct boot_info {
     uint64_t uart_pa, uart_size;
     uint64_t gicd_pa, gicd_size, gicc_pa, gicc_size;   /* gicc = redistributor on v3 */
     int gic_version;
+    /* the MSI controller: a GICv2m frame (msi_kind 2, its SPIs from the
+     * frame's arm,msi-base-spi / arm,msi-num-spis, else its MSI_TYPER) or
+     * a GICv3 ITS (msi_kind 3); msi_kind 0: none */
+    int msi_kind;
+    uint64_t msi_pa, msi_size;
+    uint32_t v2m_spi_base, v2m_spi_count;   /* INTIDs; 0 = read MSI_TYPER */
     int psci_hvc;
     const char *bootargs;              /* /chosen/bootargs (QEMU -append), or NULL */
 };

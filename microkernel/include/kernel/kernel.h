@@ -59,6 +59,7 @@ extern uint64_t time_freq;
 struct kstats {
     uint64_t syscalls, ipc_calls, ipc_fast, switches, irqs, faults, procs_created, procs_destroyed;
     uint64_t as_switches;   /* TTBR0 changes: what an emulator without ASID-tagged TLBs pays for */
+    uint64_t msis;          /* interrupts that came as messages (GICv2m SPIs, ITS LPIs) */
 };
 extern struct kstats kstats;
 #endif

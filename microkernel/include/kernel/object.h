@@ -138,6 +138,8 @@ struct irqobj {
     uint64_t bits;
     bool masked;
     bool edge;      /* edge-triggered: not masked when it fires (see irq.c) */
+    bool msi;       /* made by msi_create: its INTID goes back to the MSI controller */
+    uint64_t count; /* interrupts delivered */
 };
 
 struct timerobj {

@@ -23,6 +23,18 @@ void gic_set_edge(uint32_t intid, bool edge);
 uint32_t gic_max_irq(void);
 int gic_version(void);
 
+/* MSI controller (gic_msi.c over gic_v2m.c or gic_its.c). An MSI source is
+ * a device ID (the PCI requester ID) and an event (the vector's index); the
+ * kernel picks the INTID and says what write raises it. */
+#define GIC_LPI_BASE     8192
+#define MSI_MAX_EVENTS   256      /* per device ID */
+void msi_init(void);
+int msi_kind(void);               /* 0: none, 2: GICv2m, 3: ITS */
+int msi_map(uint32_t devid, uint32_t event, uint32_t *intid, uint64_t *addr, uint32_t *data);
+void msi_unmap(uint32_t intid);
+bool msi_owns_irq(uint32_t intid);   /* handed out by msi_map only */
+void its_lpi_set(uint32_t intid, bool enable);
+
 /* kernel-owned interrupt numbers and device ranges (excluded from user grants) */
 extern uint32_t plat_timer_irq, plat_uart_irq;
 bool plat_kernel_owns_phys(uint64_t pa, uint64_t size);

@@ -1,5 +1,6 @@
 /* Reads the board description QEMU passes (device tree) with libfdt:
- * RAM, the boot image (initrd), console UART, interrupt controller, PSCI. */
+ * RAM, the boot image (initrd), console UART, interrupt controller and
+ * its MSI frame (GICv2m) or ITS, PSCI. */
 #include <kernel/kernel.h>
 #include <kernel/boot.h>
 #include <libfdt.h>
@@ -75,6 +76,18 @@ void fdt_scan(const void *fdt, struct boot_info *bi)
     if (node < 0 || read_reg(fdt, node, 0, &bi->gicd_pa, &bi->gicd_size) ||
         read_reg(fdt, node, 1, &bi->gicc_pa, &bi->gicc_size))
         panic("device tree has no supported GIC");
+
+    node = fdt_node_offset_by_compatible(fdt, -1, bi->gic_version == 2 ? "arm,gic-v2m-frame" : "arm,gic-v3-its");
+    if (node >= 0 && !read_reg(fdt, node, 0, &bi->msi_pa, &bi->msi_size)) {
+        bi->msi_kind = bi->gic_version == 2 ? 2 : 3;
+        int l1, l2;
+        const fdt32_t *b = fdt_getprop(fdt, node, "arm,msi-base-spi", &l1);
+        const fdt32_t *n = fdt_getprop(fdt, node, "arm,msi-num-spis", &l2);
+        if (bi->msi_kind == 2 && b && n && l1 == 4 && l2 == 4) {
+            bi->v2m_spi_base = fdt32_to_cpu(*b);   /* an INTID, as in MSI_TYPER */
+            bi->v2m_spi_count = fdt32_to_cpu(*n);
+        }
+    }
 
     bi->psci_hvc = 1;
     node = fdt_node_offset_by_compatible(fdt, -1, "arm,psci-0.2");

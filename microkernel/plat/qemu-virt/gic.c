@@ -110,17 +110,27 @@ void gic_eoi(uint32_t intid)
 
 void gic_enable(uint32_t intid)
 {
+    if (intid >= GIC_LPI_BASE) {
+        its_lpi_set(intid, true);   /* an LPI has no enable bit in the distributor */
+        return;
+    }
     w32(frame_for(intid), GICD_ISENABLER + (intid / 32) * 4, 1u << (intid % 32));
 }
 
 void gic_disable(uint32_t intid)
 {
+    if (intid >= GIC_LPI_BASE) {
+        its_lpi_set(intid, false);
+        return;
+    }
     w32(frame_for(intid), GICD_ICENABLER + (intid / 32) * 4, 1u << (intid % 32));
     __asm__ volatile("dsb sy" ::: "memory");
 }
 
 bool gic_is_edge(uint32_t intid)
 {
+    if (intid >= GIC_LPI_BASE)
+        return true;   /* a message: no level to hold */
     if (intid < 32)
         return false;   /* SGI/PPI: treated as level (masked while handled) */
     return (r32(gicd, GICD_ICFGR + (intid / 16) * 4) >> ((intid % 16) * 2 + 1)) & 1;

@@ -24,9 +24,9 @@ void plat_init(const void *fdt)
 bool plat_kernel_owns_phys(uint64_t pa, uint64_t size)
 {
     const struct boot_info *bi = &boot_info;
-    uint64_t r[3][2] = { { bi->uart_pa, bi->uart_size }, { bi->gicd_pa, bi->gicd_size },
-                         { bi->gicc_pa, bi->gicc_size } };
-    for (int i = 0; i < 3; i++)
+    uint64_t r[4][2] = { { bi->uart_pa, bi->uart_size }, { bi->gicd_pa, bi->gicd_size },
+                         { bi->gicc_pa, bi->gicc_size }, { bi->msi_pa, bi->msi_size } };
+    for (int i = 0; i < 4; i++)
         if (pa < r[i][0] + r[i][1] && r[i][0] < pa + size)
             return true;
     return false;
@@ -34,7 +34,8 @@ bool plat_kernel_owns_phys(uint64_t pa, uint64_t size)
 
 bool plat_kernel_owns_irq(uint32_t irq)
 {
-    return irq < 32 || irq == plat_uart_irq;   /* SGIs/PPIs are per-CPU kernel business */
+    /* SGIs/PPIs are per-CPU kernel business; MSI SPIs go out through msi_map */
+    return irq < 32 || irq == plat_uart_irq || msi_owns_irq(irq);
 }
 
 void plat_poweroff(void)

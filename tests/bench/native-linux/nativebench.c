@@ -151,6 +151,10 @@ int main(void)
         printf("nativebench: %s did not appear (UFS controller not probed?)\n", dev);
         goto out;
     }
+    /* an NVMe namespace: the controller is probed and scanned asynchronously */
+    struct stat nst;
+    for (int i = 0; !strncmp(dev, "/dev/nvme", 9) && i < 1000 && stat(dev, &nst); i++)
+        usleep(10000);
     char set[16] = "all";
     char *ws = strstr(cmdline, "nativebench.set=");
     if (ws && sscanf(ws + 16, "%15[a-z0-9]", set) != 1)

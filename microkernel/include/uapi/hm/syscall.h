@@ -127,11 +127,16 @@ struct hm_mem_info {
 #define HM_RES_MMIO 1   /* physical address range [base, base+size) */
 #define HM_RES_IRQ  2   /* interrupt numbers [base, base+size) */
 #define HM_RES_ROOT 3   /* all device MMIO and IRQs the kernel does not use, and power-off */
+#define HM_RES_MSI  4   /* MSI sources [base, base+size), numbered HM_MSI_SOURCE(devid, event) */
+/* an MSI source: a device ID (a PCI function's requester ID, bus << 8 | devfn)
+ * and an event (the index of the device's vector) */
+#define HM_MSI_SOURCE(devid, event) ((uint64_t)(devid) << 16 | (event))
 
 /* ---- IRQ control ---- */
 #define HM_IRQ_ACK    0  /* end of handling: unmask the line again */
 #define HM_IRQ_MASK   1
 #define HM_IRQ_UNMASK 2
+#define HM_IRQ_COUNT  3  /* -> interrupts delivered so far */
 
 /* ---- handle_info result ---- */
 struct hm_handle_info {
@@ -187,6 +192,7 @@ enum {
     HM_SYS_RESOURCE_CREATE,   /* (resource, kind, base, size) -> narrower resource */
     HM_SYS_POWEROFF,          /* (root resource) */
     HM_SYS_KLOG_STATS,        /* (buf, len): kernel counters, text */
+    HM_SYS_MSI_CREATE,        /* (resource, source, notif, bits) -> irq; x1 address, x2 data */
     HM_NSYSCALLS
 };
 
