@@ -159,9 +159,10 @@ define BOOT_IMAGES
 $(B)/linux-$(1)/boot-default.img: $(addprefix $(B)/bin/,$(NATIVE_PROGS) ldc-$(1)) $(addprefix boards/$(BOARD)/,$(BOARD_CONFS)) scripts/mkbootimg
 	scripts/mkbootimg $$@ $(foreach c,$(BOARD_CONFS),$(c)=boards/$(BOARD)/$(c)) \
 	  $(foreach p,$(NATIVE_PROGS),$(p)=$(B)/bin/$(p)) ldc=$(B)/bin/ldc-$(1)
-$(B)/linux-$(1)/boot-test.img: $(addprefix $(B)/bin/,$(NATIVE_PROGS) ldc-$(1) $(TEST_PROGS) $(BENCH_PROGS)) $(addprefix boards/$(BOARD)/,$(BOARD_CONFS)) tests/system/devices-crash.conf tests/system/devices-exit.conf scripts/mkbootimg
+$(B)/linux-$(1)/boot-test.img: $(addprefix $(B)/bin/,$(NATIVE_PROGS) ldc-$(1) $(TEST_PROGS) $(BENCH_PROGS)) $(addprefix boards/$(BOARD)/,$(BOARD_CONFS)) tests/system/devices-crash.conf tests/system/devices-exit.conf tests/system/devices-msi.conf scripts/mkbootimg
 	scripts/mkbootimg $$@ $(foreach c,$(BOARD_CONFS),$(c)=boards/$(BOARD)/$(c)) \
 	  devices-crash.conf=tests/system/devices-crash.conf devices-exit.conf=tests/system/devices-exit.conf \
+	  devices-msi.conf=tests/system/devices-msi.conf \
 	  kt_exitdrv=$(B)/bin/kt_crashdrv \
 	  $(foreach p,$(NATIVE_PROGS) $(TEST_PROGS) $(BENCH_PROGS),$(p)=$(B)/bin/$(p)) ldc=$(B)/bin/ldc-$(1)
 endef

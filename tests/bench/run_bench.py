@@ -164,6 +164,8 @@ def main():
     ap.add_argument("--fig10-runs", type=int, default=5)
     ap.add_argument("--fig10-mib", type=int, default=16)
     ap.add_argument("--parts", default="ipc,blk,fig10,profile,recovery", help="which parts to run (comma-separated)")
+    ap.add_argument("--systems", default="", help="blk: only these systems (comma-separated names of SYSTEMS; "
+                                                  "default all)")
     args = ap.parse_args()
     parts = args.parts.split(",")
     outdir = os.path.join(args.build, "bench")
@@ -266,6 +268,12 @@ def ipc(args, outdir, qv):
 
 
 def blk(args, outdir, qv, disk, card, ufs, nvme):
+    global SYSTEMS
+    if args.systems:
+        unknown = set(args.systems.split(",")) - {name for name, _, _, _ in SYSTEMS}
+        if unknown:
+            sys.exit(f"bench: no system {', '.join(sorted(unknown))} (names: {', '.join(n for n, _, _, _ in SYSTEMS)})")
+        SYSTEMS = [s for s in SYSTEMS if s[0] in args.systems.split(",")]
     print(f"bench: blkbench, {args.blk_runs} runs of {args.blk_mib} MiB per workload, systems alternating: "
           + ", ".join(d for _, _, d, _ in SYSTEMS))
     runs = {name: [] for name, _, _, _ in SYSTEMS}
@@ -315,16 +323,18 @@ def write_blk(outdir, qv, args, runs):
                 "Linux 6.1 drivers natively and in ldc1; the two 6.12 columns are DC-solo with Linux 6.12's "
                 "runtime, QEMU's default single-doorbell mode and `mcq=on,mcq-maxq=2` (Linux: one I/O queue and "
                 "one poll queue, no ESI: completions by the legacy interrupt).\n\n")
+        names = {n for n, _, _, _ in SYSTEMS}
+        ratios_shown = [r for r in RATIOS if r[0] in names and r[1] in names]   # --systems may leave some out
         f.write("| workload | bs | qd | " + " | ".join(f"{d} IOPS" for _, _, d, _ in SYSTEMS)
-                + "".join(f" | {h}" for _, _, h in RATIOS) + " |\n| --- | ---: | ---: | "
-                + " | ".join("---:" for _ in SYSTEMS) + " | ---:" * len(RATIOS) + " |\n")
+                + "".join(f" | {h}" for _, _, h in ratios_shown) + " |\n| --- | ---: | ---: | "
+                + " | ".join("---:" for _ in SYSTEMS) + " | ---:" * len(ratios_shown) + " |\n")
         for key in runs[SYSTEMS[0][0]][0]:
             cells, med = [], {}
             for name, _, _, _ in SYSTEMS:
                 iops = [r[key][1] for r in runs[name] if key in r]
                 med[name] = statistics.median(iops) if iops else 0
                 cells.append(f"{med[name]:.0f} ({min(iops):.0f}-{max(iops):.0f})" if iops else "-")
-            ratios = [med[a] / med[b] if med.get(b) else 0 for a, b, _ in RATIOS]
+            ratios = [med[a] / med[b] if med.get(b) else 0 for a, b, _ in ratios_shown]
             f.write(f"| {key[0]} | {key[1] // 1024} KiB | {key[2]} | " + " | ".join(cells)
                     + "".join(f" | {r:.2f}" for r in ratios) + " |\n")
         f.write("\n## Interrupts per request\n\nhm's kernel counters over each workload divided by its requests "

@@ -13,7 +13,7 @@ from harness import images
 from harness.scenario import Scenario, same_image
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-HELPERS = {"kt_helper", "kt_crashdrv"}   # programs the tests start, not tests
+HELPERS = {"kt_helper", "kt_crashdrv", "kt_msidrv"}   # programs the tests start, not tests
 WITH_LINUX = {"kt_ldc", "kt_chr"}
 ANY_GIC = {"kt_chr"}   # the GIC does not change what they test: one GIC only
 PATTERN_OFF, PATTERN_LEN = 1024 * 1024 + 4096, 8192
@@ -38,6 +38,14 @@ def vblk_setup(variant):
 def small_disk(ctx):
     """any block device, for tests that only need one to exist"""
     return {"qemu": images.virtio_disk(images.blank(ctx.build, "small.img", 1 << 20), cache=None)}
+
+
+def dm_setup(ctx):
+    """kt_dm: a small disk, and an NVMe controller (00:01.0) whose MSI-X
+    vectors kt_msidrv asks for"""
+    st = small_disk(ctx)
+    st["qemu"] += images.nvme_namespaces([images.blank(ctx.build, "dm-nvme.img", 1 << 20)])
+    return st
 
 
 def ldc_setup(ctx):
@@ -65,7 +73,7 @@ def image_check(what):
 SETUPS = {"kt_ldc": [("gpt", ldc_setup, image_check("host image holds exactly the write to vda2's last sector"))],
           "kt_vblk": [("legacy", vblk_setup("legacy"), image_check("host image holds exactly the written pattern")),
                       ("modern", vblk_setup("modern"), image_check("host image holds exactly the written pattern"))],
-          "kt_dm": [("disk", small_disk, ())]}
+          "kt_dm": [("disk", dm_setup, ())]}
 
 
 def scenario(name, variant, setup, checks):

@@ -54,6 +54,37 @@ static void gives_up(struct hm_spawn_handle hs[4], const char *conf, const char 
     hm_handle_close((hm_handle_t)dm);
 }
 
+/* devmgr with devices-msi.conf: its PCIe host (and the NVMe function on
+ * it) go to kt_msidrv, which asks for MSI vectors it may and may not have
+ * and prints its own cases; once it said ready, lsdev shows the one vector
+ * devmgr granted on the function's row */
+static void msi_container(struct hm_spawn_handle hs[4])
+{
+    struct hm_dm_dev d;
+    struct hm_msg m;
+    long ep = hm_ep_create();
+    const char *argv[] = { "devmgr", "conf=devices-msi.conf", NULL };
+    hs[3].h = (hm_handle_t)ep;
+    long dmp = hm_spawn("devmgr", argv, hs, 4, HM_HANDLE_INVALID, HM_PRIO_SERVICE);
+    long dm = hm_handle_dup((hm_handle_t)ep, HM_R_SEND, 0);
+    hm_handle_close((hm_handle_t)ep);
+    int running = 0;
+    char vectors[16] = "";
+    for (int t = 0; t < 500 && !running; t++) {
+        for (uint64_t i = 0; lsdev((hm_handle_t)dm, i, &d, &m) == 0 && i < 64; i++)
+            if (!strcmp(d.kind, "nvme") && !strcmp(d.container, "ldc7") && m.w[0] == HM_DM_RUNNING) {
+                running = 1;
+                memcpy(vectors, d.vectors, sizeof vectors);
+            }
+        if (!running)
+            hm_sleep_until(hm_deadline_ms(20));
+    }
+    KT_CHECK(running, "the container holding the PCIe host (kt_msidrv) ran its MSI cases and said ready");
+    KT_CHECK(!strcmp(vectors, "msix:1"), "lsdev shows the one MSI-X vector devmgr granted it (msix:1)");
+    hm_proc_kill((hm_handle_t)dmp);
+    hm_handle_close((hm_handle_t)dm);
+}
+
 int main(void)
 {
     kt_init("dm");
@@ -123,6 +154,7 @@ int main(void)
     /* a container that faults at every start, and one that exits at every
      * start (no fault: devmgr notices the exit): devmgr restarts it, backs
      * off, and after 5 quick repeats gives up (failed, 5 restarts) */
+    msi_container(hs);
     gives_up(hs, "conf=devices-crash.conf", "faults");
     gives_up(hs, "conf=devices-exit.conf", "exits");
     return kt_finish();

@@ -164,7 +164,13 @@ int main(void)
         printf("nativebench: no workload set %s (all, fig10)\n", set);
         goto out;
     }
+    /* the node can be there before its disk is attached (sd's scan, NVMe's
+     * namespace scan): ENXIO until then */
     int fd = open(dev, O_RDWR | O_DIRECT);
+    for (int i = 0; fd < 0 && errno == ENXIO && i < 1000; i++) {
+        usleep(10000);
+        fd = open(dev, O_RDWR | O_DIRECT);
+    }
     size_t len = (size_t)BLKB_MAX_QD * BLKB_MAX_BS;
     char *buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
     aio_context_t ctx = 0;
