@@ -260,7 +260,7 @@ $(B)/disk.img:
 	@truncate -s 64M $@
 
 run: all $(DISK) sd-check ufs-check
-	@echo "run: booting hm on $$($(QEMU) --version | head -n 1 | sed 's/ (.*//') virt (GICv$(GIC)$(if $(TWIN_APPEND),; virtio-blk and UFS data planes in their twin drivers)); quit with Ctrl-A x"
+	@echo "run: booting hm on $$($(QEMU) --version | head -n 1 | sed 's/ (.*//') virt (GICv$(GIC)$(if $(filter 1,$(TWIN)),; virtio-blk and UFS data planes in their twin drivers)$(if $(filter off,$(MSI)),; MSI off: PCI functions on INTx)$(if $(NVME_IMGS),; NVMe: $(NVME))$(if $(filter pci,$(VIRTIO)),; the disk as virtio-blk-pci)); quit with Ctrl-A x"
 	$(QEMU_RUN) -nographic
 
 debug: all $(DISK) sd-check ufs-check
