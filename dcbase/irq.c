@@ -88,9 +88,13 @@ static long msi_grant(unsigned long long where, unsigned int index, int msix, ui
 int dc_host_msi_bind(unsigned long long where, unsigned int index, int msix, unsigned long long *addr,
                      unsigned int *data)
 {
-    int n = 0;
-    while (n < nirqs && !(irq_hw[n] == SLOT_MSI_FREE && irqs[n] < 0))
-        n++;
+    /* a slot never used, else a freed vector's (its event bit may still be
+     * set once: a spurious interrupt for the new owner, which Linux's
+     * handler answers IRQ_NONE) */
+    int n = nirqs;
+    for (int i = 0; n == DC_EV_NIRQ && i < nirqs; i++)
+        if (irq_hw[i] == SLOT_MSI_FREE && irqs[i] < 0)
+            n = i;
     if (n == DC_EV_NIRQ)
         return -ENOSPC;
     uint64_t devid = 0, a = 0;

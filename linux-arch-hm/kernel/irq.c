@@ -77,6 +77,7 @@ void hm_irq_bit_set(int n, struct irq_domain *d, irq_hw_number_t hw)
 void hm_irq_bit_clear(int n)
 {
 	hm_bit_domain[n] = NULL;
+	hm_irq_pending &= ~(1UL << (DC_EV_IRQ0 + n));	/* collected, not delivered: nobody's now */
 }
 
 static int hm_irq_bit(struct irq_data *d)

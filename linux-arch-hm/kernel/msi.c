@@ -139,8 +139,7 @@ static struct msi_domain_ops hm_pci_msi_ops = {
 };
 
 static struct msi_domain_info hm_pci_msi_info = {
-	.flags = MSI_FLAG_USE_DEF_DOM_OPS | MSI_FLAG_USE_DEF_CHIP_OPS | MSI_FLAG_PCI_MSIX |
-		 MSI_FLAG_MULTI_PCI_MSI,
+	.flags = MSI_FLAG_USE_DEF_DOM_OPS | MSI_FLAG_USE_DEF_CHIP_OPS | MSI_FLAG_PCI_MSIX,
 	.ops = &hm_pci_msi_ops,
 	.chip = &hm_pci_msi_chip,
 };
@@ -155,6 +154,12 @@ void __init hm_msi_init(void)
 		np = of_find_compatible_node(NULL, NULL, "arm,gic-v3-its");
 	if (!np)
 		goto intx;
+	/* several vectors of plain MSI: the device adds the vector's number to
+	 * its one message's data, which the ITS's events 0..N-1 follow; the
+	 * GICv2m frame's SPIs are handed out one by one, not as an aligned
+	 * block, so there Linux asks for one vector (MSI-X is per vector) */
+	if (of_device_is_compatible(np, "arm,gic-v3-its"))
+		hm_pci_msi_info.flags |= MSI_FLAG_MULTI_PCI_MSI;
 	fw = of_node_to_fwnode(np);
 	hm_msi_domain = irq_domain_create_tree(fw, &hm_msi_inner_ops, NULL);
 	if (!hm_msi_domain)

@@ -187,7 +187,10 @@ def reset_setup(ctx):
     # (the shell's fault returns once the container took the request)
     script = ["fault ldc1 linkreset", "sha256sum /dev/sda", "fault ldc1 linkreset",
               "dd if=/dev/sda of=/dev/sda bs=65536 count=64 seek=128", "fault ldc1 linkreset", "sha256sum /dev/sda",
-              "fault ldc0 linkreset", "dmesg ldc1", "poweroff"]
+              # the console's lines are all typed at once: the shell (which
+              # outranks Linux's threads) would read ldc1's log before the
+              # third recovery had the CPU; a sleep gives it the CPU
+              "fault ldc0 linkreset", "sleep 1000", "dmesg ldc1", "poweroff"]
     vda = images.blank(ctx.build, "ufs-reset-vda.img", 1 << 20)   # ldc0, with vtwin: no UFS there
     return {"qemu": images.ufs_lus([pa]) + images.virtio_disk(vda, cache=None), "append": "hm.boot=boot-twin.conf",
             "sda": pa, "sda0": sda, "want": bytes(want), "script": script}

@@ -18,6 +18,7 @@ uint32_t gic_ack(void);                   /* INTID of the pending interrupt */
 void gic_eoi(uint32_t intid);
 void gic_enable(uint32_t intid);
 void gic_disable(uint32_t intid);
+void gic_clear_pending(uint32_t intid);
 bool gic_is_edge(uint32_t intid);
 void gic_set_edge(uint32_t intid, bool edge);
 uint32_t gic_max_irq(void);

@@ -127,6 +127,14 @@ void gic_disable(uint32_t intid)
     __asm__ volatile("dsb sy" ::: "memory");
 }
 
+/* forget an edge latched while the interrupt was disabled (an SPI; an
+ * LPI's pending bit is the ITS's: DISCARD clears it) */
+void gic_clear_pending(uint32_t intid)
+{
+    if (intid >= 32 && intid < GIC_LPI_BASE)
+        w32(gicd, GICD_ICPENDR + (intid / 32) * 4, 1u << (intid % 32));
+}
+
 bool gic_is_edge(uint32_t intid)
 {
     if (intid >= GIC_LPI_BASE)

@@ -58,6 +58,8 @@ static uint64_t its_pa;
 static uint8_t *prop;                     /* LPI configuration table */
 static uint64_t *cmdq;
 static uint32_t cmd_wr, dev_limit, ev_bits;
+static uint64_t rdbase;                   /* this CPU's redistributor as MAPC and SYNC name it */
+static bool stalled;                      /* the command queue stopped on an error: no more maps */
 static uint64_t lpi_used[ITS_NLPI / 64];
 static struct { uint32_t devid, event; } lpi_src[ITS_NLPI];
 static struct { bool used; uint32_t devid; uint64_t itt; } devs[ITS_MAX_DEVS];
@@ -81,8 +83,10 @@ static int its_cmd(uint64_t d0, uint64_t d1, uint64_t d2)
     w64(its, GITS_CWRITER, cmd_wr);
     for (int spin = 0; spin < 1000000; spin++) {
         uint64_t rd = r64(its, GITS_CREADR);
-        if (rd & 1)
-            break;   /* stalled on a command error */
+        if (rd & 1) {
+            stalled = true;   /* on a command error: it runs nothing more until reset */
+            break;
+        }
         if ((rd & 0xfffe0) == cmd_wr)
             return 0;
     }
@@ -90,7 +94,7 @@ static int its_cmd(uint64_t d0, uint64_t d1, uint64_t d2)
     return -HM_ESTATE;
 }
 
-static int its_sync(void) { return its_cmd(CMD_SYNC, 0, 0 /* RDbase 0 */); }
+static int its_sync(void) { return its_cmd(CMD_SYNC, 0, rdbase << 16); }
 
 /* a table for GITS_BASER n of the given kind, pages long (flat, 4 KiB pages) */
 static int its_table(int n, int pages, uint32_t *entries)
@@ -157,7 +161,10 @@ int its_init(uint64_t pa, uint64_t size)
     w64(gicc_or_gicr, GICR_PENDBASER, pend | RDIST_CACHE_WB | (1ull << 62) /* PTZ: all zero */);
     *(volatile uint32_t *)(gicc_or_gicr + GICR_CTLR) |= 1;   /* EnableLPIs */
     ctlr_write(1);   /* BASERs and CBASER are read now */
-    int err = its_cmd(CMD_MAPC, 0, BASER_VALID | (0ull << 16) /* processor 0 */ | 0 /* ICID */);
+    /* GITS_TYPER.PTA: the target is the redistributor's physical address
+     * (in 64 KiB units) or its processor number (QEMU: 0) */
+    rdbase = (typer >> 19) & 1 ? boot_info.gicc_pa >> 16 : 0;
+    int err = its_cmd(CMD_MAPC, 0, BASER_VALID | rdbase << 16 | 0 /* ICID */);
     if (!err)
         err = its_sync();
     if (err)
@@ -197,6 +204,8 @@ static int its_dev(uint32_t devid)
 
 int its_map(uint32_t devid, uint32_t event, uint32_t *intid, uint64_t *addr, uint32_t *data)
 {
+    if (stalled)
+        return -HM_ESTATE;
     if (devid >= dev_limit || event >= (1u << ev_bits))
         return -HM_ERANGE;
     int lpi = -1;
@@ -210,13 +219,18 @@ int its_map(uint32_t devid, uint32_t event, uint32_t *intid, uint64_t *addr, uin
         return err;
     prop[lpi] = LPI_PRIO | 2;   /* disabled until gic_enable */
     err = its_cmd(CMD_MAPTI | (uint64_t)devid << 32, event | (uint64_t)(GIC_LPI_BASE + lpi) << 32, 0 /* ICID */);
+    /* from here the translation may exist: the LPI is never handed out
+     * again unless a DISCARD is known to have removed it */
+    lpi_used[lpi / 64] |= 1ull << (lpi % 64);
     if (!err)
         err = its_cmd(CMD_INV | (uint64_t)devid << 32, event, 0);
     if (!err)
         err = its_sync();
-    if (err)
+    if (err) {
+        if (!its_cmd(CMD_DISCARD | (uint64_t)devid << 32, event, 0) && !its_sync())
+            lpi_used[lpi / 64] &= ~(1ull << (lpi % 64));
         return err;
-    lpi_used[lpi / 64] |= 1ull << (lpi % 64);
+    }
     lpi_src[lpi].devid = devid;
     lpi_src[lpi].event = event;
     *intid = GIC_LPI_BASE + (uint32_t)lpi;
@@ -242,8 +256,10 @@ void its_unmap(uint32_t devid, uint32_t event, uint32_t intid)
     if (intid < GIC_LPI_BASE || lpi >= ITS_NLPI)
         return;
     its_lpi_set(intid, false);
-    /* after DISCARD + SYNC the device's write of this event raises nothing */
-    its_cmd(CMD_DISCARD | (uint64_t)devid << 32, event, 0);
-    its_sync();
-    lpi_used[lpi / 64] &= ~(1ull << (lpi % 64));
+    /* after DISCARD + SYNC the device's write of this event raises nothing;
+     * if they fail the LPI stays reserved: its translation may live on */
+    if (!its_cmd(CMD_DISCARD | (uint64_t)devid << 32, event, 0) && !its_sync())
+        lpi_used[lpi / 64] &= ~(1ull << (lpi % 64));
+    else
+        kprintf("hm: ITS: DISCARD of device %u event %u failed: LPI %u kept out of use\n", devid, event, intid);
 }

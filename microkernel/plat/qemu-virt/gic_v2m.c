@@ -59,6 +59,10 @@ int v2m_alloc(uint32_t *intid, uint64_t *addr, uint32_t *data)
 
 void v2m_free(uint32_t intid)
 {
-    if (v2m_owns(intid))
-        used[(intid - base) / 64] &= ~(1ull << ((intid - base) % 64));
+    if (!v2m_owns(intid))
+        return;
+    /* an edge the device raised after the vector was disabled stays
+     * latched: the next owner of the SPI would take it at its enable */
+    gic_clear_pending(intid);
+    used[(intid - base) / 64] &= ~(1ull << ((intid - base) % 64));
 }
