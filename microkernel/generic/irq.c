@@ -59,6 +59,22 @@ void irq_unbind(struct irqobj *q)
     }
 }
 
+/* a new IRQ object for intid, signalling bits on the notification in ns
+ * (referenced); an MSI is an edge from the start, a line's trigger is read
+ * once it is bound */
+static void irqobj_init(struct irqobj *q, uint32_t intid, struct hslot *ns, uint64_t bits, bool msi)
+{
+    obj_init(&q->o, HM_OBJ_IRQ);
+    q->irq = intid;
+    q->notif = (struct notif *)ns->obj;
+    obj_ref(&q->notif->o);
+    q->bits = bits;
+    q->msi = msi;
+    q->edge = msi;
+    q->masked = false;
+    q->count = 0;
+}
+
 extern bool resource_covers(struct hslot *s, uint32_t kind, uint64_t base, uint64_t size);
 
 /* (resource, irq, notif, bits, flags) */
@@ -83,13 +99,7 @@ void sys_irq_create(struct trapframe *tf)
         tf->x[0] = (uint64_t)err;
         return;
     }
-    obj_init(&q->o, HM_OBJ_IRQ);
-    q->irq = irq;
-    q->notif = (struct notif *)ns->obj;
-    obj_ref(&q->notif->o);
-    q->bits = bits;
-    q->msi = false;
-    q->count = 0;
+    irqobj_init(q, irq, ns, bits, false);
     int32_t h = handle_install(current->proc, &q->o, HM_R_MANAGE | HM_R_GRANT | HM_R_DUP, 0);
     obj_unref(&q->o);
     if (h < 0) {
@@ -168,15 +178,7 @@ void sys_msi_create(struct trapframe *tf)
         tf->x[0] = (uint64_t)err;
         return;
     }
-    obj_init(&q->o, HM_OBJ_IRQ);
-    q->irq = intid;
-    q->notif = (struct notif *)ns->obj;
-    obj_ref(&q->notif->o);
-    q->bits = bits;
-    q->msi = true;
-    q->edge = true;
-    q->masked = false;
-    q->count = 0;
+    irqobj_init(q, intid, ns, bits, true);
     *slot(intid) = q;   /* before the install: the unref of a failed install unbinds and unmaps */
     int32_t h = handle_install(current->proc, &q->o, HM_R_MANAGE | HM_R_GRANT | HM_R_DUP, 0);
     obj_unref(&q->o);
