@@ -8,6 +8,7 @@
 
 BOARD ?= qemu-virt
 B := build
+comma := ,
 include boards/$(BOARD)/board.mk
 
 CROSS ?= aarch64-linux-gnu-
@@ -201,13 +202,14 @@ $(B)/host/%: tests/host/%.c tests/host/tap.h $(HOST_SRCS) | $(B)/.bootstrap
 # TWIN=1: the virtio-blk data plane runs in its twin driver (boot-twin.conf)
 # MSI=off: no MSI or MSI-X for PCI functions, their INTx lines serve
 # (boot-intx.conf; not with TWIN=1)
+# IOMMU=none: no SMMUv3 in front of the PCIe host (boards/qemu-virt/board.mk;
+# default smmuv3: devmgr confines each PCI function's DMA to its container)
 DISK ?= $(B)/disk.img
 SD ?= $(B)/sd.img
 UFS ?= $(B)/ufs.img
 TWIN ?= 0
 MSI ?= on
 TWIN_APPEND := $(if $(filter 1,$(TWIN)),-append hm.boot=boot-twin.conf,$(if $(filter off,$(MSI)),-append hm.boot=boot-intx.conf))
-comma := ,
 UFS_IMGS := $(filter-out none,$(subst $(comma), ,$(UFS)))
 UFS_ARGS = $(if $(UFS_IMGS),-device ufs$(comma)serial=hm-ufs$(comma)id=ufs0 \
            $(shell i=0; for f in $(UFS_IMGS); do \
@@ -220,7 +222,7 @@ NVME_ARGS = $(if $(NVME_IMGS),-device nvme$(comma)serial=hm-nvme$(comma)id=nvme0
              echo "-drive if=none,id=nvns$$i,file=$$f,format=raw,cache=writeback -device nvme-ns,drive=nvns$$i,nsid=$$i,bus=nvme0"; \
              i=$$((i + 1)); done))
 VIRTIO ?= mmio
-DISK_DEVICE := $(if $(filter pci,$(VIRTIO)),virtio-blk-pci$(comma)disable-legacy=on,virtio-blk-device)
+DISK_DEVICE := $(if $(filter pci,$(VIRTIO)),virtio-blk-pci$(comma)disable-legacy=on$(comma)iommu_platform=on,virtio-blk-device)
 QEMU_RUN = $(QEMU) $(QEMU_MACHINE) -kernel $(B)/hm.bin -initrd $(B)/boot-default.img $(TWIN_APPEND) \
            -drive if=none,id=vda,file=$(DISK),format=raw,cache=writeback -device $(DISK_DEVICE),drive=vda \
            -device sdhci-pci -drive if=none,id=sdcard,file=$(SD),format=raw -device sd-card,drive=sdcard $(UFS_ARGS) \
@@ -260,7 +262,7 @@ $(B)/disk.img:
 	@truncate -s 64M $@
 
 run: all $(DISK) sd-check ufs-check
-	@echo "run: booting hm on $$($(QEMU) --version | head -n 1 | sed 's/ (.*//') virt (GICv$(GIC)$(if $(filter 1,$(TWIN)),; virtio-blk and UFS data planes in their twin drivers)$(if $(filter off,$(MSI)),; MSI off: PCI functions on INTx)$(if $(NVME_IMGS),; NVMe: $(NVME))$(if $(filter pci,$(VIRTIO)),; the disk as virtio-blk-pci)); quit with Ctrl-A x"
+	@echo "run: booting hm on $$($(QEMU) --version | head -n 1 | sed 's/ (.*//') virt (GICv$(GIC)$(if $(filter smmuv3,$(IOMMU)),; PCI DMA confined by the SMMUv3,; no SMMU: PCI DMA unconfined)$(if $(filter 1,$(TWIN)),; virtio-blk and UFS data planes in their twin drivers)$(if $(filter off,$(MSI)),; MSI off: PCI functions on INTx)$(if $(NVME_IMGS),; NVMe: $(NVME))$(if $(filter pci,$(VIRTIO)),; the disk as virtio-blk-pci)); quit with Ctrl-A x"
 	$(QEMU_RUN) -nographic
 
 debug: all $(DISK) sd-check ufs-check

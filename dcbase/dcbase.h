@@ -85,6 +85,7 @@ int dc_irq_restore(int n);                /* bind slot n again */
 void dc_irq_forwarded(int n, hm_handle_t eoi);   /* slot n is fed by its twin's forwards: its eoi signals eoi */
 extern hm_handle_t dc_ram;        /* Linux's memory (contiguous) */
 extern uint64_t dc_ram_base;      /* its physical address */
+extern uint64_t dc_ram_size;      /* and size */
 
 /* fault.c */
 int dc_fault_arm(struct hm_srv_req *r);   /* HM_DC_FAULT */
@@ -98,6 +99,7 @@ int dc_twin_error(struct hm_srv_req *r);                    /* HM_DC_TWIN_ERROR 
 /* a client's ATTACH on a disk twin serves: passed on with the disk's bytes */
 int dc_twin_attach(int twin, struct hm_srv_req *r, uint64_t start, uint64_t size, int ro, uint32_t lbs, int disk,
                    int unit);
+void dc_twin_fault_dma(uint64_t phys, const char disk[8]);   /* Linux's dc-twin thread reads disk into phys */
 int dc_twin_link_reset(void);                               /* an injected link recovery: 0 or -ENOTSUP */
 int dc_twin_resize(int twin, int disk, uint64_t size, int ro);   /* 0 or a negative errno */
 #define DC_TWIN_BADGE (1ull << 32)   /* | twin: the twins' handles to our endpoint */

@@ -18,12 +18,17 @@
  * its link on purpose (ufshcd_link_recovery: host reset, link start-up,
  * device re-initialisation), on a controller whose data plane a twin
  * serves (twin.c), to drive the control plane's error path under load.
+ * dma: one of the container's PCI devices is made to write a page outside
+ * it (Linux's dc-twin thread reads a disk with a wrong DMA address:
+ * arch/hm fault_dma.c); the SMMU stops it and devmgr restarts the
+ * container, as for a crash.
  */
 #include "dcbase.h"
 #include <hm/dm.h>
 #include <hm/server.h>
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #define DC_WILD_ADDRESS 0xdead0000ull   /* below every mapping: user space starts higher */
 
@@ -39,6 +44,19 @@ static const char *const paths[] = { "request path (Linux's block thread)",
 int dc_fault_arm(struct hm_srv_req *r)
 {
     uint64_t kind = r->m.w[0], at = r->m.w[1], seed = r->m.w[2];
+    if (kind == HM_DM_FAULT_DMA) {
+        /* w1: the page to write (devmgr took its address from the
+         * caller's memory handle), w2: the disk's name, up to 7 bytes */
+        char disk[8];
+        memcpy(disk, &r->m.w[2], sizeof disk);
+        disk[7] = 0;
+        if (!at || (at & 0xfff) || (at < dc_ram_base + dc_ram_size && at + 4096 > dc_ram_base))
+            return -EINVAL;   /* not a page outside Linux's memory */
+        fprintf(stderr, "ldc: injected DMA outside the container: %s reads into 0x%lx\n", disk[0] ? disk : "a PCI disk",
+                (unsigned long)at);
+        dc_twin_fault_dma(at, disk);
+        return 0;
+    }
     if (kind == HM_DM_FAULT_LINKRESET) {
         int err = dc_twin_link_reset();
         if (!err)

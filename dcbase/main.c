@@ -21,6 +21,7 @@
 #include <hm/chr.h>
 #include <hm/dc.h>
 #include <hm/dm.h>
+#include <hm/dmclient.h>
 #include <libfdt.h>
 #include <errno.h>
 #include <stdio.h>
@@ -28,7 +29,7 @@
 #include <string.h>
 
 hm_handle_t dc_events, dc_bell, dc_ep, dc_dm = HM_HANDLE_INVALID, dc_ram = HM_HANDLE_INVALID;
-uint64_t dc_ram_base;
+uint64_t dc_ram_base, dc_ram_size;
 static hm_handle_t ready_notif;
 static struct dc_boot boot;
 static char cmdline[512];
@@ -60,6 +61,30 @@ static void *bell_forward(void *arg)
 }
 
 static uint64_t ready_t0;
+
+/* With an SMMU, the container's PCI functions reach Linux's memory only
+ * once devmgr maps it for them (an identity map: what Linux's dma-direct
+ * calls a DMA address is the physical one). devmgr learns where it is
+ * from the handle, not from us. 0, or 1 if the container cannot go on. */
+static int dma_register(hm_handle_t ram)
+{
+    static struct hm_ipc_buf buf;
+    if (dc_dm < 0)
+        return 0;
+    uint64_t covered = 0;
+    int st = hm_ipc_buf_set(&buf) < 0 ? -ENOMEM : hm_dm_dma_map(dc_dm, &buf, ram, &covered);
+    if (st == -ENOTSUP) {
+        dc_log_printf("dcbase: no SMMU confines this container's devices: their DMA is not checked\n");
+        return 0;
+    }
+    if (st) {
+        fprintf(stderr, "ldc: devmgr cannot map Linux's memory for its devices' DMA: %s\n", strerror(-st));
+        return 1;
+    }
+    dc_log_printf("dcbase: Linux memory mapped for the DMA of its %lu PCI functions (SMMU)\n",
+                  (unsigned long)covered);
+    return 0;
+}
 
 /* Linux has run its initcalls once /init is "executed" (and arch/hm waits
  * until every disk is announced); the disks are published once the
@@ -199,6 +224,9 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    if (dma_register((hm_handle_t)ram))
+        return 1;
+
     long ev = hm_notif_create(), bell = hm_notif_create(), rn = hm_notif_create();
     if (ev < 0 || bell < 0 || rn < 0) {
         fprintf(stderr, "ldc: out of kernel objects\n");
@@ -206,6 +234,7 @@ int main(int argc, char **argv)
     }
     dc_ram = (hm_handle_t)ram;   /* a twin maps the rings Linux made in it */
     dc_ram_base = ri.phys;
+    dc_ram_size = ram_size;
     dc_events = (hm_handle_t)ev;
     dc_bell = (hm_handle_t)bell;
     ready_notif = (hm_handle_t)rn;

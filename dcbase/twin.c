@@ -250,8 +250,9 @@ int dc_twin_error(struct hm_srv_req *r)
         return -EINVAL;
     const uint64_t *w = r->m.w;
     uint64_t seq = report.seq + 1;
-    report.ev = (struct dc_twin_event){ k, DC_TWIN_ERROR, (unsigned)w[0], (unsigned)w[2], (unsigned)w[3],
-                                        (unsigned)w[4], (unsigned)w[5], w[1], (void *)(uintptr_t)seq };
+    report.ev = (struct dc_twin_event){ .twin = k, .kind = DC_TWIN_ERROR, .op = (unsigned)w[0], .len = (unsigned)w[2],
+                                        .status = (unsigned)w[3], .unit = (unsigned)w[4], .tries = (unsigned)w[5],
+                                        .sector = w[1], .cookie = (void *)(uintptr_t)seq };
     __atomic_store_n(&report.seq, seq, __ATOMIC_SEQ_CST);
     __atomic_store_n(&report.state, 1, __ATOMIC_SEQ_CST);   /* publishes ev */
     hm_notif_signal(dc_events, DC_EV_TWIN);
@@ -283,10 +284,28 @@ int dc_twin_link_reset(void)
     return 0;
 }
 
+/* an injected DMA outside the container (fault.c): Linux's dc-twin thread
+ * sends the read (arch/hm fault_dma.c) */
+static struct dc_twin_event dma_fault;
+static int dma_fault_pending;
+
+void dc_twin_fault_dma(uint64_t phys, const char disk[8])
+{
+    dma_fault = (struct dc_twin_event){ .twin = -1, .kind = DC_FAULT_DMA, .phys = phys };
+    memcpy(dma_fault.disk, disk, sizeof dma_fault.disk);
+    dma_fault.disk[sizeof dma_fault.disk - 1] = 0;
+    __atomic_store_n(&dma_fault_pending, 1, __ATOMIC_SEQ_CST);
+    hm_notif_signal(dc_events, DC_EV_TWIN);
+}
+
 int dc_host_twin_next(struct dc_twin_event *ev)
 {
     if (__atomic_exchange_n(&link_reset_pending, 0, __ATOMIC_SEQ_CST)) {
         *ev = (struct dc_twin_event){ .twin = -1, .kind = DC_TWIN_LINK_RESET };
+        return 1;
+    }
+    if (__atomic_exchange_n(&dma_fault_pending, 0, __ATOMIC_SEQ_CST)) {
+        *ev = dma_fault;
         return 1;
     }
     for (int k = 0; k < ntwins; k++)

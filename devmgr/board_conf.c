@@ -47,7 +47,7 @@ static int container_named(const char *name, const char *program)
     struct dm_ct *c = &dm_cts[dm_ncts];
     dm_copy_str(c->name, sizeof c->name, name);
     dm_copy_str(c->program, sizeof c->program, program);
-    c->proc = c->ep = HM_HANDLE_INVALID;
+    c->proc = c->ep = c->fault_mem = HM_HANDLE_INVALID;
     return dm_ncts++;
 }
 

@@ -20,6 +20,7 @@ int dm_lsdev(struct hm_srv_req *r)
     memcpy(info.dataplane, d->info.dataplane, sizeof info.dataplane);
     dm_lock_drop(&dm_twin_lock);
     dm_msi_describe(d, info.vectors, sizeof info.vectors);
+    dm_smmu_describe(d, info.dma, sizeof info.dma);
     memcpy(r->buf->words, &info, sizeof info);
     r->reply_words = HM_DM_DEV_WORDS;
     r->m.w[0] = d->ct < 0 ? HM_DM_UNASSIGNED : (uint64_t)__atomic_load_n(&dm_cts[d->ct].state, __ATOMIC_SEQ_CST);
@@ -88,4 +89,46 @@ int dm_fault(struct hm_srv_req *r)
     int st = kind == HM_DM_FAULT_KILL ? kill_container(ct, r->m.w[1]) : arm_in_container(ct, r);
     r->m.w[0] = restarts;
     return st;
+}
+
+/* HM_DM_DMA_FAULT: the container's name (16 bytes) and a disk's (8 bytes,
+ * "": its first PCI disk) in the IPC words, handles[0] = the page the
+ * device is to write: a page of the caller's own (contiguous memory), so
+ * that without an SMMU the injection harms nobody else. devmgr holds the
+ * page until the container's next stop (its devices quiet), so that it is
+ * never freed under the DMA. -> w0 the restart count before the fault. */
+int dm_dma_fault(struct hm_srv_req *r)
+{
+    const char *name = dm_sent_name(r->buf, r->nwords, HM_DM_CT_NAME_MAX);
+    struct hm_mem_info mi;
+    if (!name || r->nwords < (HM_DM_CT_NAME_MAX + 8) / 8)
+        return -EINVAL;
+    int ct = dm_ct_find(name);
+    if (ct < 0)
+        return -ENOENT;
+    if (hm_mem_info(r->h[0], &mi) < 0 || mi.kind != HM_MEM_CONTIG || mi.size < 4096)
+        return -EINVAL;
+    struct dm_ct *c = &dm_cts[ct];
+    if (__atomic_load_n(&c->state, __ATOMIC_SEQ_CST) != HM_DM_RUNNING)
+        return -EAGAIN;
+    uint64_t disk;
+    memcpy(&disk, (const char *)r->buf->words + HM_DM_CT_NAME_MAX, 8);
+    ((char *)&disk)[7] = 0;
+    uint64_t restarts = (uint64_t)c->restarts;
+    struct hm_msg q = { .tag = HM_TAG(HM_DC_FAULT, 0, 0), .w = { HM_DM_FAULT_DMA, mi.phys, disk } };
+    dm_lock_take(&dm_ep_lock);
+    hm_handle_t old = c->fault_mem;
+    c->fault_mem = r->h[0];   /* kept (see above) */
+    dm_lock_drop(&dm_ep_lock);
+    r->h[0] = HM_HANDLE_INVALID;
+    if (old >= 0)
+        hm_handle_close(old);
+    if (dm_ct_call(c, &q, r->buf) < 0)
+        return -EAGAIN;
+    if (HM_TAG_LABEL(q.tag))
+        return -(int)HM_TAG_LABEL(q.tag);   /* EINVAL: not outside it; ENOTSUP: a native driver */
+    printf("devmgr: %s: fault injected: DMA of %s into 0x%lx, a page of a client's\n", c->name,
+           (const char *)&disk, (unsigned long)mi.phys);
+    r->m.w[0] = restarts;
+    return 0;
 }

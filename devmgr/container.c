@@ -157,6 +157,10 @@ int dm_ct_start(int ct)
             err = -ENOMEM;
     if (sup < 0)
         err = err ? err : -ENOMEM;
+    /* its PCI functions' DMA reaches its DMA budget, nothing else, until
+     * it registers more (HM_DM_DMA_MAP) */
+    if (!err)
+        dm_smmu_ct_start(ct, (hm_handle_t)dma);
     long p = -1;
     char off[16], irq[16], serving[24 + HM_DM_MAX_TWIN_SERVING * 17];
     ct_args(ct, first, off, irq, serving, sizeof serving);
@@ -173,6 +177,7 @@ int dm_ct_start(int ct)
     if (sup >= 0)
         hm_handle_close((hm_handle_t)sup);
     if (err || p < 0) {
+        dm_smmu_ct_stop(ct);
         if (ep >= 0)
             hm_handle_close((hm_handle_t)ep);
         return err ? err : -EIO;
@@ -231,6 +236,13 @@ int dm_ct_stop(int ct, const char *why)
     } while (!__atomic_compare_exchange_n(&c->state, &st, HM_DM_RESTARTING, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
     c->stopped = hm_now();
     int kept = dm_quiesce(ct);
+    dm_smmu_ct_stop(ct);   /* devices quiet: their streams abort before the memory can go */
+    dm_lock_take(&dm_ep_lock);
+    hm_handle_t fm = c->fault_mem;   /* an injected DMA's target page: the devices are quiet now */
+    c->fault_mem = HM_HANDLE_INVALID;
+    dm_lock_drop(&dm_ep_lock);
+    if (fm >= 0)
+        hm_handle_close(fm);
     hm_handle_t proc = __atomic_load_n(&c->proc, __ATOMIC_SEQ_CST);
     if (proc >= 0)
         hm_proc_kill(proc);   /* else it is being spawned: dm_ct_start kills it */
@@ -256,6 +268,7 @@ void dm_ct_restart(int ct)
     if (c->requiesce) {
         c->requiesce = 0;
         dm_quiesce(ct);
+        dm_smmu_ct_stop(ct);
     }
     uint64_t ready_at = __atomic_load_n(&c->ready_at, __ATOMIC_SEQ_CST);
     int repeat = !ready_at || ready_at > c->stopped || c->stopped - ready_at < hm_ms(HM_DM_REPEAT_WINDOW_MS);

@@ -12,6 +12,9 @@
  *   supervise.c       the fault, restart and heartbeat threads; injected faults
  *   quiesce.c         making a stopping container's devices stop DMA
  *   twin.c            twin drivers: start, hand-off, pause, stop
+ *   smmu.c            the SMMUv3: stream table, command and event queues
+ *   smmu_pt.c         its stage-2 translation tables
+ *   smmu_domain.c     each PCI function's DMA translation; DMA_MAP/UNMAP
  *   nodes.c           /dev nodes containers publish, their logs
  *
  * Threads and what guards what:
@@ -43,7 +46,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#define DM_MAX_DEVS 48
+#define DM_MAX_DEVS 48   /* <= 64: smmu_domain.c keeps sets of devices in one word */
 #define DM_MAX_CTS 8
 #define DM_PCI_MAX_MEMWIN 3   /* memory windows of a PCIe host given (board.c, dm_pci_ranges) */
 
@@ -91,6 +94,7 @@ struct dm_ct {
     uint64_t kill_at;       /* an injected kill due then (hm_now()), 0: none */
     uint64_t ping_since;    /* hm_now() when the heartbeat call now waiting began, 0: none */
     int requiesce;          /* stopped while its spawn was under way: quiet its devices again */
+    hm_handle_t fault_mem;  /* the page of the last HM_DM_DMA_FAULT, held until its next stop (dm_ep_lock) */
 };
 
 extern struct dm_dev dm_devs[DM_MAX_DEVS];
@@ -108,6 +112,13 @@ extern int dm_ep_lock, dm_twin_lock;
 #define DM_FAULT_BADGE      0x1000   /* a container's supervisor handle */
 #define DM_CONTAINER_BADGE  0x2000   /* a container's "dm" handle */
 #define DM_TWIN_FAULT_BADGE 0x3000   /* a twin's supervisor handle */
+#define DM_TWIN_BADGE       0x4000   /* a twin's "dm" handle (+ its device's index) */
+
+/* caller classes on devmgr's endpoint (main.c's table says who may ask what) */
+#define DM_FROM_CLIENT     1u   /* badge 0: init's handles (the shell, lsdev) */
+#define DM_FROM_CONTAINER  2u   /* DM_CONTAINER_BADGE + container: a container's own "dm" handle */
+#define DM_FROM_OTHER      4u   /* a badge devmgr never gave out */
+#define DM_FROM_TWIN_CLASS 8u   /* DM_TWIN_BADGE + device: a twin's "dm" handle */
 
 /* a spin-then-sleep lock: held only for a few loads and stores */
 static inline void dm_lock_take(int *l)
@@ -142,6 +153,7 @@ static inline void dm_drop_handles(long r, uint64_t tag, const struct hm_ipc_buf
 /* client_conn.c: handlers of clients' requests */
 int dm_lsdev(struct hm_srv_req *r);
 int dm_fault(struct hm_srv_req *r);
+int dm_dma_fault(struct hm_srv_req *r);
 
 /* container_conn.c: handlers of containers' requests */
 int dm_register(struct hm_srv_req *r);
@@ -157,6 +169,19 @@ extern int dm_msi_off;                          /* devmgr's argument msi=off: IN
 void dm_msi_describe(const struct dm_dev *d, char *out, size_t n);
 void dm_msi_forget(int ct);
 struct dm_dev *dm_pci_function_of(int ct, uint64_t where);   /* nodes.c */
+
+/* smmu_domain.c: DMA confinement (no SMMU: each a no-op, nothing confined) */
+void dm_smmu_start(const void *fdt);            /* at start, before any container */
+int dm_smmu_confines(const struct dm_dev *d);   /* its DMA goes through the SMMU */
+void dm_smmu_describe(const struct dm_dev *d, char *out, size_t n);   /* lsdev: "smmu", "unconfined", "" */
+void dm_smmu_ct_start(int ct, hm_handle_t dma); /* before its spawn: fresh translations holding its DMA budget */
+void dm_smmu_ct_stop(int ct);                   /* its devices quiet: streams abort, then its memory may go */
+void dm_smmu_twin_paused(struct dm_dev *d);     /* the old container's memory leaves d's translation */
+void dm_smmu_twin_gone(struct dm_dev *d);       /* the twin's memory leaves d's translation */
+int dm_smmu_twin_map(struct dm_dev *d, hm_handle_t mem);   /* the twin's descriptors (handle not taken) */
+void dm_smmu_fault_stop(struct dm_dev *d);      /* d's DMA faulted: its stream aborts now (not a twin's) */
+int dm_dma_map(struct hm_srv_req *r);
+int dm_dma_unmap(struct hm_srv_req *r);
 
 /* board.c */
 void dm_board_scan(const void *fdt);

@@ -12,7 +12,8 @@
  * /chosen as hm,pci-ids = "DRIVER VENDOR DEVICE", ... for the container
  * that enumerates such a function; the nodes of Linux's own it publishes
  * (devices.conf "node") as hm,nodes. With devmgr's argument msi=off its PCIe
- * hosts lose msi-parent / msi-map (INTx only).
+ * hosts lose msi-parent / msi-map (INTx only). Its PCIe hosts never name
+ * the SMMU (iommu-map): devmgr drives it, Linux's DMA stays direct.
  */
 #include "devmgr.h"
 #include <libfdt.h>
@@ -74,6 +75,20 @@ static int msi_off(void *fdt, int node)
         err = fdt_delprop(fdt, node, "msi-parent");
     if (!err && fdt_getprop(fdt, node, "msi-map", NULL))
         err = fdt_delprop(fdt, node, "msi-map");
+    return err;
+}
+
+/* A container's Linux has no IOMMU driver: devmgr's SMMU driver gives
+ * its functions an identity translation of its memory, so dma-direct is
+ * right. Without this, Linux would wait for a driver of the SMMU the
+ * host's iommu-map names (deferred probe) and never probe a function. */
+static int iommu_hidden(void *fdt, int node)
+{
+    int err = 0;
+    if (fdt_getprop(fdt, node, "iommu-map", NULL))
+        err = fdt_delprop(fdt, node, "iommu-map");
+    if (!err && fdt_getprop(fdt, node, "iommu-map-mask", NULL))
+        err = fdt_delprop(fdt, node, "iommu-map-mask");
     return err;
 }
 
@@ -179,7 +194,7 @@ long dm_dtb_for(int ct)
     err = 0;
     for (int node = fdt_node_offset_by_compatible(fdt, -1, compats[1]); node >= 0 && !err;
          node = fdt_node_offset_by_compatible(fdt, node, compats[1]))
-        err = granted_ranges_only(fdt, node) || (dm_msi_off && msi_off(fdt, node));
+        err = granted_ranges_only(fdt, node) || (dm_msi_off && msi_off(fdt, node)) || iommu_hidden(fdt, node);
     fdt_pack(fdt);
     hm_vm_unmap(HM_HANDLE_SELF_PROC, (uint64_t)va);
     if (err) {

@@ -25,17 +25,14 @@ hm_handle_t dm_root, dm_ep, dm_fault_ep, dm_vfs;
 const void *dm_board;
 int dm_ep_lock, dm_twin_lock;
 
-/* caller classes on devmgr's endpoint */
-#define DM_FROM_CLIENT    1u   /* badge 0: init's handles (the shell, lsdev) */
-#define DM_FROM_CONTAINER 2u   /* DM_CONTAINER_BADGE + container: a container's own "dm" handle */
-#define DM_FROM_OTHER     4u   /* a badge devmgr never gave out */
-
 static uint32_t dm_classify(uint64_t badge)
 {
     if (!badge)
         return DM_FROM_CLIENT;
     if (badge >= DM_CONTAINER_BADGE && badge < DM_CONTAINER_BADGE + (uint64_t)dm_ncts)
         return DM_FROM_CONTAINER;
+    if (badge >= DM_TWIN_BADGE && badge < DM_TWIN_BADGE + (uint64_t)dm_ndevs)
+        return DM_FROM_TWIN_CLASS;
     return DM_FROM_OTHER;
 }
 
@@ -44,12 +41,15 @@ static const struct hm_srv_op dm_ops[] = {
     { HM_DM_LSDEV,        HM_SRV_ANY,                          0,       dm_lsdev },
     { HM_DM_DMESG,        HM_SRV_ANY,                          0,       dm_log_read },
     { HM_DM_FAULT,        HM_SRV_ANY,                          0,       dm_fault },
+    { HM_DM_DMA_FAULT,    HM_SRV_ANY,                          1,       dm_dma_fault },
     { HM_DM_REGISTER,     DM_FROM_CONTAINER,                   1,       dm_register },
     { HM_DM_READY,        DM_FROM_CONTAINER,                   0,       dm_ready },
     { HM_DM_RESIZE,       DM_FROM_CONTAINER,                   0,       dm_resize },
     { HM_DM_TWIN,         DM_FROM_CONTAINER,                   2,       dm_twin },
     { HM_DM_TWIN_PAUSE,   DM_FROM_CONTAINER,                   0,       dm_twin_pause_req },
     { HM_DM_MSI,          DM_FROM_CONTAINER,                   0,       dm_msi },
+    { HM_DM_DMA_MAP,      DM_FROM_CONTAINER | DM_FROM_TWIN_CLASS, 1,    dm_dma_map },
+    { HM_DM_DMA_UNMAP,    DM_FROM_CONTAINER | DM_FROM_TWIN_CLASS, 0,    dm_dma_unmap },
 };
 
 int main(int argc, char **argv)
@@ -81,6 +81,7 @@ int main(int argc, char **argv)
     dm_board = (const void *)va;
     dm_board_scan(dm_board);
     dm_conf_load(conf);
+    dm_smmu_start(dm_board);   /* before any container: their DMA is confined from the start */
     if (dm_ct_start_all() < 0) {
         printf("devmgr: cannot set up container restarts: no container started\n");
         return 1;

@@ -32,6 +32,7 @@ void dm_twin_stop_locked(struct dm_dev *d)
     d->twin_proc = d->twin_ep = HM_HANDLE_INVALID;
     d->twin_orphan = d->twin_paused = 0;
     dm_copy_str(d->info.dataplane, sizeof d->info.dataplane, "");
+    dm_smmu_twin_gone(d);   /* lock order: dm_twin_lock, then the SMMU's */
 }
 
 static void twin_stop(struct dm_dev *d)
@@ -148,6 +149,7 @@ int dm_twin_pause(int ct, uint64_t phys, struct hm_ipc_buf *buf)
                d->twin, strerror(-st), dm_cts[ct].name);
         twin_stop(d);
         dm_dev_reset(d);
+        dm_smmu_twin_paused(d);
         return 0;
     }
     dm_lock_take(&dm_twin_lock);
@@ -155,6 +157,7 @@ int dm_twin_pause(int ct, uint64_t phys, struct hm_ipc_buf *buf)
     d->twin_paused = 1;
     d->twin_since = hm_now();
     dm_lock_drop(&dm_twin_lock);
+    dm_smmu_twin_paused(d);   /* the old Linux's rings are not the twin's any more */
     printf("devmgr: %s: twin %s served %lu ms without a control plane; paused for %s's probe\n", d->info.name,
            d->twin, dm_ms_since(since), dm_cts[ct].name);
     return 0;
@@ -228,13 +231,18 @@ static int twin_spawn(struct dm_dev *d, hm_handle_t *proc, hm_handle_t *tep)
     long dma = hm_mem_create(TWIN_DMA, HM_MEM_CONTIG);
     long sup = hm_handle_dup(dm_fault_ep, HM_R_SEND | HM_R_GRANT, DM_TWIN_FAULT_BADGE + (uint64_t)(d - dm_devs));
     long sep = ep < 0 ? ep : hm_handle_dup((hm_handle_t)ep, HM_R_SEND | HM_R_GRANT | HM_R_DUP, 0);
+    /* its line to us: DMA registrations of its clients' buffers */
+    long dmh = hm_handle_dup(dm_ep, HM_R_SEND | HM_R_GRANT, DM_TWIN_BADGE + (uint64_t)(d - dm_devs));
     long p = -HM_ENOMEM;
-    if (mmio >= 0 && irqres >= 0 && ep >= 0 && dma >= 0 && sup >= 0 && sep >= 0) {
+    /* its descriptors are reachable by the device before it runs */
+    int mapped = dma >= 0 ? dm_smmu_twin_map(d, (hm_handle_t)dma) : -ENOMEM;
+    if (mmio >= 0 && irqres >= 0 && ep >= 0 && dma >= 0 && sup >= 0 && sep >= 0 && dmh >= 0 && !mapped) {
         struct hm_spawn_handle hs[] = {
             { "mmio", (hm_handle_t)mmio, HM_R_READ | HM_R_WRITE | HM_R_MAP },
             { "irqres", (hm_handle_t)irqres, HM_R_MANAGE },
             { "ep", (hm_handle_t)ep, HM_R_RECV | HM_R_SEND | HM_R_DUP | HM_R_GRANT },
             { "dma", (hm_handle_t)dma, HM_R_READ | HM_R_WRITE | HM_R_MAP },
+            { "dm", (hm_handle_t)dmh, HM_R_SEND | HM_R_GRANT },
         };
         const char *argv[] = { d->twin, d->info.name, NULL };
         /* the LDCs' priority, not above: a client that keeps a twin busy
@@ -242,12 +250,15 @@ static int twin_spawn(struct dm_dev *d, hm_handle_t *proc, hm_handle_t *tep)
         p = hm_spawn(d->twin, argv, hs, (int)(sizeof hs / sizeof hs[0]), (hm_handle_t)sup, HM_PRIO_DRIVER);
     }
     /* the twin has its own copies now (or never will) */
-    long mine[] = { mmio, irqres, ep, dma, sup };
+    long mine[] = { mmio, irqres, ep, dma, sup, dmh };
     for (unsigned i = 0; i < sizeof mine / sizeof mine[0]; i++)
         if (mine[i] >= 0)
             hm_handle_close((hm_handle_t)mine[i]);
     if (p < 0) {
-        printf("devmgr: %s: cannot start its twin %s: %s\n", d->info.name, d->twin, hm_strerror(p));
+        if (!mapped)
+            dm_smmu_twin_gone(d);
+        printf("devmgr: %s: cannot start its twin %s: %s\n", d->info.name, d->twin,
+               mapped ? "no DMA translation for its descriptors" : hm_strerror(p));
         if (sep >= 0)
             hm_handle_close((hm_handle_t)sep);
         return -EIO;

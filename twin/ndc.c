@@ -68,7 +68,7 @@ static int ndc_ioctl(struct hm_srv_req *r)
 /* a session on the whole device; key 0: it follows the device's capacity */
 static int ndc_attach(struct hm_srv_req *r)
 {
-    return vs_attach_req(r, 0, dev.capacity, dev.ro, 0, 0, dev.lbs, ndc_ep);
+    return vs_attach_req(r, 0, dev.capacity, dev.ro, 0, 0, dev.lbs, ndc_ep, 0);
 }
 
 static int ndc_detach(struct hm_srv_req *r)

@@ -134,8 +134,12 @@ static void *dataplane(void *arg)
             resubmit();
         for (int i = 0; i < VS_MAX_SESSIONS; i++) {
             struct hm_blk_srv_session *s = &srv_tab[i];
-            if (s->active && s->closing && s->inflight == 0)
+            if (s->active && s->closing && s->inflight == 0) {
+                if (ops->released && vs_sessions[i].dma)
+                    ops->released(vs_sessions[i].dma);   /* the device cannot reach it any more */
+                vs_sessions[i].dma = 0;
                 hm_blk_srv_release(s);
+            }
             else if (s->active && !s->closing && ps == 0)
                 pump(s);   /* paused: what clients queue waits in their rings */
         }
@@ -202,7 +206,7 @@ int vs_start(const struct vs_dev *d, hm_handle_t n, hm_handle_t irq, const struc
 static struct { int set, ro; uint64_t size; } latest[VS_MAX_KEYS];
 
 int vs_attach(hm_handle_t mem, hm_handle_t cn, uint64_t entries, uint64_t bits, uint64_t start, uint64_t size,
-              int ro, int key, int unit, uint32_t lbs, hm_handle_t ep, hm_handle_t out[2])
+              int ro, int key, int unit, uint32_t lbs, hm_handle_t ep, uint64_t dma, hm_handle_t out[2])
 {
     int slot = hm_blk_srv_attach(srv_tab, VS_MAX_SESSIONS, mem, cn, entries, bits, 1);
     if (slot < 0)
@@ -216,6 +220,7 @@ int vs_attach(hm_handle_t mem, hm_handle_t cn, uint64_t entries, uint64_t bits, 
     v->key = key;
     v->unit = unit;
     v->lbs = lbs;
+    v->dma = dma;
     /* the session badge names the slot and its generation, so a stale
      * session handle cannot detach whoever uses the slot next */
     if (hm_blk_srv_grant(srv_tab, slot, notif, ep, out)) {
@@ -227,9 +232,10 @@ int vs_attach(hm_handle_t mem, hm_handle_t cn, uint64_t entries, uint64_t bits, 
 }
 
 int vs_attach_req(struct hm_srv_req *r, uint64_t start, uint64_t size, int ro, int key, int unit, uint32_t lbs,
-                  hm_handle_t ep)
+                  hm_handle_t ep, uint64_t dma)
 {
-    int st = vs_attach(r->h[0], r->h[1], r->m.w[0], r->m.w[1], start, size, ro, key, unit, lbs, ep, r->buf->handles);
+    int st = vs_attach(r->h[0], r->h[1], r->m.w[0], r->m.w[1], start, size, ro, key, unit, lbs, ep, dma,
+                       r->buf->handles);
     r->h[0] = r->h[1] = HM_HANDLE_INVALID;   /* vs_attach took them */
     if (!st) {
         r->reply_handles = 2;   /* the doorbell and the session handle, moved to the client */

@@ -59,6 +59,7 @@ struct vs_session {
     int key;                /* whose size it is (vs_resize) */
     int unit;               /* the logical unit */
     uint32_t lbs;           /* its logical block size: requests are checked against it */
+    uint64_t dma;           /* its memory's address as the program registered it for DMA (SMMU), 0: none */
 };
 struct vs_ops {
     /* a request failed: return 1 to complete it later (vs_finish), 0 to
@@ -69,6 +70,9 @@ struct vs_ops {
     /* after the device's interrupt was handled: 1 to acknowledge the line
      * now, 0 if the program does it later (vs_irq_ack) */
     int (*irq_done)(void);
+    /* a session registered for DMA (vs_attach's dma) ended, its requests
+     * done: the program unregisters that memory (data-plane thread) */
+    void (*released)(uint64_t dma);
 };
 extern struct vs_session vs_sessions[VS_MAX_SESSIONS];
 /* prio: the data-plane thread's; irq HM_HANDLE_INVALID: it starts paused
@@ -77,11 +81,11 @@ int vs_start(const struct vs_dev *d, hm_handle_t notif, hm_handle_t irq, const s
              int prio);
 /* ATTACH (control thread): the handles are taken; 0 and out[] or a negative errno */
 int vs_attach(hm_handle_t mem, hm_handle_t cn, uint64_t entries, uint64_t bits, uint64_t start, uint64_t size,
-              int ro, int key, int unit, uint32_t lbs, hm_handle_t ep, hm_handle_t out[2]);
+              int ro, int key, int unit, uint32_t lbs, hm_handle_t ep, uint64_t dma, hm_handle_t out[2]);
 /* the same for a request the server loop passed (hm/server.h): h[0], h[1],
  * w0, w1 as in hm/blk.h's ATTACH; the reply carries the two handles */
 int vs_attach_req(struct hm_srv_req *r, uint64_t start, uint64_t size, int ro, int key, int unit, uint32_t lbs,
-                  hm_handle_t ep);
+                  hm_handle_t ep, uint64_t dma);
 int vs_detach(uint64_t badge);   /* 0 or -EINVAL */
 void vs_resize(int key, uint64_t size, int ro);   /* control thread */
 /* the twin, before a new LDC re-probes the device (control thread): no new

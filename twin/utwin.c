@@ -14,6 +14,8 @@
  *   "ep"     our endpoint (the LDC's handle is badged HM_TWIN_BADGE_LDC,
  *            devmgr's HM_TWIN_BADGE_DM)
  *   "dma"    contiguous memory for our command descriptors
+ *   "dm"     devmgr: with an SMMU, clients' buffers are mapped for the
+ *            controller's DMA at each session (HM_DM_DMA_MAP)
  * and argv: utwin DEVICE-NAME. It starts paused until devmgr passes the
  * LDC's hand-off on as HM_TWIN_ADOPT, as for vtwin.
  *
@@ -29,6 +31,7 @@
 #include "ufs.h"
 #include "link.h"
 #include "ctl.h"
+#include <hm/dmclient.h>
 #include <hm/prio.h>
 #include <hm/server.h>
 #include <errno.h>
@@ -44,6 +47,7 @@ static const char *name;
 static hm_handle_t ram = HM_HANDLE_INVALID, irqres, irq_obj = HM_HANDLE_INVALID;
 static long utrl_va = -1, link_va = -1;
 static volatile uint8_t *regs;
+static hm_handle_t dm = HM_HANDLE_INVALID;
 static uint64_t regs_phys;     /* the register page's address, from devmgr's handle */
 static uint8_t *dma_va;
 static uint64_t dma_phys, dma_size;
@@ -89,7 +93,9 @@ static void other_bits(uint64_t bits)
     vs_irq_ack();
 }
 
-static const struct vs_ops twin_ops = { .error = tl_error, .bits = other_bits, .irq_done = irq_done };
+static void ut_released(uint64_t dma);
+static const struct vs_ops twin_ops = { .error = tl_error, .bits = other_bits, .irq_done = irq_done,
+                                        .released = ut_released };
 
 /* Linux resets the controller: our doorbell waits, we look again in 1 ms */
 #define RETRY_BIT 32ull
@@ -202,7 +208,32 @@ static int ut_attach(struct hm_srv_req *r)
     if (unit >= UFSQ_UNITS || lbs < 512 || lbs > 65536 || (lbs & (lbs - 1)))
         return -EINVAL;
     q.lbs[unit] = lbs;   /* a unit's block size does not change while it exists */
-    return vs_attach_req(r, w[2], w[3], (int)(w[4] & 1), (int)(uint32_t)w[5], (int)unit, lbs, ep);
+    /* the client's buffers are the controller's PRDT targets (zero copy):
+     * with an SMMU the device reaches them once devmgr maps them */
+    struct hm_mem_info mi;
+    if (hm_mem_info(r->h[0], &mi) < 0)
+        return -EINVAL;
+    int st = dm < 0 ? -ENOTSUP : hm_dm_dma_map(dm, r->buf, r->h[0], NULL);   /* devmgr gets a copy */
+    if (st && st != -ENOTSUP) {
+        printf("utwin: %s: devmgr will not map a client's buffers for DMA (%s): session refused\n", name,
+               strerror(-st));
+        return st;
+    }
+    uint64_t dma = st ? 0 : mi.phys;
+    st = vs_attach_req(r, w[2], w[3], (int)(w[4] & 1), (int)(uint32_t)w[5], (int)unit, lbs, ep, dma);
+    if (st && dma)
+        hm_dm_dma_unmap(dm, dma);
+    return st;
+}
+
+/* a session's requests are all done and it is gone: its buffers leave the
+ * device's translation before the client's memory can be freed */
+static void ut_released(uint64_t dma)
+{
+    int st = hm_dm_dma_unmap(dm, dma);
+    if (st)
+        printf("utwin: %s: devmgr did not unmap a session's buffers at 0x%lx: %s\n", name, (unsigned long)dma,
+               strerror(-st));
 }
 
 int main(int argc, char **argv)
@@ -210,6 +241,7 @@ int main(int argc, char **argv)
     hm_handle_t mmio = hm_start_handle("mmio"), dma = hm_start_handle("dma");
     ep = hm_start_handle("ep");
     irqres = hm_start_handle("irqres");
+    dm = hm_start_handle("dm");   /* devmgr: DMA registrations of clients' buffers */
     name = argc > 1 ? argv[1] : "?";
     if (argc < 2 || mmio < 0 || irqres < 0 || ep < 0 || dma < 0) {
         fprintf(stderr, "utwin: usage: utwin DEVICE with handles mmio, irqres, ep, dma\n");

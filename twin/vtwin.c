@@ -163,7 +163,7 @@ static int vt_adopt(struct hm_srv_req *r)
 static int vt_attach(struct hm_srv_req *r)
 {
     const uint64_t *w = r->m.w;   /* w2 start, w3 size, w4 read-only, w5 the LDC's disk id */
-    return vs_attach_req(r, w[2], w[3], (int)(w[4] & 1), (int)(uint32_t)w[5], 0, dev.lbs, ep);
+    return vs_attach_req(r, w[2], w[3], (int)(w[4] & 1), (int)(uint32_t)w[5], 0, dev.lbs, ep, 0);
 }
 
 int main(int argc, char **argv)

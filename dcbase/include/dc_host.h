@@ -181,6 +181,7 @@ int dc_host_twin_ufs_handoff(const struct dc_twin_ufs_state *st);
 #define DC_TWIN_CONFIG 1   /* the device raised a configuration change */
 #define DC_TWIN_ERROR  2   /* a request failed on the device */
 #define DC_TWIN_LINK_RESET 3   /* an injected link recovery (UFS; dcbase/fault.c) */
+#define DC_FAULT_DMA       4   /* an injected DMA outside the container (dcbase/fault.c): phys, disk */
 struct dc_twin_event {
     int twin, kind;
     unsigned int op, len, status;   /* DC_TWIN_ERROR: DC_BLK_*, bytes, the device's failure code (hm/dc.h) */
@@ -188,6 +189,8 @@ struct dc_twin_event {
     unsigned int tries;             /* DC_TWIN_ERROR: times the twin sent it again already */
     unsigned long long sector;
     void *cookie;                   /* DC_TWIN_ERROR: for dc_host_twin_verdict */
+    unsigned long long phys;        /* DC_FAULT_DMA: where the device is to write */
+    char disk[8];                   /* DC_FAULT_DMA: which disk ("": the first on PCI) */
 };
 /* the next thing twins reported (after DC_EV_TWIN): 1 and *ev, or 0 */
 int dc_host_twin_next(struct dc_twin_event *ev);

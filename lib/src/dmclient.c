@@ -33,7 +33,7 @@ int hm_dm_lsdev(hm_handle_t dm, struct hm_ipc_buf *buf, uint64_t index, struct h
     memcpy(d, buf->words, sizeof *d);
     d->name[sizeof d->name - 1] = d->compatible[sizeof d->compatible - 1] = d->kind[sizeof d->kind - 1] = 0;
     d->driver[sizeof d->driver - 1] = d->container[sizeof d->container - 1] = d->node[sizeof d->node - 1] = 0;
-    d->dataplane[sizeof d->dataplane - 1] = 0;
+    d->dataplane[sizeof d->dataplane - 1] = d->vectors[sizeof d->vectors - 1] = d->dma[sizeof d->dma - 1] = 0;
     row->state = m.w[0];
     row->phys = m.w[1];
     row->irq = m.w[2];
@@ -67,6 +67,39 @@ int hm_dm_fault(hm_handle_t dm, struct hm_ipc_buf *buf, const char *container, u
     memset(buf->words, 0, HM_DM_CT_NAME_MAX);
     memcpy(buf->words, container, len + 1);
     struct hm_msg m = { .tag = HM_TAG(HM_DM_FAULT, HM_DM_CT_NAME_MAX / 8, 0), .w = { kind, arg, seed } };
+    int st = dm_call(dm, &m);
+    if (!st && restarts)
+        *restarts = m.w[0];
+    return st;
+}
+
+int hm_dm_dma_map(hm_handle_t dm, struct hm_ipc_buf *buf, hm_handle_t mem, uint64_t *covered)
+{
+    struct hm_msg m = { .tag = HM_TAG(HM_DM_DMA_MAP, 0, 1) };   /* copied: the caller keeps its own */
+    buf->handles[0] = mem;
+    int st = dm_call(dm, &m);
+    if (!st && covered)
+        *covered = m.w[0];
+    return st;
+}
+
+int hm_dm_dma_unmap(hm_handle_t dm, uint64_t phys)
+{
+    struct hm_msg m = { .tag = HM_TAG(HM_DM_DMA_UNMAP, 0, 0), .w = { phys } };
+    return dm_call(dm, &m);
+}
+
+int hm_dm_dma_fault(hm_handle_t dm, struct hm_ipc_buf *buf, const char *container, const char *disk, hm_handle_t page,
+                    uint64_t *restarts)
+{
+    size_t len = strlen(container), dlen = strlen(disk);
+    if (len >= HM_DM_CT_NAME_MAX || dlen >= 8)
+        return -ENOENT;   /* no container (or disk) has so long a name */
+    memset(buf->words, 0, HM_DM_CT_NAME_MAX + 8);
+    memcpy(buf->words, container, len);
+    memcpy((char *)buf->words + HM_DM_CT_NAME_MAX, disk, dlen);
+    buf->handles[0] = page;
+    struct hm_msg m = { .tag = HM_TAG(HM_DM_DMA_FAULT, (HM_DM_CT_NAME_MAX + 8) / 8, 1) };
     int st = dm_call(dm, &m);
     if (!st && restarts)
         *restarts = m.w[0];
@@ -108,8 +141,12 @@ int hm_dm_print(hm_handle_t dm, struct hm_ipc_buf *buf)
             snprintf(irq, sizeof irq, "irq %lu-%lu", (unsigned long)row.irq, (unsigned long)(row.irq + row.nirq - 1));
         else
             snprintf(irq, sizeof irq, "irq %lu", (unsigned long)row.irq);
-        printf("%-19s %-22s %-9s %-16s %-9s %-12s %s (%s, restarts %lu)\n", d->name, d->compatible, d->kind, driver,
+        /* its DMA: ", dma smmu" (confined), ", dma unconfined" */
+        char dma[32] = "";
+        if (d->dma[0])
+            snprintf(dma, sizeof dma, ", dma %.15s", d->dma);
+        printf("%-19s %-22s %-9s %-16s %-9s %-12s %s (%s, restarts %lu%s)\n", d->name, d->compatible, d->kind, driver,
                d->container[0] ? d->container : "-", node, hm_dm_state_name(row.state), irq,
-               (unsigned long)row.restarts);
+               (unsigned long)row.restarts, dma);
     }
 }

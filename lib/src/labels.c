@@ -58,6 +58,9 @@ int hm_label_defined(uint32_t label)
     case HM_DM_FAULT:
     case HM_DM_TWIN_PAUSE:
     case HM_DM_MSI:
+    case HM_DM_DMA_MAP:
+    case HM_DM_DMA_UNMAP:
+    case HM_DM_DMA_FAULT:
     case HM_DC_LOG:
     case HM_DC_TWIN_EVENT:
     case HM_DC_TWIN_ERROR:

@@ -180,6 +180,30 @@ unsigned long long hm_dev_where(struct device *dev)
 	return 0;
 }
 
+/* an open whole disk named name (any, if name is ""), on a PCI function if
+ * pci_only; NULL if none. For fault injection (fault_dma.c): the disk
+ * stays open while the container lives. */
+struct block_device *hm_blk_find(const char *name, int pci_only)
+{
+	struct block_device *found = NULL;
+	int i;
+
+	spin_lock_irq(&hm_disks_lock);
+	for (i = 0; i < HM_MAX_DISKS && !found; i++) {
+		struct block_device *b = hm_disks[i].bdev;
+
+		if ((hm_disks[i].state != 2 && hm_disks[i].state != 4) || !b || bdev_is_partition(b))
+			continue;
+		if (name[0] && strcmp(b->bd_disk->disk_name, name))
+			continue;
+		if (pci_only && !(hm_dev_where(disk_to_dev(b->bd_disk)) & DC_WHERE_PCI))
+			continue;
+		found = b;
+	}
+	spin_unlock_irq(&hm_disks_lock);
+	return found;
+}
+
 /* tell DC-base about an open disk: served by Linux, or by its device's twin */
 static void hm_disk_announce(int i, int twin)
 {

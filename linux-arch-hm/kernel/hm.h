@@ -26,6 +26,10 @@ int hm_twin_ufs_take(struct scsi_device *sdev, const char **why);	/* twin number
 int hm_twin_ufs_error(struct gendisk *disk, const struct dc_twin_event *ev);	/* Linux's verdict */
 void hm_twin_ufs_link_reset(void);		/* ufshcd's link recovery, on purpose */
 bool hm_twin_ufs_watch(void);			/* a reset under way: true until the recovery is over */
+/* fault_dma.c: fault CONTAINER dma: one read of disk name (its first PCI
+ * disk if "") whose DMA address is phys, memory outside the container */
+void hm_fault_dma(unsigned long long phys, const char *name);
+struct block_device *hm_blk_find(const char *name, int pci_only);	/* blk.c: an open whole disk, or NULL */
 struct irq_domain;
 void hm_irq_bit_set(int n, struct irq_domain *d, unsigned long hw);	/* irq.c: event bit n raises hw in d */
 void hm_irq_bit_clear(int n);

@@ -265,6 +265,10 @@ static int hm_twin_main(void *unused)
 				hm_twin_ufs_link_reset();
 				continue;
 			}
+			if (ev.kind == DC_FAULT_DMA) {	/* this thread runs DC-base's injections too */
+				hm_fault_dma(ev.phys, ev.disk);
+				continue;
+			}
 			for (i = 0; i < hm_ntwins; i++)
 				if (hm_twins[i].id == ev.twin && (!hm_twins[i].sdev || ev.kind != DC_TWIN_ERROR ||
 								  hm_twins[i].sdev->lun == ev.unit))

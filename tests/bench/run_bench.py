@@ -88,7 +88,7 @@ def board_cmd(qemu, boot, disk, card, ufs, mcq=False, nvme=None, vpci=False):
                 "-device", "ufs-lu,drive=ufslu0,lun=0,bus=ufs0"] if ufs else []
     nvme_args = ["-device", "nvme,serial=hm-bench,id=nvme0", "-drive", f"if=none,id=nvns1,file={nvme},format=raw,"
                  "cache=unsafe", "-device", "nvme-ns,drive=nvns1,nsid=1,bus=nvme0"] if nvme else []
-    disk_dev = "virtio-blk-pci,disable-legacy=on,drive=hd" if vpci else "virtio-blk-device,drive=hd"
+    disk_dev = "virtio-blk-pci,disable-legacy=on,iommu_platform=on,drive=hd" if vpci else "virtio-blk-device,drive=hd"
     return qemu.split() + boot + [
         "-drive", f"if=none,id=hd,file={disk},format=raw,cache=unsafe", "-device", disk_dev,
         "-device", "sdhci-pci", "-drive", f"if=none,id=sdcard,file={card},format=raw,cache=unsafe",

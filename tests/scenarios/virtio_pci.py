@@ -30,7 +30,7 @@ def setup(ctx, intx=False):
               "dd if=/dev/vda1 of=/dev/vda2 bs=4096 count=16 seek=1", "sha256sum /dev/vda2", "kstat", "dmesg ldc1",
               "poweroff"]
     qemu = ["-drive", f"if=none,id=vpci,file={path},format=raw,cache=writeback",
-            "-device", "virtio-blk-pci,drive=vpci,disable-legacy=on"]
+            "-device", "virtio-blk-pci,drive=vpci,disable-legacy=on,iommu_platform=on"]
     return {"qemu": qemu, "script": script, "disk": path, "disk0": disk, "want": bytes(want), "intx": intx,
             "append": "hm.boot=boot-intx.conf" if intx else None}
 

@@ -139,6 +139,13 @@ int main(void)
     m = (struct hm_msg){ .tag = HM_TAG(HM_DM_MSI, 0, 0), .w = { HM_DM_WHERE_PCI | 8, 0, 1 } };
     KT_CHECK(hm_call((hm_handle_t)dm, &m) == 0 && HM_TAG_LABEL(m.tag) == EPERM && !HM_TAG_NHANDLES(m.tag),
              "an MSI vector asked by a client (not a container) is refused: EPERM, no resource");
+    long page = hm_mem_create(4096, HM_MEM_CONTIG);
+    buf.handles[0] = (hm_handle_t)page;
+    m = (struct hm_msg){ .tag = HM_TAG(HM_DM_DMA_MAP, 0, 1) };
+    KT_CHECK(hm_call((hm_handle_t)dm, &m) == 0 && HM_TAG_LABEL(m.tag) == EPERM,
+             "a DMA registration by a client (not a container or twin) is refused: EPERM");
+    m = (struct hm_msg){ .tag = HM_TAG(HM_DM_DMA_UNMAP, 0, 0), .w = { 0x40000000 } };
+    KT_CHECK(hm_call((hm_handle_t)dm, &m) == 0 && HM_TAG_LABEL(m.tag) == EPERM, "so is an unmap: EPERM");
     KT_CHECK(lsdev((hm_handle_t)dm, 0, &d, &m) == 0 && m.w[0] == HM_DM_RUNNING, "devmgr still serves; driver still running");
 
     /* isolation: a driver-like process with one page and one IRQ resource */

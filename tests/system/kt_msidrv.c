@@ -3,7 +3,10 @@
  * function at 00:01.0 is its by right; a second through that vector's
  * resource, one beyond what the function offers, one for a function that
  * is not there or has no MSI, and the MSI controller's doorbell and SPIs
- * through its MMIO and interrupt grants are refused. Prints its cases
+ * through its MMIO and interrupt grants are refused. With the SMMU, its
+ * DMA registrations (HM_DM_DMA_MAP/UNMAP) are tried with what it may and
+ * may not map, and the SMMU's registers and interrupts are out of its
+ * reach. Prints its cases
  * ("ok - msi-ct: ...", counted in kt_dm's run), says ready, then answers
  * devmgr's calls (the heartbeat) until it is killed. Not a test itself. */
 #include "ktest.h"
@@ -26,6 +29,62 @@ static long ask(hm_handle_t dm, uint64_t where, uint64_t index, long *res, uint6
         *devid = m.w[0];
     }
     return HM_TAG_LABEL(m.tag);
+}
+
+/* HM_DM_DMA_MAP of handle h (copied): devmgr's errno, -1 if the call
+ * itself failed (a handle we may not pass on); *covered its w0 */
+static long dma_map(hm_handle_t dm, long h, uint64_t *covered)
+{
+    struct hm_msg m = { .tag = HM_TAG(HM_DM_DMA_MAP, 0, 1) };
+    buf.handles[0] = (hm_handle_t)h;
+    if (hm_call(dm, &m) < 0)
+        return -1;
+    *covered = m.w[0];
+    return HM_TAG_LABEL(m.tag);
+}
+
+static long dma_unmap(hm_handle_t dm, uint64_t phys)
+{
+    struct hm_msg m = { .tag = HM_TAG(HM_DM_DMA_UNMAP, 0, 0), .w = { phys } };
+    return hm_call(dm, &m) < 0 ? -1 : (long)HM_TAG_LABEL(m.tag);
+}
+
+/* With the SMMU (the board's default): what it may map for its devices'
+ * DMA, and that it cannot reach the SMMU itself (virt: registers at
+ * 0x09050000, event and error interrupts at INTIDs 106 and 109) */
+#define SMMU_REGS 0x09050000ull
+static void dma_cases(hm_handle_t dm, hm_handle_t irqres)
+{
+    uint64_t covered = 0;
+    struct hm_mem_info mi;
+    long mine = hm_mem_create(4096, HM_MEM_CONTIG);
+    KT_CHECK(mine >= 0 && hm_mem_info((hm_handle_t)mine, &mi) == 0, "it makes a page of contiguous memory");
+    KT_EQ(dma_map(dm, hm_handle_dup((hm_handle_t)mine, HM_R_READ | HM_R_GRANT, 0), &covered), EINVAL,
+          "DMA_MAP of its memory without the duplicate right, for two functions: EINVAL");
+    KT_EQ(dma_map(dm, mine, &covered), 0, "DMA_MAP of its own contiguous memory: granted");
+    KT_EQ(covered, 2, "for its two PCI functions (host bridge, NVMe), no other device's");
+    KT_EQ(dma_unmap(dm, mi.phys), 0, "DMA_UNMAP of it: done");
+    KT_EQ(dma_unmap(dm, mi.phys), ENOENT, "DMA_UNMAP of it again: ENOENT");
+    KT_EQ(dma_unmap(dm, 0x40000000), ENOENT, "DMA_UNMAP of memory it never mapped: ENOENT");
+    hm_handle_t anon;
+    void *p = hm_alloc_pages(4096, &anon);
+    KT_EQ(dma_map(dm, p ? anon : HM_HANDLE_INVALID, &covered), EINVAL,
+          "DMA_MAP of anonymous memory (no fixed address): EINVAL");
+    KT_EQ(dma_map(dm, hm_notif_create(), &covered), EINVAL, "DMA_MAP of a handle that is no memory: EINVAL");
+    KT_CHECK(dma_map(dm, hm_start_handle("mmio"), &covered) != 0,
+             "DMA_MAP of its device memory window: refused (it may not even pass it on)");
+    for (int i = 0; i < 8; i++) {
+        char name[12];
+        snprintf(name, sizeof name, i ? "mmio%d" : "mmio", i);
+        hm_handle_t h = hm_start_handle(name);
+        if (h >= 0 && hm_mem_info(h, &mi) == 0 && SMMU_REGS >= mi.phys && SMMU_REGS < mi.phys + mi.size)
+            KT_CHECK(0, "no memory window it was given holds the SMMU's registers");
+    }
+    long n = hm_notif_create();
+    KT_EQ(hm_irq_create(irqres, 106, (hm_handle_t)n, 1, HM_IRQ_EDGE), -HM_ERANGE,
+          "its interrupt grant cannot bind the SMMU's event interrupt");
+    KT_EQ(hm_irq_create(irqres, 109, (hm_handle_t)n, 1, HM_IRQ_EDGE), -HM_ERANGE,
+          "nor its global-error interrupt");
 }
 
 int main(void)
@@ -73,6 +132,7 @@ int main(void)
     KT_CHECK(irqres >= 0, "it holds the host's INTx range");
     KT_EQ(hm_irq_create(irqres, d < 1020 ? d : 8192, (hm_handle_t)n, 8, 0), -HM_ERANGE,
           "its INTx grant cannot bind the vector's interrupt as a line");
+    dma_cases(dm, irqres);
     kt_finish();
     struct hm_msg m = { .tag = HM_TAG(HM_DM_READY, 0, 0) };
     hm_call(dm, &m);

@@ -36,11 +36,119 @@ const char *sh_fault_error(int err)
          : strerror(-err);
 }
 
+/* wait until container name, restarted since `before`, runs again (or
+ * devmgr gave up, or ms passed): 0 if it runs again, with *state */
+static int wait_restarted(const char *name, uint64_t before, uint64_t ms, uint64_t *state)
+{
+    uint64_t t0 = hm_now(), restarts = before;
+    char node[16];
+    while (hm_now() - t0 < hm_ms(ms)) {
+        if (sh_ct_state(name, state, &restarts, node) < 0)
+            return -1;
+        if (restarts > before && *state == HM_DM_RUNNING)
+            return 0;
+        if (*state == HM_DM_FAILED)
+            return -1;
+        hm_sleep_until(hm_deadline_ms(5));
+    }
+    return -1;
+}
+
+int sh_canary_new(struct sh_canary *c, uint64_t seed)
+{
+    long mem = hm_mem_create(4096, HM_MEM_CONTIG);
+    long va = mem < 0 ? mem : hm_vm_map(HM_HANDLE_SELF_PROC, (hm_handle_t)mem, 0, 4096, 0, HM_MAP_R | HM_MAP_W);
+    struct hm_mem_info mi;
+    if (va < 0 || hm_mem_info((hm_handle_t)mem, &mi) < 0) {
+        if (mem >= 0)
+            hm_handle_close((hm_handle_t)mem);
+        return -ENOMEM;
+    }
+    c->mem = (hm_handle_t)mem;
+    c->va = (volatile uint8_t *)va;
+    c->phys = mi.phys;
+    uint64_t x = seed | 1;
+    for (int i = 0; i < 4096; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        c->va[i] = c->want[i] = (uint8_t)x;
+    }
+    return 0;
+}
+
+int sh_canary_changed(const struct sh_canary *c)
+{
+    int differ = 0;
+    for (int i = 0; i < 4096; i++)
+        differ += c->va[i] != c->want[i];
+    return differ;
+}
+
+void sh_canary_free(struct sh_canary *c)
+{
+    hm_vm_unmap(HM_HANDLE_SELF_PROC, (uint64_t)c->va);
+    hm_handle_close(c->mem);
+}
+
+int sh_fault_dma(const char *ct, const char *disk, const struct sh_canary *c, uint64_t *before)
+{
+    long copy = hm_handle_dup(c->mem, HM_R_READ | HM_R_GRANT, 0);
+    if (copy < 0)
+        return -ENOMEM;
+    int st = hm_dm_dma_fault(sh_dm, &sh_buf, ct, disk, (hm_handle_t)copy, before);
+    hm_handle_close((hm_handle_t)copy);   /* devmgr has its own copy */
+    return st;
+}
+
+/* fault CONTAINER dma [DISK]: a device of the container's writes the
+ * canary. With the SMMU the write is stopped, devmgr logs it and restarts
+ * the container; the canary must then be as we filled it. */
+static int fault_dma(const char *ct, const char *disk)
+{
+    static struct sh_canary c;
+    if (sh_canary_new(&c, hm_now())) {
+        printf("sh: fault: no memory for the canary page\n");
+        return 1;
+    }
+    uint64_t before, state = 0, t0 = hm_now();
+    int st = sh_fault_dma(ct, disk, &c, &before);
+    if (st) {
+        printf("sh: fault: %s: %s\n", ct, st == -EINVAL ? "no such disk, or a page it owns" : sh_fault_error(st));
+        sh_canary_free(&c);
+        return 1;
+    }
+    printf("fault: %s: %s is to write the canary page at 0x%lx (the shell's)\n", ct, disk[0] ? disk : "its PCI disk",
+           (unsigned long)c.phys);
+    /* with the SMMU the container is restarted; without, nothing stops
+     * the write and the container goes on (20 s, then the canary says) */
+    int back = !wait_restarted(ct, before, 20000, &state);
+    unsigned long ms = (unsigned long)((hm_now() - t0) * 1000 / hm_time_freq());
+    int differ = sh_canary_changed(&c);
+    if (back)
+        printf("fault: %s running again after %lu ms (restart %lu)\n", ct, ms, (unsigned long)before + 1);
+    else
+        printf("fault: %s was not restarted within %lu ms (%s)\n", ct, ms,
+               state == HM_DM_FAILED ? "devmgr gave up" : "no SMMU stopped the DMA?");
+    if (differ)
+        printf("fault: canary page at 0x%lx CHANGED: %d of 4096 bytes differ: the DMA was not stopped\n",
+               (unsigned long)c.phys, differ);
+    else
+        printf("fault: canary page at 0x%lx unchanged\n", (unsigned long)c.phys);
+    sh_canary_free(&c);
+    return back && !differ ? 0 : 1;
+}
+
 /* fault CONTAINER kill: devmgr stops the container (its devices reset) and
  * micro-reboots it; we wait until it is running again and say how long
  * that took (docs/reliability.md) */
 int cmd_fault(int argc, char **argv)
 {
+    if (argc >= 3 && argc <= 4 && !strcmp(argv[2], "dma")) {
+        if (sh_dm < 0 || strlen(argv[1]) >= HM_DM_CT_NAME_MAX || (argc == 4 && strlen(argv[3]) >= 8)) {
+            printf(sh_dm < 0 ? "sh: fault: no device manager\n" : "sh: fault: no such container or disk\n");
+            return 1;
+        }
+        return fault_dma(argv[1], argc == 4 ? argv[3] : "");
+    }
     /* options: --after MS (kill), --at N and --seed S (crash, hang) */
     uint64_t after = 0, at = 0, seed = 0, kind = 0;
     int bad = argc < 3 || (argc - 3) % 2 || strlen(argv[1]) >= HM_DM_CT_NAME_MAX;
@@ -63,7 +171,7 @@ int cmd_fault(int argc, char **argv)
             bad = 1;
     }
     if (bad || !kind) {
-        printf("usage: fault CONTAINER kill [--after MS] | crash|hang [--at N] [--seed S] | linkreset\n");
+        printf("usage: fault CONTAINER kill [--after MS] | crash|hang [--at N] [--seed S] | linkreset | dma [DISK]\n");
         return 1;
     }
     if (sh_dm < 0) {

@@ -4,7 +4,9 @@
  * (docs/reliability.md). Nothing may fail and no byte may be lost.
  *   faultstress [--each N] [--seed S] DEV:CONTAINER[:KIND,...][=M]...
  *   e.g. faultstress --each 50 --seed 1 /dev/vda:ldc0 /dev/mmcblk0:ldc1
- * KINDS: kill, crash, hang (default all three); =M: M faults of each kind
+ * KINDS: kill, crash, hang (default all three), dma (one of the container's
+ * PCI devices, DEV's, writes a canary page of ours: the SMMU must stop it,
+ * the canary stay as it was); =M: M faults of each kind
  * into that container instead of N. =0 with a container another DEV names
  * too: that device's workload only; the other's faults reach it (its
  * container's restarts are that target's to check).
@@ -73,9 +75,15 @@ struct worker {
     char why[96];
 };
 
+#define NKINDS 4   /* crash, hang, kill (HM_DM_FAULT_CRASH - 1 ..), dma */
+#define KIND_DMA 3
+
 struct target {
     char name[16];
-    int left[3], done[3];   /* per kind: HM_DM_FAULT_CRASH - 1 .. */
+    const char *disk;       /* DEV's name, the disk a dma fault reads */
+    int left[NKINDS], done[NKINDS];
+    int armed_kind;
+    struct sh_canary canary;   /* the armed dma fault's target page */
     int armed, known;
     int shared;                /* injects nothing; another target faults its container */
     uint64_t before, expect;   /* restart counts: before the armed fault; expected now */
@@ -225,10 +233,18 @@ static void worker_free(struct worker *w)
     }
 }
 
+static int kinds_left(const struct target *t)
+{
+    int n = 0;
+    for (int k = 0; k < NKINDS; k++)
+        n += t->left[k];
+    return n;
+}
+
 /* the next fault for t, drawn from rng among the kinds left; 0 or -errno */
 static int arm(struct target *t, uint64_t *rng)
 {
-    int total = t->left[0] + t->left[1] + t->left[2];
+    int total = kinds_left(t);
     int pick = (int)(next(rng) % (uint64_t)total), kind = 0;
     while (pick >= t->left[kind])
         pick -= t->left[kind++];
@@ -241,9 +257,17 @@ static int arm(struct target *t, uint64_t *rng)
     } else {
         arg = 1 + (r >> 1) % 8;
     }
-    int st = hm_dm_fault(sh_dm, &sh_buf, t->name, (uint64_t)kind + 1, arg, seed, &t->before);
+    int st;
+    if (kind == KIND_DMA) {
+        st = sh_canary_new(&t->canary, r);
+        if (!st && (st = sh_fault_dma(t->name, t->disk, &t->canary, &t->before)))
+            sh_canary_free(&t->canary);
+    } else {
+        st = hm_dm_fault(sh_dm, &sh_buf, t->name, (uint64_t)kind + 1, arg, seed, &t->before);
+    }
     if (st)
         return st;
+    t->armed_kind = kind;
     t->left[kind]--;
     t->done[kind]++;
     t->armed = 1;
@@ -273,6 +297,12 @@ static const char *watch(struct target *t, uint64_t *rng)
     if (restarts > t->before + 1)
         return "restarted more than once for one fault";
     if (restarts == t->before + 1 && state == HM_DM_RUNNING) {
+        if (t->armed_kind == KIND_DMA) {
+            int changed = sh_canary_changed(&t->canary);
+            sh_canary_free(&t->canary);
+            if (changed)
+                return "a DMA fault changed the canary page: the write was not stopped";
+        }
         t->armed = 0;
         t->expect = restarts;
         t->worst_ms = ms > t->worst_ms ? ms : t->worst_ms;
@@ -286,7 +316,7 @@ static const char *watch(struct target *t, uint64_t *rng)
 
 static int usage(void)
 {
-    printf("usage: faultstress [--each N] [--seed S] DEV:CONTAINER[:KIND,...][=M]... (KIND: kill, crash, hang;\n"
+    printf("usage: faultstress [--each N] [--seed S] DEV:CONTAINER[:KIND,...][=M]... (KIND: kill, crash, hang, dma;\n"
            "       M: faults of each kind into that container instead of N; 0: workload only, when another\n"
            "       DEV's faults go into the same container)\n");
     return 1;
@@ -335,21 +365,23 @@ int cmd_faultstress(int argc, char **argv)
             *list++ = 0;
             kinds = 0;
             for (char *save, *k = strtok_r(list, ",", &save); k; k = strtok_r(NULL, ",", &save))
-                kinds |= !strcmp(k, "crash") ? 1 : !strcmp(k, "hang") ? 2 : !strcmp(k, "kill") ? 4 : 8;
+                kinds |= !strcmp(k, "crash") ? 1 : !strcmp(k, "hang") ? 2 : !strcmp(k, "kill") ? 4
+                       : !strcmp(k, "dma") ? 8 : 16;
         }
-        if (!colon || !colon[1] || strlen(colon + 1) >= sizeof ts[0].name || !kinds || kinds & 8)
+        if (!colon || !colon[1] || strlen(colon + 1) >= sizeof ts[0].name || !kinds || kinds & 16)
             return usage();
         *colon = 0;
         devs[ndev] = argv[i];
         snprintf(ts[ndev].name, sizeof ts[ndev].name, "%s", colon + 1);
-        for (int k = 0; k < 3; k++)
+        for (int k = 0; k < NKINDS; k++)
             ts[ndev].left[k] = kinds >> k & 1 ? (int)n : 0;
+        ts[ndev].disk = strrchr(argv[i], '/') ? strrchr(argv[i], '/') + 1 : argv[i];
     }
     /* a target with nothing to inject whose container another target faults */
     for (int d = 0; d < ndev; d++)
         for (int e = 0; e < ndev; e++)
-            if (e != d && !strcmp(ts[d].name, ts[e].name) && !(ts[d].left[0] + ts[d].left[1] + ts[d].left[2]) &&
-                ts[e].left[0] + ts[e].left[1] + ts[e].left[2])
+            if (e != d && !strcmp(ts[d].name, ts[e].name) && !(kinds_left(&ts[d])) &&
+                kinds_left(&ts[e]))
                 ts[d].shared = 1;
     for (int d = 0; d < ndev && !why; d++) {
         who = devs[d];
@@ -358,7 +390,7 @@ int cmd_faultstress(int argc, char **argv)
     }
     uint64_t total = 0, injected = 0, rng = seed ^ 0xfa17ull, t0 = hm_now();
     for (int d = 0; d < ndev; d++)
-        total += ts[d].left[0] + ts[d].left[1] + ts[d].left[2];
+        total += kinds_left(&ts[d]);
     if (!why)
         printf("faultstress: %lu faults into %d container(s) while %d device(s) are read and written (seed %lu)\n",
                (unsigned long)total, ndev, ndev, (unsigned long)seed);
@@ -385,7 +417,7 @@ int cmd_faultstress(int argc, char **argv)
             who = t->name;
             if ((why = watch(t, &rng)))
                 break;
-            int left = t->left[0] + t->left[1] + t->left[2];
+            int left = kinds_left(t);
             busy |= t->armed || left;
             if (!t->armed && left && hm_now() >= t->next_at) {
                 int st = arm(t, &rng);
@@ -444,9 +476,14 @@ int cmd_faultstress(int argc, char **argv)
                "first %u MiB sha256 %s\n", (unsigned long)w->writes, (unsigned long)w->reads, w->f.blk.reconnects,
                w->f.blk.reissued, SPAN >> 20, hex);
     }
-    for (int d = 0; d < ndev && !why; d++)
-        printf("faultstress: %s: %d kill, %d crash, %d hang injected, each recovered from (worst %lu ms to running again)\n",
-               ts[d].name, ts[d].done[2], ts[d].done[0], ts[d].done[1], (unsigned long)ts[d].worst_ms);
+    for (int d = 0; d < ndev && !why; d++) {
+        char dma[64] = "";
+        if (ts[d].done[KIND_DMA])
+            snprintf(dma, sizeof dma, ", %d DMA outside it (canary unchanged)", ts[d].done[KIND_DMA]);
+        printf("faultstress: %s: %d kill, %d crash, %d hang injected%s, each recovered from (worst %lu ms to running "
+               "again)\n", ts[d].name, ts[d].done[2], ts[d].done[0], ts[d].done[1],
+               dma, (unsigned long)ts[d].worst_ms);
+    }
     for (int d = 0; d < MAX_DEVS; d++)
         worker_free(&ws[d]);
     if (why) {

@@ -28,6 +28,18 @@
  *                driver's link recovery at once (the container goes on).
  *                ENOENT: no such container, EAGAIN: it is not running,
  *                ENOTSUP: the container cannot inject that (native drivers).
+ *   HM_DM_DMA_FAULT IPC-buffer words: a container's name (16 bytes, NUL-
+ *                terminated), then a disk's name as its Linux has it (8
+ *                bytes, e.g. "nvme0n1"; "": its first disk on PCI),
+ *                handles[0] = a page of the caller's (contiguous memory,
+ *                copied; devmgr holds it until the container's next stop).
+ *                The container's Linux reads the disk's first page with
+ *                that page's address as the DMA address: with the SMMU,
+ *                the write is stopped and logged and the container
+ *                restarted; without, the page is overwritten. -> w0 = its
+ *                restart count before. ENOENT: no such container; EINVAL:
+ *                not contiguous memory, or the page is the container's
+ *                own; EAGAIN: it is not running; ENOTSUP: a native driver.
  * From a driver container only (the "dm" handle devmgr gave it; the badge
  * names the container, and every request acts on that container's own
  * devices and nodes):
@@ -69,6 +81,24 @@
  *                function has fewer vectors (at most 8 are granted);
  *                ENOTSUP: devmgr runs with msi=off (INTx only). No
  *                IPC-buffer words either way.
+ * From a driver container or a twin (its "dm" handle: the badge names its
+ * device), with the SMMU on (docs/reliability.md "DMA"):
+ *   HM_DM_DMA_MAP  handles[0] = contiguous memory the caller holds (copied;
+ *                with the duplicate right if it covers several functions):
+ *                its devices may DMA into it from now on (identity map:
+ *                device address = physical address). A container's
+ *                registration covers all its PCI functions, a twin's the
+ *                one it serves. -> w0 = functions covered. EINVAL: not
+ *                contiguous memory (anonymous or device memory);
+ *                ENOTSUP: no SMMU, or no function of the caller's is
+ *                behind it (its DMA is not confined: nothing to do);
+ *                ENOSPC: 24 objects per function already; ENOMEM: no
+ *                table pages left.
+ *   HM_DM_DMA_UNMAP w0 = the physical address of memory the caller mapped:
+ *                out of the translations (TLBs invalidated) before devmgr
+ *                lets go of it. ENOENT: the caller mapped nothing there.
+ *                A container's maps all go at its stop, a twin's when it
+ *                goes.
  * devmgr calls containers with the requests of hm/dc.h.
  */
 #ifndef HM_DM_H
@@ -85,12 +115,16 @@
 #define HM_DM_FAULT      HM_LABEL(HM_PROTO_DM, 7)
 #define HM_DM_TWIN_PAUSE HM_LABEL(HM_PROTO_DM, 8)
 #define HM_DM_MSI        HM_LABEL(HM_PROTO_DM, 9)
+#define HM_DM_DMA_MAP    HM_LABEL(HM_PROTO_DM, 10)
+#define HM_DM_DMA_UNMAP  HM_LABEL(HM_PROTO_DM, 11)
+#define HM_DM_DMA_FAULT  HM_LABEL(HM_PROTO_DM, 12)
 
 #define HM_DM_MAX_TWIN_SERVING 8   /* addresses in "hm.twin_serving=A,B,..." */
 #define HM_DM_FAULT_CRASH 1  /* a wild access from inside the container (LDC) */
 #define HM_DM_FAULT_HANG  2  /* the container stops answering (LDC) */
 #define HM_DM_FAULT_KILL  3  /* devmgr kills the container */
 #define HM_DM_FAULT_LINKRESET 4   /* the container's Linux recovers its UFS link on purpose (a twin shares it) */
+#define HM_DM_FAULT_DMA   5  /* one of the container's PCI devices writes outside it (HM_DM_DMA_FAULT) */
 /* devmgr counts a fault before a container is ready, or within this long
  * after, as a repeat (a crash loop), and gives up after HM_DM_RESTART_LIMIT
  * repeats in a row (docs/reliability.md) */
@@ -117,6 +151,7 @@ struct hm_dm_dev {
     char node[16];          /* its node in /dev, e.g. vda; empty if none */
     char dataplane[8];      /* "twin" once a twin serves its data plane */
     char vectors[16];       /* MSI vectors its container holds: "msix:2", "msi:1", or "" */
+    char dma[16];           /* "smmu": its DMA confined; "unconfined"; "": it does no DMA */
 };
 #define HM_DM_DEV_WORDS (sizeof(struct hm_dm_dev) / 8)
 _Static_assert(sizeof(struct hm_dm_dev) % 8 == 0 && sizeof(struct hm_dm_dev) / 8 <= 64, "fits the IPC buffer");

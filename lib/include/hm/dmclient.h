@@ -34,4 +34,19 @@ int hm_dm_dmesg(hm_handle_t dm, struct hm_ipc_buf *buf, uint64_t index, uint64_t
  * running), -ENOTSUP (no injection points), -EIO */
 int hm_dm_fault(hm_handle_t dm, struct hm_ipc_buf *buf, const char *container, uint64_t kind, uint64_t arg,
                 uint64_t seed, uint64_t *restarts);
+/* HM_DM_DMA_FAULT: container's device behind disk ("": its first PCI disk;
+ * at most 7 characters) is made to write page (contiguous memory of the
+ * caller's, copied: devmgr holds it until the container's next stop). 0
+ * with the restart count before in *restarts (if not NULL), -ENOENT,
+ * -EINVAL, -EAGAIN, -ENOTSUP, -EIO */
+int hm_dm_dma_fault(hm_handle_t dm, struct hm_ipc_buf *buf, const char *container, const char *disk, hm_handle_t page,
+                    uint64_t *restarts);
+/* HM_DM_DMA_MAP from a container or twin ("dm" handle): mem (contiguous,
+ * copied: it needs the grant right) becomes reachable by the caller's
+ * confined devices; 0 with the functions covered in *covered (if not
+ * NULL), -ENOTSUP (no SMMU confines the caller's devices), -EINVAL,
+ * -ENOSPC, -ENOMEM, -EPERM, -EIO. buf: the calling thread's IPC buffer. */
+int hm_dm_dma_map(hm_handle_t dm, struct hm_ipc_buf *buf, hm_handle_t mem, uint64_t *covered);
+/* HM_DM_DMA_UNMAP of the map made at phys: 0, -ENOENT, -ENOTSUP, -EPERM, -EIO */
+int hm_dm_dma_unmap(hm_handle_t dm, uint64_t phys);
 #endif

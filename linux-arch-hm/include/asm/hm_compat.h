@@ -35,6 +35,8 @@ static inline void hm_bdev_close(hm_bdev_handle_t h)
 #define hm_dt_verify(dt) early_init_dt_verify(dt, __pa(dt))
 /* 6.2: a kset's uevent operations take a const kobject */
 #define HM_KOBJ_CONST const
+/* 6.9: a DMA range is (cpu_start, dma_start, size); no separate offset */
+#define HM_DMA_REGION(cpu, dma, len) ((struct bus_dma_region){ .cpu_start = (cpu), .dma_start = (dma), .size = (len) })
 #else
 typedef struct { struct block_device *bdev; fmode_t mode; } hm_bdev_handle_t;
 static inline struct block_device *hm_bdev_open(dev_t devt, bool write, hm_bdev_handle_t *h)
@@ -53,5 +55,7 @@ static inline void hm_bdev_close(hm_bdev_handle_t h)
 #define HM_CLASS_INTF_ARGS(dev) struct device *dev, struct class_interface *intf
 #define hm_dt_verify(dt) early_init_dt_verify(dt)
 #define HM_KOBJ_CONST
+#define HM_DMA_REGION(cpu, dma, len) \
+	((struct bus_dma_region){ .cpu_start = (cpu), .dma_start = (dma), .size = (len), .offset = (cpu) - (dma) })
 #endif
 #endif

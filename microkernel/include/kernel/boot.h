@@ -16,6 +16,10 @@ struct boot_info {
     int msi_kind;
     uint64_t msi_pa, msi_size;
     uint32_t v2m_spi_base, v2m_spi_count;   /* INTIDs; 0 = read MSI_TYPER */
+    /* SPIs some device node's "interrupts" names (bit = INTID): wired
+     * lines the GICv2m frame must not hand out as MSIs (QEMU's virt puts
+     * the SMMU's four lines inside the frame's range) */
+    uint64_t wired_spis[1024 / 64];
     int psci_hvc;
     const char *bootargs;              /* /chosen/bootargs (QEMU -append), or NULL */
 };

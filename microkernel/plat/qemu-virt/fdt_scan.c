@@ -31,6 +31,24 @@ static uint64_t read_cells(const fdt32_t *p, int len)
     return len == 8 ? ((uint64_t)fdt32_to_cpu(p[0]) << 32) | fdt32_to_cpu(p[1]) : fdt32_to_cpu(p[0]);
 }
 
+/* every SPI a node's "interrupts" names (GIC specifiers: <type number
+ * flags>, type 0 = SPI); nodes whose parent is another controller are rare
+ * on virt and only make us skip a line too many */
+static void scan_wired_spis(const void *fdt, struct boot_info *bi)
+{
+    for (int node = fdt_next_node(fdt, -1, NULL); node >= 0; node = fdt_next_node(fdt, node, NULL)) {
+        int len;
+        const fdt32_t *p = fdt_getprop(fdt, node, "interrupts", &len);
+        if (!p || len <= 0 || len % 12)
+            continue;
+        for (int i = 0; i < len / 12; i++) {
+            uint32_t intid = fdt32_to_cpu(p[3 * i + 1]) + 32;
+            if (fdt32_to_cpu(p[3 * i]) == 0 && intid < 1024)
+                bi->wired_spis[intid / 64] |= 1ull << (intid % 64);
+        }
+    }
+}
+
 void fdt_scan(const void *fdt, struct boot_info *bi)
 {
     if (fdt_check_header(fdt))
@@ -88,6 +106,8 @@ void fdt_scan(const void *fdt, struct boot_info *bi)
             bi->v2m_spi_count = fdt32_to_cpu(*n);
         }
     }
+
+    scan_wired_spis(fdt, bi);
 
     bi->psci_hvc = 1;
     node = fdt_node_offset_by_compatible(fdt, -1, "arm,psci-0.2");

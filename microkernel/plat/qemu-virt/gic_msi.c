@@ -29,7 +29,7 @@ void msi_init(void)
     const struct boot_info *bi = &boot_info;
     int err = -HM_ENOSYS;
     if (bi->msi_kind == 2)
-        err = v2m_init(bi->msi_pa, bi->msi_size, bi->v2m_spi_base, bi->v2m_spi_count);
+        err = v2m_init(bi->msi_pa, bi->msi_size, bi->v2m_spi_base, bi->v2m_spi_count, bi->wired_spis);
     else if (bi->msi_kind == 3)
         err = its_init(bi->msi_pa, bi->msi_size);
     if (bi->msi_kind && err)

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 
 /* GICv2m (gic_v2m.c): a write of the INTID to the frame raises that SPI */
-int v2m_init(uint64_t pa, uint64_t size, uint32_t spi_base, uint32_t spi_count);
+int v2m_init(uint64_t pa, uint64_t size, uint32_t spi_base, uint32_t spi_count, const uint64_t *wired);
 int v2m_alloc(uint32_t *intid, uint64_t *addr, uint32_t *data);
 void v2m_free(uint32_t intid);
 bool v2m_owns(uint32_t intid);

@@ -17,8 +17,9 @@
 static uint64_t frame_pa;
 static uint32_t base, count;
 static uint64_t used[V2M_MAX_SPIS / 64];
+static uint64_t wired_in_range[V2M_MAX_SPIS / 64];   /* a device's line: never ours */
 
-int v2m_init(uint64_t pa, uint64_t size, uint32_t spi_base, uint32_t spi_count)
+int v2m_init(uint64_t pa, uint64_t size, uint32_t spi_base, uint32_t spi_count, const uint64_t *wired)
 {
     if (size < PAGE_SIZE)
         return -HM_EINVAL;
@@ -33,15 +34,35 @@ int v2m_init(uint64_t pa, uint64_t size, uint32_t spi_base, uint32_t spi_count)
     frame_pa = pa;
     base = spi_base;
     count = spi_count;
-    for (uint32_t i = 0; i < count; i++)
-        gic_set_edge(base + i, true);   /* the frame pulses its SPI */
+    uint32_t skipped = 0, first_skipped = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t intid = base + i;
+        if (wired[intid / 64] >> (intid % 64) & 1) {
+            /* a device's wired line shares this GIC input: an MSI there
+             * would be taken for the device's interrupt, and the device's
+             * for the MSI's. Never handed out. */
+            used[i / 64] |= 1ull << (i % 64);
+            wired_in_range[i / 64] |= 1ull << (i % 64);
+            first_skipped = skipped++ ? first_skipped : intid;
+            continue;
+        }
+        gic_set_edge(intid, true);   /* the frame pulses its SPI */
+    }
     kprintf("hm: MSI through the GICv2m frame at %lx: SPIs %u-%u (INTIDs)\n", pa, base, base + count - 1);
+    if (skipped)
+        kprintf("hm: GICv2m: %u of its SPIs from %u are wired to other devices (device tree): not used for MSIs\n",
+                skipped, first_skipped);
     return 0;
 }
 
+/* the frame's SPIs, but not the wired lines inside its range: those stay
+ * the devices' (devmgr creates their interrupts) */
 bool v2m_owns(uint32_t intid)
 {
-    return count && intid >= base && intid - base < count;
+    if (!count || intid < base || intid - base >= count)
+        return false;
+    uint32_t i = intid - base;
+    return !(wired_in_range[i / 64] >> (i % 64) & 1);
 }
 
 int v2m_alloc(uint32_t *intid, uint64_t *addr, uint32_t *data)
