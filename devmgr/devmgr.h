@@ -112,13 +112,12 @@ extern int dm_ep_lock, dm_twin_lock;
 #define DM_FAULT_BADGE      0x1000   /* a container's supervisor handle */
 #define DM_CONTAINER_BADGE  0x2000   /* a container's "dm" handle */
 #define DM_TWIN_FAULT_BADGE 0x3000   /* a twin's supervisor handle */
-#define DM_TWIN_BADGE       0x4000   /* a twin's "dm" handle (+ its device's index) */
+#define DM_TWIN_BADGE       0x4000   /* a twin's "dm" handle, on the supervisor endpoint (+ its device's index) */
 
 /* caller classes on devmgr's endpoint (main.c's table says who may ask what) */
 #define DM_FROM_CLIENT     1u   /* badge 0: init's handles (the shell, lsdev) */
 #define DM_FROM_CONTAINER  2u   /* DM_CONTAINER_BADGE + container: a container's own "dm" handle */
 #define DM_FROM_OTHER      4u   /* a badge devmgr never gave out */
-#define DM_FROM_TWIN_CLASS 8u   /* DM_TWIN_BADGE + device: a twin's "dm" handle */
 
 /* a spin-then-sleep lock: held only for a few loads and stores */
 static inline void dm_lock_take(int *l)
@@ -179,7 +178,9 @@ void dm_smmu_ct_stop(int ct);                   /* its devices quiet: streams ab
 void dm_smmu_twin_paused(struct dm_dev *d);     /* the old container's memory leaves d's translation */
 void dm_smmu_twin_gone(struct dm_dev *d);       /* the twin's memory leaves d's translation */
 int dm_smmu_twin_map(struct dm_dev *d, hm_handle_t mem);   /* the twin's descriptors (handle not taken) */
-void dm_smmu_fault_stop(struct dm_dev *d);      /* d's DMA faulted: its stream aborts now (not a twin's) */
+/* d's DMA faulted (its container's start gen, as the event was read): its
+ * stream aborts now (not a twin's); -ESTALE if the container started again */
+int dm_smmu_fault_stop(struct dm_dev *d, uint32_t gen);
 int dm_dma_map(struct hm_srv_req *r);
 int dm_dma_unmap(struct hm_srv_req *r);
 

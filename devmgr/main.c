@@ -31,8 +31,6 @@ static uint32_t dm_classify(uint64_t badge)
         return DM_FROM_CLIENT;
     if (badge >= DM_CONTAINER_BADGE && badge < DM_CONTAINER_BADGE + (uint64_t)dm_ncts)
         return DM_FROM_CONTAINER;
-    if (badge >= DM_TWIN_BADGE && badge < DM_TWIN_BADGE + (uint64_t)dm_ndevs)
-        return DM_FROM_TWIN_CLASS;
     return DM_FROM_OTHER;
 }
 
@@ -48,8 +46,8 @@ static const struct hm_srv_op dm_ops[] = {
     { HM_DM_TWIN,         DM_FROM_CONTAINER,                   2,       dm_twin },
     { HM_DM_TWIN_PAUSE,   DM_FROM_CONTAINER,                   0,       dm_twin_pause_req },
     { HM_DM_MSI,          DM_FROM_CONTAINER,                   0,       dm_msi },
-    { HM_DM_DMA_MAP,      DM_FROM_CONTAINER | DM_FROM_TWIN_CLASS, 1,    dm_dma_map },
-    { HM_DM_DMA_UNMAP,    DM_FROM_CONTAINER | DM_FROM_TWIN_CLASS, 0,    dm_dma_unmap },
+    { HM_DM_DMA_MAP,      DM_FROM_CONTAINER,                   1,       dm_dma_map },
+    { HM_DM_DMA_UNMAP,    DM_FROM_CONTAINER,                   0,       dm_dma_unmap },
 };
 
 int main(int argc, char **argv)

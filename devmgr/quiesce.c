@@ -223,7 +223,9 @@ int dm_quiesce(int ct)
             /* it faulted; or it is paused and the new LDC died after it may
              * have reset the device, before the hand-back: start clean */
             printf("devmgr: %s: twin %s stopped with its control plane\n", d->info.name, d->twin);
+            dm_dev_reset(d);   /* first: nothing in flight when the twin's memory leaves the translation */
             dm_twin_stop_locked(d);
+            continue;
         }
         dm_dev_reset(d);
     }

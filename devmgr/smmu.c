@@ -159,11 +159,15 @@ int smmu_ste_translate(uint32_t sid, uint16_t vmid, uint64_t ttb)
      * granule, walks cacheable; AArch64 tables; faults recorded (S2R) */
     uint64_t dw2 = vmid | 25ull << 32 | 1ull << 38 | 1ull << 40 | 1ull << 42 | 3ull << 44 | (uint64_t)oas << 48 |
                    1ull << 51 | 1ull << 58;
+    if (stalled)
+        return -EIO;   /* nothing written: the entry stays as the SMMU has it */
     if (e[0] & 1) {
-        /* valid already: a new table for the same VMID (single-copy
-         * atomic stores; the SMMU re-reads the entry at CFGI_STE) */
+        /* valid already (translating or aborting): a new table for the
+         * same VMID (single-copy atomic stores; the SMMU re-reads the
+         * entry at CFGI_STE), visible before Config changes */
         e[3] = ttb & 0xffffffffffff0ull;
         e[2] = dw2;
+        __asm__ volatile("dsb ishst" ::: "memory");
     } else {
         e[1] = 0;
         e[2] = dw2;
@@ -177,7 +181,9 @@ int smmu_ste_translate(uint32_t sid, uint16_t vmid, uint64_t ttb)
     int err = cmd_put(CMD_CFGI_STE | (uint64_t)sid << 32, 1);
     if (!err)
         err = cmd_put(CMD_TLBI_S12_VMALL | (uint64_t)vmid << 32, 0);
-    return err ? err : smmu_sync();
+    if (!err)
+        err = smmu_sync();
+    return err ? -EIO : 0;   /* -EIO: written, but the SMMU may use the old entry or the new */
 }
 
 /* every access of sid aborts from now on (without an event: a stopped
@@ -220,6 +226,9 @@ static const char *evt_name(uint32_t type)
  * still queued from before its abort belong to the container already
  * stopped, not to the one started next. Those repeats are counted. */
 static uint64_t blamed[4];
+static uint32_t ovf_seen;   /* EVENTQ_PROD.OVFLG as last acknowledged: it toggles at each overflow */
+
+static uint32_t blame_gen[256];   /* the blamed function's container start, as the event was read */
 
 static void events_take(uint64_t blame[4])
 {
@@ -227,8 +236,10 @@ static void events_take(uint64_t blame[4])
     static uint32_t more[256];
     for (uint32_t n = 0; n < qn; n++) {
         uint32_t prod = rd(SMMU_EVENTQ_PROD);
-        if (prod & (1u << 31))
+        if ((prod ^ ovf_seen) & (1u << 31)) {
             printf("devmgr: smmu: event queue overflowed: some faults were not recorded\n");
+            ovf_seen = prod & (1u << 31);
+        }
         if ((prod & ((qn << 1) - 1)) == evt_cons) {
             memset(blamed, 0, sizeof blamed);   /* drained: a new event is a new fault */
             break;
@@ -237,7 +248,7 @@ static void events_take(uint64_t blame[4])
         uint64_t w0 = e[0], w1 = e[1], addr = e[2];
         uint32_t type = w0 & 0xff, sid = (uint32_t)(w0 >> 32);
         evt_cons = (evt_cons + 1) & ((qn << 1) - 1);
-        wr(SMMU_EVENTQ_CONS, evt_cons | (prod & (1u << 31)));   /* the overflow flag acknowledged */
+        wr(SMMU_EVENTQ_CONS, evt_cons | ovf_seen);   /* OVACKFLG: the overflow acknowledged */
         if (sid < 256 && (blamed[sid / 64] >> (sid % 64) & 1)) {
             more[sid]++;
             continue;
@@ -253,6 +264,7 @@ static void events_take(uint64_t blame[4])
                    evt_name(type));
         if (sid < 256 && d && d->ct >= 0) {
             blame[sid / 64] |= 1ull << (sid % 64);
+            blame_gen[sid] = smmu_dom_gen(d);
             blamed[sid / 64] |= 1ull << (sid % 64);
             break;   /* act on it first: a device that retries slows everything down until it is stopped */
         }
@@ -291,9 +303,10 @@ static void *event_loop(void *arg)
         /* outside the lock: stopping a container changes its translations */
         for (uint32_t sid = 0; sid < 256; sid++) {
             const struct dm_dev *d = blame[sid / 64] >> (sid % 64) & 1 ? smmu_dev_of_sid(sid) : NULL;
-            if (!d || d->ct < 0)
+            /* not if the container was started again meanwhile: the
+             * event was its predecessor's */
+            if (!d || d->ct < 0 || dm_smmu_fault_stop(&dm_devs[d - dm_devs], blame_gen[sid]))
                 continue;
-            dm_smmu_fault_stop(&dm_devs[d - dm_devs]);
             dm_ct_stop(d->ct, "a DMA outside its memory (SMMU fault)");
         }
     }
@@ -334,8 +347,11 @@ static int queues_alloc(uint64_t *st_pa, uint64_t *cq_pa, uint64_t *eq_pa)
     long va = h < 0 || hm_mem_info((hm_handle_t)h, &mi) < 0
                   ? -ENOMEM
                   : hm_vm_map(HM_HANDLE_SELF_PROC, (hm_handle_t)h, 0, QMEM_SIZE, 0, HM_MAP_R | HM_MAP_W);
-    if (va < 0)
+    if (va < 0) {
+        if (h >= 0)
+            hm_handle_close((hm_handle_t)h);
         return -ENOMEM;
+    }
     uint64_t st_size = (1u << STRTAB_LOG2) * STE_DWORDS * 8;
     uint64_t st = (mi.phys + st_size - 1) & ~(st_size - 1);   /* aligned to its size */
     *st_pa = st;
@@ -420,6 +436,10 @@ int smmu_init(const void *fdt)
     if (err) {
         printf("devmgr: smmu at 0x%lx: cannot reach its registers or interrupts %u, %u: not used\n",
                (unsigned long)smmu_phys, irq_evt, irq_gerr);
+        long mine[] = { ig, ie, n };
+        for (int i = 0; i < 3; i++)
+            if (mine[i] >= 0)
+                hm_handle_close((hm_handle_t)mine[i]);
         return err;
     }
     irq_notif = (hm_handle_t)n;

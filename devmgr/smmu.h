@@ -40,4 +40,6 @@ void smmu_pt_free(const uint16_t *pages, int n);
 
 /* smmu_domain.c: the confined PCI function with this stream ID, or NULL */
 const struct dm_dev *smmu_dev_of_sid(uint32_t sid);
+/* its container's start count as its translation knows it (smmu_lock) */
+uint32_t smmu_dom_gen(const struct dm_dev *d);
 #endif

@@ -77,7 +77,12 @@ static int dom_rebuild(int i)
     __asm__ volatile("dsb ishst" ::: "memory");
     int err = smmu_ste_translate(dm_devs[i].bdf, vmid_of(i), b.l1);
     if (err) {
-        /* the entry may point at either table: keep both */
+        /* the entry may point at either table, and may translate now:
+         * keep both tables (the new one's pages are never freed) and
+         * count it live, so that its memory is never let go */
+        dm->live = 1;
+        printf("devmgr: smmu: %s: its stream table entry could not be made to take effect: its memory stays "
+               "allocated\n", dm_devs[i].info.name);
         return err;
     }
     smmu_pt_free(dm->pages, dm->npages);
@@ -108,10 +113,14 @@ static int dom_filter(int i, int (*keep)(const struct dom_map *m, uint32_t gen))
         }
     int err = ng && dm->live ? dom_rebuild(i) : 0;
     for (int k = 0; k < ng; k++) {
-        if (err && dm->nmaps < DOM_MAX_MAPS)
+        if (err && dm->nmaps < DOM_MAX_MAPS) {
+            gone[k].owner = gone[k].owner < 0 ? -gone[k].owner : gone[k].owner;   /* unmarked (DMA_UNMAP) */
             dm->maps[dm->nmaps++] = gone[k];   /* maybe still reachable: stays allocated */
-        else
+        } else if (err) {
+            continue;   /* no room to keep it: the handle leaks, the memory stays allocated */
+        } else {
             hm_handle_close(gone[k].mem);
+        }
     }
     return err;
 }
@@ -132,13 +141,15 @@ static void dom_destroy(int i)
         map_drop(dm, dm->nmaps - 1);
 }
 
-/* add mem (devmgr's own handle, taken) to dom i */
-static int dom_add(int i, hm_handle_t mem, uint64_t phys, uint64_t size, int owner)
+/* add mem (devmgr's own handle, taken) to dom i; only a container's start
+ * makes a translation that is not live (create): a registration racing
+ * with its container's stop must not bring the stream back */
+static int dom_add(int i, hm_handle_t mem, uint64_t phys, uint64_t size, int owner, int create)
 {
     struct dom *dm = &doms[i];
-    if (dm->nmaps == DOM_MAX_MAPS) {
+    if (dm->nmaps == DOM_MAX_MAPS || (!create && !dm->live)) {
         hm_handle_close(mem);
-        return -ENOSPC;
+        return dm->live || create ? -ENOSPC : -EAGAIN;
     }
     dm->maps[dm->nmaps++] = (struct dom_map){ phys, size, mem, owner, dm->gen };
     int err = dom_rebuild(i);
@@ -216,7 +227,7 @@ void dm_smmu_ct_start(int ct, hm_handle_t dma)
             continue;
         doms[i].gen++;
         long h = hm_handle_dup(dma, HM_R_READ, 0);
-        int err = h < 0 ? -ENOMEM : dom_add(i, (hm_handle_t)h, mi.phys, mi.size, MAP_CT);
+        int err = h < 0 ? -ENOMEM : dom_add(i, (hm_handle_t)h, mi.phys, mi.size, MAP_CT, 1);
         if (err)
             printf("devmgr: smmu: %s: no translation for %s (%s): its DMA aborts\n", dm_devs[i].info.name,
                    dm_cts[ct].name, hm_strerror(err));
@@ -249,25 +260,38 @@ void dm_smmu_ct_stop(int ct)
  * flooding the event queue). Not a function a twin serves: the twin's
  * requests would fail with it; the translation still stops the stray
  * access there. */
-void dm_smmu_fault_stop(struct dm_dev *d)
+uint32_t smmu_dom_gen(const struct dm_dev *d)
+{
+    return doms[dev_index(d)].gen;
+}
+
+int dm_smmu_fault_stop(struct dm_dev *d, uint32_t gen)
 {
     dm_lock_take(&dm_twin_lock);
     int twin = d->twin_proc >= 0;
     dm_lock_drop(&dm_twin_lock);
-    if (twin || !dm_smmu_confines(d))
-        return;
+    if (!dm_smmu_confines(d))
+        return 0;
     dm_lock_take(&smmu_lock);
-    if (doms[dev_index(d)].live)
+    struct dom *dm = &doms[dev_index(d)];
+    int stale = dm->gen != gen || !dm->live;
+    if (!stale && !twin)
         smmu_ste_abort(d->bdf, vmid_of(dev_index(d)));   /* dom_destroy at the stop frees the rest */
     dm_lock_drop(&smmu_lock);
+    if (stale)
+        return -ESTALE;   /* its container was stopped, or started again, since */
+    if (twin)
+        return 0;
     /* and the device itself stops (the stop resets it again, after its
      * container's other devices): a device that retries a refused
      * transfer keeps QEMU busy until then */
     dm_dev_reset(d);
+    return 0;
 }
 
 static int keep_current(const struct dom_map *m, uint32_t gen) { return m->owner != MAP_CT || m->gen == gen; }
-static int keep_ct(const struct dom_map *m, uint32_t gen) { (void)gen; return m->owner != MAP_TWIN; }
+/* a twin is gone: its memory, and the old containers' it served on from */
+static int keep_ct(const struct dom_map *m, uint32_t gen) { return m->owner == MAP_CT && m->gen == gen; }
 
 /* the new Linux is about to reset a function its twin served on: the old
  * container's memory leaves its translation */
@@ -300,7 +324,7 @@ int dm_smmu_twin_map(struct dm_dev *d, hm_handle_t mem)
     if (h < 0)
         return (int)h;
     dm_lock_take(&smmu_lock);
-    int err = dom_add(dev_index(d), (hm_handle_t)h, mi.phys, mi.size, MAP_TWIN);
+    int err = dom_add(dev_index(d), (hm_handle_t)h, mi.phys, mi.size, MAP_TWIN, 0);
     dm_lock_drop(&smmu_lock);
     return err;
 }
@@ -312,7 +336,7 @@ int dm_smmu_twin_map(struct dm_dev *d, hm_handle_t mem)
 static int targets_of(const struct hm_srv_req *r, uint64_t *set, int *owner)
 {
     *set = 0;
-    if (r->caller == DM_FROM_TWIN_CLASS) {
+    if (r->m.badge >= DM_TWIN_BADGE && r->m.badge < DM_TWIN_BADGE + (uint64_t)dm_ndevs) {
         int i = (int)(r->m.badge - DM_TWIN_BADGE);
         if (dm_smmu_confines(&dm_devs[i]))
             *set = 1ull << i;
@@ -338,6 +362,14 @@ int dm_dma_map(struct hm_srv_req *r)
     if (!err && (hm_mem_info(r->h[0], &mi) < 0 || mi.kind != HM_MEM_CONTIG || !mi.size ||
                  mi.phys + mi.size > IPA_LIMIT || mi.phys + mi.size < mi.phys))
         err = -EINVAL;
+    if (!err) {
+        /* the device will write it: the caller must be allowed to (a
+         * read-only handle it may pass on is not enough) */
+        long va = hm_vm_map(HM_HANDLE_SELF_PROC, r->h[0], 0, 4096, 0, HM_MAP_R | HM_MAP_W);
+        err = va < 0 ? -EPERM : 0;
+        if (va >= 0)
+            hm_vm_unmap(HM_HANDLE_SELF_PROC, (uint64_t)va);
+    }
     if (!err && (set & (set - 1))) {
         /* several functions: one duplicate each; checked before any is mapped */
         long probe = hm_handle_dup(r->h[0], HM_R_READ, 0);
@@ -357,7 +389,7 @@ int dm_dma_map(struct hm_srv_req *r)
         long h = set >> (i + 1) ? hm_handle_dup(r->h[0], HM_R_READ, 0) : r->h[0];
         if (h == r->h[0])
             r->h[0] = HM_HANDLE_INVALID;   /* kept */
-        err = h < 0 ? -EINVAL : dom_add(i, (hm_handle_t)h, mi.phys, mi.size, owner);
+        err = h < 0 ? -EINVAL : dom_add(i, (hm_handle_t)h, mi.phys, mi.size, owner, 0);
         covered += !err;
     }
     dm_lock_drop(&smmu_lock);

@@ -32,6 +32,7 @@
 #define SUP_CONTAINER 1u   /* DM_FAULT_BADGE + container */
 #define SUP_TWIN      2u   /* DM_TWIN_FAULT_BADGE + device */
 #define SUP_OTHER     4u
+#define SUP_TWIN_DM   8u   /* DM_TWIN_BADGE + device: a twin's "dm" handle */
 
 static uint32_t sup_classify(uint64_t badge)
 {
@@ -39,6 +40,8 @@ static uint32_t sup_classify(uint64_t badge)
         return SUP_CONTAINER;
     if (badge >= DM_TWIN_FAULT_BADGE && badge < DM_TWIN_FAULT_BADGE + (uint64_t)dm_ndevs)
         return SUP_TWIN;
+    if (badge >= DM_TWIN_BADGE && badge < DM_TWIN_BADGE + (uint64_t)dm_ndevs)
+        return SUP_TWIN_DM;
     return SUP_OTHER;
 }
 
@@ -71,6 +74,11 @@ static const struct hm_srv_op sup_ops[] = {
     { HM_MSG_FAULT,  SUP_CONTAINER,  0,       ct_faulted },
     { HM_MSG_FAULT,  SUP_TWIN,       0,       twin_faulted },
     { HM_MSG_FAULT,  SUP_OTHER,      0,       unknown_fault },
+    /* a twin's DMA registrations come here, not to the main thread, which
+     * calls twins (HM_TWIN_PAUSE, _ADOPT) and would wait on a twin waiting
+     * on it; this thread never calls a twin */
+    { HM_DM_DMA_MAP,   SUP_TWIN_DM,  1,       dm_dma_map },
+    { HM_DM_DMA_UNMAP, SUP_TWIN_DM,  0,       dm_dma_unmap },
 };
 
 static void *fault_loop(void *arg)

@@ -147,8 +147,8 @@ int dm_twin_pause(int ct, uint64_t phys, struct hm_ipc_buf *buf)
     if (st) {
         printf("devmgr: %s: twin %s cannot pause (%s): stopped, device reset for %s's probe\n", d->info.name,
                d->twin, strerror(-st), dm_cts[ct].name);
+        dm_dev_reset(d);   /* first: its requests in flight stop before the twin's memory leaves the translation */
         twin_stop(d);
-        dm_dev_reset(d);
         dm_smmu_twin_paused(d);
         return 0;
     }
@@ -232,7 +232,7 @@ static int twin_spawn(struct dm_dev *d, hm_handle_t *proc, hm_handle_t *tep)
     long sup = hm_handle_dup(dm_fault_ep, HM_R_SEND | HM_R_GRANT, DM_TWIN_FAULT_BADGE + (uint64_t)(d - dm_devs));
     long sep = ep < 0 ? ep : hm_handle_dup((hm_handle_t)ep, HM_R_SEND | HM_R_GRANT | HM_R_DUP, 0);
     /* its line to us: DMA registrations of its clients' buffers */
-    long dmh = hm_handle_dup(dm_ep, HM_R_SEND | HM_R_GRANT, DM_TWIN_BADGE + (uint64_t)(d - dm_devs));
+    long dmh = hm_handle_dup(dm_fault_ep, HM_R_SEND | HM_R_GRANT, DM_TWIN_BADGE + (uint64_t)(d - dm_devs));
     long p = -HM_ENOMEM;
     /* its descriptors are reachable by the device before it runs */
     int mapped = dma >= 0 ? dm_smmu_twin_map(d, (hm_handle_t)dma) : -ENOMEM;

@@ -54,7 +54,9 @@ RATIOS = [("twin", "ldc", "DC-twin / DC-solo"), ("twin", "linux", "DC-twin / nat
           ("ndc", "linux", "native driver / native Linux"), ("ufs", "linux-ufs", "UFS: DC-solo / native Linux"),
           ("ufs612mcq", "ufs612", "UFS 6.12: MCQ / single doorbell"),
           ("nvme", "linux-nvme", "NVMe: DC-solo / native Linux"), ("nvme", "nvme-intx", "NVMe DC-solo: MSI-X / INTx"),
-          ("vpci", "ldc", "DC-solo: virtio-blk-pci / virtio-mmio")]
+          ("vpci", "ldc", "DC-solo: virtio-blk-pci / virtio-mmio"),
+          ("mmc", "mmc-nosmmu", "SD: SMMU / none"), ("ufs", "ufs-nosmmu", "UFS: SMMU / none"),
+          ("nvme", "nvme-nosmmu", "NVMe: SMMU / none"), ("vpci", "vpci-nosmmu", "virtio-blk-pci: SMMU / none")]
 SYSTEMS = [("linux", None, "native Linux 6.1 (virtio_blk, O_DIRECT, AIO)", "/dev/vda"),
            ("ndc", "boot-ndc.conf", "native driver (ndc)", "/dev/vda"),
            ("ldc", "boot.conf", "DC-solo (ldc0, Linux virtio_blk)", "/dev/vda"),
@@ -67,14 +69,26 @@ SYSTEMS = [("linux", None, "native Linux 6.1 (virtio_blk, O_DIRECT, AIO)", "/dev
            ("linux-nvme", None, "NVMe, native Linux 6.1 (nvme, MSI-X, O_DIRECT, AIO)", "/dev/nvme0n1"),
            ("nvme", "boot.conf", "NVMe, DC-solo (ldc1, Linux nvme, MSI-X)", "/dev/nvme0n1"),
            ("nvme-intx", "boot-intx.conf", "NVMe, DC-solo, INTx (MSI=off)", "/dev/nvme0n1"),
-           ("vpci", "boot.conf", "virtio-blk-pci, DC-solo (ldc1, Linux virtio_pci + virtio_blk, MSI-X)", "/dev/vda")]
+           ("vpci", "boot.conf", "virtio-blk-pci, DC-solo (ldc1, Linux virtio_pci + virtio_blk, MSI-X)", "/dev/vda"),
+           # the same without the SMMU (-M virt without iommu=smmuv3): what confinement costs
+           ("mmc-nosmmu", "boot.conf", "SD card, DC-solo, no SMMU", "/dev/mmcblk0"),
+           ("ufs-nosmmu", "boot.conf", "UFS, DC-solo, no SMMU", "/dev/sda"),
+           ("nvme-nosmmu", "boot.conf", "NVMe, DC-solo, no SMMU", "/dev/nvme0n1"),
+           ("vpci-nosmmu", "boot.conf", "virtio-blk-pci, DC-solo, no SMMU", "/dev/vda")]
 # systems that boot another Linux runtime than LINUX's, QEMU's UFS in MCQ
 # mode, an NVMe controller, or the disk as virtio-blk-pci
 SYSTEM_OPTS = {"ufs612": {"linux": "6.12"}, "ufs612mcq": {"linux": "6.12", "mcq": True},
                "linux-nvme": {"nvme": True}, "nvme": {"nvme": True}, "nvme-intx": {"nvme": True},
-               "vpci": {"vpci": True}}
+               "vpci": {"vpci": True}, "mmc-nosmmu": {"nosmmu": True}, "ufs-nosmmu": {"nosmmu": True},
+               "nvme-nosmmu": {"nvme": True, "nosmmu": True}, "vpci-nosmmu": {"vpci": True, "nosmmu": True}}
 # hm's kernel counters per request, shown for these systems (interrupts per request)
 IRQ_SYSTEMS = ["ldc", "vpci", "nvme", "nvme-intx"]
+
+
+def no_smmu(qemu):
+    """the machine without its SMMUv3: native Linux (its kernel has no SMMU
+    driver: it boots the board as Linux usually does) and the -nosmmu systems"""
+    return qemu.replace(",iommu=smmuv3", "")
 
 
 def board_cmd(qemu, boot, disk, card, ufs, mcq=False, nvme=None, vpci=False):
@@ -112,6 +126,8 @@ def blkbench(qemu, build, disk, card, ufs, mib, script, dev, opts=None, workload
         image = f"{build}/linux-{opts['linux']}/boot-test.img" if "linux" in opts else f"{build}/boot-test.img"
         boot = ["-kernel", f"{build}/hm.bin", "-initrd", image, "-append", f"hm.boot={script}"]
     opts = opts or {}
+    if script is None or opts.get("nosmmu"):
+        qemu = no_smmu(qemu)
     cmd = board_cmd(qemu, boot, disk, card, ufs, opts.get("mcq", False), nvme if opts.get("nvme") else None,
                     opts.get("vpci", False))
     out = subprocess.run(cmd, input=f"blkbench {dev} {mib} {workloads}\npoweroff\n".encode() if script else b"",
@@ -163,7 +179,8 @@ def main():
     ap.add_argument("--recovery-runs", type=int, default=5)
     ap.add_argument("--fig10-runs", type=int, default=5)
     ap.add_argument("--fig10-mib", type=int, default=16)
-    ap.add_argument("--parts", default="ipc,blk,fig10,profile,recovery", help="which parts to run (comma-separated)")
+    ap.add_argument("--parts", default="ipc,smmu,blk,fig10,profile,recovery",
+                    help="which parts to run (comma-separated)")
     ap.add_argument("--systems", default="", help="blk: only these systems (comma-separated names of SYSTEMS; "
                                                   "default all)")
     args = ap.parse_args()
@@ -173,6 +190,9 @@ def main():
     qv = subprocess.run([args.qemu.split()[0], "--version"], capture_output=True, text=True).stdout.splitlines()[0]
     if "ipc" in parts:
         ipc(args, outdir, qv)
+    if "smmu" in parts:
+        print("bench: the cost of a DMA registration through devmgr (the SMMU's per-request alternative)")
+        print(dma_map_cost(args, outdir, qv))
     # block I/O: the disk on tmpfs and cache=unsafe, so the host disk drops out
     shm = "/dev/shm" if os.path.isdir("/dev/shm") else outdir
     disk = os.path.join(shm, "hm-bench.img")
@@ -234,6 +254,47 @@ def profile_boot(args, disk, card, ufs, script, mib, icount, trace):
     if not m:
         sys.exit("bench: profile: no result; output:\n" + out)
     return float(m.group(1)), err, tuple(float(x) for x in k.groups()) if k else None
+
+
+MAPPAIR = re.compile(r"# dma-map-pair (\d+) pairs, (\d+) ns each")
+
+
+def dma_map_cost(args, outdir, qv):
+    """the SMMU part: what one DMA registration and its removal through
+    devmgr cost (kt_dm's container kt_msidrv times 200 of them), plain and
+    under -icount (ns = guest instructions): the least a mapping per
+    dma_map_* through devmgr (an iommu_ops in arch/hm) would add to every
+    request, against the identity map's nothing"""
+    res = {False: [], True: []}
+    for run in range(args.runs):
+        for icount in (False, True):
+            small = os.path.join(outdir, "dmamap-disk.img")
+            nvme = os.path.join(outdir, "dmamap-nvme.img")
+            for path in (small, nvme):
+                with open(path, "wb") as f:
+                    f.truncate(1 << 20)
+            cmd = args.qemu.split() + ["-kernel", f"{args.build}/hm.bin", "-initrd", f"{args.build}/boot-test.img",
+                                       "-append", "hm.run=kt_dm", "-drive", f"if=none,id=hd0,file={small},format=raw",
+                                       "-device", "virtio-blk-device,drive=hd0", "-device", "nvme,serial=b,id=nvme0",
+                                       "-drive", f"if=none,id=nvns1,file={nvme},format=raw",
+                                       "-device", "nvme-ns,drive=nvns1,nsid=1,bus=nvme0", "-display", "none",
+                                       "-monitor", "none", "-serial", "stdio", "-no-reboot"] + \
+                (["-icount", "shift=0"] if icount else [])
+            out = subprocess.run(cmd, capture_output=True, timeout=300, stdin=subprocess.DEVNULL).stdout.decode(
+                errors="replace")
+            m = MAPPAIR.search(out)
+            if not m:
+                sys.exit("bench: kt_dm printed no dma-map-pair line; output:\n" + out)
+            res[icount].append(int(m.group(2)))
+    with open(os.path.join(outdir, "smmu.md"), "w") as f:
+        f.write(f"{time.strftime('%Y-%m-%d')}, {qv}, `{args.qemu}`, {args.runs} runs per mode, alternating; "
+                "kt_msidrv (a container driving an NVMe function and the host bridge) times 200 HM_DM_DMA_MAP + "
+                "HM_DM_DMA_UNMAP pairs of one page.\n\n| mode | per pair, median (min-max) |\n| --- | ---: |\n")
+        for icount, label in ((False, "TCG, ns"), (True, "-icount shift=0, guest instructions")):
+            v = res[icount]
+            f.write(f"| {label} | {statistics.median(v):.0f} ({min(v)}-{max(v)}) |\n")
+    with open(os.path.join(outdir, "smmu.md")) as f:
+        return f.read()
 
 
 def ipc(args, outdir, qv):
@@ -316,7 +377,9 @@ def write_blk(outdir, qv, args, runs):
         f.write("# hm block I/O benchmark\n\n")
         f.write(f"{time.strftime('%Y-%m-%d')}, {qv}, `{args.qemu}`; disk image on tmpfs, `cache=unsafe`; "
                 f"{args.blk_mib} MiB per workload; {args.blk_runs} runs per system, the systems alternating "
-                "run by run; median (min-max) IOPS; the ratio is of the medians.\n\n")
+                "run by run; median (min-max) IOPS; the ratio is of the medians. Native Linux and the -nosmmu "
+                "systems run without `iommu=smmuv3` (no SMMU on the board); the others with it, devmgr "
+                "confining each PCI function's DMA.\n\n")
         f.write("The SD card has no native driver to compare with: its column is absolute (QEMU's sdhci "
                 "emulation moves data by ADMA2 descriptors, one SD command per request). UFS: QEMU's UFS host "
                 "controller in single-doorbell mode (32 slots), one logical unit with 4 KiB blocks, the same "

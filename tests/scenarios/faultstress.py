@@ -146,8 +146,8 @@ def checks(twin):
                   lambda r: result(r).kinds == kinds, lambda r: f"injected {result(r).kinds}"),
             holds("every fault stopped its container once and devmgr restarted it",
                   lambda r: r.text.count("devmgr: ldc0 stopped after") == n0 and r.text.count("devmgr: ldc1 stopped after") == n1
-                  and re.search(rf"ldc0 .*running \(irq \d+, restarts {n0}\)", r.text)
-                  and re.search(rf"sd-host .*running \(irq \d+, restarts {n1}\)", r.text)),
+                  and re.search(rf"ldc0 .*running \(irq \d+, restarts {n0}(, dma \w+)?\)", r.text)
+                  and re.search(rf"sd-host .*running \(irq \d+, restarts {n1}(, dma \w+)?\)", r.text)),
             holds(f"the {crashes} crashes were found by the microkernel's fault messages, the {hangs} hangs by devmgr's "
                   "heartbeat",
                   lambda r: r.text.count("ldc: injected crash now") == crashes and len(FAULTED.findall(r.text)) ==

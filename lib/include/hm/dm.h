@@ -81,8 +81,9 @@
  *                function has fewer vectors (at most 8 are granted);
  *                ENOTSUP: devmgr runs with msi=off (INTx only). No
  *                IPC-buffer words either way.
- * From a driver container or a twin (its "dm" handle: the badge names its
- * device), with the SMMU on (docs/reliability.md "DMA"):
+ * From a driver container, or a twin (its "dm" handle, on devmgr's
+ * supervisor endpoint: the badge names its device), with the SMMU on
+ * (docs/reliability.md "DMA"):
  *   HM_DM_DMA_MAP  handles[0] = contiguous memory the caller holds (copied;
  *                with the duplicate right if it covers several functions):
  *                its devices may DMA into it from now on (identity map:
@@ -90,8 +91,10 @@
  *                registration covers all its PCI functions, a twin's the
  *                one it serves. -> w0 = functions covered. EINVAL: not
  *                contiguous memory (anonymous or device memory);
+ *                EPERM: a handle without the right to write (and map);
  *                ENOTSUP: no SMMU, or no function of the caller's is
  *                behind it (its DMA is not confined: nothing to do);
+ *                EAGAIN: the caller's container is stopping;
  *                ENOSPC: 24 objects per function already; ENOMEM: no
  *                table pages left.
  *   HM_DM_DMA_UNMAP w0 = the physical address of memory the caller mapped:
