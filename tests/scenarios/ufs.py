@@ -185,8 +185,12 @@ def reset_setup(ctx):
     want[8 << 20:12 << 20] = sda[:4 << 20]
     # each recovery is started and the next command runs while it does
     # (the shell's fault returns once the container took the request)
-    script = ["fault ldc1 linkreset", "sha256sum /dev/sda", "fault ldc1 linkreset",
-              "dd if=/dev/sda of=/dev/sda bs=65536 count=64 seek=128", "fault ldc1 linkreset", "sha256sum /dev/sda",
+    # (a sleep before each next one: the shell outranks Linux's threads, and
+    # a recovery whose end the dc-twin thread had not yet seen when the
+    # next began would never say it was over)
+    script = ["fault ldc1 linkreset", "sha256sum /dev/sda", "sleep 300", "fault ldc1 linkreset",
+              "dd if=/dev/sda of=/dev/sda bs=65536 count=64 seek=128", "sleep 300", "fault ldc1 linkreset",
+              "sha256sum /dev/sda",
               # the console's lines are all typed at once: the shell (which
               # outranks Linux's threads) would read ldc1's log before the
               # third recovery had the CPU; a sleep gives it the CPU
