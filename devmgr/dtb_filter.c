@@ -65,17 +65,23 @@ static int granted_ranges_only(void *fdt, int node)
     return o.n * 4 == len ? 0 : fdt_setprop(fdt, node, "ranges", o.cells, o.n * 4);
 }
 
-/* devmgr's argument msi=off: a host without msi-parent / msi-map has no MSI
- * domain in Linux, whose drivers then take their INTx line. Deleting moves
- * what follows, not the node itself. */
-static int msi_off(void *fdt, int node)
+/* delete the properties named (those present) from node: 0 or libfdt's
+ * error. Deleting moves what follows, not the node itself. */
+static int props_deleted(void *fdt, int node, const char *const *names, int n)
 {
     int err = 0;
-    if (fdt_getprop(fdt, node, "msi-parent", NULL))
-        err = fdt_delprop(fdt, node, "msi-parent");
-    if (!err && fdt_getprop(fdt, node, "msi-map", NULL))
-        err = fdt_delprop(fdt, node, "msi-map");
+    for (int i = 0; i < n && !err; i++)
+        if (fdt_getprop(fdt, node, names[i], NULL))
+            err = fdt_delprop(fdt, node, names[i]);
     return err;
+}
+
+/* devmgr's argument msi=off: a host without msi-parent / msi-map has no MSI
+ * domain in Linux, whose drivers then take their INTx line. */
+static int msi_off(void *fdt, int node)
+{
+    static const char *const names[] = { "msi-parent", "msi-map" };
+    return props_deleted(fdt, node, names, 2);
 }
 
 /* A container's Linux has no IOMMU driver: devmgr's SMMU driver gives
@@ -84,12 +90,8 @@ static int msi_off(void *fdt, int node)
  * host's iommu-map names (deferred probe) and never probe a function. */
 static int iommu_hidden(void *fdt, int node)
 {
-    int err = 0;
-    if (fdt_getprop(fdt, node, "iommu-map", NULL))
-        err = fdt_delprop(fdt, node, "iommu-map");
-    if (!err && fdt_getprop(fdt, node, "iommu-map-mask", NULL))
-        err = fdt_delprop(fdt, node, "iommu-map-mask");
-    return err;
+    static const char *const names[] = { "iommu-map", "iommu-map-mask" };
+    return props_deleted(fdt, node, names, 2);
 }
 
 /* /chosen's hm,pci-ids for container ct's functions: 0 or libfdt's error */

@@ -293,26 +293,22 @@ static int keep_current(const struct dom_map *m, uint32_t gen) { return m->owner
 /* a twin is gone: its memory, and the old containers' it served on from */
 static int keep_ct(const struct dom_map *m, uint32_t gen) { return m->owner == MAP_CT && m->gen == gen; }
 
-/* the new Linux is about to reset a function its twin served on: the old
- * container's memory leaves its translation */
-void dm_smmu_twin_paused(struct dm_dev *d)
+/* d's translation loses the maps keep() refuses */
+static void twin_filter(struct dm_dev *d, int (*keep)(const struct dom_map *m, uint32_t gen))
 {
     if (!dm_smmu_confines(d))
         return;
     dm_lock_take(&smmu_lock);
-    dom_filter(dev_index(d), keep_current);
+    dom_filter(dev_index(d), keep);
     dm_lock_drop(&smmu_lock);
 }
 
+/* the new Linux is about to reset a function its twin served on: the old
+ * container's memory leaves its translation */
+void dm_smmu_twin_paused(struct dm_dev *d) { twin_filter(d, keep_current); }
+
 /* a twin is gone (stopped or faulted): its memory leaves the translation */
-void dm_smmu_twin_gone(struct dm_dev *d)
-{
-    if (!dm_smmu_confines(d))
-        return;
-    dm_lock_take(&smmu_lock);
-    dom_filter(dev_index(d), keep_ct);
-    dm_lock_drop(&smmu_lock);
-}
+void dm_smmu_twin_gone(struct dm_dev *d) { twin_filter(d, keep_ct); }
 
 /* twin start: its descriptor memory (devmgr's handle, not taken) */
 int dm_smmu_twin_map(struct dm_dev *d, hm_handle_t mem)
