@@ -234,7 +234,10 @@ static void events_take(uint64_t blame[4])
 {
     uint32_t qn = 1u << EVTQ_LOG2;
     static uint32_t more[256];
-    for (uint32_t n = 0; n < qn; n++) {
+    /* n == qn only looks whether the queue is empty now: a full queue's
+     * worth read, and not seeing it empty, would keep the stream blamed
+     * and take the next fault's events for stale ones */
+    for (uint32_t n = 0; n <= qn; n++) {
         uint32_t prod = rd(SMMU_EVENTQ_PROD);
         if ((prod ^ ovf_seen) & (1u << 31)) {
             printf("devmgr: smmu: event queue overflowed: some faults were not recorded\n");
@@ -244,6 +247,8 @@ static void events_take(uint64_t blame[4])
             memset(blamed, 0, sizeof blamed);   /* drained: a new event is a new fault */
             break;
         }
+        if (n == qn)
+            break;   /* more than a queue's worth: the event loop looks again */
         volatile uint64_t *e = evtq + 4 * (evt_cons & (qn - 1));
         uint64_t w0 = e[0], w1 = e[1], addr = e[2];
         uint32_t type = w0 & 0xff, sid = (uint32_t)(w0 >> 32);
