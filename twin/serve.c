@@ -205,9 +205,28 @@ int vs_start(const struct vs_dev *d, hm_handle_t n, hm_handle_t irq, const struc
 #define VS_MAX_KEYS 32
 static struct { int set, ro; uint64_t size; } latest[VS_MAX_KEYS];
 
+/* Sessions detached but not yet freed: the data plane frees them when it
+ * runs, and a busy client of a higher priority (the shell) can attach
+ * again before it had the CPU: slots and DMA registrations would run out
+ * with every session gone. Before a new one is taken, the data plane gets
+ * up to 50 ms to free them (this thread sleeps: it can run). */
+void vs_reclaim(void)
+{
+    for (int t = 0; t < 50; t++) {
+        int closing = 0;
+        for (int i = 0; i < VS_MAX_SESSIONS; i++)
+            closing |= srv_tab[i].active && srv_tab[i].closing;
+        if (!closing)
+            return;
+        hm_notif_signal(notif, VS_DOORBELL_BIT);
+        hm_sleep_until(hm_deadline_ms(1));
+    }
+}
+
 int vs_attach(hm_handle_t mem, hm_handle_t cn, uint64_t entries, uint64_t bits, uint64_t start, uint64_t size,
               int ro, int key, int unit, uint32_t lbs, hm_handle_t ep, uint64_t dma, hm_handle_t out[2])
 {
+    vs_reclaim();
     int slot = hm_blk_srv_attach(srv_tab, VS_MAX_SESSIONS, mem, cn, entries, bits, 1);
     if (slot < 0)
         return slot;
