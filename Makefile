@@ -273,13 +273,16 @@ test: $(B)/hm.bin $(foreach v,$(TEST_LINUX),$(B)/linux-$(v)/boot-default.img $(B
       $(addprefix $(B)/host/,$(HOST_TESTS))
 	@python3 tests/run.py --build $(B) --qemu "$(QEMU) $(QEMU_MACHINE)" --linux "$(TEST_LINUX)" $(if $(filter 1,$(TWIN)),--twin) $(TESTFLAGS)
 
-# the fault-injection acceptance run at 1000+ faults (make test runs 300):
+# the fault-injection acceptance run at 1000+ faults (make test runs 300)
+# and the fuzzer at 10 million calls (make test runs 120,000):
 # faultstress on the default board (TWIN=1: the twin board), LINUX's runtime
 STRESS_EACH ?= 170
+STRESS_FUZZ ?= 10000000
 stress: $(B)/hm.bin $(B)/linux-$(LINUX)/boot-default.img $(B)/linux-$(LINUX)/boot-test.img
-	@echo "stress: $$(( $(STRESS_EACH) * 6 )) faults into ldc0 and ldc1 under verified I/O; about $$(( $(STRESS_EACH) / 8 + 1 )) minutes"
+	@echo "stress: $$(( $(STRESS_EACH) * 6 )) faults into ldc0 and ldc1 under verified I/O, then $(STRESS_FUZZ) fuzz calls; about $$(( $(STRESS_EACH) / 8 + 1 + $(STRESS_FUZZ) / 1000000 )) minutes"
 	@python3 tests/run.py --build $(B) --qemu "$(QEMU) $(QEMU_MACHINE)" --linux "$(LINUX)" \
-	  --only $(if $(filter 1,$(TWIN)),faultstress-twin,faultstress) --stress $(STRESS_EACH) $(TESTFLAGS)
+	  --only $(if $(filter 1,$(TWIN)),faultstress-twin,faultstress),fuzz-services --stress $(STRESS_EACH) \
+	  --fuzz-calls $(STRESS_FUZZ) $(TESTFLAGS)
 
 # the benchmark's native Linux: a regular arm64 kernel from the same Debian
 # tree (prepared for the container first) with nativebench as /init

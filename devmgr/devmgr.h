@@ -118,6 +118,7 @@ extern int dm_ep_lock, dm_twin_lock;
 #define DM_FROM_CLIENT     1u   /* badge 0: init's handles (the shell, lsdev) */
 #define DM_FROM_CONTAINER  2u   /* DM_CONTAINER_BADGE + container: a container's own "dm" handle */
 #define DM_FROM_OTHER      4u   /* a badge devmgr never gave out */
+#define DM_FROM_FAULTER    8u   /* HM_DM_BADGE_FAULT: init's handle with the fault right (the shell's) */
 
 /* a spin-then-sleep lock: held only for a few loads and stores */
 static inline void dm_lock_take(int *l)
@@ -168,6 +169,8 @@ extern int dm_msi_off;                          /* devmgr's argument msi=off: IN
 void dm_msi_describe(const struct dm_dev *d, char *out, size_t n);
 void dm_msi_forget(int ct);
 struct dm_dev *dm_pci_function_of(int ct, uint64_t where);   /* nodes.c */
+int dm_dev_is_at(const struct dm_dev *d, uint64_t where);
+int dm_not_mine(int ct, uint64_t where, const char *what);
 
 /* smmu_domain.c: DMA confinement (no SMMU: each a no-op, nothing confined) */
 void dm_smmu_start(const void *fdt);            /* at start, before any container */

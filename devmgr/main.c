@@ -29,6 +29,8 @@ static uint32_t dm_classify(uint64_t badge)
 {
     if (!badge)
         return DM_FROM_CLIENT;
+    if (badge == HM_DM_BADGE_FAULT)
+        return DM_FROM_FAULTER;
     if (badge >= DM_CONTAINER_BADGE && badge < DM_CONTAINER_BADGE + (uint64_t)dm_ncts)
         return DM_FROM_CONTAINER;
     return DM_FROM_OTHER;
@@ -38,8 +40,9 @@ static const struct hm_srv_op dm_ops[] = {
     /* label              who may ask                          handles  handler */
     { HM_DM_LSDEV,        HM_SRV_ANY,                          0,       dm_lsdev },
     { HM_DM_DMESG,        HM_SRV_ANY,                          0,       dm_log_read },
-    { HM_DM_FAULT,        HM_SRV_ANY,                          0,       dm_fault },
-    { HM_DM_DMA_FAULT,    HM_SRV_ANY,                          1,       dm_dma_fault },
+    /* injecting faults stops containers: a right init gives the shell */
+    { HM_DM_FAULT,        DM_FROM_FAULTER,                     0,       dm_fault },
+    { HM_DM_DMA_FAULT,    DM_FROM_FAULTER,                     1,       dm_dma_fault },
     { HM_DM_REGISTER,     DM_FROM_CONTAINER,                   1,       dm_register },
     { HM_DM_READY,        DM_FROM_CONTAINER,                   0,       dm_ready },
     { HM_DM_RESIZE,       DM_FROM_CONTAINER,                   0,       dm_resize },

@@ -30,25 +30,38 @@ const char *dm_sent_name(const struct hm_ipc_buf *buf, unsigned nwords, size_t m
 
 /* The device of container ct a node belongs to: `where` is what the
  * container says it sits on (HM_DM_WHERE_PCI | domain << 16 | bus << 8 |
- * devfn, or the MMIO address of a device-tree device); 0 or no match: its
- * first device. */
+ * devfn, or the MMIO address of a device-tree device); 0: its first
+ * device-tree device. NULL if it has none there. */
 static struct dm_dev *device_of(int ct, uint64_t where)
 {
-    struct dm_dev *first = NULL;
     for (int i = 0; i < dm_ndevs; i++) {
         struct dm_dev *d = &dm_devs[i];
-        if (d->ct != ct)
-            continue;
-        if (where & HM_DM_WHERE_PCI) {
-            if (d->host >= 0 && d->bdf == (where & 0xffff) && dm_devs[d->host].domain == (int)((where >> 16) & 0xffff))
-                return d;
-        } else if (where && d->host < 0 && d->phys == where) {
+        if (d->ct == ct && (where ? dm_dev_is_at(d, where) : d->host < 0))
             return d;
-        }
-        if (!first && d->host < 0)
-            first = d;
     }
-    return first;
+    return NULL;
+}
+
+/* device d is the one `where` names (as device_of's) */
+int dm_dev_is_at(const struct dm_dev *d, uint64_t where)
+{
+    if (where & HM_DM_WHERE_PCI)
+        return d->host >= 0 && d->bdf == (where & 0xffff) && dm_devs[d->host].domain == (int)((where >> 16) & 0xffff);
+    return d->host < 0 && d->phys == where;
+}
+
+/* the refusal of a request by container ct about the device at `where`,
+ * which is not one of its own: EPERM (and a log line) if it is another
+ * container's, EINVAL if no device is there */
+int dm_not_mine(int ct, uint64_t where, const char *what)
+{
+    for (int i = 0; i < dm_ndevs; i++)
+        if (dm_devs[i].ct >= 0 && dm_devs[i].ct != ct && dm_dev_is_at(&dm_devs[i], where)) {
+            printf("devmgr: %s: %s for %s, a device of %s's: refused\n", dm_cts[ct].name, what,
+                   dm_devs[i].info.name, dm_cts[dm_devs[i].ct].name);
+            return -EPERM;
+        }
+    return -EINVAL;
 }
 
 /* container ct's PCI function at `where` (HM_DM_WHERE_PCI | domain << 16
@@ -119,13 +132,13 @@ int dm_node_register(int ct, struct hm_srv_req *r)
         return -EINVAL;   /* the kinds of node drivers publish; vfs would take any type */
     if (!sent || !(chr ? chr_name_ok(sent) : name_ok(sent)))
         return -EINVAL;   /* no NUL within what was sent, or not a plain name */
-    if (dm_vfs < 0)
-        return -ENOTSUP;  /* started without vfs: there is nowhere to publish */
     /* a character device on none of the board's devices (Linux's own, or
      * a core's like hwrng): only those the board file names */
     struct dm_dev *d = chr && !r->m.w[2] ? dm_conf_virtual_node(ct, sent) : device_of(ct, r->m.w[2]);
     if (!d)
-        return chr && !r->m.w[2] ? -EPERM : -EINVAL;
+        return chr && !r->m.w[2] ? -EPERM : dm_not_mine(ct, r->m.w[2], "a node");
+    if (dm_vfs < 0)
+        return -ENOTSUP;  /* started without vfs: there is nowhere to publish */
     char name[HM_DM_NAME_MAX];
     dm_copy_str(name, sizeof name, sent);
     int named = !name[0];

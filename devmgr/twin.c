@@ -134,7 +134,7 @@ int dm_twin_pause(int ct, uint64_t phys, struct hm_ipc_buf *buf)
         if (dm_devs[i].ct == ct && dm_devs[i].phys == phys)
             d = &dm_devs[i];
     if (!d)
-        return -ENOENT;
+        return phys && dm_not_mine(ct, phys, "a twin pause") == -EPERM ? -EPERM : -ENOENT;
     dm_lock_take(&dm_twin_lock);
     hm_handle_t proc = d->twin_proc, ep = d->twin_ep;
     int serving = proc >= 0 && d->twin_orphan, faulted = strcmp(d->info.dataplane, "twin");
@@ -177,15 +177,20 @@ static int handoff_check(int ct, struct hm_srv_req *r, struct dm_dev **dev)
         return -EINVAL;
     memcpy(&mmio, &r->buf->words[0], 8);   /* both start with the registers, then the memory's base */
     memcpy(&base, &r->buf->words[1], 8);
-    struct dm_dev *d = NULL;
+    struct dm_dev *d = NULL, *other = NULL;
     for (int i = 0; i < dm_ndevs && !d; i++) {
         struct dm_dev *c = &dm_devs[i];
         uint64_t bar;
-        if (c->ct == ct && ((c->host < 0 && c->phys == mmio) || (c->host >= 0 && !dm_pci_bar0(c, &bar) && bar == mmio)))
-            d = c;
+        if ((c->host < 0 && c->phys == mmio) || (c->host >= 0 && !dm_pci_bar0(c, &bar) && bar == mmio))
+            *(c->ct == ct ? &d : &other) = c;
+    }
+    if (!d && other && other->ct >= 0) {
+        printf("devmgr: %s: a twin hand-off for %s, a device of %s's: refused\n", dm_cts[ct].name, other->info.name,
+               dm_cts[other->ct].name);
+        return -EPERM;
     }
     if (!d)
-        return -EINVAL;   /* not a device of this container */
+        return -EINVAL;   /* no device there */
     if (!d->twin[0])
         return -EPERM;    /* its line in devices.conf names no twin */
     if (hm_mem_info(r->h[0], &mi) < 0 || mi.kind != HM_MEM_CONTIG || base != mi.phys)

@@ -35,6 +35,7 @@ class Ctx:
     gic: str
     twin: bool          # make test TWIN=1: boot-default boots the twin board
     stress: int         # faultstress: faults of each kind into each container
+    fuzz_calls: int     # fuzz-services: the fuzzer's calls
     seed: int
     only: set
 
@@ -67,7 +68,9 @@ def main():
     ap.add_argument("--twin", action="store_true", help="boot-default boots the twin board (make test TWIN=1)")
     ap.add_argument("--stress", type=int, default=50,
                     help="faultstress: faults of each kind into each container (make stress: 170)")
-    ap.add_argument("--seed", type=int, default=1, help="faultstress: the workload's and the faults' seed")
+    ap.add_argument("--fuzz-calls", type=int, default=100000,
+                    help="fuzz-services: the fuzzer's calls (make stress: 10000000)")
+    ap.add_argument("--seed", type=int, default=1, help="faultstress and fuzz: the seed")
     ap.add_argument("--list", action="store_true", help="list the runs this would make, and stop")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
@@ -110,7 +113,7 @@ def main():
 
     for scn, ver, gic in runs:
         ctx = Ctx(build=args.build, linux=ver or versions[0], gic=gic, twin=args.twin, stress=args.stress,
-                  seed=args.seed, only=only)
+                  fuzz_calls=args.fuzz_calls, seed=args.seed, only=only)
         qemu = re.sub(r"gic-version=\d", f"gic-version={gic}", args.qemu)
         machine = Machine(qemu, args.build, images(ctx.linux))
         if args.timeout:

@@ -4,6 +4,7 @@
  * forged messages. A driver reaches only the MMIO it was granted. */
 #include "ktest.h"
 #include <hm/dm.h>
+#include <hm/dmclient.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +19,48 @@ static long lsdev(hm_handle_t dm, uint64_t i, struct hm_dm_dev *d, struct hm_msg
         return r;
     memcpy(d, buf.words, sizeof *d);
     return HM_TAG_LABEL(m->tag);
+}
+
+/* the row of container ct's first device: 0, or -1 if none */
+static int ct_row(hm_handle_t dm, const char *ct, struct hm_msg *m)
+{
+    struct hm_dm_dev d;
+    for (uint64_t i = 0; i < 64 && lsdev(dm, i, &d, m) == 0; i++)
+        if (!strcmp(d.container, ct))
+            return 0;
+    return -1;
+}
+
+/* The fault right, both ways: a client's handle (badge 0) and one with a
+ * badge devmgr never gave cannot inject faults (HM_DM_FAULT,
+ * HM_DM_DMA_FAULT: EPERM, nothing stopped); the handle init gives the
+ * shell (badge HM_DM_BADGE_FAULT) can, and it is no container's */
+static void fault_right(hm_handle_t dm, hm_handle_t fdm, hm_handle_t odm, long page)
+{
+    struct hm_msg m;
+    uint64_t before = 99;
+    KT_EQ(hm_dm_fault(dm, &buf, "ndc0", HM_DM_FAULT_KILL, 0, 0, &before), -EPERM,
+          "a kill asked with a client's devmgr handle (no fault right): EPERM");
+    KT_EQ(hm_dm_fault(odm, &buf, "ndc0", HM_DM_FAULT_KILL, 0, 0, &before), -EPERM,
+          "with a badge devmgr never gave: EPERM");
+    KT_EQ(hm_dm_fault(dm, &buf, "ndc0", HM_DM_FAULT_CRASH, 0, 0, &before), -EPERM, "a crash: EPERM");
+    KT_EQ(hm_dm_dma_fault(dm, &buf, "ndc0", "", (hm_handle_t)page, &before),
+          -EPERM, "a DMA fault: EPERM");
+    KT_CHECK(ct_row(dm, "ndc0", &m) == 0 && m.w[0] == HM_DM_RUNNING && m.w[3] == 0,
+             "ndc0 was not stopped by any of them (running, 0 restarts)");
+    m = (struct hm_msg){ .tag = HM_TAG(HM_DM_READY, 0, 0) };
+    KT_CHECK(hm_call(fdm, &m) == 0 && HM_TAG_LABEL(m.tag) == EPERM, "the fault right is no container's: READY refused");
+    KT_EQ(hm_dm_fault(fdm, &buf, "ndc0", 77, 0, 0, &before), -EINVAL, "with the fault right, a bad kind: EINVAL");
+    KT_EQ(hm_dm_fault(fdm, &buf, "nosuch", HM_DM_FAULT_KILL, 0, 0, &before), -ENOENT,
+          "with the fault right, no such container: ENOENT");
+    KT_EQ(hm_dm_fault(fdm, &buf, "ndc0", HM_DM_FAULT_KILL, 0, 0, &before), 0, "with the fault right, a kill of ndc0: done");
+    int back = 0;
+    for (int t = 0; t < 500 && !back; t++) {
+        back = ct_row(dm, "ndc0", &m) == 0 && m.w[0] == HM_DM_RUNNING && m.w[3] == 1;
+        if (!back)
+            hm_sleep_until(hm_deadline_ms(20));
+    }
+    KT_CHECK(back, "ndc0 was restarted once and runs again");
 }
 
 /* devmgr with conf, whose one container (ndc9) dies at every start (how:
@@ -101,6 +144,8 @@ int main(void)
     long dmp = hm_spawn("devmgr", argv, hs, 4, HM_HANDLE_INVALID, HM_PRIO_SERVICE);
     KT_OK(dmp, "start devmgr");
     long dm = hm_handle_dup((hm_handle_t)ep, HM_R_SEND, 0);
+    long fdm = hm_handle_dup((hm_handle_t)ep, HM_R_SEND, HM_DM_BADGE_FAULT);   /* the shell's dm-fault */
+    long odm = hm_handle_dup((hm_handle_t)ep, HM_R_SEND, HM_DM_BADGE_FAULT + 1);   /* a badge nobody gives */
     hm_handle_close((hm_handle_t)ep);
 
     struct hm_dm_dev d;
@@ -147,6 +192,7 @@ int main(void)
     m = (struct hm_msg){ .tag = HM_TAG(HM_DM_DMA_UNMAP, 0, 0), .w = { 0x40000000 } };
     KT_CHECK(hm_call((hm_handle_t)dm, &m) == 0 && HM_TAG_LABEL(m.tag) == EPERM, "so is an unmap: EPERM");
     KT_CHECK(lsdev((hm_handle_t)dm, 0, &d, &m) == 0 && m.w[0] == HM_DM_RUNNING, "devmgr still serves; driver still running");
+    fault_right((hm_handle_t)dm, (hm_handle_t)fdm, (hm_handle_t)odm, page);
 
     /* isolation: a driver-like process with one page and one IRQ resource */
     long mmio = hm_mem_device(hm_start_handle("root"), 0x0a003000, 4096);

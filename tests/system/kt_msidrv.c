@@ -6,11 +6,15 @@
  * through its MMIO and interrupt grants are refused. With the SMMU, its
  * DMA registrations (HM_DM_DMA_MAP/UNMAP) are tried with what it may and
  * may not map, and the SMMU's registers and interrupts are out of its
- * reach. Prints its cases
+ * reach; requests about another container's device (ndc0's disk) are
+ * refused. Prints its cases
  * ("ok - msi-ct: ...", counted in kt_dm's run), says ready, then answers
  * devmgr's calls (the heartbeat) until it is killed. Not a test itself. */
 #include "ktest.h"
 #include <hm/dm.h>
+#include <hm/twin.h>
+#include <hm/vfs.h>
+#include <string.h>
 #include <errno.h>
 
 #define NVME_WHERE (HM_DM_WHERE_PCI | 0x08)   /* domain 0, bus 0, devfn 00:01.0 */
@@ -102,6 +106,50 @@ static void dma_cases(hm_handle_t dm, hm_handle_t irqres)
           "nor its global-error interrupt");
 }
 
+/* one request of a container's about another container's device (ndc0's
+ * disk, devices-msi.conf): devmgr's errno */
+static long foreign(hm_handle_t dm, uint32_t label, unsigned nwords, unsigned nh, uint64_t w0, uint64_t w1, uint64_t w2)
+{
+    struct hm_msg m = { .tag = HM_TAG(label, nwords, nh), .w = { w0, w1, w2 } };
+    for (unsigned i = 0; i < nh; i++)
+        buf.handles[i] = (hm_handle_t)hm_notif_create();
+    long r = hm_call(dm, &m);
+    return r < 0 ? r : (long)HM_TAG_LABEL(m.tag);
+}
+
+/* Requests about a device of another container (ndc0's virtio-mmio disk)
+ * through its own "dm" handle: refused, EPERM, whatever the request */
+static void foreign_cases(hm_handle_t dm)
+{
+    uint64_t disk = 0;
+    for (uint64_t i = 0; i < 64 && !disk; i++) {
+        struct hm_msg m = { .tag = HM_TAG(HM_DM_LSDEV, 0, 0), .w = { i } };
+        if (hm_call(dm, &m) < 0 || HM_TAG_LABEL(m.tag))
+            break;
+        struct hm_dm_dev d;
+        memcpy(&d, buf.words, sizeof d);
+        if (!strcmp(d.container, "ndc0"))
+            disk = m.w[1];
+    }
+    KT_CHECK(disk, "lsdev shows ndc0's disk, another container's device");
+    memset(buf.words, 0, HM_DM_NAME_MAX);
+    memcpy(buf.words, "evil", 5);
+    KT_EQ(foreign(dm, HM_DM_REGISTER, HM_DM_NAME_MAX / 8, 1, HM_VFS_BLK, 4096, disk), EPERM,
+          "REGISTER of a node on another container's device: EPERM");
+    memcpy(buf.words, "evil", 5);
+    KT_EQ(foreign(dm, HM_DM_REGISTER, HM_DM_NAME_MAX / 8, 1, HM_VFS_BLK, 4096, 0x0a0f0000), EINVAL,
+          "REGISTER on an address where no device is: EINVAL");
+    memset(buf.words, 0, HM_DM_NAME_MAX);
+    memcpy(buf.words, "vda", 4);
+    KT_EQ(foreign(dm, HM_DM_RESIZE, HM_DM_NAME_MAX / 8, 0, 0, 1 << 20, 0), EPERM,
+          "RESIZE of another container's node (vda): EPERM");
+    KT_EQ(foreign(dm, HM_DM_TWIN_PAUSE, 0, 0, disk, 0, 0), EPERM, "TWIN_PAUSE of another container's device: EPERM");
+    memset(buf.words, 0, 8 * HM_TWIN_STATE_WORDS);
+    memcpy(&buf.words[0], &disk, 8);
+    KT_EQ(foreign(dm, HM_DM_TWIN, HM_TWIN_STATE_WORDS, 2, 0, 0, 0), EPERM,
+          "a twin hand-off of another container's device: EPERM");
+}
+
 int main(void)
 {
     hm_handle_t dm = hm_start_handle("dm"), ep = hm_start_handle("ep");
@@ -148,6 +196,7 @@ int main(void)
     KT_EQ(hm_irq_create(irqres, d < 1020 ? d : 8192, (hm_handle_t)n, 8, 0), -HM_ERANGE,
           "its INTx grant cannot bind the vector's interrupt as a line");
     dma_cases(dm, irqres);
+    foreign_cases(dm);
     kt_finish();
     struct hm_msg m = { .tag = HM_TAG(HM_DM_READY, 0, 0) };
     hm_call(dm, &m);

@@ -1,5 +1,6 @@
 /* Harness for QEMU system tests (see ktest.h). */
 #include "ktest.h"
+#include <hm/dm.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,5 +85,5 @@ void kt_start_services(hm_handle_t *vfs, hm_handle_t *dm)
     };
     KT_OK(hm_spawn("devmgr", dargv, dh, 5, HM_HANDLE_INVALID, HM_PRIO_SERVICE), "start devmgr (board devices.conf)");
     *vfs = (hm_handle_t)hm_handle_dup((hm_handle_t)vep, HM_R_SEND, 0);
-    *dm = (hm_handle_t)hm_handle_dup((hm_handle_t)dep, HM_R_SEND, 0);
+    *dm = (hm_handle_t)hm_handle_dup((hm_handle_t)dep, HM_R_SEND, HM_DM_BADGE_FAULT);
 }

@@ -22,7 +22,8 @@ int kt_finish(void);
  * "bootimg", "root" and the given handles; supervised by sup (or none) */
 long kt_spawn(const char *mode, const char *arg, const struct hm_spawn_handle *hs, int nh, hm_handle_t sup);
 /* start vfs and devmgr (board devices.conf) as init does, two checks:
- * *vfs and *dm are client (send-only) handles to them */
+ * *vfs and *dm are client (send-only) handles to them; *dm carries the
+ * fault right (badge HM_DM_BADGE_FAULT), as the shell's "dm-fault" */
 void kt_start_services(hm_handle_t *vfs, hm_handle_t *dm);
 /* kernel counter by name from hm_klog_stats, or -1 */
 long kt_stat(const char *name);

@@ -13,7 +13,8 @@
  * and the device tree; "recv=EP" / "send=EP" give the program a handle named
  * EP to init's endpoint of that name (created on first use): the server's
  * may receive, call, duplicate and grant (it mints badged handles from it),
- * the clients' may only call ("send=EP/N" gives a handle with badge N).
+ * the clients' may only call ("send=EP/N" gives a handle with badge N;
+ * "send=EP/N:NAME" names that handle NAME: a second handle to EP).
  */
 #include <hm/hm.h>
 #include <hm/prio.h>
@@ -129,9 +130,13 @@ static int run_line(char *line, int *poweroff)
         if (!strcmp(*prog, "+root")) {
             with_root = 1;
         } else if ((!strncmp(*prog, "recv=", 5) || !strncmp(*prog, "send=", 5)) && nextra < MAX_EPS) {
-            /* send=EP/BADGE gives a badged handle: the server can tell that client apart */
-            char *slash = strchr(*prog + 5, '/');
+            /* send=EP/BADGE gives a badged handle: the server can tell that
+             * client apart; ":NAME" names the handle NAME instead of EP (a
+             * second handle to the same endpoint, with another badge) */
+            char *slash = strchr(*prog + 5, '/'), *as = strchr(*prog + 5, ':');
             uint64_t badge = slash ? strtoull(slash + 1, NULL, 0) : 0;
+            if (as)
+                *as++ = 0;
             if (slash)
                 *slash = 0;
             hm_handle_t h = named_ep(*prog + 5);
@@ -143,7 +148,7 @@ static int run_line(char *line, int *poweroff)
                 long b = hm_handle_dup(h, HM_R_SEND | HM_R_GRANT, badge);
                 h = b < 0 ? HM_HANDLE_INVALID : (hm_handle_t)b;   /* kept for the boot's lifetime */
             }
-            extra[nextra++] = (struct hm_spawn_handle){ *prog + 5, h, (*prog)[0] == 'r' ? HM_R_RECV | HM_R_SEND | HM_R_DUP | HM_R_GRANT : HM_R_SEND };
+            extra[nextra++] = (struct hm_spawn_handle){ as ? as : *prog + 5, h, (*prog)[0] == 'r' ? HM_R_RECV | HM_R_SEND | HM_R_DUP | HM_R_GRANT : HM_R_SEND };
         } else {
             break;
         }

@@ -29,9 +29,21 @@ int sh_ct_state(const char *name, uint64_t *state, uint64_t *restarts, char node
     }
 }
 
+/* 1 (and why) if this shell may not inject faults: init gives the right
+ * as a second devmgr handle, "dm-fault" (boot.conf) */
+int sh_no_fault_right(const char *cmd)
+{
+    if (sh_dm < 0)
+        printf("sh: %s: no device manager\n", cmd);
+    else if (sh_dm_fault < 0)
+        printf("sh: %s: this shell was not given the fault right (boot.conf: send=dm/0x100:dm-fault)\n", cmd);
+    return sh_dm < 0 || sh_dm_fault < 0;
+}
+
 const char *sh_fault_error(int err)
 {
     return err == -EAGAIN ? "not running"
+         : err == -EPERM ? "refused: this shell's dm-fault handle does not carry the fault right"
          : err == -ENOTSUP ? "it has no injection points for that (a native driver; linkreset: no UFS twin there)"
          : strerror(-err);
 }
@@ -94,7 +106,7 @@ int sh_fault_dma(const char *ct, const char *disk, const struct sh_canary *c, ui
     long copy = hm_handle_dup(c->mem, HM_R_READ | HM_R_GRANT, 0);
     if (copy < 0)
         return -ENOMEM;
-    int st = hm_dm_dma_fault(sh_dm, &sh_buf, ct, disk, (hm_handle_t)copy, before);
+    int st = hm_dm_dma_fault(sh_dm_fault, &sh_buf, ct, disk, (hm_handle_t)copy, before);
     hm_handle_close((hm_handle_t)copy);   /* devmgr has its own copy */
     return st;
 }
@@ -143,8 +155,10 @@ static int fault_dma(const char *ct, const char *disk)
 int cmd_fault(int argc, char **argv)
 {
     if (argc >= 3 && argc <= 4 && !strcmp(argv[2], "dma")) {
-        if (sh_dm < 0 || strlen(argv[1]) >= HM_DM_CT_NAME_MAX || (argc == 4 && strlen(argv[3]) >= 8)) {
-            printf(sh_dm < 0 ? "sh: fault: no device manager\n" : "sh: fault: no such container or disk\n");
+        if (sh_no_fault_right("fault"))
+            return 1;
+        if (strlen(argv[1]) >= HM_DM_CT_NAME_MAX || (argc == 4 && strlen(argv[3]) >= 8)) {
+            printf("sh: fault: no such container or disk\n");
             return 1;
         }
         return fault_dma(argv[1], argc == 4 ? argv[3] : "");
@@ -174,10 +188,8 @@ int cmd_fault(int argc, char **argv)
         printf("usage: fault CONTAINER kill [--after MS] | crash|hang [--at N] [--seed S] | linkreset | dma [DISK]\n");
         return 1;
     }
-    if (sh_dm < 0) {
-        printf("sh: fault: no device manager\n");
+    if (sh_no_fault_right("fault"))
         return 1;
-    }
     /* a kill now: recovery as a client sees it, through a session opened
      * before the fault (it rides through the restart: blkclient.c; with a
      * twin it is the twin's and goes on) */
@@ -190,7 +202,7 @@ int cmd_fault(int argc, char **argv)
         open = !f_open(&f, path);
     }
     uint64_t t0 = hm_now();
-    int st = hm_dm_fault(sh_dm, &sh_buf, argv[1], kind, kind == HM_DM_FAULT_KILL ? after : at, seed, &before);
+    int st = hm_dm_fault(sh_dm_fault, &sh_buf, argv[1], kind, kind == HM_DM_FAULT_KILL ? after : at, seed, &before);
     if (st) {
         printf("sh: fault: %s: %s\n", argv[1], sh_fault_error(st));
         if (open)

@@ -263,7 +263,7 @@ static int arm(struct target *t, uint64_t *rng)
         if (!st && (st = sh_fault_dma(t->name, t->disk, &t->canary, &t->before)))
             sh_canary_free(&t->canary);
     } else {
-        st = hm_dm_fault(sh_dm, &sh_buf, t->name, (uint64_t)kind + 1, arg, seed, &t->before);
+        st = hm_dm_fault(sh_dm_fault, &sh_buf, t->name, (uint64_t)kind + 1, arg, seed, &t->before);
     }
     if (st)
         return st;
@@ -342,10 +342,8 @@ int cmd_faultstress(int argc, char **argv)
     }
     if (i == argc || argc - i > MAX_DEVS)
         return usage();
-    if (sh_dm < 0) {
-        printf("sh: faultstress: no device manager\n");
+    if (sh_no_fault_right("faultstress"))
         return 1;
-    }
     memset(ws, 0, sizeof ws);
     memset(ts, 0, sizeof ts);
     const char *why = NULL, *who = NULL, *devs[MAX_DEVS];

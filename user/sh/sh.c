@@ -1,9 +1,11 @@
 /*
  * sh: the serial shell. Prompt "hm# ", one command per line, errors as
- * "sh: <cmd>: <reason>". Handles: "vfs" (namespace), "dm" (device manager).
+ * "sh: <cmd>: <reason>". Handles: "vfs" (namespace), "dm" (device manager),
+ * "dm-fault" (devmgr with the fault right: fault, faultstress).
  * poweroff ends the shell; init then powers the machine off.
  */
 #include "sh.h"
+#include "fuzz.h"
 #include "line.h"
 #include <hm/dc.h>
 #include <hm/dmclient.h>
@@ -14,7 +16,7 @@
 #include <string.h>
 
 #define MAX_ARGS 16
-hm_handle_t sh_dm = HM_HANDLE_INVALID;
+hm_handle_t sh_dm = HM_HANDLE_INVALID, sh_dm_fault = HM_HANDLE_INVALID;
 
 /* e: a negative errno */
 static void err(const char *cmd, const char *what, int e)
@@ -51,6 +53,11 @@ static int cmd_help(int argc, char **argv)
            "                            verified writes and reads on each DEV (its first 2 MiB are\n"
            "                            overwritten) while N (or M) faults of each KIND (kill, crash,\n"
            "                            hang) go into each CONTAINER; fails on any error or lost byte\n"
+           "  fuzz [--seed S] [--calls N] [sys|dm|vfs|/dev|/dev/NODE ...]\n"
+           "                            N random and mutated requests to the services and system\n"
+           "                            calls (default: all, 10000); checks every answer against the\n"
+           "                            caller's rights and that nothing died:\n"
+           "                            \"fuzz: N calls, M refused, K crashes\"\n"
            "  hwclock [--set \"YYYY-MM-DD HH:MM:SS\"] [DEV]   the RTC's time (UTC; /dev/rtc0), or set it\n"
            "  evtest DEV [SECONDS]      an input device's name and its events until the time is up\n"
            "  watchdog DEV [--timeout S] [--keepalive N] [--close]\n"
@@ -380,7 +387,7 @@ static const struct { const char *name; int (*fn)(int, char **); } cmds[] = {
     { "help", cmd_help }, { "ls", cmd_ls }, { "lsdev", cmd_lsdev }, { "dmesg", cmd_dmesg },
     { "sha256sum", cmd_sha256sum }, { "dd", cmd_dd }, { "blkbench", cmd_blkbench },
     { "kstat", cmd_kstat }, { "fault", cmd_fault }, { "faultstress", cmd_faultstress },
-    { "sleep", cmd_sleep }, { "hexdump", cmd_hexdump },
+    { "sleep", cmd_sleep }, { "hexdump", cmd_hexdump }, { "fuzz", cmd_fuzz },
     { "hwclock", cmd_hwclock }, { "evtest", cmd_evtest }, { "watchdog", cmd_watchdog },
 };
 #define NCMDS (sizeof cmds / sizeof cmds[0])
@@ -432,6 +439,7 @@ int main(void)
 {
     sh_vfs = hm_start_handle("vfs");
     sh_dm = hm_start_handle("dm");
+    sh_dm_fault = hm_start_handle("dm-fault");   /* the fault right: only if init gave it */
     hm_ipc_buf_set(&sh_buf);
     if (sh_dm >= 0)
         wait_for_containers();

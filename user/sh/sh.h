@@ -4,6 +4,8 @@
 #include "file.h"
 
 extern hm_handle_t sh_dm;   /* the device manager, or HM_HANDLE_INVALID */
+extern hm_handle_t sh_dm_fault;   /* devmgr with the fault right (badge HM_DM_BADGE_FAULT), or invalid */
+int sh_no_fault_right(const char *cmd);   /* fault.c */
 
 /* fault.c: a container's state and restart count, and the first block
  * device node of its devices ("" if none); 0, or -1 if no device names it */

@@ -14,6 +14,9 @@
  *                -> as HM_DC_LOG (hm/dc.h; devmgr asks the container);
  *                ENOENT past the last device, ENOTSUP if the container keeps
  *                no log (native drivers print to the console instead).
+ * From a holder of the fault right only (a devmgr handle with badge
+ * HM_DM_BADGE_FAULT, which init gives the shell and nobody else:
+ * boot.conf's "send=dm/0x100:dm-fault"); any other caller gets EPERM:
  *   HM_DM_FAULT  w0 = HM_DM_FAULT_KILL, w1 = delay in ms (0: now, at most
  *                60000); or w0 = HM_DM_FAULT_CRASH / _HANG, w1 = at the
  *                container's N-th block request from now (0: the next; a
@@ -42,7 +45,8 @@
  *                own; EAGAIN: it is not running; ENOTSUP: a native driver.
  * From a driver container only (the "dm" handle devmgr gave it; the badge
  * names the container, and every request acts on that container's own
- * devices and nodes):
+ * devices and nodes: one that names another container's device or node
+ * gets EPERM, and devmgr logs it; one that names no device, EINVAL):
  *   HM_DM_REGISTER  IPC-buffer words: the node name (NUL-terminated, at most
  *                HM_DM_NAME_MAX bytes, e.g. "vda2"; empty: devmgr names it
  *                vdX), w0 = node type (HM_VFS_BLK; HM_VFS_CHR: a name
@@ -121,6 +125,10 @@
 #define HM_DM_DMA_MAP    HM_LABEL(HM_PROTO_DM, 10)
 #define HM_DM_DMA_UNMAP  HM_LABEL(HM_PROTO_DM, 11)
 #define HM_DM_DMA_FAULT  HM_LABEL(HM_PROTO_DM, 12)
+
+/* the badge of a devmgr handle that carries the fault right (HM_DM_FAULT,
+ * HM_DM_DMA_FAULT); devmgr itself mints badges from 0x1000 up */
+#define HM_DM_BADGE_FAULT 0x100
 
 #define HM_DM_MAX_TWIN_SERVING 8   /* addresses in "hm.twin_serving=A,B,..." */
 #define HM_DM_FAULT_CRASH 1  /* a wild access from inside the container (LDC) */
