@@ -49,6 +49,21 @@ static struct io {
     struct io *next;
 } ios[MAX_IOS], *io_free;
 static int ios_ready;
+/* requests Linux took and has not completed, and a count that moves at
+ * each take and completion (Linux's threads write them, the heartbeat's
+ * probe reads them: alive.c) */
+static uint64_t io_waiting, io_progress_count;
+
+static void io_progress(void)
+{
+    __atomic_add_fetch(&io_progress_count, 1, __ATOMIC_SEQ_CST);
+}
+
+uint64_t dc_blk_progress(uint64_t *waiting)
+{
+    *waiting = __atomic_load_n(&io_waiting, __ATOMIC_SEQ_CST);
+    return __atomic_load_n(&io_progress_count, __ATOMIC_SEQ_CST);
+}
 static unsigned next_session;   /* round robin between sessions */
 static hm_handle_t pub_notif = HM_HANDLE_INVALID;
 static volatile int publishing;
@@ -137,8 +152,10 @@ int dc_host_blk_fetch(struct dc_blk_io *out)
             io_free = io->next;
             *io = (struct io){ s, r.id, r.len, NULL };
             s->inflight++;
-            *out = (struct dc_blk_io){ io, s->owner, r.op, r.offset, r.len, s->data + r.data_off };
-            dc_fault_point(0);
+            *out = (struct dc_blk_io){ io, s->owner, r.op, r.offset, r.len, s->data + r.data_off, 0 };
+            io_progress();
+            __atomic_add_fetch(&io_waiting, 1, __ATOMIC_SEQ_CST);
+            out->fault = dc_fault_point(0);
             if (posted)
                 hm_notif_signal(s->client, s->client_bits);
             next_session = (unsigned)(s - sessions) + 1;   /* the next call starts after this one */
@@ -155,6 +172,8 @@ void dc_host_blk_complete(void *cookie, int status)
     struct io *io = cookie;
     struct hm_blk_srv_session *s = io->s;
     dc_fault_point(1);
+    io_progress();
+    __atomic_sub_fetch(&io_waiting, 1, __ATOMIC_SEQ_CST);
     s->inflight--;
     hm_blk_srv_post(s, io->id, status, status ? 0 : io->len);
     hm_notif_signal(s->client, s->client_bits);
@@ -209,6 +228,8 @@ int dc_blk_attach(struct hm_srv_req *r)
         }
         return err;
     }
+    if (!hm_blk_srv_slot_free(sessions, MAX_SESSIONS))   /* Linux's block thread frees detached ones */
+        hm_blk_srv_reclaim(sessions, MAX_SESSIONS, dc_events, DC_EV_KICK, 1);
     /* any memory will do: Linux copies through its own pages */
     int slot = hm_blk_srv_attach(sessions, MAX_SESSIONS, r->h[0], r->h[1], r->m.w[0], r->m.w[1], 0);
     r->h[0] = r->h[1] = HM_HANDLE_INVALID;   /* taken in every case */

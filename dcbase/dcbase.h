@@ -89,7 +89,13 @@ extern uint64_t dc_ram_size;      /* and size */
 
 /* fault.c */
 int dc_fault_arm(struct hm_srv_req *r);   /* HM_DC_FAULT */
-void dc_fault_point(int path);         /* 0: a request taken, 1: a completion */
+int dc_fault_point(int path);          /* 0: a request taken, 1: a completion; -> DC_BLK_FAULT_* for Linux, or 0 */
+/* blk.c, for the heartbeat: a count that moves whenever Linux takes or
+ * completes a block request; *waiting: requests it holds */
+uint64_t dc_blk_progress(uint64_t *waiting);
+/* alive.c: the heartbeat's view of Linux (HM_DC_PING) */
+int dc_alive_start(void);
+void dc_alive_ping(uint64_t *stuck_ms, uint64_t *stall_ms);
 extern volatile int dc_hung;           /* an injected hang: the main thread stops answering */
 
 /* twin.c */

@@ -18,12 +18,17 @@
  * its link on purpose (ufshcd_link_recovery: host reset, link start-up,
  * device re-initialisation), on a controller whose data plane a twin
  * serves (twin.c), to drive the control plane's error path under load.
+ * spin and deadlock are Linux's own: its block thread, handed the request
+ * the fault was armed for, loops with interrupts off or takes a lock it
+ * holds (arch/hm fault_stall.c). DC-base's threads answer on; devmgr's
+ * heartbeat finds them by what Linux no longer does (main.c, HM_DC_PING).
  * dma: one of the container's PCI devices is made to write a page outside
  * it (Linux's dc-twin thread reads a disk with a wrong DMA address:
  * arch/hm fault_dma.c); the SMMU stops it and devmgr restarts the
  * container, as for a crash.
  */
 #include "dcbase.h"
+#include <dc_host.h>
 #include <hm/dm.h>
 #include <hm/server.h>
 #include <errno.h>
@@ -32,10 +37,16 @@
 
 #define DC_WILD_ADDRESS 0xdead0000ull   /* below every mapping: user space starts higher */
 
-static volatile int armed;              /* HM_DM_FAULT_CRASH or _HANG, 0: none */
+static volatile int armed;              /* HM_DM_FAULT_CRASH, _HANG, _SPIN or _DEADLOCK; 0: none */
 static volatile int armed_path;         /* 0: request path, 1: completion path */
 static volatile uint64_t countdown;     /* requests on that path until it fires */
 volatile int dc_hung;                   /* the main thread stops answering */
+
+static const char *kind_name(int kind)
+{
+    return kind == HM_DM_FAULT_CRASH ? "crash" : kind == HM_DM_FAULT_HANG ? "hang"
+         : kind == HM_DM_FAULT_SPIN ? "spin" : "deadlock";
+}
 
 static const char *const paths[] = { "request path (Linux's block thread)",
                                      "completion path (Linux's end_io, interrupt handling)" };
@@ -63,7 +74,8 @@ int dc_fault_arm(struct hm_srv_req *r)
             fprintf(stderr, "ldc: injected link recovery: Linux's UFS driver resets the controller's link\n");
         return err;
     }
-    if ((kind != HM_DM_FAULT_CRASH && kind != HM_DM_FAULT_HANG) || at > 1000000)
+    int stall = kind == HM_DM_FAULT_SPIN || kind == HM_DM_FAULT_DEADLOCK;
+    if ((kind != HM_DM_FAULT_CRASH && kind != HM_DM_FAULT_HANG && !stall) || at > 1000000)
         return -EINVAL;
     int path = 0;
     if (seed) {
@@ -71,7 +83,7 @@ int dc_fault_arm(struct hm_srv_req *r)
         x ^= x >> 29;
         x *= 0xbf58476d1ce4e5b9ull;
         x ^= x >> 32;
-        path = (int)(x & 1);
+        path = stall ? 0 : (int)(x & 1);   /* Linux's block thread runs a stall: the request path */
         if (!at)
             at = 1 + (x >> 1) % 64;
     }
@@ -83,19 +95,23 @@ int dc_fault_arm(struct hm_srv_req *r)
     countdown = at ? at : 1;
     armed_path = path;
     __atomic_store_n(&armed, (int)kind, __ATOMIC_SEQ_CST);
-    fprintf(stderr, "ldc: %s armed: at request %lu from now in the %s\n", kind == HM_DM_FAULT_CRASH ? "crash" : "hang",
+    fprintf(stderr, "ldc: %s armed: at request %lu from now in the %s\n", kind_name((int)kind),
             (unsigned long)countdown, paths[path]);
     return 0;
 }
 
-/* called by Linux's threads on each request (path 0) and completion (1) */
-void dc_fault_point(int path)
+/* called by Linux's threads on each request (path 0) and completion (1):
+ * a crash or a hang happens here; a spin or a deadlock is Linux's to run
+ * (its DC_BLK_FAULT_*: arch/hm fault_stall.c) */
+int dc_fault_point(int path)
 {
     if (!__atomic_load_n(&armed, __ATOMIC_SEQ_CST) || path != armed_path || --countdown)
-        return;
+        return 0;
     int kind = armed;
     armed = 0;
-    fprintf(stderr, "ldc: injected %s now, in the %s\n", kind == HM_DM_FAULT_CRASH ? "crash" : "hang", paths[path]);
+    fprintf(stderr, "ldc: injected %s now, in the %s\n", kind_name(kind), paths[path]);
+    if (kind == HM_DM_FAULT_SPIN || kind == HM_DM_FAULT_DEADLOCK)
+        return kind == HM_DM_FAULT_SPIN ? DC_BLK_FAULT_SPIN : DC_BLK_FAULT_DEADLOCK;
     if (kind == HM_DM_FAULT_CRASH)
         *(volatile uint64_t *)DC_WILD_ADDRESS = 0;
     dc_hung = 1;

@@ -149,10 +149,12 @@ static int dc_log(struct hm_srv_req *r)
     return 0;
 }
 
-/* HM_DC_PING: answering is all */
+/* HM_DC_PING (hm/dc.h): w0 ms Linux could have run with a heartbeat
+ * event untaken, w1 ms it could have run with a block request stuck inside
+ * it (alive.c) */
 static int dc_ping(struct hm_srv_req *r)
 {
-    (void)r;
+    dc_alive_ping(&r->m.w[0], &r->m.w[1]);
     return 0;
 }
 
@@ -248,6 +250,8 @@ int main(int argc, char **argv)
     dc_twin_start();
     static struct hm_thread fw;
     hm_thread_start(&fw, bell_forward, NULL, DC_PRIO_SERVICE, 1);
+    if (dc_alive_start() < 0)
+        fprintf(stderr, "ldc: cannot start the heartbeat's probe: Linux's own hangs go unseen\n");
 
     boot = (struct dc_boot){ .ram_base = ri.phys, .ram_size = ram_size, .dtb = (const void *)dva, .cmdline = cmdline };
     unsigned long ssize;

@@ -32,8 +32,9 @@ int dm_lsdev(struct hm_srv_req *r)
     return 0;
 }
 
-/* crash or hang: armed in the container (HM_DC_FAULT); its fault message
- * or the heartbeat does the rest. A link recovery runs there at once. */
+/* crash, hang, spin, deadlock: armed in the container (HM_DC_FAULT); its
+ * fault message or the heartbeat does the rest. A link recovery runs there
+ * at once. */
 static int arm_in_container(int ct, struct hm_srv_req *r)
 {
     struct dm_ct *c = &dm_cts[ct];
@@ -49,7 +50,8 @@ static int arm_in_container(int ct, struct hm_srv_req *r)
         printf("devmgr: %s: fault injected: link recovery\n", c->name);
     else
         printf("devmgr: %s: fault injected: %s (at request %lu, seed %lu)\n", c->name,
-               kind == HM_DM_FAULT_CRASH ? "crash" : "hang", (unsigned long)r->m.w[1], (unsigned long)r->m.w[2]);
+               kind == HM_DM_FAULT_CRASH ? "crash" : kind == HM_DM_FAULT_HANG ? "hang"
+               : kind == HM_DM_FAULT_SPIN ? "spin" : "deadlock", (unsigned long)r->m.w[1], (unsigned long)r->m.w[2]);
     return 0;
 }
 
@@ -83,10 +85,12 @@ int dm_fault(struct hm_srv_req *r)
     if (kind == HM_DM_FAULT_KILL && r->m.w[1] > 60000)
         return -EINVAL;
     if (kind != HM_DM_FAULT_KILL && kind != HM_DM_FAULT_CRASH && kind != HM_DM_FAULT_HANG &&
-        kind != HM_DM_FAULT_LINKRESET)
+        kind != HM_DM_FAULT_LINKRESET && kind != HM_DM_FAULT_SPIN && kind != HM_DM_FAULT_DEADLOCK &&
+        kind != HM_DM_FAULT_TWIN)
         return -EINVAL;
     uint64_t restarts = (uint64_t)dm_cts[ct].restarts;
-    int st = kind == HM_DM_FAULT_KILL ? kill_container(ct, r->m.w[1]) : arm_in_container(ct, r);
+    int st = kind == HM_DM_FAULT_KILL ? kill_container(ct, r->m.w[1])
+           : kind == HM_DM_FAULT_TWIN ? dm_twin_inject(ct, r->buf) : arm_in_container(ct, r);
     r->m.w[0] = restarts;
     return st;
 }

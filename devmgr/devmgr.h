@@ -93,6 +93,7 @@ struct dm_ct {
     int repeats;            /* faults in a row, each a repeat (see HM_DM_REPEAT_WINDOW_MS) */
     uint64_t kill_at;       /* an injected kill due then (hm_now()), 0: none */
     uint64_t ping_since;    /* hm_now() when the heartbeat call now waiting began, 0: none */
+    int refusals;           /* its requests about other containers' devices (the first few are logged) */
     int requiesce;          /* stopped while its spawn was under way: quiet its devices again */
     hm_handle_t fault_mem;  /* the page of the last HM_DM_DMA_FAULT, held until its next stop (dm_ep_lock) */
 };
@@ -171,6 +172,8 @@ void dm_msi_forget(int ct);
 struct dm_dev *dm_pci_function_of(int ct, uint64_t where);   /* nodes.c */
 int dm_dev_is_at(const struct dm_dev *d, uint64_t where);
 int dm_not_mine(int ct, uint64_t where, const char *what);
+#define DM_REFUSALS_LOGGED 8
+void dm_refusal_log(int ct, const char *what, const struct dm_dev *d);
 
 /* smmu_domain.c: DMA confinement (no SMMU: each a no-op, nothing confined) */
 void dm_smmu_start(const void *fdt);            /* at start, before any container */
@@ -242,6 +245,7 @@ int dm_supervise_start(void);                   /* its threads; 0 or a negative 
 int dm_twin_take(int ct, struct hm_srv_req *r, hm_handle_t *out);
 int dm_twin_pause(int ct, uint64_t phys, struct hm_ipc_buf *buf);   /* HM_DM_TWIN_PAUSE */
 int dm_twin_fault(struct dm_dev *d, const struct hm_msg *m);
+int dm_twin_inject(int ct, struct hm_ipc_buf *buf);   /* HM_DM_FAULT_TWIN: 0 or -errno */
 void dm_twin_stop_locked(struct dm_dev *d);     /* the caller holds dm_twin_lock */
 void dm_twins_stop(int ct, const char *why);    /* those that serve on or wait paused */
 void dm_twin_watchdog(void);                    /* the restart thread: kill a twin that overran a call */

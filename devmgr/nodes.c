@@ -34,12 +34,20 @@ const char *dm_sent_name(const struct hm_ipc_buf *buf, unsigned nwords, size_t m
  * device-tree device. NULL if it has none there. */
 static struct dm_dev *device_of(int ct, uint64_t where)
 {
+    struct dm_dev *host = NULL;
     for (int i = 0; i < dm_ndevs; i++) {
         struct dm_dev *d = &dm_devs[i];
-        if (d->ct == ct && (where ? dm_dev_is_at(d, where) : d->host < 0))
+        if (d->ct != ct)
+            continue;
+        if (where ? dm_dev_is_at(d, where) : d->host < 0)
             return d;
+        if (!host && (where & HM_DM_WHERE_PCI) && !strcmp(d->info.kind, "pci-host") &&
+            d->domain == (int)((where >> 16) & 0xffff))
+            host = d;
     }
-    return NULL;
+    /* a function devmgr does not list (behind a bridge: devmgr lists the
+     * root bus): the node is its host's, one of the container's own */
+    return host;
 }
 
 /* device d is the one `where` names (as device_of's) */
@@ -55,13 +63,25 @@ int dm_dev_is_at(const struct dm_dev *d, uint64_t where)
  * container's, EINVAL if no device is there */
 int dm_not_mine(int ct, uint64_t where, const char *what)
 {
-    for (int i = 0; i < dm_ndevs; i++)
+    /* a PCI address is in the caller's own Linux's numbering (domains
+     * count from 0 in every container): it can never name another's */
+    for (int i = 0; !(where & HM_DM_WHERE_PCI) && i < dm_ndevs; i++)
         if (dm_devs[i].ct >= 0 && dm_devs[i].ct != ct && dm_dev_is_at(&dm_devs[i], where)) {
-            printf("devmgr: %s: %s for %s, a device of %s's: refused\n", dm_cts[ct].name, what,
-                   dm_devs[i].info.name, dm_cts[dm_devs[i].ct].name);
+            dm_refusal_log(ct, what, &dm_devs[i]);
             return -EPERM;
         }
     return -EINVAL;
+}
+
+/* one line per refusal of a request about another container's device, the
+ * first few per container only: a container looping on them must not
+ * flood the console (or keep devmgr's main thread printing) */
+void dm_refusal_log(int ct, const char *what, const struct dm_dev *d)
+{
+    int n = __atomic_fetch_add(&dm_cts[ct].refusals, 1, __ATOMIC_SEQ_CST);
+    if (n < DM_REFUSALS_LOGGED)
+        printf("devmgr: %s: %s for %s, a device of %s's: refused%s\n", dm_cts[ct].name, what, d->info.name,
+               d->ct >= 0 ? dm_cts[d->ct].name : "no container", n + 1 == DM_REFUSALS_LOGGED ? " (no more logged)" : "");
 }
 
 /* container ct's PCI function at `where` (HM_DM_WHERE_PCI | domain << 16

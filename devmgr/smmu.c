@@ -306,14 +306,23 @@ static void *event_loop(void *arg)
         for (int i = 0; i < 2; i++)
             hm_irq_ctl(irq_h[i], HM_IRQ_ACK);
         /* outside the lock: stopping a container changes its translations */
+        int blamed_now = 0;
         for (uint32_t sid = 0; sid < 256; sid++) {
             const struct dm_dev *d = blame[sid / 64] >> (sid % 64) & 1 ? smmu_dev_of_sid(sid) : NULL;
+            blamed_now |= d != NULL;
             /* not if the container was started again meanwhile: the
              * event was its predecessor's */
             if (!d || d->ct < 0 || dm_smmu_fault_stop(&dm_devs[d - dm_devs], blame_gen[sid]))
                 continue;
             dm_ct_stop(d->ct, "a DMA outside its memory (SMMU fault)");
         }
+        /* its stream is aborted now and records no more: one more look sees
+         * the queue empty and lets the stream be blamed for its next fault
+         * (else, with the blamed event the last one queued, nothing would
+         * look again until that next fault, whose events would pass for
+         * stale ones) */
+        if (blamed_now)
+            hm_notif_signal(irq_notif, BIT_EVENTS);
     }
     return NULL;
 }

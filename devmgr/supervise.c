@@ -8,10 +8,12 @@
  *     (asking for its log) when that container faults, and must not be the
  *     one that has to hear it.
  *   - the heartbeat thread calls each running container's endpoint
- *     (HM_DC_PING; any answer will do) every HEARTBEAT_PERIOD_MS; a
- *     container that has not answered HEARTBEAT_MS after the call began is
- *     taken as hung. DC-base's main thread may legitimately wait up to 1 s
- *     (an I/O error's verdict from Linux).
+ *     (HM_DC_PING) every HEARTBEAT_PERIOD_MS; a container that has not
+ *     answered HEARTBEAT_MS after the call began is taken as hung. DC-base's
+ *     main thread may legitimately wait up to 1 s (an I/O error's verdict
+ *     from Linux). An LDC's answer also says whether its Linux makes
+ *     progress (linux_progress): a Linux thread that holds the CPU, or a
+ *     block request stuck inside Linux, is a hang too.
  *   - the restart thread starts stopped containers again (dm_ct_restart),
  *     carries out delayed injected kills, stops containers that missed
  *     their heartbeat or exited by themselves, and kills twins that
@@ -93,6 +95,27 @@ static void *fault_loop(void *arg)
 }
 
 /* ---- the heartbeat thread ---- */
+
+/* An LDC's answer says what its Linux did, not only that DC-base's thread
+ * answers (hm/dc.h, dcbase/alive.c): how long Linux could have run with a
+ * heartbeat event untaken (a thread holds its one CPU: a loop, interrupts
+ * off or on) and with a block request stuck inside it (a thread asleep on
+ * a lock it holds), both counted only while Linux's priority got the CPU.
+ * Either past its limit: hung, stopped and restarted. */
+static void linux_progress(int ct, uint64_t stuck_ms, uint64_t stall_ms)
+{
+    struct dm_ct *c = &dm_cts[ct];
+    if (stuck_ms >= HM_DC_ALIVE_MS) {
+        printf("devmgr: %s: its Linux took no event in %lu ms it could run (a thread holds its CPU): hung\n", c->name,
+               (unsigned long)stuck_ms);
+        dm_ct_stop(ct, "Linux holding its CPU");
+    } else if (stall_ms >= HM_DC_STALL_MS) {
+        printf("devmgr: %s: a block request waited %lu ms in its Linux with none completed: hung\n", c->name,
+               (unsigned long)stall_ms);
+        dm_ct_stop(ct, "a block request stuck in Linux");
+    }
+}
+
 static void *heartbeat_loop(void *arg)
 {
     (void)arg;
@@ -105,8 +128,10 @@ static void *heartbeat_loop(void *arg)
                 continue;
             __atomic_store_n(&c->ping_since, hm_now(), __ATOMIC_SEQ_CST);
             struct hm_msg m = { .tag = HM_TAG(HM_DC_PING, 0, 0) };
-            dm_ct_call(c, &m, &buf);
+            long r = dm_ct_call(c, &m, &buf);
             __atomic_store_n(&c->ping_since, 0, __ATOMIC_SEQ_CST);
+            if (r >= 0 && !HM_TAG_LABEL(m.tag))
+                linux_progress(ct, m.w[0], m.w[1]);   /* an LDC: its Linux too */
         }
         hm_sleep_until(hm_deadline_ms(HEARTBEAT_PERIOD_MS));
     }

@@ -58,6 +58,8 @@ void dm_twins_stop(int ct, const char *why)
 
 /* A twin faulted: it is stopped; its device's sessions end (their
  * clients see EIO), the LDC keeps the control plane. */
+static int twin_call(struct dm_dev *d, hm_handle_t proc, hm_handle_t ep, struct hm_msg *m, struct hm_ipc_buf *buf);
+
 int dm_twin_fault(struct dm_dev *d, const struct hm_msg *m)
 {
     printf("devmgr: %s: twin %s faulted (pc 0x%lx, address 0x%lx): stopped\n", d->info.name, d->twin,
@@ -67,7 +69,34 @@ int dm_twin_fault(struct dm_dev *d, const struct hm_msg *m)
         hm_proc_kill(d->twin_proc);
     dm_copy_str(d->info.dataplane, sizeof d->info.dataplane, "faulted");
     dm_lock_drop(&dm_twin_lock);
+    /* its LDC restarts with it: the device is reset (the faulted twin is
+     * stopped, dm_quiesce), the new Linux probes it and hands it to a new
+     * twin, and the clients' sessions reconnect to that and re-issue what
+     * was in flight: a delay, nothing lost */
+    if (d->ct >= 0)
+        dm_ct_stop(d->ct, "its twin's fault");
     return HM_SRV_NOREPLY;   /* an answer would resume the faulting thread */
+}
+
+/* HM_DM_FAULT_TWIN: the first twin serving one of container ct's devices
+ * crashes (HM_TWIN_FAULT) */
+int dm_twin_inject(int ct, struct hm_ipc_buf *buf)
+{
+    for (int i = 0; i < dm_ndevs; i++) {
+        struct dm_dev *d = &dm_devs[i];
+        dm_lock_take(&dm_twin_lock);
+        hm_handle_t proc = d->twin_proc, ep = d->twin_ep;
+        int serving = d->ct == ct && proc >= 0 && !strcmp(d->info.dataplane, "twin") && !d->twin_orphan;
+        dm_lock_drop(&dm_twin_lock);
+        if (!serving)
+            continue;
+        struct hm_msg m = { .tag = HM_TAG(HM_TWIN_FAULT, 0, 0) };
+        int st = twin_call(d, proc, ep, &m, buf);
+        if (!st)
+            printf("devmgr: %s: fault injected: twin %s crashes\n", d->info.name, d->twin);
+        return st;
+    }
+    return -ENOTSUP;
 }
 
 /* Call twin proc on its endpoint ep (a handle of ours) with devmgr's badge,
@@ -181,12 +210,15 @@ static int handoff_check(int ct, struct hm_srv_req *r, struct dm_dev **dev)
     for (int i = 0; i < dm_ndevs && !d; i++) {
         struct dm_dev *c = &dm_devs[i];
         uint64_t bar;
-        if ((c->host < 0 && c->phys == mmio) || (c->host >= 0 && !dm_pci_bar0(c, &bar) && bar == mmio))
-            *(c->ct == ct ? &d : &other) = c;
+        if ((c->host < 0 && c->phys == mmio) || (c->host >= 0 && !dm_pci_bar0(c, &bar) && bar == mmio)) {
+            if (c->ct == ct)
+                d = c;
+            else if (c->ct >= 0 && !other)
+                other = c;
+        }
     }
-    if (!d && other && other->ct >= 0) {
-        printf("devmgr: %s: a twin hand-off for %s, a device of %s's: refused\n", dm_cts[ct].name, other->info.name,
-               dm_cts[other->ct].name);
+    if (!d && other) {
+        dm_refusal_log(ct, "a twin hand-off", other);
         return -EPERM;
     }
     if (!d)

@@ -31,6 +31,15 @@ static int tc_pause(struct hm_srv_req *r)
 }
 
 static int tc_adopt(struct hm_srv_req *r) { return tw->adopt(r); }
+
+/* HM_TWIN_FAULT (devmgr): a crash of the data plane, injected */
+static int tc_fault(struct hm_srv_req *r)
+{
+    (void)r;
+    printf("%s: %s: injected crash: the data plane makes a wild access\n", tw->who, tw->name);
+    vs_crash();
+    return 0;
+}
 static int tc_attach(struct hm_srv_req *r) { return tw->attach(r); }
 
 /* HM_TWIN_RESIZE (LDC): a disk's new size and read-only state */
@@ -66,6 +75,7 @@ static const struct hm_srv_op tc_ops[] = {
     /* label            who may ask  handles  handler */
     { HM_TWIN_ADOPT,    TC_DM,       2,       tc_adopt },
     { HM_TWIN_PAUSE,    TC_DM,       0,       tc_pause },
+    { HM_TWIN_FAULT,    TC_DM,       0,       tc_fault },
     { HM_TWIN_ATTACH,   TC_LDC,      2,       tc_attach },
     { HM_TWIN_RESIZE,   TC_LDC,      0,       tc_resize },
     { HM_BLK_DETACH,    TC_SESSION,  0,       tc_detach },

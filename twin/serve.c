@@ -114,12 +114,24 @@ static void resubmit(void)
     nretries = kept;
 }
 
+/* fault injection (HM_TWIN_FAULT): the data plane's next pass crashes */
+static int crash_armed;
+#define VS_WILD_ADDRESS 0xdead0000ull   /* below every mapping */
+
+void vs_crash(void)
+{
+    __atomic_store_n(&crash_armed, 1, __ATOMIC_SEQ_CST);
+    hm_notif_signal(notif, VS_DOORBELL_BIT);
+}
+
 static void *dataplane(void *arg)
 {
     /* an interrupt may have come before ours was bound (the twin's
      * start): look at the device once before the first wait */
     uint64_t bits = (uint64_t)(long)arg;
     for (;;) {
+        if (__atomic_load_n(&crash_armed, __ATOMIC_SEQ_CST))
+            *(volatile uint64_t *)VS_WILD_ADDRESS = 0;   /* the microkernel stops us: devmgr hears of it */
         int ps = __atomic_load_n(&pause_state, __ATOMIC_ACQUIRE);
         if (ps != 2 && (bits & VS_IRQ_BIT)) {
             dev->irq(dev->dev);
@@ -205,28 +217,18 @@ int vs_start(const struct vs_dev *d, hm_handle_t n, hm_handle_t irq, const struc
 #define VS_MAX_KEYS 32
 static struct { int set, ro; uint64_t size; } latest[VS_MAX_KEYS];
 
-/* Sessions detached but not yet freed: the data plane frees them when it
- * runs, and a busy client of a higher priority (the shell) can attach
- * again before it had the CPU: slots and DMA registrations would run out
- * with every session gone. Before a new one is taken, the data plane gets
- * up to 50 ms to free them (this thread sleeps: it can run). */
+/* out of DMA registrations (utwin): detached sessions' buffers leave the
+ * translation once the data plane frees them (hm_blk_srv_reclaim) */
 void vs_reclaim(void)
 {
-    for (int t = 0; t < 50; t++) {
-        int closing = 0;
-        for (int i = 0; i < VS_MAX_SESSIONS; i++)
-            closing |= srv_tab[i].active && srv_tab[i].closing;
-        if (!closing)
-            return;
-        hm_notif_signal(notif, VS_DOORBELL_BIT);
-        hm_sleep_until(hm_deadline_ms(1));
-    }
+    hm_blk_srv_reclaim(srv_tab, VS_MAX_SESSIONS, notif, VS_DOORBELL_BIT, 0);
 }
 
 int vs_attach(hm_handle_t mem, hm_handle_t cn, uint64_t entries, uint64_t bits, uint64_t start, uint64_t size,
               int ro, int key, int unit, uint32_t lbs, hm_handle_t ep, uint64_t dma, hm_handle_t out[2])
 {
-    vs_reclaim();
+    if (!hm_blk_srv_slot_free(srv_tab, VS_MAX_SESSIONS))
+        hm_blk_srv_reclaim(srv_tab, VS_MAX_SESSIONS, notif, VS_DOORBELL_BIT, 1);
     int slot = hm_blk_srv_attach(srv_tab, VS_MAX_SESSIONS, mem, cn, entries, bits, 1);
     if (slot < 0)
         return slot;

@@ -87,7 +87,8 @@ int vs_attach(hm_handle_t mem, hm_handle_t cn, uint64_t entries, uint64_t bits, 
 int vs_attach_req(struct hm_srv_req *r, uint64_t start, uint64_t size, int ro, int key, int unit, uint32_t lbs,
                   hm_handle_t ep, uint64_t dma);
 int vs_detach(uint64_t badge);   /* 0 or -EINVAL */
-void vs_reclaim(void);   /* let the data plane free detached sessions first (attach) */
+void vs_reclaim(void);
+void vs_crash(void);     /* injected: the data plane's next pass makes a wild access */   /* let the data plane free detached sessions first (attach) */
 void vs_resize(int key, uint64_t size, int ro);   /* control thread */
 /* the twin, before a new LDC re-probes the device (control thread): no new
  * requests go to the device, those on it finish, then the data plane stops

@@ -213,8 +213,11 @@ static int ut_attach(struct hm_srv_req *r)
     struct hm_mem_info mi;
     if (hm_mem_info(r->h[0], &mi) < 0)
         return -EINVAL;
-    vs_reclaim();   /* detached sessions' buffers leave the translation first */
     int st = dm < 0 ? -ENOTSUP : hm_dm_dma_map(dm, r->buf, r->h[0], NULL);   /* devmgr gets a copy */
+    if (st == -ENOSPC) {
+        vs_reclaim();   /* detached sessions' buffers leave the translation first */
+        st = hm_dm_dma_map(dm, r->buf, r->h[0], NULL);
+    }
     if (st && st != -ENOTSUP) {
         printf("utwin: %s: devmgr will not map a client's buffers for DMA (%s): session refused\n", name,
                strerror(-st));

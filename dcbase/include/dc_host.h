@@ -41,8 +41,13 @@ void dc_linux_thread_entry(void *task);
 #define DC_EV_KICK    (1ul << 1)   /* DC-base queued block work for Linux */
 #define DC_EV_TWIN    (1ul << 2)   /* a twin reported something: dc_host_twin_next */
 #define DC_EV_CHR     (1ul << 3)   /* character device work: dc_host_chr_fetch */
-#define DC_EV_IRQ0    4            /* bits 4..63: device interrupts */
-#define DC_EV_NIRQ    60
+#define DC_EV_PING    (1ul << 4)   /* the heartbeat: Linux took its events (dc_host_alive) */
+#define DC_EV_IRQ0    5            /* bits 5..63: device interrupts */
+#define DC_EV_NIRQ    59
+
+/* Linux delivered a DC_EV_PING: it takes interrupts, so no thread of its
+ * holds its one CPU (devmgr's heartbeat asks DC-base for the count) */
+void dc_host_alive(void);
 
 /* ---- threads ---- */
 /* a parked thread that will run entry(arg) on [stack, stack+size) */
@@ -113,7 +118,11 @@ struct dc_blk_io {
     unsigned long long offset;/* bytes, checked against the disk */
     unsigned int len;         /* bytes */
     void *data;               /* the client's buffer, mapped in the container */
+    int fault;                /* DC_BLK_FAULT_SPIN or _DEADLOCK: an injected fault the
+                               * block thread runs before the request; 0: none */
 };
+#define DC_BLK_FAULT_SPIN     1   /* loop with interrupts off: Linux's CPU is never let go */
+#define DC_BLK_FAULT_DEADLOCK 2   /* take a lock the thread holds: it sleeps forever */
 /* next checked request from any session; 0 when none is queued */
 int dc_host_blk_fetch(struct dc_blk_io *io);
 /* the request finished: status 0 or a negative errno */

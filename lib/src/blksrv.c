@@ -128,3 +128,25 @@ int hm_blk_srv_ioctl(struct hm_msg *m, uint64_t size, uint32_t lbs, int ro)
         return -ENOTTY;
     }
 }
+
+int hm_blk_srv_slot_free(const struct hm_blk_srv_session *tab, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!tab[i].active && !tab[i].reserved)
+            return 1;
+    return 0;
+}
+
+void hm_blk_srv_reclaim(const struct hm_blk_srv_session *tab, int n, hm_handle_t kick, uint64_t bits, int need_slot)
+{
+    uint64_t until = hm_deadline_ms(50);
+    for (;;) {
+        int freeable = 0;
+        for (int i = 0; i < n; i++)
+            freeable |= tab[i].active && tab[i].closing && tab[i].inflight == 0;
+        if (!freeable || (need_slot && hm_blk_srv_slot_free(tab, n)) || hm_now() >= until)
+            return;
+        hm_notif_signal(kick, bits);
+        hm_sleep_until(hm_deadline_ms(1));
+    }
+}

@@ -69,6 +69,7 @@ int hm_label_defined(uint32_t label)
     case HM_TWIN_ATTACH:
     case HM_TWIN_RESIZE:
     case HM_TWIN_PAUSE:
+    case HM_TWIN_FAULT:
     case HM_TWIN_ADOPT:
     case HM_CHR_OPEN:
     case HM_CHR_CLOSE:

@@ -336,8 +336,11 @@ static int hm_blk_main(void *unused)
 		__set_current_state(TASK_RUNNING);
 		WRITE_ONCE(hm_blk_kicked, 0);
 		hm_disks_update();
-		while (hm_blk_inflight < HM_BLK_BUDGET && dc_host_blk_fetch(&r))
+		while (hm_blk_inflight < HM_BLK_BUDGET && dc_host_blk_fetch(&r)) {
+			if (r.fault)
+				hm_fault_stall(r.fault);	/* injected: never returns */
 			hm_submit(&r);
+		}
 	}
 	return 0;
 }

@@ -29,6 +29,8 @@ bool hm_twin_ufs_watch(void);			/* a reset under way: true until the recovery is
 /* fault_dma.c: fault CONTAINER dma: one read of disk name (its first PCI
  * disk if "") whose DMA address is phys, memory outside the container */
 void hm_fault_dma(unsigned long long phys, const char *name);
+/* fault_stall.c: fault CONTAINER spin|deadlock, on the block thread: never returns */
+void hm_fault_stall(int kind);
 struct block_device *hm_blk_find(const char *name, int pci_only);	/* blk.c: an open whole disk, or NULL */
 struct irq_domain;
 void hm_irq_bit_set(int n, struct irq_domain *d, unsigned long hw);	/* irq.c: event bit n raises hw in d */

@@ -59,6 +59,8 @@ void hm_irq_deliver(void)
 			hm_twin_kick();
 		if (p & DC_EV_CHR)
 			hm_chr_kick();
+		if (p & DC_EV_PING)
+			dc_host_alive();	/* the heartbeat: Linux takes its events */
 		for (n = 0; n < DC_EV_NIRQ; n++)
 			if ((p & (1UL << (DC_EV_IRQ0 + n))) && hm_bit_domain[n])
 				generic_handle_domain_irq(hm_bit_domain[n], hm_bit_hwirq[n]);

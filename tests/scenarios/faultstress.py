@@ -59,6 +59,31 @@ def replay(image, seed, index, lanes_done):
     return bytes(out)
 
 
+def lanes_done(r, dev):
+    """the requests each lane of /dev/DEV completed, as faultstress printed them"""
+    m = re.search(rf"^faultstress: /dev/{dev}: requests per lane ([\d ]+);", r.text, re.M)
+    return [int(x) for x in m.group(1).split()] if m else None
+
+
+def workload_checks(st, order):
+    """for a faultstress run whose devices were order (their place on its
+    command line), with st["data"][dev] what the host wrote and
+    st["paths"][dev] its image: the host's replay of each device's
+    workload against the guest's sum and against the image after power-off"""
+    def end_state(r, dev):
+        n = lanes_done(r, dev)
+        return replay(st["data"][dev], st["seed"], order.index(dev), n) if n else None
+
+    c = []
+    for k in order:
+        c.append(holds(f"{k}: the workload's end state replayed on the host is what the guest read back",
+                       lambda r, k=k: end_state(r, k) is not None and
+                       re.search(rf"/dev/{k}: .*first 2 MiB sha256 {h2(end_state(r, k))}", r.text)))
+        c.append(holds(f"{k}: the host's image after power-off holds exactly the expected bytes",
+                       lambda r, k=k: end_state(r, k) is not None and images.read(st["paths"][k]) == end_state(r, k)))
+    return c
+
+
 def faults_each(ctx, twin):
     """faults of each kind into ldc0, and into ldc1: --stress (make stress:
     170). make test gives the twin board a lighter run: 20 kills into ldc0

@@ -217,7 +217,7 @@ def reset_checks(st, ctx):
         expect("sha256sum after the copy equals the host's computation", f"{after}  /dev/sda"),
         same_image("sda's image holds exactly the copy", st["sda"], st["want"]),
         expect("a container without a UFS twin (ldc0: vtwin's virtio-blk) refuses a link recovery",
-               "sh: fault: ldc0: it has no injection points for that (a native driver; linkreset: no UFS twin there)"),
+               "sh: fault: ldc0: it has no injection points for that (a native driver; linkreset: no UFS twin there; twin: no twin serves)"),
         absent("Linux's device commands and UIC commands all completed (no timeout)", "timed out"),
         absent("no forwarded interrupt left unhandled", "did not handle"),
         absent("no Linux oops in the container", "Unable to handle"),

@@ -133,10 +133,18 @@ static int run_line(char *line, int *poweroff)
             /* send=EP/BADGE gives a badged handle: the server can tell that
              * client apart; ":NAME" names the handle NAME instead of EP (a
              * second handle to the same endpoint, with another badge) */
-            char *slash = strchr(*prog + 5, '/'), *as = strchr(*prog + 5, ':');
-            uint64_t badge = slash ? strtoull(slash + 1, NULL, 0) : 0;
+            char *slash = strchr(*prog + 5, '/'), *as = strchr(*prog + 5, ':'), *end = NULL;
             if (as)
                 *as++ = 0;
+            uint64_t badge = slash ? strtoull(slash + 1, &end, 0) : 0;
+            if (slash && (end == slash + 1 || *end || !badge || (*prog)[0] == 'r')) {
+                printf("init: '%s': a badge is a nonzero number, on a send handle only\n", *prog);
+                return -1;
+            }
+            if (as && (!*as || strlen(as) >= HM_START_NAME || (slash && slash > as))) {
+                printf("init: '%s': a handle's name (after the badge) is 1 to %d characters\n", *prog, HM_START_NAME - 1);
+                return -1;
+            }
             if (slash)
                 *slash = 0;
             hm_handle_t h = named_ep(*prog + 5);

@@ -1,6 +1,7 @@
 /* Fault injection from the shell (docs/reliability.md): the fault
  * command, and the helpers faultstress shares with it. */
 #include "sh.h"
+#include <hm/dc.h>
 #include <hm/dmclient.h>
 #include <errno.h>
 #include <stdio.h>
@@ -44,7 +45,7 @@ const char *sh_fault_error(int err)
 {
     return err == -EAGAIN ? "not running"
          : err == -EPERM ? "refused: this shell's dm-fault handle does not carry the fault right"
-         : err == -ENOTSUP ? "it has no injection points for that (a native driver; linkreset: no UFS twin there)"
+         : err == -ENOTSUP ? "it has no injection points for that (a native driver; linkreset: no UFS twin there; twin: no twin serves)"
          : strerror(-err);
 }
 
@@ -168,12 +169,14 @@ int cmd_fault(int argc, char **argv)
     int bad = argc < 3 || (argc - 3) % 2 || strlen(argv[1]) >= HM_DM_CT_NAME_MAX;
     if (!bad)
         kind = !strcmp(argv[2], "kill") ? HM_DM_FAULT_KILL : !strcmp(argv[2], "crash") ? HM_DM_FAULT_CRASH
-             : !strcmp(argv[2], "hang") ? HM_DM_FAULT_HANG : !strcmp(argv[2], "linkreset") ? HM_DM_FAULT_LINKRESET : 0;
+             : !strcmp(argv[2], "hang") ? HM_DM_FAULT_HANG : !strcmp(argv[2], "linkreset") ? HM_DM_FAULT_LINKRESET
+             : !strcmp(argv[2], "spin") ? HM_DM_FAULT_SPIN : !strcmp(argv[2], "deadlock") ? HM_DM_FAULT_DEADLOCK
+             : !strcmp(argv[2], "twin") ? HM_DM_FAULT_TWIN : 0;
     for (int i = 3; !bad && i + 1 < argc; i += 2) {
         char *end;
         uint64_t v = strtoull(argv[i + 1], &end, 10);
         bad = *end || !*argv[i + 1];
-        if (kind == HM_DM_FAULT_LINKRESET)
+        if (kind == HM_DM_FAULT_LINKRESET || kind == HM_DM_FAULT_TWIN)
             bad = 1;   /* no options */
         else if (!strcmp(argv[i], "--after") && kind == HM_DM_FAULT_KILL)
             after = v;
@@ -185,7 +188,8 @@ int cmd_fault(int argc, char **argv)
             bad = 1;
     }
     if (bad || !kind) {
-        printf("usage: fault CONTAINER kill [--after MS] | crash|hang [--at N] [--seed S] | linkreset | dma [DISK]\n");
+        printf("usage: fault CONTAINER kill [--after MS] | crash|hang|spin|deadlock [--at N] [--seed S] | linkreset\n"
+               "       | twin | dma [DISK]\n");
         return 1;
     }
     if (sh_no_fault_right("fault"))
@@ -213,10 +217,18 @@ int cmd_fault(int argc, char **argv)
         printf("fault: %s: link recovery started (its log says how it went)\n", argv[1]);
         return 0;
     }
+    if (kind == HM_DM_FAULT_TWIN) {
+        printf("fault: %s: its twin crashes; devmgr restarts the twin with %s\n", argv[1], argv[1]);
+        return 0;
+    }
     if (kind != HM_DM_FAULT_KILL) {
         printf("fault: %s: %s armed (%s%s); devmgr restarts it when it fires\n", argv[1], argv[2],
                at || seed ? "" : kind == HM_DM_FAULT_HANG ? "now" : "at its next request",
                at || seed ? "at the request or point given" : "");
+        if (kind == HM_DM_FAULT_SPIN || kind == HM_DM_FAULT_DEADLOCK)
+            printf("fault: %s: found by the heartbeat within %d ms (%s)\n", argv[1],
+                   kind == HM_DM_FAULT_SPIN ? HM_DC_ALIVE_MS : HM_DC_STALL_MS,
+                   kind == HM_DM_FAULT_SPIN ? "its Linux takes no event" : "a request waits, none completes");
         return 0;
     }
     if (after) {

@@ -6,23 +6,16 @@
  *   e.g. faultstress --each 50 --seed 1 /dev/vda:ldc0 /dev/mmcblk0:ldc1
  * KINDS: kill, crash, hang (default all three), dma (one of the container's
  * PCI devices, DEV's, writes a canary page of ours: the SMMU must stop it,
- * the canary stay as it was); =M: M faults of each kind
+ * the canary stay as it was), spin and deadlock (its Linux's block thread
+ * loops with interrupts off, or takes a lock it holds: the heartbeat
+ * finds them), twin (the twin serving the container's device crashes:
+ * twin and container restart together); =M: M faults of each kind
  * into that container instead of N. =0 with a container another DEV names
  * too: that device's workload only; the other's faults reach it (its
  * container's restarts are that target's to check).
  *
- * Workload: a thread per device keeps LANES requests in flight. The
- * device's first SPAN bytes are cut into LANES lanes, and each lane has one
- * request in flight at a time, inside the lane: requests in flight never
- * overlap, so what the device holds at the end does not depend on the
- * order they were served or re-issued in. A lane's requests come from its
- * own PRNG (splitmix64, from the seed, the device's place on the command
- * line and the lane): 3 in 4 are writes of 4..64 KiB whose 64-bit words
- * count up from a random start, the others reads of 4..64 KiB, each
- * compared with a copy of what the lane must hold (the device's bytes
- * read at the start, then every write). The host replays each lane from
- * the request count printed at the end (tests/run.py) and compares the
- * disk images after power-off.
+ * Workload: fs_work.c (a thread per device, verified I/O, replayed by the
+ * host).
  *
  * Faults: the main thread injects N faults of each kind into each
  * container, in an order and with parameters drawn from the seed (kill
@@ -32,51 +25,26 @@
  * per fault) and has served HM_DM_REPEAT_WINDOW_MS more, since devmgr takes
  * faults closer together for a crash loop and gives up.
  */
-#include "sh.h"
+#include "fs_work.h"
 #include <hm/dmclient.h>
 #include <hm/prio.h>
-#include <hm/sha256.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define LANES 4
-#define MAX_BLOCKS 16                  /* a request: 1..16 blocks of 4 KiB */
-#define SPAN (2u << 20)                /* bytes of each device the workload covers */
-#define LANE_BYTES (SPAN / LANES)
-#define LANE_DATA (MAX_BLOCKS * 4096)  /* each lane's part of the session's data area */
 #define MAX_DEVS 4
 #define FAULT_LIMIT_MS 20000           /* a fault armed this long ago and not recovered from: failure */
-#define WAIT_MS 30000                  /* a request not back after this: failure */
 
-struct op {
-    int write;
-    uint64_t off, fill;
-    uint32_t len;
+/* the kinds, by index: the default is the first three */
+static const struct { const char *name; uint64_t dm; } kinds[] = {
+    { "crash", HM_DM_FAULT_CRASH }, { "hang", HM_DM_FAULT_HANG }, { "kill", HM_DM_FAULT_KILL },
+    { "dma", HM_DM_FAULT_DMA }, { "spin", HM_DM_FAULT_SPIN }, { "deadlock", HM_DM_FAULT_DEADLOCK },
+    { "twin", HM_DM_FAULT_TWIN },
 };
-
-struct lane {
-    uint64_t rng, n;   /* n: requests completed (and generated) */
-    struct op op;
-    int busy;
-};
-
-struct worker {
-    const char *dev;
-    struct file f;
-    struct hm_ipc_buf buf;
-    struct hm_thread t;
-    uint8_t *shadow;   /* what the first SPAN bytes must hold */
-    hm_handle_t shadow_mem;
-    struct lane lane[LANES];
-    uint64_t reads, writes;
-    int opened, started, stop, finished, err;
-    char why[96];
-};
-
-#define NKINDS 4   /* crash, hang, kill (HM_DM_FAULT_CRASH - 1 ..), dma */
+#define NKINDS 7
 #define KIND_DMA 3
+#define KINDS_DEFAULT 7
 
 struct target {
     char name[16];
@@ -90,149 +58,6 @@ struct target {
     uint64_t armed_at, next_at, worst_ms;
 };
 
-/* splitmix64: the host replays it (tests/run.py, faultstress_expect) */
-static uint64_t next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-/* lane k's next request; a write's data goes into its data window now */
-static void next_op(struct worker *w, int k)
-{
-    struct lane *l = &w->lane[k];
-    struct op *o = &l->op;
-    o->write = (next(&l->rng) & 3) != 0;
-    uint32_t nb = 1 + (uint32_t)(next(&l->rng) % MAX_BLOCKS);
-    o->off = (uint64_t)k * LANE_BYTES + next(&l->rng) % (LANE_BYTES / 4096 - nb + 1) * 4096;
-    o->len = nb * 4096;
-    o->fill = o->write ? next(&l->rng) >> 2 : 0;
-    uint64_t *d = (uint64_t *)(w->f.blk.data + (uint64_t)k * LANE_DATA);
-    for (uint32_t j = 0; o->write && j < o->len / 8; j++)
-        d[j] = o->fill + j;
-}
-
-/* e: a negative errno; returned (never 0) */
-static int fail(struct worker *w, const char *what, int e)
-{
-    e = e < 0 ? e : -EIO;
-    snprintf(w->why, sizeof w->why, "%s: %s", what, strerror(-e));
-    return e;
-}
-
-/* lane k's request is back without an error */
-static int complete(struct worker *w, int k)
-{
-    struct op *o = &w->lane[k].op;
-    uint8_t *d = w->f.blk.data + (uint64_t)k * LANE_DATA;
-    if (o->write) {
-        memcpy(w->shadow + o->off, d, o->len);
-        w->writes++;
-    } else {
-        for (uint32_t i = 0; i < o->len; i++)
-            if (d[i] != w->shadow[o->off + i]) {
-                snprintf(w->why, sizeof w->why, "read at byte %lu: 0x%02x, written 0x%02x",
-                         (unsigned long)(o->off + i), d[i], w->shadow[o->off + i]);
-                return -EIO;
-            }
-        w->reads++;
-    }
-    w->lane[k].busy = 0;
-    w->lane[k].n++;
-    return 0;
-}
-
-static int work(struct worker *w)
-{
-    struct hm_blk_client *c = &w->f.blk;
-    for (;;) {
-        int stopping = __atomic_load_n(&w->stop, __ATOMIC_ACQUIRE), busy = 0;
-        for (int k = 0; k < LANES; k++) {
-            struct lane *l = &w->lane[k];
-            if (!l->busy && !stopping) {
-                next_op(w, k);
-                /* the id names the lane and the request's number in it: a
-                 * completion for an earlier one (run twice) is caught */
-                int r = hm_blk_submit(c, l->op.write ? HM_BLK_WRITE : HM_BLK_READ, l->op.off,
-                                      (uint64_t)k * LANE_DATA, l->op.len, l->n << 3 | (uint64_t)k);
-                if (r)
-                    return fail(w, "submit", r);
-                l->busy = 1;
-            }
-            busy += l->busy;
-        }
-        if (!busy)
-            return 0;
-        struct hm_blk_cpl cpl;
-        int r = hm_blk_wait(c, &cpl, hm_deadline_ms(WAIT_MS));
-        if (r)
-            return fail(w, "waiting for a request", r);
-        int k = (int)(cpl.id & 7);
-        if (k >= LANES || !w->lane[k].busy || cpl.id >> 3 != w->lane[k].n)
-            return fail(w, "a completion for no request in flight (one run twice?)", -EIO);
-        if (cpl.status)
-            return fail(w, w->lane[k].op.write ? "a write" : "a read", cpl.status);
-        if ((r = complete(w, k)))
-            return r;
-    }
-}
-
-/* a worker thread: its own IPC buffer, for the session and for reopening
- * the node through vfs when the driver restarts */
-static void *worker_main(void *arg)
-{
-    struct worker *w = arg;
-    hm_ipc_buf_set(&w->buf);
-    f_ipc = &w->buf;
-    w->f.blk.buf = &w->buf;
-    w->err = work(w);
-    __atomic_store_n(&w->finished, 1, __ATOMIC_RELEASE);
-    return NULL;
-}
-
-/* open dev, read what its span holds now, set the lanes' PRNGs */
-static int worker_init(struct worker *w, const char *dev, int index, uint64_t seed)
-{
-    w->dev = dev;
-    int st = f_open(&w->f, dev);
-    if (st)
-        return fail(w, "open", st);
-    w->opened = 1;
-    if (w->f.type != HM_VFS_BLK || w->f.size < SPAN || w->f.blk.data_size < LANES * LANE_DATA) {
-        snprintf(w->why, sizeof w->why, "not a block device of at least %u MiB", SPAN >> 20);
-        return -EINVAL;
-    }
-    w->shadow = hm_alloc_pages(SPAN, &w->shadow_mem);
-    if (!w->shadow)
-        return fail(w, "memory for its copy", -ENOMEM);
-    long n = f_pread(&w->f, w->shadow, SPAN, 0);
-    if (n != (long)SPAN)
-        return fail(w, "reading it", n < 0 ? (int)n : -EIO);
-    for (int k = 0; k < LANES; k++)
-        w->lane[k].rng = seed ^ (uint64_t)(index + 1) << 32 ^ (uint64_t)(k + 1) << 16;
-    return 0;
-}
-
-static void worker_free(struct worker *w)
-{
-    if (w->started) {
-        hm_thread_kill(w->t.h);   /* it has finished, or never will: a failure was reported */
-        hm_handle_close(w->t.h);
-        hm_vm_unmap(HM_HANDLE_SELF_PROC, (uint64_t)w->t.stack);
-        hm_handle_close(w->t.stack_mem);
-    }
-    if (w->opened) {
-        w->f.blk.buf = &sh_buf;   /* this thread's, for the detach */
-        f_close(&w->f);
-    }
-    if (w->shadow) {
-        hm_vm_unmap(HM_HANDLE_SELF_PROC, (uint64_t)w->shadow);
-        hm_handle_close(w->shadow_mem);
-    }
-}
-
 static int kinds_left(const struct target *t)
 {
     int n = 0;
@@ -245,11 +70,11 @@ static int kinds_left(const struct target *t)
 static int arm(struct target *t, uint64_t *rng)
 {
     int total = kinds_left(t);
-    int pick = (int)(next(rng) % (uint64_t)total), kind = 0;
+    int pick = (int)(fs_next(rng) % (uint64_t)total), kind = 0;
     while (pick >= t->left[kind])
         pick -= t->left[kind++];
-    uint64_t arg, seed = 0, r = next(rng);
-    if (kind + 1 == HM_DM_FAULT_KILL) {
+    uint64_t arg, seed = 0, r = fs_next(rng);
+    if (kinds[kind].dm == HM_DM_FAULT_KILL) {
         arg = r % 200;
     } else if (r & 1) {
         arg = 0;
@@ -263,7 +88,7 @@ static int arm(struct target *t, uint64_t *rng)
         if (!st && (st = sh_fault_dma(t->name, t->disk, &t->canary, &t->before)))
             sh_canary_free(&t->canary);
     } else {
-        st = hm_dm_fault(sh_dm_fault, &sh_buf, t->name, (uint64_t)kind + 1, arg, seed, &t->before);
+        st = hm_dm_fault(sh_dm_fault, &sh_buf, t->name, kinds[kind].dm, arg, seed, &t->before);
     }
     if (st)
         return st;
@@ -306,7 +131,7 @@ static const char *watch(struct target *t, uint64_t *rng)
         t->armed = 0;
         t->expect = restarts;
         t->worst_ms = ms > t->worst_ms ? ms : t->worst_ms;
-        t->next_at = now + hm_ms(HM_DM_REPEAT_WINDOW_MS + next(rng) % 250);
+        t->next_at = now + hm_ms(HM_DM_REPEAT_WINDOW_MS + fs_next(rng) % 250);
         return NULL;
     }
     if (ms > FAULT_LIMIT_MS)
@@ -316,7 +141,8 @@ static const char *watch(struct target *t, uint64_t *rng)
 
 static int usage(void)
 {
-    printf("usage: faultstress [--each N] [--seed S] DEV:CONTAINER[:KIND,...][=M]... (KIND: kill, crash, hang, dma;\n"
+    printf("usage: faultstress [--each N] [--seed S] DEV:CONTAINER[:KIND,...][=M]... (KIND: kill, crash, hang, dma,\n"
+           "       spin, deadlock, twin;\n"
            "       M: faults of each kind into that container instead of N; 0: workload only, when another\n"
            "       DEV's faults go into the same container)\n");
     return 1;
@@ -351,7 +177,7 @@ int cmd_faultstress(int argc, char **argv)
         char *colon = strchr(argv[i], ':'), *list = colon ? strchr(colon + 1, ':') : NULL;
         char *count = colon ? strchr(colon + 1, '=') : NULL;
         uint64_t n = each;
-        int kinds = 7;
+        int mask = KINDS_DEFAULT;
         if (count) {
             char *end;
             *count++ = 0;
@@ -361,18 +187,21 @@ int cmd_faultstress(int argc, char **argv)
         }
         if (list) {
             *list++ = 0;
-            kinds = 0;
-            for (char *save, *k = strtok_r(list, ",", &save); k; k = strtok_r(NULL, ",", &save))
-                kinds |= !strcmp(k, "crash") ? 1 : !strcmp(k, "hang") ? 2 : !strcmp(k, "kill") ? 4
-                       : !strcmp(k, "dma") ? 8 : 16;
+            mask = 0;
+            for (char *save, *k = strtok_r(list, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+                int j = 0;
+                while (j < NKINDS && strcmp(k, kinds[j].name))
+                    j++;
+                mask |= 1 << j;   /* 1 << NKINDS: no such kind */
+            }
         }
-        if (!colon || !colon[1] || strlen(colon + 1) >= sizeof ts[0].name || !kinds || kinds & 16)
+        if (!colon || !colon[1] || strlen(colon + 1) >= sizeof ts[0].name || !mask || mask >> NKINDS)
             return usage();
         *colon = 0;
         devs[ndev] = argv[i];
         snprintf(ts[ndev].name, sizeof ts[ndev].name, "%s", colon + 1);
         for (int k = 0; k < NKINDS; k++)
-            ts[ndev].left[k] = kinds >> k & 1 ? (int)n : 0;
+            ts[ndev].left[k] = mask >> k & 1 ? (int)n : 0;
         ts[ndev].disk = strrchr(argv[i], '/') ? strrchr(argv[i], '/') + 1 : argv[i];
     }
     /* a target with nothing to inject whose container another target faults */
@@ -383,7 +212,7 @@ int cmd_faultstress(int argc, char **argv)
                 ts[d].shared = 1;
     for (int d = 0; d < ndev && !why; d++) {
         who = devs[d];
-        if (worker_init(&ws[d], devs[d], d, seed))
+        if (fs_worker_init(&ws[d], devs[d], d, seed))
             why = ws[d].why;
     }
     uint64_t total = 0, injected = 0, rng = seed ^ 0xfa17ull, t0 = hm_now();
@@ -396,7 +225,7 @@ int cmd_faultstress(int argc, char **argv)
         /* below the drivers (HM_PRIO_DRIVER), as an application's load: a
          * worker above them that a twin keeps busy while its LDC restarts
          * would starve that LDC's Linux (strict priorities) */
-        if (hm_thread_start(&ws[d].t, worker_main, &ws[d], HM_PRIO_BACKGROUND, 1) < 0) {
+        if (hm_thread_start(&ws[d].t, fs_worker_main, &ws[d], HM_PRIO_BACKGROUND, 1) < 0) {
             who = ws[d].dev;
             why = "cannot start its thread";
         } else {
@@ -445,45 +274,24 @@ int cmd_faultstress(int argc, char **argv)
         }
     }
     /* what the devices hold now, read afresh: exactly what was written */
-    static uint8_t chunk[64 * 1024];
+    for (int d = 0; d < ndev && !why; d++)
+        if ((why = fs_worker_verify(&ws[d])))
+            who = ws[d].dev;
     for (int d = 0; d < ndev && !why; d++) {
-        struct worker *w = &ws[d];
-        w->f.blk.buf = &sh_buf;
-        f_ipc = NULL;
-        for (uint64_t off = 0; off < SPAN && !why; off += sizeof chunk) {
-            long n = f_pread(&w->f, chunk, sizeof chunk, off);
-            who = w->dev;
-            if (n != (long)sizeof chunk)
-                why = "reading it back at the end failed";
-            else if (memcmp(chunk, w->shadow + off, sizeof chunk))
-                why = "it does not hold what was written";
-        }
-        if (why)
-            break;
-        struct hm_sha256 sha;
-        hm_sha256_init(&sha);
-        hm_sha256_update(&sha, w->shadow, SPAN);
-        uint8_t dig[32];
-        char hex[65];
-        hm_sha256_final(&sha, dig);
-        hm_sha256_hex(dig, hex);
-        printf("faultstress: %s: requests per lane", w->dev);
-        for (int k = 0; k < LANES; k++)
-            printf(" %lu", (unsigned long)w->lane[k].n);
-        printf("; %lu writes, %lu reads as written; its driver restarted %u time(s), %u request(s) re-issued; "
-               "first %u MiB sha256 %s\n", (unsigned long)w->writes, (unsigned long)w->reads, w->f.blk.reconnects,
-               w->f.blk.reissued, SPAN >> 20, hex);
-    }
-    for (int d = 0; d < ndev && !why; d++) {
-        char dma[64] = "";
+        char more[96] = "";
+        int n = 0;
         if (ts[d].done[KIND_DMA])
-            snprintf(dma, sizeof dma, ", %d DMA outside it (canary unchanged)", ts[d].done[KIND_DMA]);
+            n += snprintf(more + n, sizeof more - (size_t)n, ", %d DMA outside it (canary unchanged)",
+                          ts[d].done[KIND_DMA]);
+        for (int k = KIND_DMA + 1; k < NKINDS; k++)
+            if (ts[d].done[k] && n < (int)sizeof more)
+                n += snprintf(more + n, sizeof more - (size_t)n, ", %d %s", ts[d].done[k], kinds[k].name);
         printf("faultstress: %s: %d kill, %d crash, %d hang injected%s, each recovered from (worst %lu ms to running "
                "again)\n", ts[d].name, ts[d].done[2], ts[d].done[0], ts[d].done[1],
-               dma, (unsigned long)ts[d].worst_ms);
+               more, (unsigned long)ts[d].worst_ms);
     }
     for (int d = 0; d < MAX_DEVS; d++)
-        worker_free(&ws[d]);
+        fs_worker_free(&ws[d]);
     if (why) {
         printf("sh: faultstress: %s: %s\n", who ? who : "?", why);
         return 1;

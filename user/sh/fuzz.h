@@ -5,7 +5,7 @@
 #define SH_FUZZ_H
 #include <hm/hm.h>
 
-#define FZ_MAX_TARGETS 16
+#define FZ_MAX_TARGETS 32
 #define FZ_MAX_ALLOWED 8
 #define FZ_POOL 5
 

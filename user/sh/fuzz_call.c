@@ -116,6 +116,8 @@ static void session(struct fz_run *run, struct fz_target *t, hm_handle_t s)
     struct hm_msg m = { .tag = HM_TAG(HM_BLK_DETACH, 0, 0) };
     long r = sess.h < 0 ? 0 : hm_call(s, &m);
     sess.calls += sess.h >= 0;
+    for (unsigned i = 0; sess.h >= 0 && r >= 0 && i < HM_TAG_NHANDLES(m.tag) && i < HM_IPC_MAX_HANDLES; i++)
+        hm_handle_close(sh_buf.handles[i]);
     if (r == -HM_ECLOSED)
         sess.crashes++;
     else if (sess.h >= 0 && !sess.detached && (r < 0 || HM_TAG_LABEL(m.tag)))
@@ -134,7 +136,13 @@ static unsigned pick_handles(struct fz_run *run, hm_handle_t sent[HM_IPC_MAX_HAN
     for (unsigned i = 0; i < nh; i++) {
         fresh[i] = 0;
         if (fz_rand() % 8 == 0) {
-            sent[i] = fz_rand() % 2 ? (hm_handle_t)(fz_rand() % 4096) : (hm_handle_t)fz_rand();
+            /* a number that names nothing: a slot past any table the shell
+             * has (a small one could be its own process handle, with every
+             * right), or a copy closed a moment ago */
+            long dead = hm_handle_dup(run->pool[fz_rand() % FZ_POOL], HM_R_ALL, 0);
+            if (dead >= 0)
+                hm_handle_close((hm_handle_t)dead);
+            sent[i] = fz_rand() % 2 || dead < 0 ? (hm_handle_t)(4096 + fz_rand() % (65536 - 4096)) : (hm_handle_t)dead;
             continue;
         }
         uint32_t rights = (uint32_t)fz_rand() & HM_R_ALL;
@@ -239,11 +247,18 @@ void fz_one_call(struct fz_run *run, struct fz_target *t)
         t->refused++;
     if (!st && label == HM_BLK_DETACH)
         t->detached = 1;
-    if (!st && may && label == HM_BLK_ATTACH && rh == 2)
+    int opened = !st && may && (label == HM_BLK_ATTACH || label == HM_CHR_OPEN);
+    if (opened && rh != 2)
+        broke(run, t, label, "an open answered 0 without its doorbell and handle", st);
+    if (opened && rh == 2 && label == HM_BLK_ATTACH)
         session(run, t, got[1]);
-    if (!st && may && label == HM_CHR_OPEN && rh == 2) {
+    if (opened && rh == 2 && label == HM_CHR_OPEN) {
         struct hm_msg c = { .tag = HM_TAG(HM_CHR_CLOSE, 0, 0) };   /* Linux's file is released again */
-        hm_call(got[1], &c);
+        long cr = hm_call(got[1], &c);
+        if (cr < 0 || HM_TAG_LABEL(c.tag))
+            broke(run, t, HM_CHR_CLOSE, "a file it opened could not be closed", cr < 0 ? (uint32_t)-cr : HM_TAG_LABEL(c.tag));
+        for (unsigned i = 0; cr >= 0 && i < HM_TAG_NHANDLES(c.tag) && i < HM_IPC_MAX_HANDLES; i++)
+            hm_handle_close(b->handles[i]);
     }
     for (unsigned i = 0; i < rh && i < HM_IPC_MAX_HANDLES; i++)
         hm_handle_close(got[i]);
@@ -251,8 +266,10 @@ void fz_one_call(struct fz_run *run, struct fz_target *t)
 
 static int add_target(struct fz_run *run, const char *name, int kind, hm_handle_t h)
 {
-    if (run->ntargets == FZ_MAX_TARGETS)
+    if (run->ntargets == FZ_MAX_TARGETS) {
+        printf("fuzz: more than %d targets: %s left out\n", FZ_MAX_TARGETS, name);
         return -ENOSPC;
+    }
     struct fz_target *t = &run->targets[run->ntargets++];
     memset(t, 0, sizeof *t);
     snprintf(t->name, sizeof t->name, "%s", name);
@@ -280,7 +297,7 @@ static int add_node(struct fz_run *run, const char *path)
     st = add_target(run, path, m.w[0] == HM_VFS_CHR ? FZ_CHR : FZ_DISK, h);
     if (st)
         hm_handle_close(h);
-    return st;
+    return st == -ENOSPC ? 0 : st;   /* the rest are fuzzed without it */
 }
 
 /* every node under dir (one level of subdirectories: /dev/input/event0) */
@@ -316,11 +333,11 @@ int fz_setup(struct fz_run *run, int n, char **names)
      * contiguous and anonymous memory, this process (read: wait only) */
     long p[FZ_POOL] = { hm_ep_create(), hm_notif_create(), hm_mem_create(16384, HM_MEM_CONTIG),
                         hm_mem_create(8192, HM_MEM_ANON), hm_handle_dup(HM_HANDLE_SELF_PROC, HM_R_READ | HM_R_GRANT | HM_R_DUP, 0) };
-    for (int i = 0; i < FZ_POOL; i++) {
+    for (int i = 0; i < FZ_POOL; i++)
+        run->pool[i] = p[i] < 0 ? HM_HANDLE_INVALID : (hm_handle_t)p[i];   /* fz_teardown closes them */
+    for (int i = 0; i < FZ_POOL; i++)
         if (p[i] < 0)
             return -ENOMEM;
-        run->pool[i] = (hm_handle_t)p[i];
-    }
     int st = 0;
     for (int i = 0; i < (n ? n : 4) && !st; i++) {
         const char *name = n ? names[i] : (const char *[]){ "dm", "vfs", "/dev", "sys" }[i];

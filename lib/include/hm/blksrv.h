@@ -56,6 +56,16 @@ void hm_blk_srv_post(struct hm_blk_srv_session *s, uint64_t id, int status, uint
 /* a closing session with nothing in flight, or a reserved one: unmap,
  * close, free the slot */
 void hm_blk_srv_release(struct hm_blk_srv_session *s);
+/* Sessions detached but not yet freed wait for the thread that frees them
+ * (the data plane, Linux's block thread), which a busy client of a higher
+ * priority can keep off the CPU while it attaches and detaches in a loop:
+ * slots would run out with every session gone. Before refusing: wake that
+ * thread (signal `kick` with `bits`) and sleep, up to 50 ms, until a slot
+ * is free (need_slot) or no detached session is left that it can free (no
+ * request in flight: a paused device's requests wait). */
+void hm_blk_srv_reclaim(const struct hm_blk_srv_session *tab, int n, hm_handle_t kick, uint64_t bits, int need_slot);
+/* 1 if a slot is free for hm_blk_srv_attach */
+int hm_blk_srv_slot_free(const struct hm_blk_srv_session *tab, int n);
 
 /* The answers every block driver gives the same way, from the disk's size,
  * logical block size and read-only state: HM_BLK_INFO's words, and

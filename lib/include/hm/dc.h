@@ -7,10 +7,18 @@
  *   HM_DC_LOG    w0 = offset -> w0 = n bytes (<= HM_DC_LOG_CHUNK) in the IPC
  *                buffer's words, w1 = offset after them, w2 = oldest offset
  *                still kept (an older w0 starts there); n = 0 at the end.
- *   HM_DC_FAULT  w0 = HM_DM_FAULT_CRASH / _HANG, w1 = N, w2 = seed: arm an
+ *   HM_DC_FAULT  w0 = HM_DM_FAULT_CRASH / _HANG / _SPIN / _DEADLOCK, w1 = N,
+ *                w2 = seed: arm an
  *                injected fault (dcbase/fault.c). ndc answers EINVAL (it has
  *                no injection points).
- *   HM_DC_PING   the heartbeat: any answer (even EINVAL) says it is alive.
+ *   HM_DC_PING   the heartbeat: any answer (even EINVAL) says its endpoint
+ *                is served. An LDC answers 0 with w0 = ms its Linux could
+ *                have run (its priority had the CPU) with a heartbeat
+ *                event untaken (Linux takes events only when no thread of
+ *                its holds its one CPU), w1 = ms it could have run with a
+ *                block request it took stuck, none completed (dcbase/
+ *                alive.c). devmgr stops a container whose w0 reaches
+ *                HM_DC_ALIVE_MS or whose w1 reaches HM_DC_STALL_MS.
  * From a twin, to the LDC that handed it a data plane (hm/twin.h; the
  * handle's badge names the twin):
  *   HM_DC_TWIN_EVENT  w0 = HM_TWIN_EV_CONFIG: the device raised a
@@ -41,4 +49,6 @@
 #define HM_DC_PING       HM_LABEL(HM_PROTO_DC, 5)
 
 #define HM_DC_LOG_CHUNK 512
+#define HM_DC_ALIVE_MS 2000    /* Linux took no heartbeat event this long: hung */
+#define HM_DC_STALL_MS 5000    /* a block request waited this long with none completed: hung (under a client's 10 s) */
 #endif

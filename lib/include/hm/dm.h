@@ -28,7 +28,14 @@
  *                crash and hang are armed in the container (HM_DC_FAULT)
  *                and found by its fault message or devmgr's heartbeat;
  *                HM_DM_FAULT_LINKRESET: the container's Linux runs its UFS
- *                driver's link recovery at once (the container goes on).
+ *                driver's link recovery at once (the container goes on);
+ *                HM_DM_FAULT_SPIN / _DEADLOCK, w1 = at the N-th block
+ *                request (0: the next), w2 = seed: Linux's block thread
+ *                loops with interrupts off, or takes a lock it holds,
+ *                found by the heartbeat's progress checks (hm/dc.h);
+ *                HM_DM_FAULT_TWIN: the twin serving one of the container's
+ *                devices crashes (HM_TWIN_FAULT); devmgr stops it and
+ *                restarts the container with it (ENOTSUP: no twin serves).
  *                ENOENT: no such container, EAGAIN: it is not running,
  *                ENOTSUP: the container cannot inject that (native drivers).
  *   HM_DM_DMA_FAULT IPC-buffer words: a container's name (16 bytes, NUL-
@@ -136,6 +143,9 @@
 #define HM_DM_FAULT_KILL  3  /* devmgr kills the container */
 #define HM_DM_FAULT_LINKRESET 4   /* the container's Linux recovers its UFS link on purpose (a twin shares it) */
 #define HM_DM_FAULT_DMA   5  /* one of the container's PCI devices writes outside it (HM_DM_DMA_FAULT) */
+#define HM_DM_FAULT_SPIN  6  /* a Linux thread loops with interrupts off (LDC) */
+#define HM_DM_FAULT_DEADLOCK 7   /* a Linux thread takes a lock it holds (LDC) */
+#define HM_DM_FAULT_TWIN  8  /* the container's twin crashes (HM_TWIN_FAULT): twin and LDC restart */
 /* devmgr counts a fault before a container is ready, or within this long
  * after, as a repeat (a crash loop), and gives up after HM_DM_RESTART_LIMIT
  * repeats in a row (docs/reliability.md) */

@@ -43,6 +43,11 @@
  *                   alone.
  *   HM_TWIN_RESIZE  (LDC only) w0 = disk id, w1 = size, w2 = read-only: the
  *                   control plane changed them (a capacity change).
+ *   HM_TWIN_FAULT   (devmgr only) fault injection (fault CONTAINER twin):
+ *                   the twin's data-plane thread makes a wild access on
+ *                   its next pass; the microkernel's fault message tells
+ *                   devmgr, which stops the twin and restarts its LDC with
+ *                   it (docs/reliability.md "When a twin crashes") -> 0.
  *   HM_BLK_DETACH   (a session handle only) as in hm/blk.h.
  * The twin reports to the LDC with HM_DC_TWIN_EVENT and HM_DC_TWIN_ERROR
  * (hm/dc.h).
@@ -56,6 +61,7 @@
 #define HM_TWIN_RESIZE   HM_LABEL(HM_PROTO_TWIN, 2)
 #define HM_TWIN_PAUSE    HM_LABEL(HM_PROTO_TWIN, 3)
 #define HM_TWIN_ADOPT    HM_LABEL(HM_PROTO_TWIN, 4)
+#define HM_TWIN_FAULT    HM_LABEL(HM_PROTO_TWIN, 5)
 #define HM_TWIN_BADGE_LDC (1ull << 40)   /* the LDC's handle to the twin */
 #define HM_TWIN_BADGE_DM  (1ull << 41)   /* devmgr's */
 
