@@ -279,7 +279,7 @@ test: $(B)/hm.bin $(foreach v,$(TEST_LINUX),$(B)/linux-$(v)/boot-default.img $(B
 STRESS_EACH ?= 170
 STRESS_FUZZ ?= 10000000
 stress: $(B)/hm.bin $(B)/linux-$(LINUX)/boot-default.img $(B)/linux-$(LINUX)/boot-test.img
-	@echo "stress: $$(( $(STRESS_EACH) * 6 )) faults into ldc0 and ldc1 under verified I/O, then $(STRESS_FUZZ) fuzz calls; about $$(( $(STRESS_EACH) / 8 + 1 + $(STRESS_FUZZ) / 1000000 )) minutes"
+	@echo "stress: $$(( $(STRESS_EACH) * 6 )) faults into ldc0 and ldc1 under verified I/O, then $(STRESS_FUZZ) fuzz calls; about $$(( $(STRESS_EACH) / 8 + 1 + $(STRESS_FUZZ) / 2000000 )) minutes"
 	@python3 tests/run.py --build $(B) --qemu "$(QEMU) $(QEMU_MACHINE)" --linux "$(LINUX)" \
 	  --only $(if $(filter 1,$(TWIN)),faultstress-twin,faultstress),fuzz-services --stress $(STRESS_EACH) \
 	  --fuzz-calls $(STRESS_FUZZ) $(TESTFLAGS)
