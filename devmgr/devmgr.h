@@ -9,13 +9,15 @@
  *   board_conf.c      devices.conf: which container drives which device
  *   dtb_filter.c      the device tree a container is given
  *   container.c       a container's life: start, stop, restart, ready
- *   supervise.c       the fault, restart and heartbeat threads; injected faults
+ *   supervise.c       the fault, restart and heartbeat threads (an LDC's
+ *                     answer: does its Linux make progress)
  *   quiesce.c         making a stopping container's devices stop DMA
  *   twin.c            twin drivers: start, hand-off, pause, stop
  *   smmu.c            the SMMUv3: stream table, command and event queues
  *   smmu_pt.c         its stage-2 translation tables
  *   smmu_domain.c     each PCI function's DMA translation; DMA_MAP/UNMAP
  *   nodes.c           /dev nodes containers publish, their logs
+ *   owner.c           whose device a container's request names; refusals
  *
  * Threads and what guards what:
  *   - the main thread serves devmgr's endpoint (dm_ep); the fault thread
@@ -170,6 +172,7 @@ extern int dm_msi_off;                          /* devmgr's argument msi=off: IN
 void dm_msi_describe(const struct dm_dev *d, char *out, size_t n);
 void dm_msi_forget(int ct);
 struct dm_dev *dm_pci_function_of(int ct, uint64_t where);   /* nodes.c */
+/* owner.c: whose device a request names */
 int dm_dev_is_at(const struct dm_dev *d, uint64_t where);
 int dm_not_mine(int ct, uint64_t where, const char *what);
 #define DM_REFUSALS_LOGGED 8
