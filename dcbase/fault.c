@@ -30,6 +30,7 @@
 #include "dcbase.h"
 #include <dc_host.h>
 #include <hm/dm.h>
+#include <hm/dmclient.h>
 #include <hm/server.h>
 #include <errno.h>
 #include <stdio.h>
@@ -41,12 +42,6 @@ static volatile int armed;              /* HM_DM_FAULT_CRASH, _HANG, _SPIN or _D
 static volatile int armed_path;         /* 0: request path, 1: completion path */
 static volatile uint64_t countdown;     /* requests on that path until it fires */
 volatile int dc_hung;                   /* the main thread stops answering */
-
-static const char *kind_name(int kind)
-{
-    return kind == HM_DM_FAULT_CRASH ? "crash" : kind == HM_DM_FAULT_HANG ? "hang"
-         : kind == HM_DM_FAULT_SPIN ? "spin" : "deadlock";
-}
 
 static const char *const paths[] = { "request path (Linux's block thread)",
                                      "completion path (Linux's end_io, interrupt handling)" };
@@ -95,7 +90,7 @@ int dc_fault_arm(struct hm_srv_req *r)
     countdown = at ? at : 1;
     armed_path = path;
     __atomic_store_n(&armed, (int)kind, __ATOMIC_SEQ_CST);
-    fprintf(stderr, "ldc: %s armed: at request %lu from now in the %s\n", kind_name((int)kind),
+    fprintf(stderr, "ldc: %s armed: at request %lu from now in the %s\n", hm_dm_fault_name(kind),
             (unsigned long)countdown, paths[path]);
     return 0;
 }
@@ -109,7 +104,7 @@ int dc_fault_point(int path)
         return 0;
     int kind = armed;
     armed = 0;
-    fprintf(stderr, "ldc: injected %s now, in the %s\n", kind_name(kind), paths[path]);
+    fprintf(stderr, "ldc: injected %s now, in the %s\n", hm_dm_fault_name((uint64_t)kind), paths[path]);
     if (kind == HM_DM_FAULT_SPIN || kind == HM_DM_FAULT_DEADLOCK)
         return kind == HM_DM_FAULT_SPIN ? DC_BLK_FAULT_SPIN : DC_BLK_FAULT_DEADLOCK;
     if (kind == HM_DM_FAULT_CRASH)

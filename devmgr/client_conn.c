@@ -4,6 +4,7 @@
  * handler per request; main.c's table says who may ask.
  */
 #include "devmgr.h"
+#include <hm/dmclient.h>
 #include <hm/dc.h>
 #include <errno.h>
 #include <stdio.h>
@@ -49,9 +50,8 @@ static int arm_in_container(int ct, struct hm_srv_req *r)
     if (kind == HM_DM_FAULT_LINKRESET)
         printf("devmgr: %s: fault injected: link recovery\n", c->name);
     else
-        printf("devmgr: %s: fault injected: %s (at request %lu, seed %lu)\n", c->name,
-               kind == HM_DM_FAULT_CRASH ? "crash" : kind == HM_DM_FAULT_HANG ? "hang"
-               : kind == HM_DM_FAULT_SPIN ? "spin" : "deadlock", (unsigned long)r->m.w[1], (unsigned long)r->m.w[2]);
+        printf("devmgr: %s: fault injected: %s (at request %lu, seed %lu)\n", c->name, hm_dm_fault_name(kind),
+               (unsigned long)r->m.w[1], (unsigned long)r->m.w[2]);
     return 0;
 }
 

@@ -14,6 +14,27 @@ const char *hm_dm_state_name(uint64_t state)
     return state < NSTATES ? states[state] : "?";
 }
 
+/* the fault kinds (hm/dm.h) by the names the shell, devmgr and DC-base use */
+static const char *const fault_names[] = {
+    [HM_DM_FAULT_CRASH] = "crash", [HM_DM_FAULT_HANG] = "hang", [HM_DM_FAULT_KILL] = "kill",
+    [HM_DM_FAULT_LINKRESET] = "linkreset", [HM_DM_FAULT_DMA] = "dma", [HM_DM_FAULT_SPIN] = "spin",
+    [HM_DM_FAULT_DEADLOCK] = "deadlock", [HM_DM_FAULT_TWIN] = "twin",
+};
+#define NFAULTS (sizeof fault_names / sizeof fault_names[0])
+
+const char *hm_dm_fault_name(uint64_t kind)
+{
+    return kind < NFAULTS && fault_names[kind] ? fault_names[kind] : "?";
+}
+
+uint64_t hm_dm_fault_kind(const char *name)
+{
+    for (uint64_t k = 1; k < NFAULTS; k++)
+        if (fault_names[k] && !strcmp(name, fault_names[k]))
+            return k;
+    return 0;
+}
+
 /* one call: 0, the reply's status negated, or -EIO if devmgr is unreachable */
 static int dm_call(hm_handle_t dm, struct hm_msg *m)
 {

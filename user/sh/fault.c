@@ -168,10 +168,9 @@ int cmd_fault(int argc, char **argv)
     uint64_t after = 0, at = 0, seed = 0, kind = 0;
     int bad = argc < 3 || (argc - 3) % 2 || strlen(argv[1]) >= HM_DM_CT_NAME_MAX;
     if (!bad)
-        kind = !strcmp(argv[2], "kill") ? HM_DM_FAULT_KILL : !strcmp(argv[2], "crash") ? HM_DM_FAULT_CRASH
-             : !strcmp(argv[2], "hang") ? HM_DM_FAULT_HANG : !strcmp(argv[2], "linkreset") ? HM_DM_FAULT_LINKRESET
-             : !strcmp(argv[2], "spin") ? HM_DM_FAULT_SPIN : !strcmp(argv[2], "deadlock") ? HM_DM_FAULT_DEADLOCK
-             : !strcmp(argv[2], "twin") ? HM_DM_FAULT_TWIN : 0;
+        kind = hm_dm_fault_kind(argv[2]);
+    if (kind == HM_DM_FAULT_DMA)
+        kind = 0;   /* dma [DISK] is the form above: no options */
     for (int i = 3; !bad && i + 1 < argc; i += 2) {
         char *end;
         uint64_t v = strtoull(argv[i + 1], &end, 10);

@@ -36,12 +36,10 @@
 #define MAX_DEVS 4
 #define FAULT_LIMIT_MS 20000           /* a fault armed this long ago and not recovered from: failure */
 
-/* the kinds, by index: the default is the first three */
-static const struct { const char *name; uint64_t dm; } kinds[] = {
-    { "crash", HM_DM_FAULT_CRASH }, { "hang", HM_DM_FAULT_HANG }, { "kill", HM_DM_FAULT_KILL },
-    { "dma", HM_DM_FAULT_DMA }, { "spin", HM_DM_FAULT_SPIN }, { "deadlock", HM_DM_FAULT_DEADLOCK },
-    { "twin", HM_DM_FAULT_TWIN },
-};
+/* the kinds (hm/dm.h), by index: the seed draws indexes; the default is
+ * the first three */
+static const uint64_t kinds[] = { HM_DM_FAULT_CRASH, HM_DM_FAULT_HANG, HM_DM_FAULT_KILL, HM_DM_FAULT_DMA,
+                                  HM_DM_FAULT_SPIN, HM_DM_FAULT_DEADLOCK, HM_DM_FAULT_TWIN };
 #define NKINDS 7
 #define KIND_DMA 3
 #define KINDS_DEFAULT 7
@@ -74,7 +72,7 @@ static int arm(struct target *t, uint64_t *rng)
     while (pick >= t->left[kind])
         pick -= t->left[kind++];
     uint64_t arg, seed = 0, r = fs_next(rng);
-    if (kinds[kind].dm == HM_DM_FAULT_KILL) {
+    if (kinds[kind] == HM_DM_FAULT_KILL) {
         arg = r % 200;
     } else if (r & 1) {
         arg = 0;
@@ -88,7 +86,7 @@ static int arm(struct target *t, uint64_t *rng)
         if (!st && (st = sh_fault_dma(t->name, t->disk, &t->canary, &t->before)))
             sh_canary_free(&t->canary);
     } else {
-        st = hm_dm_fault(sh_dm_fault, &sh_buf, t->name, kinds[kind].dm, arg, seed, &t->before);
+        st = hm_dm_fault(sh_dm_fault, &sh_buf, t->name, kinds[kind], arg, seed, &t->before);
     }
     if (st)
         return st;
@@ -190,7 +188,7 @@ int cmd_faultstress(int argc, char **argv)
             mask = 0;
             for (char *save, *k = strtok_r(list, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
                 int j = 0;
-                while (j < NKINDS && strcmp(k, kinds[j].name))
+                while (j < NKINDS && kinds[j] != hm_dm_fault_kind(k))
                     j++;
                 mask |= 1 << j;   /* 1 << NKINDS: no such kind */
             }
@@ -285,7 +283,7 @@ int cmd_faultstress(int argc, char **argv)
                           ts[d].done[KIND_DMA]);
         for (int k = KIND_DMA + 1; k < NKINDS; k++)
             if (ts[d].done[k] && n < (int)sizeof more)
-                n += snprintf(more + n, sizeof more - (size_t)n, ", %d %s", ts[d].done[k], kinds[k].name);
+                n += snprintf(more + n, sizeof more - (size_t)n, ", %d %s", ts[d].done[k], hm_dm_fault_name(kinds[k]));
         printf("faultstress: %s: %d kill, %d crash, %d hang injected%s, each recovered from (worst %lu ms to running "
                "again)\n", ts[d].name, ts[d].done[2], ts[d].done[0], ts[d].done[1],
                more, (unsigned long)ts[d].worst_ms);

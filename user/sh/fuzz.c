@@ -29,6 +29,7 @@
 #include "fuzz.h"
 #include <hm/dmclient.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,18 @@ uint64_t fz_rand(void)
     x ^= x >> 27;
     fz_seed_state = x;
     return x * 0x2545f4914f6cdd1dull;
+}
+
+void fz_broke(struct fz_run *run, const char *fmt, ...)
+{
+    if (run->broken++ >= FZ_BROKEN_SHOWN)
+        return;   /* counted, not shown */
+    va_list ap;
+    va_start(ap, fmt);
+    printf("fuzz: rule broken: ");
+    vprintf(fmt, ap);
+    printf("\n");
+    va_end(ap);
 }
 
 /* the sum of every container's restart count, and how many devices are

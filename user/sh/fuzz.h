@@ -32,6 +32,9 @@ struct fz_run {
 };
 
 uint64_t fz_rand(void);                                    /* fuzz.c */
+/* an answer broke a rule: counted, and the first FZ_BROKEN_SHOWN printed */
+#define FZ_BROKEN_SHOWN 10
+void fz_broke(struct fz_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int fz_setup(struct fz_run *run, int n, char **names);    /* 0 or -errno */
 void fz_teardown(struct fz_run *run);
 void fz_one_call(struct fz_run *run, struct fz_target *t);

@@ -98,8 +98,7 @@ static unsigned fill_words(struct hm_ipc_buf *b)
 
 static void broke(struct fz_run *run, const struct fz_target *t, uint32_t label, const char *why, uint32_t st)
 {
-    if (run->broken++ < 10)
-        printf("fuzz: rule broken: %s, label 0x%x: %s (answer %u)\n", t->name, label, why, st);
+    fz_broke(run, "%s, label 0x%x: %s (answer %u)", t->name, label, why, st);
 }
 
 /* a session a well-formed HM_BLK_ATTACH opened: a few random calls on its

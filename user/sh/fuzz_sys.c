@@ -70,10 +70,8 @@ static long sarg_refusal(const struct sarg *a, uint32_t type, uint32_t need)
 static void check(struct fz_run *run, struct fz_target *t, const char *call, long r, long want)
 {
     int handle_err = r == -HM_EBADH || r == -HM_ETYPE || r == -HM_EPERM;
-    if ((want && r != want) || (!want && handle_err)) {
-        if (run->broken++ < 10)
-            printf("fuzz: rule broken: sys, %s: %ld (the handles say %ld)\n", call, r, want);
-    }
+    if ((want && r != want) || (!want && handle_err))
+        fz_broke(run, "sys, %s: %ld (the handles say %ld)", call, r, want);
     if (r < 0)
         t->refused++;
 }
@@ -173,8 +171,8 @@ static void sys_call(struct fz_run *run, struct fz_target *t, struct sarg *a)
     for (int k = 0; k < 6; k++)
         m.w[k] = fz_rand();
     long r = hm_call(a->h, &m);
-    if (!want && r && r != -HM_ECLOSED && run->broken++ < 10)
-        printf("fuzz: rule broken: sys, call: %ld (want 0 or ECLOSED)\n", r);
+    if (!want && r && r != -HM_ECLOSED)
+        fz_broke(run, "sys, call: %ld (want 0 or ECLOSED)", r);
     check(run, t, "call", r, want);
     if (!r)
         for (unsigned i = 0; i < HM_TAG_NHANDLES(m.tag) && i < HM_IPC_MAX_HANDLES; i++)
@@ -206,8 +204,8 @@ void fz_sys_call(struct fz_run *run, struct fz_target *t)
         r = hm_handle_dup(a.h, rights, 0);
         check(run, t, "handle_dup", r < 0 ? r : 0, want);
         struct hm_handle_info hi;
-        if (r >= 0 && (hm_handle_info((hm_handle_t)r, &hi) || hi.rights != (rights & a.rights)) && run->broken++ < 10)
-            printf("fuzz: rule broken: sys, handle_dup: rights 0x%x, not 0x%x & 0x%x\n", hi.rights, rights, a.rights);
+        if (r >= 0 && (hm_handle_info((hm_handle_t)r, &hi) || hi.rights != (rights & a.rights)))
+            fz_broke(run, "sys, handle_dup: rights 0x%x, not 0x%x & 0x%x", hi.rights, rights, a.rights);
         if (r >= 0)
             hm_handle_close((hm_handle_t)r);
         break;
@@ -236,8 +234,8 @@ void fz_sys_call(struct fz_run *run, struct fz_target *t)
         long want = !(p & HM_MAP_R) ? -HM_EINVAL : sarg_refusal(&a, HM_OBJ_MEM, HM_R_MAP | p);
         r = hm_vm_map(HM_HANDLE_SELF_PROC, a.h, off, size, 0, p);
         check(run, t, "vm_map", r < 0 ? r : 0, want);
-        if (r >= 0 && hm_vm_unmap(HM_HANDLE_SELF_PROC, (uint64_t)r) && run->broken++ < 10)
-            printf("fuzz: rule broken: sys, vm_unmap of its own map failed\n");
+        if (r >= 0 && hm_vm_unmap(HM_HANDLE_SELF_PROC, (uint64_t)r))
+            fz_broke(run, "sys, vm_unmap of its own map failed");
         break;
     }
     case 6:
@@ -299,8 +297,8 @@ void fz_sys_call(struct fz_run *run, struct fz_target *t)
         default: r = hm_poweroff(a.h); break;
         }
         check(run, t, "a resource's call", r < 0 ? r : 0, want);
-        if (r >= 0 && run->broken++ < 10)
-            printf("fuzz: rule broken: sys, a resource's call succeeded without one\n");
+        if (r >= 0)
+            fz_broke(run, "sys, a resource's call succeeded without one");
         break;
     }
     default: {

@@ -20,6 +20,9 @@ struct hm_dm_row {
 int hm_dm_lsdev(hm_handle_t dm, struct hm_ipc_buf *buf, uint64_t index, struct hm_dm_row *row);
 /* "running", "starting", ...: a state's name ("?" for none of them) */
 const char *hm_dm_state_name(uint64_t state);
+/* a fault kind's name ("crash", ... "twin"; "?" for none), and back (0: none) */
+const char *hm_dm_fault_name(uint64_t kind);
+uint64_t hm_dm_fault_kind(const char *name);
 /* print the device table, one line per device */
 int hm_dm_print(hm_handle_t dm, struct hm_ipc_buf *buf);
 /* up to HM_DC_LOG_CHUNK bytes of device index's container log from offset
