@@ -51,10 +51,9 @@ def checks(st, ctx):
             holds(f"devmgr restarted {ct} with it each time, and the new {ct} handed the device to a new {twin}",
                   lambda r, ct=ct, twin=twin, dev=dev: r.text.count(f"devmgr: {ct} stopped after its twin's fault") == EACH
                   and r.text.count(f"devmgr: {dev}: data plane handed from {ct} to {twin}") == 1 + EACH),
-            holds(f"faultstress: {ct} took its {EACH} twin crashes and recovered (worst time to running again "
-                  "under 5 s)",
-                  lambda r, ct=ct: worst(r, ct) is not None and worst(r, ct) < 5000,
-                  lambda r, ct=ct: f"worst {worst(r, ct)} ms"),
+            # how long it took is measured, not asserted (docs/reliability.md)
+            holds(f"faultstress: {ct} took its {EACH} twin crashes and recovered from each",
+                  lambda r, ct=ct: worst(r, ct) is not None, lambda r, ct=ct: f"worst {worst(r, ct)} ms"),
         ]
     c += [
         holds("the twins' clients reconnected and re-issued their requests in flight (a delay, not an error)",
