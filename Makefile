@@ -145,7 +145,9 @@ endef
 $(foreach v,$(LINUX_VERSIONS),$(eval $(call LINUX_RUNTIME,$(v))))
 
 TEST_PROGS := $(basename $(notdir $(wildcard tests/system/kt_*.c)))
-$(foreach p,$(filter-out kt_crashdrv,$(TEST_PROGS)),$(eval $(call PROGRAM,$(p),tests/system/$(p).c tests/system/ktest.c)))
+# kt_helper (a client) and kt_msidrv (a container) run the quota exhaustion cases
+QUOTA_CASES := kt_helper kt_msidrv
+$(foreach p,$(filter-out kt_crashdrv,$(TEST_PROGS)),$(eval $(call PROGRAM,$(p),tests/system/$(p).c tests/system/ktest.c $(if $(filter $(p),$(QUOTA_CASES)),tests/system/quota_cases.c))))
 $(eval $(call PROGRAM,kt_crashdrv,tests/system/kt_crashdrv.c))
 BENCH_PROGS := $(basename $(notdir $(wildcard tests/bench/*.c)))
 $(foreach p,$(BENCH_PROGS),$(eval $(call PROGRAM,$(p),tests/bench/$(p).c)))

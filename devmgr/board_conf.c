@@ -20,6 +20,11 @@
  * driver whose ID table lacks a device it can drive (Linux 6.1's ufshcd
  * and QEMU's UFS controller). A driver that already lists the ID keeps its
  * own entry (linux-arch-hm/kernel/pci_ids.c).
+ *   limits CONTAINER|* [memory=SIZE] [dma=SIZE] [handles=N] [threads=N] [endpoints=N]
+ * the container's kernel quota (SIZE: bytes, or with K or M): what it may
+ * hold at once, its image and stack not counted (they are devmgr's); "*"
+ * for containers no line names. A kind not given is not limited; a
+ * container no line covers is bounded only by devmgr's own quota.
  */
 #include "devmgr.h"
 #include <hm/bootimg.h>
@@ -96,6 +101,80 @@ int dm_conf_list_nodes(void *fdt, int ct)
     return 0;
 }
 
+#define MAX_LIMITS 8
+static struct {
+    char name[HM_DM_CT_NAME_MAX];
+    uint64_t limit[HM_QUOTA_N];
+} limit_lines[MAX_LIMITS];
+static int nlimits;
+
+static const char *const quota_key[HM_QUOTA_N] = { "memory", "dma", "handles", "threads", "endpoints" };
+
+/* "VALUE[K|M]" -> 0, or -1 if it is not a number */
+static int parse_amount(const char *s, int sized, uint64_t *out)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s)
+        return -1;
+    if (sized && (*end == 'K' || *end == 'M')) {
+        v <<= *end == 'K' ? 10 : 20;
+        end++;
+    }
+    if (*end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* "limits CONTAINER|* key=value...": kept until the containers are known */
+static void limits_line(char *line)
+{
+    char *save, *word = strtok_r(line, " \t", &save);
+    char *name = strtok_r(NULL, " \t", &save);
+    if (!name || strlen(name) >= HM_DM_CT_NAME_MAX || nlimits == MAX_LIMITS) {
+        printf("devmgr: bad limits line (want: limits CONTAINER|* key=value...; at most %d): ignored\n", MAX_LIMITS);
+        return;
+    }
+    uint64_t limit[HM_QUOTA_N];
+    for (int k = 0; k < HM_QUOTA_N; k++)
+        limit[k] = HM_QUOTA_UNLIMITED;
+    while ((word = strtok_r(NULL, " \t", &save))) {
+        char *eq = strchr(word, '=');
+        int k = 0;
+        if (eq) {
+            *eq = 0;
+            while (k < HM_QUOTA_N && strcmp(word, quota_key[k]))
+                k++;
+        }
+        if (!eq || k == HM_QUOTA_N || parse_amount(eq + 1, k <= HM_QUOTA_DMA, &limit[k])) {
+            printf("devmgr: limits %s: bad \"%s\" (keys: memory, dma, handles, threads, endpoints): line ignored\n",
+                   name, word);
+            return;
+        }
+    }
+    dm_copy_str(limit_lines[nlimits].name, sizeof limit_lines[nlimits].name, name);
+    memcpy(limit_lines[nlimits].limit, limit, sizeof limit);
+    nlimits++;
+}
+
+/* each container's quota: its own line, else "*", else none */
+static void apply_limits(void)
+{
+    for (int i = 0; i < dm_ncts; i++) {
+        struct dm_ct *c = &dm_cts[i];
+        int best = -1;
+        for (int l = 0; l < nlimits; l++)
+            if (!strcmp(limit_lines[l].name, c->name) || (best < 0 && !strcmp(limit_lines[l].name, "*")))
+                best = l;
+        c->limited = best >= 0;
+        if (c->limited)
+            memcpy(c->limit, limit_lines[best].limit, sizeof c->limit);
+        else
+            printf("devmgr: %s: no limits line: its quota is devmgr's\n", c->name);
+    }
+}
+
 /* "pci-id DRIVER VENDOR DEVICE": marks the functions with that ID */
 static void pci_id_line(const char *line)
 {
@@ -138,6 +217,10 @@ void dm_conf_load(const char *file)
             node_line(line);
             continue;
         }
+        if (!strncmp(line, "limits ", 7)) {
+            limits_line(line);
+            continue;
+        }
         if (sscanf(line, "driver %15s %23s %15s %31s %31s", kind, driver, name, program, twin) < 4)
             continue;
         for (int i = 0; i < dm_ndevs; i++) {
@@ -170,6 +253,7 @@ void dm_conf_load(const char *file)
         if (hct < 0)
             d->info.driver[0] = 0;   /* no container enumerates its bus */
     }
+    apply_limits();
     for (int i = 0; i < dm_ndevs; i++)
         if (dm_devs[i].ct >= 0)
             dm_copy_str(dm_devs[i].info.container, sizeof dm_devs[i].info.container, dm_cts[dm_devs[i].ct].name);

@@ -22,6 +22,12 @@ int dm_lsdev(struct hm_srv_req *r)
     dm_lock_drop(&dm_twin_lock);
     dm_msi_describe(d, info.vectors, sizeof info.vectors);
     dm_smmu_describe(d, info.dma, sizeof info.dma);
+    struct hm_quota q;
+    hm_handle_t p = d->ct < 0 ? HM_HANDLE_INVALID : __atomic_load_n(&dm_cts[d->ct].proc, __ATOMIC_SEQ_CST);
+    if (p != HM_HANDLE_INVALID && hm_proc_quota(p, &q) == 0) {
+        memcpy(info.quota_used, q.used, sizeof q.used);
+        memcpy(info.quota_limit, q.limit, sizeof q.limit);
+    }
     memcpy(r->buf->words, &info, sizeof info);
     r->reply_words = HM_DM_DEV_WORDS;
     r->m.w[0] = d->ct < 0 ? HM_DM_UNASSIGNED : (uint64_t)__atomic_load_n(&dm_cts[d->ct].state, __ATOMIC_SEQ_CST);

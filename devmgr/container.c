@@ -166,7 +166,7 @@ int dm_ct_start(int ct)
     ct_args(ct, first, off, irq, serving, sizeof serving);
     const char *argv[] = { c->program, off, irq, serving[0] ? serving : NULL, NULL };
     if (!err) {
-        p = hm_spawn(c->program, argv, hs, n, (hm_handle_t)sup, HM_PRIO_DRIVER);
+        p = hm_spawn_limited(c->program, argv, hs, n, (hm_handle_t)sup, HM_PRIO_DRIVER, c->limited ? c->limit : NULL);
         if (p < 0)
             printf("devmgr: cannot start %s: %s\n", c->program, hm_strerror(p));
     }

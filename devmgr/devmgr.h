@@ -98,6 +98,8 @@ struct dm_ct {
     int refusals;           /* its requests about other containers' devices (the first few are logged) */
     int requiesce;          /* stopped while its spawn was under way: quiet its devices again */
     hm_handle_t fault_mem;  /* the page of the last HM_DM_DMA_FAULT, held until its next stop (dm_ep_lock) */
+    int limited;            /* the board file gave it a quota: limit */
+    uint64_t limit[HM_QUOTA_N];
 };
 
 extern struct dm_dev dm_devs[DM_MAX_DEVS];

@@ -171,3 +171,47 @@ int hm_dm_print(hm_handle_t dm, struct hm_ipc_buf *buf)
                (unsigned long)row.restarts, dma);
     }
 }
+
+/* "1.5M/48M", "12/256": a quota's use and its limit ("-": none) */
+static void quota_cell(char *out, size_t n, uint64_t used, uint64_t limit, int bytes)
+{
+    char lim[24];
+    if (limit == HM_QUOTA_UNLIMITED)
+        snprintf(lim, sizeof lim, "-");
+    else if (bytes)
+        snprintf(lim, sizeof lim, "%luM", (unsigned long)(limit >> 20));
+    else
+        snprintf(lim, sizeof lim, "%lu", (unsigned long)limit);
+    if (bytes)
+        snprintf(out, n, "%lu.%luM/%s", (unsigned long)(used >> 20), (unsigned long)((used & 0xfffff) * 10 >> 20), lim);
+    else
+        snprintf(out, n, "%lu/%s", (unsigned long)used, lim);
+}
+
+int hm_dm_print_quotas(hm_handle_t dm, struct hm_ipc_buf *buf)
+{
+    enum { MAX_SHOWN = 16 };
+    char shown[MAX_SHOWN][HM_DM_CT_NAME_MAX];
+    int nshown = 0;
+    printf("%-9s %-14s %-14s %-10s %-9s %s\n", "CONTAINER", "MEMORY", "DMA", "HANDLES", "THREADS", "ENDPOINTS");
+    for (uint64_t i = 0; nshown < MAX_SHOWN; i++) {
+        struct hm_dm_row row;
+        int st = hm_dm_lsdev(dm, buf, i, &row);
+        if (st == -ENOENT)
+            return 0;
+        if (st)
+            return st;
+        const struct hm_dm_dev *d = &row.dev;
+        int seen = !d->container[0] || !d->quota_limit[HM_QUOTA_MEM];   /* none, or not running */
+        for (int s = 0; s < nshown && !seen; s++)
+            seen = !strcmp(shown[s], d->container);
+        if (seen)
+            continue;
+        memcpy(shown[nshown++], d->container, HM_DM_CT_NAME_MAX);
+        char cell[HM_QUOTA_N][48];
+        for (int k = 0; k < HM_QUOTA_N; k++)
+            quota_cell(cell[k], sizeof cell[k], d->quota_used[k], d->quota_limit[k], k <= HM_QUOTA_DMA);
+        printf("%-9s %-14s %-14s %-10s %-9s %s\n", d->container, cell[0], cell[1], cell[2], cell[3], cell[4]);
+    }
+    return 0;
+}

@@ -57,6 +57,12 @@ static long fail(hm_handle_t p, long err)
 long hm_spawn(const char *name, const char *const *argv, const struct hm_spawn_handle *hs, int nh,
               hm_handle_t sup, int prio)
 {
+    return hm_spawn_limited(name, argv, hs, nh, sup, prio, NULL);
+}
+
+long hm_spawn_limited(const char *name, const char *const *argv, const struct hm_spawn_handle *hs, int nh,
+                      hm_handle_t sup, int prio, const uint64_t *limit)
+{
     const void *img = hm_bootimg(NULL);
     const void *elf;
     size_t elf_len;
@@ -72,7 +78,7 @@ long hm_spawn(const char *name, const char *const *argv, const struct hm_spawn_h
     if (nh < 0 || nh > HM_START_MAX_HANDLES - 2)
         return -HM_EINVAL;
 
-    long p = hm_proc_create(name, strlen(name), sup);
+    long p = hm_proc_create_limited(name, strlen(name), sup, limit);
     if (p < 0)
         return p;
     for (int i = 0; i < n; i++) {

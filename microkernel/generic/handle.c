@@ -1,16 +1,23 @@
 /* Handles: a process's only way to name a kernel object (see htab.c for the
  * table itself). Installing takes a reference, closing drops it. A process's
- * handle to itself does not count, so an unreferenced process can die. */
+ * handle to itself does not count, so an unreferenced process can die; nor
+ * is it charged to its handle quota (every other slot is). */
 #include <kernel/object.h>
 
 static bool is_self(struct proc *p, struct kobj *o) { return o == &p->o; }
 
 int32_t handle_install(struct proc *p, struct kobj *o, uint32_t rights, uint64_t badge)
 {
+    bool self = is_self(p, o);
+    if (!self && quota_charge(p->quota, HM_QUOTA_HANDLES, 1))
+        return -HM_ENOMEM;
     int32_t h = htab_insert(&p->handles, o, (uint16_t)o->type, rights & HM_R_ALL, badge);
-    if (h < 0)
+    if (h < 0) {
+        if (!self)
+            quota_uncharge(p->quota, HM_QUOTA_HANDLES, 1);
         return -HM_ENOSPC;
-    if (!is_self(p, o))
+    }
+    if (!self)
         obj_ref(o);
     if (o->type == HM_OBJ_EP && (rights & HM_R_RECV))
         ((struct endpoint *)o)->recv_handles++;
@@ -38,8 +45,10 @@ static void drop(struct proc *p, struct hslot *s)
         if (--ep->recv_handles == 0)
             ipc_endpoint_close(ep);
     }
-    if (!is_self(p, o))
+    if (!is_self(p, o)) {
+        quota_uncharge(p->quota, HM_QUOTA_HANDLES, 1);
         obj_unref(o);
+    }
 }
 
 int handle_close(struct proc *p, int32_t h)

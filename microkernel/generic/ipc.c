@@ -322,12 +322,18 @@ void sys_reply_recv(struct trapframe *tf)
 
 void sys_ep_create(struct trapframe *tf)
 {
-    struct endpoint *ep = kmalloc(sizeof *ep);
+    struct quota *q = CUR_PROC->quota;
+    int err = quota_charge(q, HM_QUOTA_EPS, 1);
+    struct endpoint *ep = err ? NULL : kmalloc(sizeof *ep);
     if (!ep) {
+        if (!err)
+            quota_uncharge(q, HM_QUOTA_EPS, 1);
         tf->x[0] = (uint64_t)-HM_ENOMEM;
         return;
     }
     obj_init(&ep->o, HM_OBJ_EP);
+    ep->quota = q;
+    quota_ref(q);
     list_init(&ep->senders);
     list_init(&ep->receivers);
     int32_t h = handle_install(CUR_PROC, &ep->o, HM_R_SEND | HM_R_RECV | HM_R_GRANT | HM_R_DUP, 0);

@@ -27,7 +27,7 @@ static void load_segment(struct proc *p, uint64_t va, uint64_t size, const void 
                          uint64_t len, uint32_t perms)
 {
     int err;
-    struct memobj *m = memobj_create(HM_MEM_ANON, size, 0, &err);
+    struct memobj *m = memobj_create(HM_MEM_ANON, size, 0, p->quota, &err);
     if (!m)
         panic("no memory to load init");
     for (uint64_t done = 0; done < len; ) {
@@ -62,7 +62,7 @@ static void load_init(void)
         panic("init: %s", hm_elf_strerror(n));
 
     int err;
-    struct proc *p = proc_create("init", 4, NULL, 0, &err);
+    struct proc *p = proc_create("init", 4, NULL, 0, &quota_root, NULL, &err);
     if (!p)
         panic("cannot create init (%d)", err);
     for (int i = 0; i < n; i++) {
@@ -105,7 +105,7 @@ static void load_init(void)
     if (!t)
         panic("cannot create init's thread");
     give(p, &st, "thread", &t->o, HM_R_MANAGE | HM_R_GRANT | HM_R_DUP);
-    struct memobj *bm = memobj_create(HM_MEM_CONTIG, ALIGN_UP(bi->initrd_size, PAGE_SIZE), bi->initrd_pa, &err);
+    struct memobj *bm = memobj_create(HM_MEM_CONTIG, ALIGN_UP(bi->initrd_size, PAGE_SIZE), bi->initrd_pa, NULL, &err);
     struct resource *root = resource_new(HM_RES_ROOT, 0, 0);
     if (!bm || !root)
         panic("no memory for init's handles");
@@ -114,7 +114,7 @@ static void load_init(void)
     give(p, &st, "console", &the_console.o, HM_R_READ | HM_R_WRITE | HM_R_GRANT | HM_R_DUP);
     /* the device tree, copied to page-aligned memory of its own: the device
      * manager reads the board from it (read-only for init and its children) */
-    struct memobj *dm = memobj_create(HM_MEM_ANON, ALIGN_UP(bi->dtb_size, PAGE_SIZE), 0, &err);
+    struct memobj *dm = memobj_create(HM_MEM_ANON, ALIGN_UP(bi->dtb_size, PAGE_SIZE), 0, p->quota, &err);
     if (!dm)
         panic("no memory for the device tree copy");
     for (uint64_t off = 0; off < bi->dtb_size; off += PAGE_SIZE)
@@ -124,7 +124,7 @@ static void load_init(void)
     obj_unref(&dm->o);
     obj_unref(&bm->o);
     obj_unref(&root->o);
-    struct memobj *sm = memobj_create(HM_MEM_ANON, HM_STACK_SIZE, 0, &err);
+    struct memobj *sm = memobj_create(HM_MEM_ANON, HM_STACK_SIZE, 0, p->quota, &err);
     uint64_t sva = HM_USER_STACK_TOP - HM_STACK_SIZE;
     if (!sm || vm_map(&p->vs, sm, 0, HM_STACK_SIZE, &sva, HM_MAP_R | HM_MAP_W))
         panic("cannot map init's stack");

@@ -37,6 +37,7 @@ static void proc_free(struct proc *p)
         draining = false;
         return;
     }
+    quota_put(p->quota);
     kfree(p);
 }
 
@@ -52,11 +53,21 @@ void obj_unref(struct kobj *o)
     case HM_OBJ_THREAD: {
         struct thread *t = (struct thread *)o;
         KASSERT(t->state == T_DEAD && t != current);
+        if (t->quota) {
+            quota_uncharge(t->quota, HM_QUOTA_THREADS, 1);
+            quota_put(t->quota);
+        }
         kfree(t->kstack);
         kfree(t);
         break;
     }
-    case HM_OBJ_EP:
+    case HM_OBJ_EP: {
+        struct endpoint *ep = (struct endpoint *)o;
+        quota_uncharge(ep->quota, HM_QUOTA_EPS, 1);
+        quota_put(ep->quota);
+        kfree(ep);
+        break;
+    }
     case HM_OBJ_NOTIF:
     case HM_OBJ_RESOURCE:
         kfree(o);
@@ -84,6 +95,12 @@ void obj_unref(struct kobj *o)
             kfree(m->pages);
         } else if (m->kind == HM_MEM_CONTIG && !m->borrowed) {
             page_free(m->phys, m->size / PAGE_SIZE);
+        }
+        if (m->quota) {
+            if (m->kind == HM_MEM_CONTIG)
+                quota_uncharge(m->quota, HM_QUOTA_DMA, m->size);
+            quota_uncharge(m->quota, HM_QUOTA_MEM, m->size);
+            quota_put(m->quota);
         }
         kfree(m);
         break;

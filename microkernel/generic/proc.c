@@ -4,7 +4,10 @@
  * mappings and page tables. */
 #include <kernel/object.h>
 
-struct proc *proc_create(const char *name, size_t len, struct endpoint *sup, uint64_t badge, int *err)
+/* limit: the child's own limits (HM_QUOTA_N of them), NULL for none of
+ * its own; parent: the creator's quota, whose limits bound it as well */
+struct proc *proc_create(const char *name, size_t len, struct endpoint *sup, uint64_t badge,
+                         struct quota *parent, const uint64_t *limit, int *err)
 {
     struct proc *p = kmalloc(sizeof *p);
     if (!p) {
@@ -18,13 +21,22 @@ struct proc *proc_create(const char *name, size_t len, struct endpoint *sup, uin
     list_init(&p->threads);
     list_init(&p->waiters);
     list_init(&p->orphan_link);
+    p->quota = quota_create(parent, limit, p->name);
+    if (!p->quota) {
+        kfree(p);
+        *err = -HM_ENOMEM;
+        return NULL;
+    }
+    p->vs.quota = p->quota;   /* its table pages are its memory */
     *err = vs_init(&p->vs);
     if (*err) {
+        quota_put(p->quota);
         kfree(p);
         return NULL;
     }
     if (htab_init(&p->handles, kmalloc_sized, kfree_sized)) {
         vs_destroy_tables(&p->vs);
+        quota_put(p->quota);
         kfree(p);
         *err = -HM_ENOMEM;
         return NULL;

@@ -20,7 +20,7 @@ void sys_mem_create(struct trapframe *tf)
         return;
     }
     int err;
-    struct memobj *m = memobj_create((uint32_t)kind, size, 0, &err);
+    struct memobj *m = memobj_create((uint32_t)kind, size, 0, current->proc->quota, &err);
     if (!m) {
         tf->x[0] = (uint64_t)err;
         return;
@@ -42,7 +42,7 @@ void sys_mem_device(struct trapframe *tf)
         err = -HM_ERANGE;
     struct memobj *m = NULL;
     if (!err)
-        m = memobj_create(HM_MEM_DEVICE, size, phys, &err);
+        m = memobj_create(HM_MEM_DEVICE, size, phys, NULL, &err);
     if (!m) {
         tf->x[0] = (uint64_t)err;
         return;

@@ -60,16 +60,21 @@ void sys_handle_give(struct trapframe *tf)
 }
 
 /* ---- processes ---- */
-/* (name, len, supervisor ep or -1) -> proc */
+/* (name, len, supervisor ep or -1, limits or 0) -> proc. The new process's
+ * quota is charged along with the caller's: limits of its own (a user
+ * array of HM_QUOTA_N) can only narrow what the caller has left. */
 void sys_proc_create(struct trapframe *tf)
 {
     char name[32];
     uint64_t len = tf->x[1];
     struct endpoint *sup = NULL;
     uint64_t badge = 0;
+    uint64_t limit[HM_QUOTA_N];
     if (len == 0 || len >= sizeof name)
         RET(-HM_EINVAL);
     int err = copy_from_user(&CUR->vs, name, tf->x[0], len);
+    if (!err && tf->x[3])
+        err = copy_from_user(&CUR->vs, limit, tf->x[3], sizeof limit);
     if (!err && (int32_t)tf->x[2] != HM_HANDLE_INVALID) {
         struct hslot *s;
         err = handle_get(CUR, (int32_t)tf->x[2], HM_OBJ_EP, HM_R_SEND, &s);
@@ -80,7 +85,7 @@ void sys_proc_create(struct trapframe *tf)
     }
     if (err)
         RET(err);
-    struct proc *p = proc_create(name, len, sup, badge, &err);
+    struct proc *p = proc_create(name, len, sup, badge, CUR->quota, tf->x[3] ? limit : NULL, &err);
     if (!p)
         RET(err);
     int32_t h = handle_install(CUR, &p->o, HM_R_ALL, 0);

@@ -13,7 +13,7 @@ SYS(thread_switch) SYS(thread_park) SYS(thread_exit) SYS(thread_yield) SYS(threa
 SYS(ipc_buf_set) SYS(ep_create) SYS(call) SYS(recv) SYS(reply) SYS(reply_recv) SYS(notif_create)
 SYS(notif_signal) SYS(notif_wait) SYS(irq_create) SYS(irq_ctl) SYS(mem_create) SYS(mem_device) SYS(mem_info)
 SYS(vm_map) SYS(vm_unmap) SYS(timer_create) SYS(timer_set) SYS(sleep_until) SYS(resource_create)
-SYS(poweroff) SYS(klog_stats) SYS(msi_create)
+SYS(poweroff) SYS(klog_stats) SYS(msi_create) SYS(proc_quota)
 
 typedef void (*syscall_fn)(struct trapframe *);
 static const syscall_fn table[HM_NSYSCALLS] = {
@@ -36,7 +36,7 @@ static const syscall_fn table[HM_NSYSCALLS] = {
     [HM_SYS_TIMER_CREATE] = sys_timer_create, [HM_SYS_TIMER_SET] = sys_timer_set,
     [HM_SYS_SLEEP_UNTIL] = sys_sleep_until, [HM_SYS_RESOURCE_CREATE] = sys_resource_create,
     [HM_SYS_POWEROFF] = sys_poweroff, [HM_SYS_KLOG_STATS] = sys_klog_stats,
-    [HM_SYS_MSI_CREATE] = sys_msi_create,
+    [HM_SYS_MSI_CREATE] = sys_msi_create, [HM_SYS_PROC_QUOTA] = sys_proc_quota,
 };
 
 /* general system-call path (entry.S tries ipc_fastpath first for call and

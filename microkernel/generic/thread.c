@@ -38,11 +38,18 @@ static struct thread *thread_alloc(int prio, int *err)
     return t;
 }
 
+/* charged to p's quota: a thread counts where it runs, whoever made it */
 struct thread *thread_create(struct proc *p, uint64_t entry, uint64_t sp, uint64_t arg, int prio, int *err)
 {
-    struct thread *t = thread_alloc(prio, err);
-    if (!t)
+    if ((*err = quota_charge(p->quota, HM_QUOTA_THREADS, 1)))
         return NULL;
+    struct thread *t = thread_alloc(prio, err);
+    if (!t) {
+        quota_uncharge(p->quota, HM_QUOTA_THREADS, 1);
+        return NULL;
+    }
+    t->quota = p->quota;
+    quota_ref(p->quota);
     t->proc = p;
     obj_ref(&p->o);
     t->tf->pc = entry;

@@ -2,11 +2,43 @@
 #include <hm/blkclient.h>
 #include <hm/chrclient.h>
 #include <hm/hm.h>
+#include "ktest.h"
+#include "quota_cases.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static struct hm_ipc_buf ipcbuf;
+
+/* "quota": a client whose creator (kt_quota) limited its quota exhausts
+ * each kind; then a process it makes with limits far above its own cannot
+ * take more threads than it has left itself. Its exit status: failures. */
+static int quota_client(void)
+{
+    static uint64_t stack[32] __attribute__((aligned(16)));
+    kt_init("quota-client");
+    quota_cases("a client");
+    uint64_t big[HM_QUOTA_N] = { 1ull << 30, 1ull << 30, 4000, 4000, 4000 };
+    struct hm_quota mine;
+    long g = hm_proc_create_limited("grandchild", 10, HM_HANDLE_INVALID, big);
+    KT_OK(g, "quota: a client makes a process with limits above its own");
+    KT_EQ(hm_proc_quota(HM_HANDLE_SELF_PROC, &mine), 0, "quota: it reads its own");
+    long made = 0, r = 0;
+    hm_handle_t t[64];
+    while (g >= 0 && made < 64 && (r = hm_thread_create((hm_handle_t)g, (void *)quota_client, &stack[32], 0, 1)) >= 0)
+        t[made++] = (hm_handle_t)r;
+    char name[128];
+    snprintf(name, sizeof name, "quota: threads in that process stop at what the client has left (%ld of limit %lu, "
+             "%lu in use)", made, (unsigned long)mine.limit[HM_QUOTA_THREADS], (unsigned long)mine.used[HM_QUOTA_THREADS]);
+    KT_CHECK(r == -HM_ENOMEM && (uint64_t)made == mine.limit[HM_QUOTA_THREADS] - mine.used[HM_QUOTA_THREADS], name);
+    for (long i = 0; i < made; i++)
+        hm_handle_close(t[i]);
+    if (g >= 0) {
+        hm_proc_kill((hm_handle_t)g);
+        hm_handle_close((hm_handle_t)g);
+    }
+    return kt_finish();
+}
 
 static void serve(hm_handle_t ep)
 {
@@ -52,6 +84,8 @@ int main(int argc, char **argv)
     hm_handle_t notif = hm_start_handle("notif");
     if (!strcmp(mode, "exit"))
         return atoi(arg);
+    if (!strcmp(mode, "quota"))
+        return quota_client();
     if (!strcmp(mode, "data-abort")) {
         volatile int *volatile bad = (volatile int *)0x10;   /* hide the constant from the optimiser */
         return *bad;

@@ -256,8 +256,15 @@ void fz_sys_call(struct fz_run *run, struct fz_target *t)
         static const size_t lens[] = { 0, 1, 5, 31, 32, 40 };
         size_t len = lens[fz_rand() % 6];
         int nosup = fz_rand() % 3 == 0;
-        long want = !len || len >= 32 ? -HM_EINVAL : nosup ? 0 : sarg_refusal(&a, HM_OBJ_EP, HM_R_SEND);
-        r = hm_proc_create("fuzz-process-name-longer-than-32", len, nosup ? HM_HANDLE_INVALID : a.h);
+        /* limits: none, random ones, or an unmapped pointer (EFAULT) */
+        int lim = (int)(fz_rand() % 3);
+        uint64_t limit[HM_QUOTA_N];
+        for (int k = 0; k < HM_QUOTA_N; k++)
+            limit[k] = fz_rand() % 2 ? fz_rand() : fz_rand() % 64;
+        long want = !len || len >= 32 ? -HM_EINVAL : lim == 2 ? -HM_EFAULT
+                  : nosup ? 0 : sarg_refusal(&a, HM_OBJ_EP, HM_R_SEND);
+        r = hm_proc_create_limited("fuzz-process-name-longer-than-32", len, nosup ? HM_HANDLE_INVALID : a.h,
+                                   lim == 0 ? NULL : lim == 1 ? limit : (const uint64_t *)0x10);
         check(run, t, "proc_create", r < 0 ? r : 0, want);
         if (r >= 0)
             hm_handle_close((hm_handle_t)r);   /* no thread: destroyed */
@@ -265,6 +272,13 @@ void fz_sys_call(struct fz_run *run, struct fz_target *t)
     }
     case 11: {
         int64_t status;
+        struct hm_quota q;
+        if (fz_rand() % 2) {
+            r = hm_proc_quota(a.h, fz_rand() % 4 ? &q : (struct hm_quota *)0x10);
+            long want = sarg_refusal(&a, HM_OBJ_PROC, HM_R_READ);
+            check(run, t, "proc_quota", r == -HM_EFAULT && !want ? 0 : r, want);
+            break;
+        }
         r = hm_proc_wait(a.h, HM_DEADLINE_POLL, &status);
         check(run, t, "proc_wait", r == -HM_ETIMEDOUT ? 0 : r, sarg_refusal(&a, HM_OBJ_PROC, HM_R_READ));
         break;

@@ -33,7 +33,7 @@ static int cmd_help(int argc, char **argv)
     printf("commands:\n"
            "  help                      this list\n"
            "  ls [PATH]                 list a directory (default /)\n"
-           "  lsdev                     devices, their drivers and containers\n"
+           "  lsdev                     devices, their drivers and containers; each container's quota\n"
            "  dmesg                     the logs of the driver containers that keep one\n"
            "  dd if=F of=F [bs=N] [count=N] [skip=N] [seek=N]   copy blocks (coreutils semantics)\n"
            "  sha256sum PATH...         SHA-256 of files and devices\n"
@@ -103,6 +103,10 @@ static int cmd_lsdev(int argc, char **argv)
 {
     (void)argc, (void)argv;
     int st = sh_dm < 0 ? -ENXIO : hm_dm_print(sh_dm, &sh_buf);
+    if (!st) {
+        printf("\n");
+        st = hm_dm_print_quotas(sh_dm, &sh_buf);
+    }
     if (st) {
         err("lsdev", "device manager", st);
         return 1;

@@ -119,6 +119,7 @@
 #define HM_DM_H
 #include <stdint.h>
 #include <hm/proto.h>
+#include <uapi/hm/syscall.h>   /* HM_QUOTA_N */
 
 #define HM_DM_LSDEV      HM_LABEL(HM_PROTO_DM, 1)
 #define HM_DM_REGISTER   HM_LABEL(HM_PROTO_DM, 2)
@@ -173,6 +174,10 @@ struct hm_dm_dev {
     char dataplane[8];      /* "twin" once a twin serves its data plane */
     char vectors[16];       /* MSI vectors its container holds: "msix:2", "msi:1", or "" */
     char dma[16];           /* "smmu": its DMA confined; "unconfined"; "": it does no DMA */
+    /* its container's kernel quota (syscall.h HM_QUOTA_*): in use and the
+     * limits (HM_QUOTA_UNLIMITED: none); all 0 when no container runs it */
+    uint64_t quota_used[HM_QUOTA_N];
+    uint64_t quota_limit[HM_QUOTA_N];
 };
 #define HM_DM_DEV_WORDS (sizeof(struct hm_dm_dev) / 8)
 _Static_assert(sizeof(struct hm_dm_dev) % 8 == 0 && sizeof(struct hm_dm_dev) / 8 <= 64, "fits the IPC buffer");

@@ -25,6 +25,8 @@ const char *hm_dm_fault_name(uint64_t kind);
 uint64_t hm_dm_fault_kind(const char *name);
 /* print the device table, one line per device */
 int hm_dm_print(hm_handle_t dm, struct hm_ipc_buf *buf);
+/* each running container's kernel quota, in use / limit, as a table */
+int hm_dm_print_quotas(hm_handle_t dm, struct hm_ipc_buf *buf);
 /* up to HM_DC_LOG_CHUNK bytes of device index's container log from offset
  * off into out: 0 with *n bytes and *next the offset after them (n = 0 at
  * the end), -ENOENT past the last device, -ENOTSUP no log, -EIO */

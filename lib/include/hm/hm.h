@@ -150,7 +150,10 @@ static inline long hm_handle_info(hm_handle_t h, struct hm_handle_info *i) { ret
 static inline long hm_handle_give(hm_handle_t proc, hm_handle_t h, uint32_t rights) { return hm_sys3(HM_SYS_HANDLE_GIVE, proc, h, rights); }
 
 /* ---- processes and threads ---- */
-static inline long hm_proc_create(const char *name, size_t len, hm_handle_t sup) { return hm_sys3(HM_SYS_PROC_CREATE, (long)name, (long)len, sup); }
+static inline long hm_proc_create(const char *name, size_t len, hm_handle_t sup) { return hm_sys4(HM_SYS_PROC_CREATE, (long)name, (long)len, sup, 0); }
+/* limit: HM_QUOTA_N limits of the child's own (syscall.h "quotas"), NULL for none */
+static inline long hm_proc_create_limited(const char *name, size_t len, hm_handle_t sup, const uint64_t *limit) { return hm_sys4(HM_SYS_PROC_CREATE, (long)name, (long)len, sup, (long)limit); }
+static inline long hm_proc_quota(hm_handle_t p, struct hm_quota *q) { return hm_sys2(HM_SYS_PROC_QUOTA, p, (long)q); }
 static inline long hm_proc_kill(hm_handle_t p) { return hm_sys1(HM_SYS_PROC_KILL, p); }
 static inline long hm_proc_wait(hm_handle_t p, uint64_t deadline, int64_t *status) { return hm_sys2r(HM_SYS_PROC_WAIT, p, (long)deadline, (uint64_t *)status); }
 __attribute__((noreturn)) static inline void hm_proc_exit(long status) { hm_sys1(HM_SYS_PROC_EXIT, status); __builtin_unreachable(); }
@@ -240,6 +243,10 @@ struct hm_spawn_handle { const char *name; hm_handle_t h; uint32_t rights; };
  * process handle or a negative error */
 long hm_spawn(const char *name, const char *const *argv, const struct hm_spawn_handle *hs, int nh,
               hm_handle_t sup, int prio);
+/* the same, the process's quota limited to limit[HM_QUOTA_N] (NULL: none of
+ * its own). Its image and stack are the caller's memory, not the child's. */
+long hm_spawn_limited(const char *name, const char *const *argv, const struct hm_spawn_handle *hs, int nh,
+                      hm_handle_t sup, int prio, const uint64_t *limit);
 /* the boot image: a pointer to it mapped read-only (mapped on first use) */
 const void *hm_bootimg(size_t *size);
 #endif

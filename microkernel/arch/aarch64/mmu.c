@@ -22,7 +22,7 @@ static inline uint64_t *table_va(uint64_t pa) { return phys_to_virt(pa); }
 static inline void tlbi_all(void) { __asm__ volatile("dsb ishst; tlbi vmalle1is; dsb ish; isb" ::: "memory"); }
 
 /* walk to the level-3 entry of va, creating tables if asked */
-static uint64_t *walk(uint64_t root_pa, uint64_t va, bool create)
+static uint64_t *walk(uint64_t root_pa, uint64_t va, bool create, struct vspace *vs)
 {
     uint64_t *t = table_va(root_pa);
     for (int level = 0; level < 3; level++) {
@@ -31,7 +31,8 @@ static uint64_t *walk(uint64_t root_pa, uint64_t va, bool create)
         if (!(e & PTE_VALID)) {
             if (!create)
                 return NULL;
-            uint64_t pa = page_alloc(1, 1);
+            /* a user table page is charged to the process (quota.c) */
+            uint64_t pa = vs ? vs_table_alloc(vs) : page_alloc(1, 1);
             if (!pa)
                 return NULL;
             e = pa | PTE_TABLE;
@@ -68,7 +69,7 @@ static void kmap(uint64_t pa, uint64_t size, uint64_t attrs)
             off += 0x200000;
             continue;
         }
-        uint64_t *e = walk(kernel_l0_pa, va, true);
+        uint64_t *e = walk(kernel_l0_pa, va, true, NULL);
         if (!e)
             panic("out of memory building kernel tables");
         *e = (pa + off) | PTE_PAGE | (attrs & ~(1ull << 63));
@@ -127,7 +128,7 @@ int vs_init(struct vspace *vs)
         uint32_t a = (asid_next + n) & 0xffff;
         if (a == 0 || (asid_map[a / 8] & (1 << (a % 8))))
             continue;
-        vs->l0_pa = page_alloc(1, 1);
+        vs->l0_pa = vs_table_alloc(vs);
         if (!vs->l0_pa)
             return -HM_ENOMEM;
         asid_map[a / 8] |= 1 << (a % 8);
@@ -161,13 +162,14 @@ void vs_destroy_tables(struct vspace *vs)
         vs_activate(NULL);
     __asm__ volatile("dsb ishst; tlbi aside1is, %0; dsb ish; isb" :: "r"((uint64_t)vs->asid << 48) : "memory");
     free_level(vs->l0_pa, 0);
+    vs_tables_freed(vs);
     asid_map[vs->asid / 8] &= ~(1 << (vs->asid % 8));
     vs->l0_pa = 0;
 }
 
 int vs_map_page(struct vspace *vs, uint64_t va, uint64_t pa, uint32_t perms, bool device)
 {
-    uint64_t *e = walk(vs->l0_pa, va, true);
+    uint64_t *e = walk(vs->l0_pa, va, true, vs);
     if (!e)
         return -HM_ENOMEM;
     uint64_t d = pa | PTE_PAGE | PTE_AF | PTE_NG | PTE_AP_EL0 | PTE_PXN;
@@ -184,7 +186,7 @@ int vs_map_page(struct vspace *vs, uint64_t va, uint64_t pa, uint32_t perms, boo
 
 void vs_unmap_page(struct vspace *vs, uint64_t va)
 {
-    uint64_t *e = walk(vs->l0_pa, va, false);
+    uint64_t *e = walk(vs->l0_pa, va, false, NULL);
     if (!e || !(*e & PTE_VALID))
         return;
     *e = 0;
@@ -196,7 +198,7 @@ bool vs_lookup(struct vspace *vs, uint64_t va, bool write, uint64_t *pa)
 {
     if (va >= HM_USER_VA_MAX || !vs->l0_pa)
         return false;
-    uint64_t *e = walk(vs->l0_pa, va, false);
+    uint64_t *e = walk(vs->l0_pa, va, false, NULL);
     if (!e || (*e & 3) != PTE_PAGE || !(*e & PTE_AP_EL0))
         return false;
     if (write && (*e & PTE_AP_RO))

@@ -22,6 +22,25 @@ void obj_init(struct kobj *o, uint32_t type);
 static inline void obj_ref(struct kobj *o) { o->refs++; }
 void obj_unref(struct kobj *o);
 
+/* ---- quotas (quota.c): a process's limits and what it holds against them.
+ * Each process has one; a child's quota is charged along with its
+ * creator's, up to the root (init's, unlimited). Objects that outlive
+ * their creator hold a reference to the quota they were charged to. */
+struct quota {
+    uint32_t refs;
+    struct quota *parent;
+    uint64_t limit[HM_QUOTA_N];
+    uint64_t used[HM_QUOTA_N];
+    uint64_t refused[HM_QUOTA_N];
+    char name[16];       /* its process's, for the log */
+};
+struct quota *quota_create(struct quota *parent, const uint64_t *limit, const char *name);
+static inline void quota_ref(struct quota *q) { q->refs++; }
+void quota_put(struct quota *q);
+int quota_charge(struct quota *q, unsigned kind, uint64_t n);   /* 0 or -HM_ENOMEM */
+void quota_uncharge(struct quota *q, unsigned kind, uint64_t n);
+extern struct quota quota_root;
+
 /* ---- timeouts: sorted list of absolute deadlines ---- */
 struct timeout {
     struct list link;
@@ -42,8 +61,10 @@ struct memobj {
     uint64_t phys;        /* CONTIG / DEVICE base */
     uint64_t *pages;      /* ANON: physical page of each page */
     bool borrowed;        /* CONTIG over memory the kernel does not own (boot image) */
+    struct quota *quota;  /* charged for its pages; NULL = not charged (device, borrowed) */
 };
-struct memobj *memobj_create(uint32_t kind, uint64_t size, uint64_t phys, int *err);
+/* charged to q (NULL: not charged) for ANON and CONTIG pages */
+struct memobj *memobj_create(uint32_t kind, uint64_t size, uint64_t phys, struct quota *q, int *err);
 uint64_t memobj_page(struct memobj *m, uint64_t off);   /* physical address of a page */
 
 /* ---- IPC ---- */
@@ -68,6 +89,7 @@ struct endpoint {
     uint32_t recv_handles;   /* live handles with RECV right; 0 = closed */
     bool closed;
     struct list close_link;  /* closed, queues not yet emptied (ipc.c) */
+    struct quota *quota;     /* its creator's, charged one endpoint */
 };
 
 struct notif {
@@ -112,6 +134,7 @@ struct thread {
     struct fpstate fp;
     bool fp_used;
     struct list zombie_link;
+    struct quota *quota;         /* its process's, charged one thread; NULL for kernel threads */
 };
 
 struct proc {
@@ -119,6 +142,7 @@ struct proc {
     char name[32];
     struct htab handles;
     struct vspace vs;
+    struct quota *quota;         /* what it and the processes it creates may hold */
     struct list threads;
     uint32_t nthreads;
     struct endpoint *sup;        /* supervisor endpoint for faults, may be NULL */
@@ -170,7 +194,8 @@ int handle_close(struct proc *p, int32_t h);
 void handle_table_clear(struct proc *p);
 
 /* processes (proc.c) */
-struct proc *proc_create(const char *name, size_t len, struct endpoint *sup, uint64_t badge, int *err);
+struct proc *proc_create(const char *name, size_t len, struct endpoint *sup, uint64_t badge,
+                         struct quota *parent, const uint64_t *limit, int *err);
 void proc_terminate(struct proc *p, int64_t status);
 
 /* threads (thread.c) */

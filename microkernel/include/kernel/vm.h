@@ -5,6 +5,7 @@
 #include <kernel/list.h>
 
 struct memobj;
+struct quota;
 
 struct vspace {
     uint64_t l0_pa;       /* level-0 table */
@@ -12,6 +13,8 @@ struct vspace {
     uint16_t asid;
     struct list maps;     /* struct vmap, sorted by va */
     uint64_t nmaps;
+    struct quota *quota;  /* charged for its table pages (NULL: the kernel's) */
+    uint64_t ntables;     /* table pages charged */
 };
 
 struct vmap {
@@ -22,6 +25,10 @@ struct vmap {
 };
 
 #define VM_MAX_MAPS 1024
+
+/* generic/quota.c: a table page for vs, charged to its quota (0 when none is left) */
+uint64_t vs_table_alloc(struct vspace *vs);
+void vs_tables_freed(struct vspace *vs);
 
 /* arch/aarch64/mmu.c: page-table level */
 int vs_init(struct vspace *vs);                     /* 0 or -HM_ENOMEM / -HM_ENOSPC */

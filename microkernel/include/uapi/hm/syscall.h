@@ -21,7 +21,7 @@
 #define HM_EPERM     3   /* handle lacks a right the call needs */
 #define HM_ETYPE     4   /* handle names an object of the wrong type */
 #define HM_EFAULT    5   /* user pointer not mapped with the needed access */
-#define HM_ENOMEM    6   /* out of physical memory */
+#define HM_ENOMEM    6   /* out of physical memory, or over the caller's quota */
 #define HM_ENOSPC    7   /* a table (handles, mappings) is full */
 #define HM_ETIMEDOUT 8   /* deadline passed */
 #define HM_ECLOSED   9   /* peer died or object was closed */
@@ -117,6 +117,23 @@ struct hm_mem_info {
     uint32_t pad;
 };
 
+/* ---- quotas (docs/syscalls.md "Quotas") ----
+ * What a process may hold at once, counting what it created and what the
+ * processes it created hold (a child's charges are its creator's too).
+ * Memory: bytes of the anonymous and contiguous memory objects it created
+ * and of its page tables; DMA: the contiguous part of that; handles: slots
+ * in its table (not its own process handle); threads: its threads;
+ * endpoints: the endpoints it created. Over a limit the call fails with
+ * HM_ENOMEM and nothing else changes. */
+enum { HM_QUOTA_MEM, HM_QUOTA_DMA, HM_QUOTA_HANDLES, HM_QUOTA_THREADS, HM_QUOTA_EPS, HM_QUOTA_N };
+#define HM_QUOTA_UNLIMITED (~0ull)
+
+struct hm_quota {
+    uint64_t limit[HM_QUOTA_N];
+    uint64_t used[HM_QUOTA_N];
+    uint64_t refused[HM_QUOTA_N];   /* charges refused by this limit */
+};
+
 /* map permissions (subset of the handle's READ/WRITE/EXEC rights; W and X
  * together are refused: W^X) */
 #define HM_MAP_R HM_R_READ
@@ -158,7 +175,7 @@ enum {
     HM_SYS_HANDLE_DUP,        /* (h, rights, badge) -> h2 */
     HM_SYS_HANDLE_INFO,       /* (h, struct hm_handle_info *) */
     HM_SYS_HANDLE_GIVE,       /* (proc, h, rights) -> handle in proc's table */
-    HM_SYS_PROC_CREATE,       /* (name, len, supervisor ep or -1) -> proc */
+    HM_SYS_PROC_CREATE,       /* (name, len, supervisor ep or -1, limits[HM_QUOTA_N] or 0) -> proc */
     HM_SYS_PROC_KILL,         /* (proc) */
     HM_SYS_PROC_WAIT,         /* (proc, deadline) -> exit status in x1 */
     HM_SYS_PROC_EXIT,         /* (status) */
@@ -193,6 +210,7 @@ enum {
     HM_SYS_POWEROFF,          /* (root resource) */
     HM_SYS_KLOG_STATS,        /* (buf, len): kernel counters, text */
     HM_SYS_MSI_CREATE,        /* (resource, source, notif, bits) -> irq; x1 address, x2 data */
+    HM_SYS_PROC_QUOTA,        /* (proc, struct hm_quota *) */
     HM_NSYSCALLS
 };
 
