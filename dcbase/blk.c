@@ -228,6 +228,15 @@ int dc_blk_attach(struct hm_srv_req *r)
         }
         return err;
     }
+    /* sessions of clients that died are let go first (their requests in
+     * flight finish): slots and memory must not run out under clients
+     * that come and go */
+    int gone = hm_blk_srv_abandoned(sessions, MAX_SESSIONS);
+    if (gone) {
+        dc_log_printf("dcbase: %d block session(s) whose client is gone: released once their requests are done\n",
+                      gone);
+        hm_notif_signal(dc_events, DC_EV_KICK);
+    }
     if (!hm_blk_srv_slot_free(sessions, MAX_SESSIONS))   /* Linux's block thread frees detached ones */
         hm_blk_srv_reclaim(sessions, MAX_SESSIONS, dc_events, DC_EV_KICK, 1);
     /* any memory will do: Linux copies through its own pages */

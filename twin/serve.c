@@ -227,6 +227,16 @@ void vs_reclaim(void)
 int vs_attach(hm_handle_t mem, hm_handle_t cn, uint64_t entries, uint64_t bits, uint64_t start, uint64_t size,
               int ro, int key, int unit, uint32_t lbs, hm_handle_t ep, uint64_t dma, hm_handle_t out[2])
 {
+    /* sessions of clients that died are let go first: their slots and
+     * memory must not run out under clients that come and go */
+    static unsigned logged;   /* the first few: a client that comes and goes must not flood the console */
+    int gone = hm_blk_srv_abandoned(srv_tab, VS_MAX_SESSIONS);
+    if (gone) {
+        if (logged++ < 8)
+            printf("%s: %d session(s) whose client is gone: released once their requests are done%s\n", who, gone,
+                   logged == 8 ? " (no more such lines)" : "");
+        hm_notif_signal(notif, VS_DOORBELL_BIT);
+    }
     if (!hm_blk_srv_slot_free(srv_tab, VS_MAX_SESSIONS))
         hm_blk_srv_reclaim(srv_tab, VS_MAX_SESSIONS, notif, VS_DOORBELL_BIT, 1);
     int slot = hm_blk_srv_attach(srv_tab, VS_MAX_SESSIONS, mem, cn, entries, bits, 1);

@@ -129,6 +129,19 @@ int hm_blk_srv_ioctl(struct hm_msg *m, uint64_t size, uint32_t lbs, int ro)
     }
 }
 
+int hm_blk_srv_abandoned(struct hm_blk_srv_session *tab, int n)
+{
+    int found = 0;
+    for (int i = 0; i < n; i++) {
+        struct hm_handle_info hi;
+        if (!tab[i].active || tab[i].closing || hm_handle_info(tab[i].client, &hi) || hi.handles > 1)
+            continue;
+        tab[i].closing = 1;
+        found++;
+    }
+    return found;
+}
+
 int hm_blk_srv_slot_free(const struct hm_blk_srv_session *tab, int n)
 {
     for (int i = 0; i < n; i++)

@@ -17,8 +17,10 @@ int32_t handle_install(struct proc *p, struct kobj *o, uint32_t rights, uint64_t
             quota_uncharge(p->quota, HM_QUOTA_HANDLES, 1);
         return -HM_ENOSPC;
     }
-    if (!self)
+    if (!self) {
         obj_ref(o);
+        o->handles++;
+    }
     if (o->type == HM_OBJ_EP && (rights & HM_R_RECV))
         ((struct endpoint *)o)->recv_handles++;
     return h;
@@ -47,6 +49,7 @@ static void drop(struct proc *p, struct hslot *s)
     }
     if (!is_self(p, o)) {
         quota_uncharge(p->quota, HM_QUOTA_HANDLES, 1);
+        o->handles--;
         obj_unref(o);
     }
 }

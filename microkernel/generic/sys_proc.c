@@ -31,8 +31,9 @@ void sys_handle_info(struct trapframe *tf)
     int err = handle_get(CUR, (int32_t)tf->x[0], HM_OBJ_NONE, 0, &s);
     if (err)
         RET(err);
-    struct hm_handle_info info = { .type = s->type, .rights = s->rights, .badge = s->badge,
-                                   .koid = ((struct kobj *)s->obj)->koid };
+    struct kobj *o = s->obj;
+    struct hm_handle_info info = { .type = s->type, .rights = s->rights, .badge = s->badge, .koid = o->koid,
+                                   .handles = o->handles ? o->handles : 1 };   /* handle 0: not counted */
     RET(copy_to_user(&CUR->vs, tf->x[1], &info, sizeof info));
 }
 

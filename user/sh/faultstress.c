@@ -46,7 +46,7 @@ static const uint64_t kinds[] = { HM_DM_FAULT_CRASH, HM_DM_FAULT_HANG, HM_DM_FAU
 
 struct target {
     char name[16];
-    const char *disk;       /* DEV's name, the disk a dma fault reads */
+    char disk[16];          /* DEV's name (without @MIB), the disk a dma fault reads */
     int left[NKINDS], done[NKINDS];
     int armed_kind;
     struct sh_canary canary;   /* the armed dma fault's target page */
@@ -139,10 +139,11 @@ static const char *watch(struct target *t, uint64_t *rng)
 
 static int usage(void)
 {
-    printf("usage: faultstress [--each N] [--seed S] DEV:CONTAINER[:KIND,...][=M]... (KIND: kill, crash, hang, dma,\n"
-           "       spin, deadlock, twin;\n"
+    printf("usage: faultstress [--each N] [--seed S] DEV[@MIB]:CONTAINER[:KIND,...][=M]... (KIND: kill, crash, hang,\n"
+           "       dma, spin, deadlock, twin;\n"
            "       M: faults of each kind into that container instead of N; 0: workload only, when another\n"
-           "       DEV's faults go into the same container)\n");
+           "       DEV's faults go into the same container; @MIB: the workload's 2 MiB start MIB MiB into DEV,\n"
+           "       so several clients can share one disk)\n");
     return 1;
 }
 
@@ -200,7 +201,8 @@ int cmd_faultstress(int argc, char **argv)
         snprintf(ts[ndev].name, sizeof ts[ndev].name, "%s", colon + 1);
         for (int k = 0; k < NKINDS; k++)
             ts[ndev].left[k] = mask >> k & 1 ? (int)n : 0;
-        ts[ndev].disk = strrchr(argv[i], '/') ? strrchr(argv[i], '/') + 1 : argv[i];
+        const char *base = strrchr(argv[i], '/') ? strrchr(argv[i], '/') + 1 : argv[i];
+        snprintf(ts[ndev].disk, sizeof ts[ndev].disk, "%.*s", (int)strcspn(base, "@"), base);
     }
     /* a target with nothing to inject whose container another target faults */
     for (int d = 0; d < ndev; d++)

@@ -17,6 +17,7 @@
 #include <hm/sha256.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* splitmix64: the host replays it (tests/scenarios/faultstress.py) */
@@ -84,7 +85,7 @@ static int work(struct worker *w)
                 next_op(w, k);
                 /* the id names the lane and the request's number in it: a
                  * completion for an earlier one (run twice) is caught */
-                int r = hm_blk_submit(c, l->op.write ? HM_BLK_WRITE : HM_BLK_READ, l->op.off,
+                int r = hm_blk_submit(c, l->op.write ? HM_BLK_WRITE : HM_BLK_READ, w->base + l->op.off,
                                       (uint64_t)k * LANE_DATA, l->op.len, l->n << 3 | (uint64_t)k);
                 if (r)
                     return fail(w, "submit", r);
@@ -125,18 +126,28 @@ void *fs_worker_main(void *arg)
 int fs_worker_init(struct worker *w, const char *dev, int index, uint64_t seed)
 {
     w->dev = dev;
-    int st = f_open(&w->f, dev);
+    size_t plen = strcspn(dev, "@");
+    char *end = NULL;
+    unsigned long mib = dev[plen] ? strtoul(dev + plen + 1, &end, 10) : 0;
+    if (plen >= sizeof w->path || (end && (*end || end == dev + plen + 1 || mib > 1u << 20))) {
+        snprintf(w->why, sizeof w->why, "not a node, or not a node@MIB");
+        return -EINVAL;
+    }
+    memcpy(w->path, dev, plen);
+    w->path[plen] = 0;
+    w->base = (uint64_t)mib << 20;
+    int st = f_open(&w->f, w->path);
     if (st)
         return fail(w, "open", st);
     w->opened = 1;
-    if (w->f.type != HM_VFS_BLK || w->f.size < SPAN || w->f.blk.data_size < LANES * LANE_DATA) {
-        snprintf(w->why, sizeof w->why, "not a block device of at least %u MiB", SPAN >> 20);
+    if (w->f.type != HM_VFS_BLK || w->f.size < w->base + SPAN || w->f.blk.data_size < LANES * LANE_DATA) {
+        snprintf(w->why, sizeof w->why, "not a block device of at least %lu MiB", (unsigned long)(mib + (SPAN >> 20)));
         return -EINVAL;
     }
     w->shadow = hm_alloc_pages(SPAN, &w->shadow_mem);
     if (!w->shadow)
         return fail(w, "memory for its copy", -ENOMEM);
-    long n = f_pread(&w->f, w->shadow, SPAN, 0);
+    long n = f_pread(&w->f, w->shadow, SPAN, w->base);
     if (n != (long)SPAN)
         return fail(w, "reading it", n < 0 ? (int)n : -EIO);
     for (int k = 0; k < LANES; k++)
@@ -168,7 +179,7 @@ const char *fs_worker_verify(struct worker *w)
     w->f.blk.buf = &sh_buf;
     f_ipc = NULL;
     for (uint64_t off = 0; off < SPAN; off += sizeof chunk) {
-        long n = f_pread(&w->f, chunk, sizeof chunk, off);
+        long n = f_pread(&w->f, chunk, sizeof chunk, w->base + off);
         if (n != (long)sizeof chunk)
             return "reading it back at the end failed";
         if (memcmp(chunk, w->shadow + off, sizeof chunk))

@@ -25,7 +25,9 @@ struct lane {
 };
 
 struct worker {
-    const char *dev;
+    const char *dev;   /* as given: "/dev/vda", "/dev/vda@10" */
+    char path[32];     /* what is opened: "/dev/vda" */
+    uint64_t base;     /* the workload's first byte on the device (@MIB) */
     struct file f;
     struct hm_ipc_buf buf;
     struct hm_thread t;
@@ -39,7 +41,8 @@ struct worker {
 
 uint64_t fs_next(uint64_t *s);   /* splitmix64: the host replays it */
 void *fs_worker_main(void *arg);   /* the worker thread: runs until stop, or a failure */
-/* open dev, read what its span holds now, set the lanes' PRNGs; 0 or -errno (w->why) */
+/* open dev ("PATH" or "PATH@MIB": the span starts MIB MiB in), read what
+ * its span holds now, set the lanes' PRNGs; 0 or -errno (w->why) */
 int fs_worker_init(struct worker *w, const char *dev, int index, uint64_t seed);
 void fs_worker_free(struct worker *w);
 /* after the workload: the device read afresh must hold exactly what was

@@ -21,8 +21,9 @@
  *     server gone (ECLOSED), a container restarted while the fuzzer ran,
  *     or devmgr or vfs not answering afterwards is a crash.
  * A well-formed session (HM_BLK_ATTACH with fitting memory) is detached
- * again at once; nothing writes a disk (vfs may be left /tmp files: it has
- * no unlink). Prints
+ * again at once. One disk call in 32 is a hostile client's session instead
+ * (fuzz_blk.c). Nothing changes a disk's bytes (vfs may be left /tmp
+ * files: it has no unlink). Prints
  * "fuzz: N calls, M refused, K crashes" and, if any, the broken rules.
  */
 #include "sh.h"
@@ -150,6 +151,9 @@ int cmd_fuzz(int argc, char **argv)
            (unsigned long)crashes, (unsigned long)ms);
     if (run.sessions)
         printf("fuzz: %lu sessions attached, fuzzed and detached\n", (unsigned long)run.sessions);
+    if (run.hostile)
+        printf("fuzz: %lu hostile block clients (bad, overlapping and changed requests, corrupt indexes), "
+               "%lu of them gone with requests in flight\n", (unsigned long)run.hostile, (unsigned long)run.abandoned);
     if (run.broken)
         printf("fuzz: %lu answers broke the rules\n", (unsigned long)run.broken);
     fz_teardown(&run);

@@ -1,6 +1,7 @@
 /* The shell's IPC fuzzer (fuzz.c: the command; fuzz_call.c: the services
  * as targets, the messages and the rules their answers are checked
- * against; fuzz_sys.c: the system calls). */
+ * against; fuzz_blk.c: hostile clients of the disks; fuzz_sys.c: the
+ * system calls). */
 #ifndef SH_FUZZ_H
 #define SH_FUZZ_H
 #include <hm/hm.h>
@@ -29,6 +30,8 @@ struct fz_run {
     uint64_t broken;            /* answers that broke a rule */
     int sys;                    /* the "sys" target was set up (fuzz_sys.c) */
     uint64_t sessions;          /* block sessions a well-formed ATTACH opened (each detached again) */
+    uint64_t hostile;           /* sessions of hostile block clients (fuzz_blk.c) */
+    uint64_t abandoned;         /* of them, left as a client that dies leaves them */
 };
 
 uint64_t fz_rand(void);                                    /* fuzz.c */
@@ -39,6 +42,8 @@ int fz_setup(struct fz_run *run, int n, char **names);    /* 0 or -errno */
 void fz_teardown(struct fz_run *run);
 void fz_one_call(struct fz_run *run, struct fz_target *t);
 int cmd_fuzz(int argc, char **argv);
+/* fuzz_blk.c: a hostile client's session on a disk target */
+void fz_blk_session(struct fz_run *run, struct fz_target *t);
 /* fuzz_sys.c: the "sys" target (system calls) */
 int fz_sys_setup(void);   /* 0 or -1 */
 void fz_sys_teardown(void);

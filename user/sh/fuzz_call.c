@@ -183,6 +183,10 @@ void fz_one_call(struct fz_run *run, struct fz_target *t)
     }
     if (t->h < 0)
         return;
+    if (t->kind == FZ_DISK && fz_rand() % 32 == 0) {
+        fz_blk_session(run, t);   /* a hostile client of the disk (fuzz_blk.c) */
+        return;
+    }
     struct hm_ipc_buf *b = &sh_buf;
     uint32_t label = pick_label(t);
     struct hm_msg m = {0};

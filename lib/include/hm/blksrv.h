@@ -64,6 +64,11 @@ void hm_blk_srv_release(struct hm_blk_srv_session *s);
  * is free (need_slot) or no detached session is left that it can free (no
  * request in flight: a paused device's requests wait). */
 void hm_blk_srv_reclaim(const struct hm_blk_srv_session *tab, int n, hm_handle_t kick, uint64_t bits, int need_slot);
+/* Sessions whose client is gone (it died, or closed its handles without
+ * DETACH): nobody but us holds its notification. Each is marked closing,
+ * as DETACH would: its requests in flight finish, then the thread that
+ * frees slots frees it. Returns how many; the caller wakes that thread. */
+int hm_blk_srv_abandoned(struct hm_blk_srv_session *tab, int n);
 /* 1 if a slot is free for hm_blk_srv_attach */
 int hm_blk_srv_slot_free(const struct hm_blk_srv_session *tab, int n);
 

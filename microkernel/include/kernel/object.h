@@ -16,6 +16,7 @@ struct kobj {
     uint32_t type;
     uint32_t refs;
     uint64_t koid;
+    uint32_t handles;   /* handles to it in all tables (a process's own handle 0 not counted) */
 };
 
 void obj_init(struct kobj *o, uint32_t type);

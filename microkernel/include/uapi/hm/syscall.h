@@ -161,6 +161,9 @@ struct hm_handle_info {
     uint32_t rights;
     uint64_t badge;
     uint64_t koid;   /* kernel object id, unique for the boot */
+    uint32_t handles;   /* handles to the object in all processes' tables, this one included:
+                         * 1 = nobody else holds one (a block driver finds a dead client so) */
+    uint32_t pad;
 };
 
 /* ---- process info (proc_wait) ---- */
