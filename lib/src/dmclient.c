@@ -127,49 +127,60 @@ int hm_dm_dma_fault(hm_handle_t dm, struct hm_ipc_buf *buf, const char *containe
     return st;
 }
 
+/* fn on each of devmgr's device rows, in order; 0 or the first error */
+static int each_row(hm_handle_t dm, struct hm_ipc_buf *buf, void (*fn)(const struct hm_dm_row *, void *), void *arg)
+{
+    for (uint64_t i = 0;; i++) {
+        struct hm_dm_row row;
+        int st = hm_dm_lsdev(dm, buf, i, &row);
+        if (st)
+            return st == -ENOENT ? 0 : st;
+        fn(&row, arg);
+    }
+}
+
+/* one device's line of the table */
+static void print_row(const struct hm_dm_row *row, void *arg)
+{
+    (void)arg;
+    const struct hm_dm_dev *d = &row->dev;
+    /* a twin serves its data plane: "virtio_blk (data plane: twin)" */
+    char driver[48];
+    snprintf(driver, sizeof driver, d->dataplane[0] ? "%s (data plane: %s)" : "%s", d->driver[0] ? d->driver : "-",
+             d->dataplane);
+    /* the first node and how many more (partitions): "vda+3" */
+    char node[40];
+    if (!d->node[0])
+        snprintf(node, sizeof node, "-");
+    else if (row->nodes > 1)
+        snprintf(node, sizeof node, "%s+%lu", d->node, (unsigned long)(row->nodes - 1));
+    else
+        snprintf(node, sizeof node, "%s", d->node);
+    /* a PCI host's INTx lines are a range; a function's MSI vectors,
+     * when its container holds some, are shown instead of its line */
+    char irq[48];
+    if (d->vectors[0])
+        snprintf(irq, sizeof irq, "%.15s", d->vectors);
+    else if (!row->irq)
+        snprintf(irq, sizeof irq, "no irq");
+    else if (row->nirq > 1)
+        snprintf(irq, sizeof irq, "irq %lu-%lu", (unsigned long)row->irq, (unsigned long)(row->irq + row->nirq - 1));
+    else
+        snprintf(irq, sizeof irq, "irq %lu", (unsigned long)row->irq);
+    /* its DMA: ", dma smmu" (confined), ", dma unconfined" */
+    char dma[32] = "";
+    if (d->dma[0])
+        snprintf(dma, sizeof dma, ", dma %.15s", d->dma);
+    printf("%-19s %-22s %-9s %-16s %-9s %-12s %s (%s, restarts %lu%s)\n", d->name, d->compatible, d->kind, driver,
+           d->container[0] ? d->container : "-", node, hm_dm_state_name(row->state), irq,
+           (unsigned long)row->restarts, dma);
+}
+
 int hm_dm_print(hm_handle_t dm, struct hm_ipc_buf *buf)
 {
     printf("%-19s %-22s %-9s %-16s %-9s %-12s %s\n", "DEVICE", "COMPATIBLE", "KIND", "DRIVER", "CONTAINER", "NODE",
            "STATE");
-    for (uint64_t i = 0;; i++) {
-        struct hm_dm_row row;
-        int st = hm_dm_lsdev(dm, buf, i, &row);
-        if (st == -ENOENT)
-            return 0;
-        if (st)
-            return st;
-        const struct hm_dm_dev *d = &row.dev;
-        /* a twin serves its data plane: "virtio_blk (data plane: twin)" */
-        char driver[48];
-        snprintf(driver, sizeof driver, d->dataplane[0] ? "%s (data plane: %s)" : "%s", d->driver[0] ? d->driver : "-",
-                 d->dataplane);
-        /* the first node and how many more (partitions): "vda+3" */
-        char node[40];
-        if (!d->node[0])
-            snprintf(node, sizeof node, "-");
-        else if (row.nodes > 1)
-            snprintf(node, sizeof node, "%s+%lu", d->node, (unsigned long)(row.nodes - 1));
-        else
-            snprintf(node, sizeof node, "%s", d->node);
-        /* a PCI host's INTx lines are a range; a function's MSI vectors,
-         * when its container holds some, are shown instead of its line */
-        char irq[48];
-        if (d->vectors[0])
-            snprintf(irq, sizeof irq, "%.15s", d->vectors);
-        else if (!row.irq)
-            snprintf(irq, sizeof irq, "no irq");
-        else if (row.nirq > 1)
-            snprintf(irq, sizeof irq, "irq %lu-%lu", (unsigned long)row.irq, (unsigned long)(row.irq + row.nirq - 1));
-        else
-            snprintf(irq, sizeof irq, "irq %lu", (unsigned long)row.irq);
-        /* its DMA: ", dma smmu" (confined), ", dma unconfined" */
-        char dma[32] = "";
-        if (d->dma[0])
-            snprintf(dma, sizeof dma, ", dma %.15s", d->dma);
-        printf("%-19s %-22s %-9s %-16s %-9s %-12s %s (%s, restarts %lu%s)\n", d->name, d->compatible, d->kind, driver,
-               d->container[0] ? d->container : "-", node, hm_dm_state_name(row.state), irq,
-               (unsigned long)row.restarts, dma);
-    }
+    return each_row(dm, buf, print_row, NULL);
 }
 
 /* "1.5M/48M", "12/256": a quota's use and its limit ("-": none) */
@@ -188,30 +199,31 @@ static void quota_cell(char *out, size_t n, uint64_t used, uint64_t limit, int b
         snprintf(out, n, "%lu/%s", (unsigned long)used, lim);
 }
 
+/* the containers shown so far: each once, on its first device's row */
+struct shown {
+    char name[16][HM_DM_CT_NAME_MAX];
+    int n;
+};
+
+static void print_quota(const struct hm_dm_row *row, void *arg)
+{
+    struct shown *sh = arg;
+    const struct hm_dm_dev *d = &row->dev;
+    int seen = !d->container[0] || !d->quota_limit[HM_QUOTA_MEM] || sh->n == 16;   /* none, not running, full */
+    for (int s = 0; s < sh->n && !seen; s++)
+        seen = !strcmp(sh->name[s], d->container);
+    if (seen)
+        return;
+    memcpy(sh->name[sh->n++], d->container, HM_DM_CT_NAME_MAX);
+    char cell[HM_QUOTA_N][48];
+    for (int k = 0; k < HM_QUOTA_N; k++)
+        quota_cell(cell[k], sizeof cell[k], d->quota_used[k], d->quota_limit[k], k <= HM_QUOTA_DMA);
+    printf("%-9s %-14s %-14s %-10s %-9s %s\n", d->container, cell[0], cell[1], cell[2], cell[3], cell[4]);
+}
+
 int hm_dm_print_quotas(hm_handle_t dm, struct hm_ipc_buf *buf)
 {
-    enum { MAX_SHOWN = 16 };
-    char shown[MAX_SHOWN][HM_DM_CT_NAME_MAX];
-    int nshown = 0;
+    struct shown sh = { .n = 0 };
     printf("%-9s %-14s %-14s %-10s %-9s %s\n", "CONTAINER", "MEMORY", "DMA", "HANDLES", "THREADS", "ENDPOINTS");
-    for (uint64_t i = 0; nshown < MAX_SHOWN; i++) {
-        struct hm_dm_row row;
-        int st = hm_dm_lsdev(dm, buf, i, &row);
-        if (st == -ENOENT)
-            return 0;
-        if (st)
-            return st;
-        const struct hm_dm_dev *d = &row.dev;
-        int seen = !d->container[0] || !d->quota_limit[HM_QUOTA_MEM];   /* none, or not running */
-        for (int s = 0; s < nshown && !seen; s++)
-            seen = !strcmp(shown[s], d->container);
-        if (seen)
-            continue;
-        memcpy(shown[nshown++], d->container, HM_DM_CT_NAME_MAX);
-        char cell[HM_QUOTA_N][48];
-        for (int k = 0; k < HM_QUOTA_N; k++)
-            quota_cell(cell[k], sizeof cell[k], d->quota_used[k], d->quota_limit[k], k <= HM_QUOTA_DMA);
-        printf("%-9s %-14s %-14s %-10s %-9s %s\n", d->container, cell[0], cell[1], cell[2], cell[3], cell[4]);
-    }
-    return 0;
+    return each_row(dm, buf, print_quota, &sh);
 }
