@@ -162,10 +162,10 @@ define BOOT_IMAGES
 $(B)/linux-$(1)/boot-default.img: $(addprefix $(B)/bin/,$(NATIVE_PROGS) ldc-$(1)) $(addprefix boards/$(BOARD)/,$(BOARD_CONFS)) scripts/mkbootimg
 	scripts/mkbootimg $$@ $(foreach c,$(BOARD_CONFS),$(c)=boards/$(BOARD)/$(c)) \
 	  $(foreach p,$(NATIVE_PROGS),$(p)=$(B)/bin/$(p)) ldc=$(B)/bin/ldc-$(1)
-$(B)/linux-$(1)/boot-test.img: $(addprefix $(B)/bin/,$(NATIVE_PROGS) ldc-$(1) $(TEST_PROGS) $(BENCH_PROGS)) $(addprefix boards/$(BOARD)/,$(BOARD_CONFS)) tests/system/devices-crash.conf tests/system/devices-exit.conf tests/system/devices-msi.conf scripts/mkbootimg
+$(B)/linux-$(1)/boot-test.img: $(addprefix $(B)/bin/,$(NATIVE_PROGS) ldc-$(1) $(TEST_PROGS) $(BENCH_PROGS)) $(addprefix boards/$(BOARD)/,$(BOARD_CONFS)) tests/system/devices-crash.conf tests/system/devices-exit.conf tests/system/devices-msi.conf tests/system/devices-small.conf scripts/mkbootimg
 	scripts/mkbootimg $$@ $(foreach c,$(BOARD_CONFS),$(c)=boards/$(BOARD)/$(c)) \
 	  devices-crash.conf=tests/system/devices-crash.conf devices-exit.conf=tests/system/devices-exit.conf \
-	  devices-msi.conf=tests/system/devices-msi.conf \
+	  devices-msi.conf=tests/system/devices-msi.conf devices-small.conf=tests/system/devices-small.conf \
 	  kt_exitdrv=$(B)/bin/kt_crashdrv \
 	  $(foreach p,$(NATIVE_PROGS) $(TEST_PROGS) $(BENCH_PROGS),$(p)=$(B)/bin/$(p)) ldc=$(B)/bin/ldc-$(1)
 endef
@@ -281,7 +281,7 @@ test: $(B)/hm.bin $(foreach v,$(TEST_LINUX),$(B)/linux-$(v)/boot-default.img $(B
 STRESS_EACH ?= 170
 STRESS_FUZZ ?= 10000000
 stress: $(B)/hm.bin $(B)/linux-$(LINUX)/boot-default.img $(B)/linux-$(LINUX)/boot-test.img
-	@echo "stress: $$(( $(STRESS_EACH) * 6 )) faults into ldc0 and ldc1 under verified I/O, then $(STRESS_FUZZ) fuzz calls; about $$(( $(STRESS_EACH) / 8 + 1 + $(STRESS_FUZZ) / 2000000 )) minutes"
+	@echo "stress: $$(( $(STRESS_EACH) * 6 )) faults into ldc0 and ldc1 under verified I/O, then $(STRESS_FUZZ) fuzz calls; about $$(( $(STRESS_EACH) / 8 + 1 + $(STRESS_FUZZ) / 1100000 )) minutes"
 	@python3 tests/run.py --build $(B) --qemu "$(QEMU) $(QEMU_MACHINE)" --linux "$(LINUX)" \
 	  --only $(if $(filter 1,$(TWIN)),faultstress-twin,faultstress),fuzz-services --stress $(STRESS_EACH) \
 	  --fuzz-calls $(STRESS_FUZZ) $(TESTFLAGS)

@@ -56,8 +56,11 @@ static void pump(struct hm_blk_srv_session *s)
         int n = hm_blk_pending(sh->sq_head, sh->sq_tail, s->entries);
         int used = hm_blk_pending(sh->cq_head, sh->cq_tail, s->entries);
         if (n < 0 || used < 0) {
+            static unsigned logged;   /* the first few: a hostile client must not flood the console */
             sh->broken = 1;
-            fprintf(stderr, "%s: session ring indexes corrupt: session stopped\n", who);
+            if (logged++ < 8)
+                fprintf(stderr, "%s: session ring indexes corrupt: session stopped%s\n", who,
+                        logged == 8 ? " (no more such lines)" : "");
             posted = 1;   /* wake the client so it sees the session is gone */
             break;
         }

@@ -10,7 +10,7 @@ import hashlib
 import os
 
 from harness import images
-from harness.scenario import Scenario, same_image
+from harness.scenario import Scenario, holds, same_image
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HELPERS = {"kt_helper", "kt_crashdrv", "kt_msidrv"}   # programs the tests start, not tests
@@ -65,6 +65,14 @@ def ldc_setup(ctx):
             "disk": path, "want": bytes(want)}
 
 
+def quota_refusal(st, ctx):
+    """kt_dm's ldc9 (devices-small.conf): the kernel refused its Linux
+    region for its board quota, and both said so"""
+    return [holds("a container over its board quota: the kernel logged the refusal and the container said what it "
+                  "could not get", lambda r: "quota: ldc over ldc's memory limit" in r.text and
+                  "ldc: no 24 MiB of contiguous memory for Linux: out of memory" in r.text)]
+
+
 def image_check(what):
     return lambda st, ctx: [same_image(what, st["disk"], st["want"])]
 
@@ -73,7 +81,7 @@ def image_check(what):
 SETUPS = {"kt_ldc": [("gpt", ldc_setup, image_check("host image holds exactly the write to vda2's last sector"))],
           "kt_vblk": [("legacy", vblk_setup("legacy"), image_check("host image holds exactly the written pattern")),
                       ("modern", vblk_setup("modern"), image_check("host image holds exactly the written pattern"))],
-          "kt_dm": [("disk", dm_setup, ())]}
+          "kt_dm": [("disk", dm_setup, quota_refusal)]}
 
 
 def scenario(name, variant, setup, checks):

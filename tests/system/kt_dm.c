@@ -63,10 +63,10 @@ static void fault_right(hm_handle_t dm, hm_handle_t fdm, hm_handle_t odm, long p
     KT_CHECK(back, "ndc0 was restarted once and runs again");
 }
 
-/* devmgr with conf, whose one container (ndc9) dies at every start (how:
+/* devmgr with conf, whose one container (ct) dies at every start (how:
  * what): restarted with back-off, given up after 5 restarts; devmgr still
  * serves */
-static void gives_up(struct hm_spawn_handle hs[4], const char *conf, const char *how)
+static void gives_up(struct hm_spawn_handle hs[4], const char *conf, const char *ct, const char *how)
 {
     struct hm_dm_dev d;
     struct hm_msg m;
@@ -80,7 +80,7 @@ static void gives_up(struct hm_spawn_handle hs[4], const char *conf, const char 
     uint64_t restarts = 0;
     for (int t = 0; t < 400 && !failed; t++) {
         for (uint64_t i = 0; lsdev((hm_handle_t)dm, i, &d, &m) == 0; i++)
-            if (!strcmp(d.container, "ndc9") && m.w[0] == HM_DM_FAILED) {
+            if (!strcmp(d.container, ct) && m.w[0] == HM_DM_FAILED) {
                 failed = 1;
                 restarts = m.w[3];
             }
@@ -215,7 +215,10 @@ int main(void)
      * start (no fault: devmgr notices the exit): devmgr restarts it, backs
      * off, and after 5 quick repeats gives up (failed, 5 restarts) */
     msi_container(hs);
-    gives_up(hs, "conf=devices-crash.conf", "faults");
-    gives_up(hs, "conf=devices-exit.conf", "exits");
+    gives_up(hs, "conf=devices-crash.conf", "ndc9", "faults");
+    gives_up(hs, "conf=devices-exit.conf", "ndc9", "exits");
+    /* a Linux driver container whose board quota is smaller than Linux's
+     * region: refused its memory (the kernel logs it), it exits */
+    gives_up(hs, "conf=devices-small.conf", "ldc9", "runs out of its memory quota");
     return kt_finish();
 }
