@@ -25,6 +25,9 @@
  * hold at once, its image and stack not counted (they are devmgr's); "*"
  * for containers no line names. A kind not given is not limited; a
  * container no line covers is bounded only by devmgr's own quota.
+ *   args CONTAINER WORD...
+ * words added to the container program's arguments at each start (at most
+ * 4, each under 32 bytes): DC-base's "ram=MIB" sizes Linux's region.
  */
 #include "devmgr.h"
 #include <hm/bootimg.h>
@@ -158,6 +161,47 @@ static void limits_line(char *line)
     nlimits++;
 }
 
+/* "args CONTAINER WORD...": kept until the containers are known */
+#define MAX_ARGS_LINES 8
+static struct {
+    char name[HM_DM_CT_NAME_MAX];
+    char words[DM_CT_MAX_ARGS][32];
+    int n;
+} args_lines[MAX_ARGS_LINES];
+static int nargs;
+
+static void args_line(char *line)
+{
+    char *save, *word = strtok_r(line, " \t", &save);
+    char *name = strtok_r(NULL, " \t", &save);
+    if (!name || strlen(name) >= HM_DM_CT_NAME_MAX || nargs == MAX_ARGS_LINES) {
+        printf("devmgr: bad args line (want: args CONTAINER WORD...; at most %d lines): ignored\n", MAX_ARGS_LINES);
+        return;
+    }
+    int n = 0;
+    while ((word = strtok_r(NULL, " \t", &save))) {
+        if (n == DM_CT_MAX_ARGS || strlen(word) >= sizeof args_lines[0].words[0]) {
+            printf("devmgr: args %s: more than %d words, or one of 32 bytes or more: line ignored\n", name,
+                   DM_CT_MAX_ARGS);
+            return;
+        }
+        dm_copy_str(args_lines[nargs].words[n++], sizeof args_lines[0].words[0], word);
+    }
+    dm_copy_str(args_lines[nargs].name, sizeof args_lines[nargs].name, name);
+    args_lines[nargs++].n = n;
+}
+
+/* each container's extra arguments: its last args line */
+static void apply_args(void)
+{
+    for (int i = 0; i < dm_ncts; i++)
+        for (int l = 0; l < nargs; l++)
+            if (!strcmp(args_lines[l].name, dm_cts[i].name)) {
+                dm_cts[i].nargs = args_lines[l].n;
+                memcpy(dm_cts[i].args, args_lines[l].words, sizeof dm_cts[i].args);
+            }
+}
+
 /* each container's quota: its own line, else "*", else none */
 static void apply_limits(void)
 {
@@ -221,6 +265,10 @@ void dm_conf_load(const char *file)
             limits_line(line);
             continue;
         }
+        if (!strncmp(line, "args ", 5)) {
+            args_line(line);
+            continue;
+        }
         if (sscanf(line, "driver %15s %23s %15s %31s %31s", kind, driver, name, program, twin) < 4)
             continue;
         for (int i = 0; i < dm_ndevs; i++) {
@@ -254,6 +302,7 @@ void dm_conf_load(const char *file)
             d->info.driver[0] = 0;   /* no container enumerates its bus */
     }
     apply_limits();
+    apply_args();
     for (int i = 0; i < dm_ndevs; i++)
         if (dm_devs[i].ct >= 0)
             dm_copy_str(dm_devs[i].info.container, sizeof dm_devs[i].info.container, dm_cts[dm_devs[i].ct].name);

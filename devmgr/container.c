@@ -164,7 +164,13 @@ int dm_ct_start(int ct)
     long p = -1;
     char off[16], irq[16], serving[24 + HM_DM_MAX_TWIN_SERVING * 17];
     ct_args(ct, first, off, irq, serving, sizeof serving);
-    const char *argv[] = { c->program, off, irq, serving[0] ? serving : NULL, NULL };
+    const char *argv[4 + DM_CT_MAX_ARGS + 1] = { c->program, off, irq };
+    int argc = 3;
+    if (serving[0])
+        argv[argc++] = serving;
+    for (int a = 0; a < c->nargs; a++)
+        argv[argc++] = c->args[a];
+    argv[argc] = NULL;
     if (!err) {
         p = hm_spawn_limited(c->program, argv, hs, n, (hm_handle_t)sup, HM_PRIO_DRIVER, c->limited ? c->limit : NULL);
         if (p < 0)

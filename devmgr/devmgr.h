@@ -84,6 +84,7 @@ struct dm_dev {
     uint64_t call_since;    /* hm_now() when that call began, 0: none */
 };
 
+#define DM_CT_MAX_ARGS 4
 struct dm_ct {
     char name[HM_DM_CT_NAME_MAX];
     char program[32];       /* what runs it: kept to start it again */
@@ -100,6 +101,8 @@ struct dm_ct {
     hm_handle_t fault_mem;  /* the page of the last HM_DM_DMA_FAULT, held until its next stop (dm_ep_lock) */
     int limited;            /* the board file gave it a quota: limit */
     uint64_t limit[HM_QUOTA_N];
+    char args[DM_CT_MAX_ARGS][32];   /* the board file's args line: added to its program's arguments */
+    int nargs;
 };
 
 extern struct dm_dev dm_devs[DM_MAX_DEVS];

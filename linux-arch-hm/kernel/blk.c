@@ -19,6 +19,7 @@
 #include <linux/of_address.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
+#include <linux/vmstat.h>
 #include <linux/workqueue.h>
 #include <linux/wait.h>
 #include <asm/hm_compat.h>
@@ -44,8 +45,12 @@ static struct task_struct *hm_blk_thread;
 static int hm_blk_kicked;
 /* bytes of bounce pages in flight: past the budget, dc-blk stops fetching
  * until completions free some (a client cannot make Linux's allocator spin
- * with the idle task, which collects completions, never running) */
-#define HM_BLK_BUDGET (8UL << 20)
+ * with the idle task, which collects completions, never running). 8 MiB,
+ * or half of what is free when dc-blk starts if that is less: a small
+ * region (DC-base's ram=, the board's args line) must not fail requests
+ * for want of pages. */
+#define HM_BLK_BUDGET_MAX (8UL << 20)
+static unsigned long hm_blk_budget = HM_BLK_BUDGET_MAX;
 static unsigned long hm_blk_inflight;
 
 struct hm_io {
@@ -328,7 +333,9 @@ void hm_blk_settle(void)
 static int hm_blk_main(void *unused)
 {
 	struct dc_blk_io r;
+	unsigned long half_free = (global_zone_page_state(NR_FREE_PAGES) << PAGE_SHIFT) / 2;
 
+	hm_blk_budget = min(HM_BLK_BUDGET_MAX, max(half_free, 1UL << 20));
 	for (;;) {
 		set_current_state(TASK_IDLE);
 		if (!READ_ONCE(hm_blk_kicked))
@@ -336,7 +343,7 @@ static int hm_blk_main(void *unused)
 		__set_current_state(TASK_RUNNING);
 		WRITE_ONCE(hm_blk_kicked, 0);
 		hm_disks_update();
-		while (hm_blk_inflight < HM_BLK_BUDGET && dc_host_blk_fetch(&r)) {
+		while (hm_blk_inflight < hm_blk_budget && dc_host_blk_fetch(&r)) {
 			if (r.fault)
 				hm_fault_stall(r.fault);	/* injected: never returns */
 			hm_submit(&r);

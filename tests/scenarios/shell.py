@@ -9,7 +9,7 @@ import os
 import re
 
 from harness import images
-from harness.scenario import Scenario, absent, expect, same_image
+from harness.scenario import Scenario, absent, expect, holds, same_image
 
 SD_SIZE = 16 * 1024 * 1024   # QEMU's SD card: a power of two
 SD_PARTS = [(2048, 8192), (10240, 6144), (16384, 14336)]   # (first LBA, sectors)
@@ -133,6 +133,10 @@ def checks(layout):
              expect(f"devmgr runs the SD host's driver in {mmc_ct}", f"devmgr: pci 0000:00:01.0: sdhci-pci in {mmc_ct}")]
         if layout != "one":
             c.append(expect("devmgr starts two containers", "devmgr: pcie@4010000000: pci-host-generic in ldc1"))
+            # the board's "args ldc0 ram=8": Linux's region and DC-base's own, against the 40 MiB limit
+            c.append(holds("lsdev's container table: ldc0 holds about 8 MiB (its board line's ram=8), ldc1 about 24",
+                           lambda r: re.search(r"^ldc0 +8\.\dM/40M +8\.0M/32M", r.text, re.M) and
+                           re.search(r"^ldc1 +2[45]\.\dM/40M +24\.0M/32M", r.text, re.M)))
         else:
             c.append(expect("devmgr starts one container for both stacks",
                             "devmgr: pcie@4010000000: pci-host-generic in ldc0"))
