@@ -133,10 +133,15 @@ def checks(layout):
              expect(f"devmgr runs the SD host's driver in {mmc_ct}", f"devmgr: pci 0000:00:01.0: sdhci-pci in {mmc_ct}")]
         if layout != "one":
             c.append(expect("devmgr starts two containers", "devmgr: pcie@4010000000: pci-host-generic in ldc1"))
-            # Linux's 24 MiB region and DC-base's own, against the board's 40 MiB limit
-            c.append(holds("lsdev's container table: each LDC holds about 24.5 MiB of its 40 MiB quota",
-                           lambda r: re.search(r"^ldc0 +2[45]\.\dM/40M +24\.0M/32M", r.text, re.M) and
+            # the board's "args ldc0 ram=8": Linux's region and DC-base's own, against the 40 MiB limit
+            c.append(holds("lsdev's container table: ldc0 holds about 8 MiB (its board line's ram=8), ldc1 about 24",
+                           lambda r: re.search(r"^ldc0 +8\.\dM/40M +8\.0M/32M", r.text, re.M) and
                            re.search(r"^ldc1 +2[45]\.\dM/40M +24\.0M/32M", r.text, re.M)))
+            # its bounce budget scales with the region: requests past half of it go in pieces
+            c.append(holds("dmesg: ldc0's Linux sizes its bounce pages by its 8 MiB region (pieces under 4 MiB)",
+                           lambda r: any(int(m) < 4096 for m in
+                                         re.findall(r"hm: block requests: \d+ KiB of bounce pages in flight, "
+                                                    r"pieces of (\d+) KiB", r.text))))
         else:
             c.append(expect("devmgr starts one container for both stacks",
                             "devmgr: pcie@4010000000: pci-host-generic in ldc0"))
