@@ -15,7 +15,7 @@ bool need_resched;
 static struct list runq[NPRIO];
 uint32_t runq_bitmap;   /* bit p set: run queue p non-empty (read by the IPC fast path) */
 static struct thread *idle_thread;
-static struct thread *fp_owner;
+struct thread *fp_owner;   /* holds the FP/SIMD registers (read by the fast paths) */
 static uint64_t slice_end;
 extern uint64_t timer_programmed;
 
@@ -61,13 +61,6 @@ static struct thread *pick(void)
     return t;
 }
 
-/* FP/SIMD registers switch lazily: EL0 traps on first use (CPACR_EL1.FPEN
- * = 01) unless the incoming thread already owns the register file. */
-static inline void fp_trap_set(bool trap)
-{
-    uint64_t v = trap ? (1ull << 20) : (3ull << 20);
-    __asm__ volatile("msr cpacr_el1, %0; isb" :: "r"(v));
-}
 
 void sched_fp_trap(void)
 {
@@ -113,34 +106,6 @@ static inline void switch_user_state(struct thread *prev, struct thread *next)
     if ((fp_owner == next) != (fp_owner == prev))
         fp_trap_set(fp_owner != next);
     current = next;
-}
-
-/*
- * IPC fast path switch: the caller is leaving the kernel blocked, and its
- * kernel stack holds nothing but its trap frame, so instead of saving a
- * kernel context we reset it to "return to user from the trap frame" and
- * resume next straight from its trap frame too. next must be a user thread
- * blocked in recv or waiting for a reply, states whose kernel frames have
- * no work left after waking (see ipc.c).
- */
-struct trapframe *sched_fast_switch(struct thread *next)
-{
-    struct thread *prev = current;
-    uint64_t tp;
-    prev->ctx.sp = (uint64_t)prev->tf;
-    prev->ctx.x19_x30[0] = 0;                       /* x19 = 0: user thread */
-    prev->ctx.x19_x30[11] = (uint64_t)thread_entry; /* x30 */
-    kstats.switches++;
-    next->state = T_RUNNING;
-    __asm__ volatile("mrs %0, tpidr_el0" : "=r"(tp));
-    prev->tpidr = tp;
-    __asm__ volatile("msr tpidr_el0, %0" :: "r"(next->tpidr));
-    if (next->proc != prev->proc)
-        vs_activate(&next->proc->vs);
-    if (unlikely((fp_owner == next) != (fp_owner == prev)))
-        fp_trap_set(fp_owner != next);
-    current = next;
-    return next->tf;
 }
 
 /* new_slice: a scheduler pick starts a new time slice; a direct IPC

@@ -213,30 +213,6 @@ void sys_thread_switch(struct trapframe *tf)
     }
 }
 
-/* Fast path of thread_switch, entered from the exception vector: the target
- * is a parked thread of our process that may run now. A parked thread has
- * no kernel work left when it resumes (it parked in thread_switch or
- * thread_park, or never ran), so it is resumed straight from its trap frame
- * (see sched_fast_switch). Anything else: NULL, and sys_thread_switch. */
-struct trapframe *thread_switch_fastpath(struct trapframe *tf)
-{
-    struct thread *me = current;
-    int32_t h = (int32_t)tf->x[0];
-    struct htab *ht = &me->proc->handles;
-    uint32_t idx = (uint32_t)h & 0xffff;
-    if (unlikely(need_resched | fault_orphans_pending) || h < 0 || idx >= ht->cap)
-        return NULL;
-    struct hslot *s = &ht->slots[idx];
-    if (unlikely(!s->obj || s->type != HM_OBJ_THREAD || s->gen != ((uint32_t)h >> 16) || !(s->rights & HM_R_MANAGE)))
-        return NULL;
-    struct thread *t = (struct thread *)s->obj;
-    if (unlikely(t->proc != me->proc || t == me || t->state != T_PARKED || !sched_can_direct(t)))
-        return NULL;
-    tf->x[0] = 0;   /* our result when someone resumes us */
-    me->state = T_PARKED;
-    return sched_fast_switch(t);
-}
-
 void sys_thread_park(struct trapframe *tf)
 {
     tf->x[0] = 0;
@@ -327,7 +303,9 @@ void sys_klog_stats(struct trapframe *tf)
                       "procs_created=%lu procs_destroyed=%lu free_pages=%lu ram_mib=%lu gic=%d "
                       "kernel_wx_pages=%lu kernel_exec_pages=%lu sctlr_wxn=%lu kernel_upper_half=%d as_switches=%lu "
                       "msis=%lu msi=%s\n",
-                      kstats.syscalls, kstats.ipc_calls, kstats.ipc_fast, kstats.switches, kstats.irqs,
+                      kstats.syscalls, kstats.ipc_calls + kstats.fast_calls,
+                      kstats.ipc_fast + kstats.fast_calls + kstats.fast_replies,
+                      kstats.switches + kstats.fast_calls + kstats.fast_replies + kstats.fast_handoffs, kstats.irqs,
                       kstats.faults, kstats.procs_created, kstats.procs_destroyed, (uint64_t)page_free_count(),
                       boot_info.ram_size >> 20, gic_version(), wx, xpages, (sctlr >> 19) & 1,
                       (uint64_t)sys_klog_stats >= KERNEL_VBASE, kstats.as_switches, kstats.msis,

@@ -9,7 +9,8 @@ under gdb. Usage (from the repository root, after `make build/boot-test.img`):
 STOP names a kernel function entered twice per round trip (ipc_fastpath for
 call + reply, thread_switch_fastpath for the hand-off). Prints the number of
 instructions executed between one entry and the one two entries later, by
-function.
+function, then by source line (`-ex 'py LINES=1'`; what docs/benchmarks.md's
+"what each instruction is for" counts).
 """
 import gdb
 
@@ -22,7 +23,8 @@ for _ in range(3000):   # warm up: past start-up, inside the measured loop
     gdb.execute("continue", to_string=True)
 bp.delete()
 start = int(gdb.parse_and_eval("(long)&%s" % stop)) & 0xffffffffffffffff
-counts, total, hits = {}, 0, 0
+by_line = globals().get("LINES", 0)
+counts, lines, total, hits = {}, {}, 0, 0
 while hits < 2:
     gdb.execute("stepi", to_string=True)
     pc = int(gdb.parse_and_eval("$pc")) & 0xffffffffffffffff
@@ -32,8 +34,14 @@ while hits < 2:
     except gdb.error:
         name = "?"
     counts[name] = counts.get(name, 0) + 1
+    if by_line:
+        where = gdb.find_pc_line(pc)
+        key = "%s:%d" % (where.symtab.filename if where.symtab else "?", where.line)
+        lines[key] = lines.get(key, 0) + 1
     total += 1
 print("instructions per round trip:", total)
 for k, v in sorted(counts.items(), key=lambda x: -x[1]):
+    print("%5d  %s" % (v, k))
+for k, v in sorted(lines.items(), key=lambda x: (x[0].split(":")[0], int(x[0].split(":")[1]))):
     print("%5d  %s" % (v, k))
 gdb.execute("kill")

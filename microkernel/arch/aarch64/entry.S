@@ -33,6 +33,31 @@
     stp     x22, x23, [sp, #16 * 16]
 .endm
 
+.macro RESTORE_FRAME
+    ldp     x22, x23, [sp, #16 * 16]
+    ldp     x30, x21, [sp, #16 * 15]
+    msr     elr_el1, x22
+    msr     spsr_el1, x23
+    msr     sp_el0, x21
+    ldp     x0, x1, [sp, #16 * 0]
+    ldp     x2, x3, [sp, #16 * 1]
+    ldp     x4, x5, [sp, #16 * 2]
+    ldp     x6, x7, [sp, #16 * 3]
+    ldp     x8, x9, [sp, #16 * 4]
+    ldp     x10, x11, [sp, #16 * 5]
+    ldp     x12, x13, [sp, #16 * 6]
+    ldp     x14, x15, [sp, #16 * 7]
+    ldp     x16, x17, [sp, #16 * 8]
+    ldp     x18, x19, [sp, #16 * 9]
+    ldp     x20, x21, [sp, #16 * 10]
+    ldp     x22, x23, [sp, #16 * 11]
+    ldp     x24, x25, [sp, #16 * 12]
+    ldp     x26, x27, [sp, #16 * 13]
+    ldp     x28, x29, [sp, #16 * 14]
+    add     sp, sp, #TF_SIZE
+    eret
+.endm
+
 .macro VECTOR label
     .balign 0x80
     b       \label
@@ -83,19 +108,20 @@ vec_el0_sync:
     lsr     x10, x9, #26
     cmp     x10, #0x15              /* SVC from AArch64 */
     b.ne    1f
+    mov     x0, sp
     cmp     x8, #SYS_NR_CALL
     ccmp    x8, #SYS_NR_REPLY_RECV, #4, ne
     b.ne    3f
-    mov     x0, sp
     bl      ipc_fastpath            /* returns the partner's frame, or NULL */
-    b       4f
+    cbz     x0, 2f
+    mov     sp, x0
+    RESTORE_FRAME                   /* inline: a branch less per leg */
 3:  cmp     x8, #SYS_NR_THREAD_SWITCH
     b.ne    2f
-    mov     x0, sp
     bl      thread_switch_fastpath  /* returns the target's frame, or NULL */
-4:  cbz     x0, 2f
+    cbz     x0, 2f
     mov     sp, x0
-    b       restore_frame
+    RESTORE_FRAME
 2:  mov     x0, sp
     bl      syscall_entry           /* returns the frame to resume */
     mov     sp, x0
@@ -113,28 +139,7 @@ vec_el0_irq:
 
     .global restore_frame
 restore_frame:
-    ldp     x22, x23, [sp, #16 * 16]
-    ldp     x30, x21, [sp, #16 * 15]
-    msr     elr_el1, x22
-    msr     spsr_el1, x23
-    msr     sp_el0, x21
-    ldp     x0, x1, [sp, #16 * 0]
-    ldp     x2, x3, [sp, #16 * 1]
-    ldp     x4, x5, [sp, #16 * 2]
-    ldp     x6, x7, [sp, #16 * 3]
-    ldp     x8, x9, [sp, #16 * 4]
-    ldp     x10, x11, [sp, #16 * 5]
-    ldp     x12, x13, [sp, #16 * 6]
-    ldp     x14, x15, [sp, #16 * 7]
-    ldp     x16, x17, [sp, #16 * 8]
-    ldp     x18, x19, [sp, #16 * 9]
-    ldp     x20, x21, [sp, #16 * 10]
-    ldp     x22, x23, [sp, #16 * 11]
-    ldp     x24, x25, [sp, #16 * 12]
-    ldp     x26, x27, [sp, #16 * 13]
-    ldp     x28, x29, [sp, #16 * 14]
-    add     sp, sp, #TF_SIZE
-    eret
+    RESTORE_FRAME
 
 /*
  * void arch_switch(struct arch_ctx *prev, struct arch_ctx *next)

@@ -209,19 +209,11 @@ bool vs_lookup(struct vspace *vs, uint64_t va, bool write, uint64_t *pa)
     return true;
 }
 
-/* TTBR0 is written only when it changes (a thread of the same process, or
- * the idle thread in between, keeps it): the write costs an isb here, and
- * under QEMU's TCG a change of ASID flushes its whole software TLB */
-static uint64_t active_ttbr;
+uint64_t vs_active_ttbr;
 
 void vs_activate(struct vspace *vs)
 {
-    uint64_t v = vs ? vs->ttbr : empty_l0_pa;
-    if (v == active_ttbr)
-        return;
-    active_ttbr = v;
-    kstats.as_switches++;
-    __asm__ volatile("msr ttbr0_el1, %0; isb" :: "r"(v));
+    vs_set_ttbr(vs ? vs->ttbr : empty_l0_pa);
 }
 
 /* Boot self-check of the final kernel tables: count valid leaf entries that

@@ -216,8 +216,23 @@ void sched_dequeue(struct thread *t);
 void schedule(void);
 void sched_yield(void);
 void sched_switch_to(struct thread *t);   /* current is already not runnable */
-struct trapframe *sched_fast_switch(struct thread *t);
-struct trapframe *ipc_fastpath(struct trapframe *tf);   /* NULL: take the slow path */
+/* fast paths entered from the exception vector (fastpath.c); NULL: take
+ * the general path */
+struct trapframe *ipc_fastpath(struct trapframe *tf);
+struct trapframe *thread_switch_fastpath(struct trapframe *tf);
+extern struct thread *fp_owner;   /* the thread whose FP/SIMD registers the CPU holds */
+/* FP/SIMD registers switch lazily: EL0 traps on first use (CPACR_EL1.FPEN
+ * = 01) unless the incoming thread already owns the register file. */
+static inline void fp_trap_set_nosync(bool trap)
+{
+    uint64_t v = trap ? (1ull << 20) : (3ull << 20);
+    __asm__ volatile("msr cpacr_el1, %0" :: "r"(v));
+}
+static inline void fp_trap_set(bool trap)
+{
+    fp_trap_set_nosync(trap);
+    __asm__ volatile("isb");
+}
 extern uint32_t runq_bitmap;   /* bit p set: run queue p is not empty */
 /* no ready thread outranks t (equal priority is fine): t may run at once */
 static inline bool sched_can_direct(const struct thread *t) { return (runq_bitmap >> t->prio) <= 1; }

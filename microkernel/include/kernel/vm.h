@@ -38,6 +38,26 @@ void vs_unmap_page(struct vspace *vs, uint64_t va);
 /* physical address of user va if mapped with at least the given access */
 bool vs_lookup(struct vspace *vs, uint64_t va, bool write, uint64_t *pa);
 void vs_activate(struct vspace *vs);                /* NULL = no user space (empty table) */
+/* TTBR0 is written only when it changes (a thread of the same process, or
+ * the idle thread in between, keeps it): the write costs an isb here, and
+ * under QEMU's TCG a change of ASID flushes its whole software TLB. Inline
+ * for the IPC fast paths (fastpath.c). */
+extern uint64_t vs_active_ttbr;
+static inline bool vs_set_ttbr_nosync(uint64_t v)   /* true: written */
+{
+    if (v == vs_active_ttbr)
+        return false;
+    vs_active_ttbr = v;
+    kstats.as_switches++;
+    __asm__ volatile("msr ttbr0_el1, %0" :: "r"(v) : "memory");
+    return true;
+}
+/* with the isb: the kernel may touch the new user space at once */
+static inline void vs_set_ttbr(uint64_t v)
+{
+    if (vs_set_ttbr_nosync(v))
+        __asm__ volatile("isb" ::: "memory");
+}
 
 /* generic/vm.c: mapping records over memory objects */
 int vm_map(struct vspace *vs, struct memobj *m, uint64_t off, uint64_t size, uint64_t *va, uint32_t perms);
