@@ -5,7 +5,7 @@
 #define PT_LOAD 1
 #define ET_EXEC 2
 #define EM_AARCH64 183
-#define PG 4096ull
+#define PG ((uint64_t)HM_ELF_PAGE)
 
 struct ehdr {
     unsigned char ident[EI_NIDENT];

@@ -1,7 +1,11 @@
 /* Loading programs from the boot image into new processes. The kernel only
- * loads init; everything else is loaded here, in user space: each ELF
- * segment is copied into a fresh memory object through a temporary mapping
- * in the loader, then mapped into the child with the segment's permissions. */
+ * loads init; everything else is loaded here, in user space: a read-only
+ * ELF segment whose bytes fill whole pages of the boot image is mapped from
+ * it (every instance of a program shares its text and read-only data: a
+ * driver container's 3 MiB of Linux code is neither copied nor allocated
+ * again at each restart); any other segment is copied into a fresh memory
+ * object through a temporary mapping in the loader, then mapped into the
+ * child with the segment's permissions. */
 #include <hm/hm.h>
 #include <hm/elf.h>
 #include <hm/bootimg.h>
@@ -9,6 +13,7 @@
 
 static const void *bootimg;
 static size_t bootimg_size;
+static hm_handle_t bootimg_h = HM_HANDLE_INVALID;
 
 const void *hm_bootimg(size_t *size)
 {
@@ -22,15 +27,35 @@ const void *hm_bootimg(size_t *size)
             return NULL;
         bootimg = (const void *)va;
         bootimg_size = info.size;
+        bootimg_h = h;
     }
     if (size)
         *size = bootimg_size;
     return bootimg;
 }
 
-/* fill a new memory object through a temporary mapping here, then map it in p */
-static long load_seg(hm_handle_t p, const struct hm_elf_seg *s, const char *elf)
+/*
+ * A read-only segment straight from the boot image: its bytes start on a
+ * page of the image and its pages end inside the ELF file (the last page's
+ * tail is more of the same file, where a copy would have zeros: nothing a
+ * program reads). 1: mapped; 0: not such a segment, or the boot image
+ * handle may not map it so (no HM_R_EXEC), so copy it.
+ */
+static int map_seg(hm_handle_t p, const struct hm_elf_seg *s, const char *elf, size_t elf_len)
 {
+    uint64_t off = (uint64_t)(elf - (const char *)bootimg) + s->file_off;
+    if ((s->flags & HM_ELF_W) || s->copy_at || (off & (HM_ELF_PAGE - 1)) || s->filesz + HM_ELF_PAGE <= s->memsz ||
+        s->file_off + s->memsz > elf_len || bootimg_h < 0)
+        return 0;
+    uint32_t perms = HM_MAP_R | ((s->flags & HM_ELF_X) ? HM_MAP_X : 0);
+    return hm_vm_map(p, bootimg_h, off, s->memsz, s->vaddr, perms) >= 0;
+}
+
+/* fill a new memory object through a temporary mapping here, then map it in p */
+static long load_seg(hm_handle_t p, const struct hm_elf_seg *s, const char *elf, size_t elf_len)
+{
+    if (map_seg(p, s, elf, elf_len))
+        return 0;
     long m = hm_mem_create(s->memsz, HM_MEM_ANON);
     if (m < 0)
         return m;
@@ -82,7 +107,7 @@ long hm_spawn_limited(const char *name, const char *const *argv, const struct hm
     if (p < 0)
         return p;
     for (int i = 0; i < n; i++) {
-        long r = load_seg((hm_handle_t)p, &segs[i], elf);
+        long r = load_seg((hm_handle_t)p, &segs[i], elf, elf_len);
         if (r < 0)
             return fail((hm_handle_t)p, r);
     }

@@ -72,7 +72,7 @@ struct hm_io {
 	atomic_t bios;
 	int status;
 	struct list_head next;		/* on hm_io_next: its next piece is the thread's */
-	unsigned int npages;		/* bounce pages held (for the largest piece) */
+	unsigned int npages;		/* bounce pages held: the largest piece */
 	struct page *pages[];
 };
 
@@ -156,18 +156,19 @@ static struct block_device *hm_disk_bdev(int disk)
 }
 
 /*
- * Bounce pages for the request's pieces; false if Linux has none now. No
- * retrying in the allocator: out of memory is an answer, not a hang.
+ * Bounce pages for the request's pieces, as many as it asked for or as
+ * Linux has now: with fewer, its pieces are smaller (io->npages shrinks).
+ * The number got. No retrying in the allocator: out of memory is an
+ * answer, not a hang.
  */
-static bool hm_io_get_pages(struct hm_io *io)
+static unsigned int hm_io_get_pages(struct hm_io *io)
 {
 	unsigned int i;
 
 	for (i = 0; i < io->npages; i++)
-		if (!io->pages[i] &&
-		    !(io->pages[i] = alloc_page(GFP_NOIO | __GFP_NORETRY | __GFP_NOWARN)))
-			return false;
-	return true;
+		if (!(io->pages[i] = alloc_page(GFP_NOIO | __GFP_NORETRY | __GFP_NOWARN)))
+			break;
+	return i;
 }
 
 /* submit the request's piece at io->done: the thread's context */
@@ -178,7 +179,7 @@ static void hm_piece_submit(struct hm_io *io)
 	struct bio *bio;
 	blk_opf_t opf;
 
-	io->piece = min(io->len - io->done, hm_blk_piece);
+	io->piece = min_t(unsigned int, io->len - io->done, io->npages << PAGE_SHIFT);
 	io->status = 0;
 	atomic_set(&io->bios, 1);	/* the submitter's reference */
 	if (!bdev) {
@@ -221,30 +222,37 @@ out:
 }
 
 /*
- * Pages for the request, then its first piece. With no pages while other
- * requests hold some, it waits on hm_io_next for their completions (and
- * dc-blk fetches nothing new meanwhile); with none held by anyone, the
- * request fails with ENOMEM.
+ * Pages for the request, then its first piece. With fewer pages than it
+ * asked for, its pieces are smaller. With none while other requests hold
+ * some, it waits on hm_io_next for their completions (and dc-blk fetches
+ * nothing new meanwhile); with none held by anyone, the request fails with
+ * ENOMEM.
  */
-static void hm_io_start(struct hm_io *io)
+static void hm_io_start(struct hm_io *io, unsigned int want)
 {
-	long own = (long)io->npages << PAGE_SHIFT;
-	long held = atomic_long_add_return(own, &hm_blk_inflight) - own;
+	long held = atomic_long_read(&hm_blk_inflight);
+	unsigned int got;
 
-	if (!hm_io_get_pages(io)) {
-		hm_io_free_pages(io);
+	io->npages = want;
+	got = io->len ? hm_io_get_pages(io) : 0;
+	if (io->len && !got) {
 		if (!held) {
-			pr_warn_ratelimited("hm: no bounce pages for a %u-byte request: ENOMEM\n", io->len);
+			pr_warn_ratelimited("hm: no bounce page for a %u-byte request: ENOMEM\n", io->len);
+			io->npages = 0;
 			hm_io_complete(io, -ENOMEM);
 			return;
 		}
-		atomic_long_sub(own, &hm_blk_inflight);
 		hm_blk_parked++;
 		spin_lock_irq(&hm_io_next_lock);
 		list_add_tail(&io->next, &hm_io_next);
 		spin_unlock_irq(&hm_io_next_lock);
 		return;
 	}
+	if (got < want)
+		pr_info_ratelimited("hm: %u of %u bounce pages for a %u-byte request: smaller pieces\n",
+				    got, want, io->len);
+	io->npages = got;
+	atomic_long_add((long)got << PAGE_SHIFT, &hm_blk_inflight);
 	hm_piece_submit(io);
 }
 
@@ -264,8 +272,7 @@ static void hm_submit(struct dc_blk_io *r)
 	io->op = r->op;
 	io->len = r->len;
 	io->offset = r->offset;
-	io->npages = npages;
-	hm_io_start(io);
+	hm_io_start(io, npages);
 }
 
 /* next pieces, and requests waiting for pages: the thread's, before new
@@ -284,7 +291,7 @@ static void hm_io_continue(void)
 			hm_piece_submit(io);	/* holds its pages */
 		} else {
 			hm_blk_parked--;
-			hm_io_start(io);
+			hm_io_start(io, DIV_ROUND_UP(min(io->len, hm_blk_piece), PAGE_SIZE));
 		}
 	}
 }

@@ -109,7 +109,8 @@ static void load_init(void)
     struct resource *root = resource_new(HM_RES_ROOT, 0, 0);
     if (!bm || !root)
         panic("no memory for init's handles");
-    give(p, &st, "bootimg", &bm->o, HM_R_READ | HM_R_MAP | HM_R_GRANT | HM_R_DUP);
+    /* executable: program loaders map read-only segments straight from it */
+    give(p, &st, "bootimg", &bm->o, HM_R_READ | HM_R_EXEC | HM_R_MAP | HM_R_GRANT | HM_R_DUP);
     give(p, &st, "root", &root->o, HM_R_ALL);
     give(p, &st, "console", &the_console.o, HM_R_READ | HM_R_WRITE | HM_R_GRANT | HM_R_DUP);
     /* the device tree, copied to page-aligned memory of its own: the device

@@ -103,10 +103,11 @@ def board_cmd(qemu, boot, disk, card, ufs, mcq=False, nvme=None, vpci=False):
     nvme_args = ["-device", "nvme,serial=hm-bench,id=nvme0", "-drive", f"if=none,id=nvns1,file={nvme},format=raw,"
                  "cache=unsafe", "-device", "nvme-ns,drive=nvns1,nsid=1,bus=nvme0"] if nvme else []
     disk_dev = "virtio-blk-pci,disable-legacy=on,iommu_platform=on,drive=hd" if vpci else "virtio-blk-device,drive=hd"
+    card_args = ["-device", "sdhci-pci", "-drive", f"if=none,id=sdcard,file={card},format=raw,cache=unsafe",
+                 "-device", "sd-card,drive=sdcard"] if card else []
     return qemu.split() + boot + [
-        "-drive", f"if=none,id=hd,file={disk},format=raw,cache=unsafe", "-device", disk_dev,
-        "-device", "sdhci-pci", "-drive", f"if=none,id=sdcard,file={card},format=raw,cache=unsafe",
-        "-device", "sd-card,drive=sdcard"] + ufs_args + nvme_args + [
+        "-drive", f"if=none,id=hd,file={disk},format=raw,cache=unsafe", "-device", disk_dev] + \
+        card_args + ufs_args + nvme_args + [
         "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot"]
 
 
@@ -148,17 +149,21 @@ RECOVERY = re.compile(r"^fault: (/dev/\w+): first request served (\d+) ms after 
                       r"until \w+ ran again waited (\d+) ms")
 RUNNING = re.compile(r"^fault: \w+ running again after (\d+) ms")
 # (name, boot script, container killed, description)
-RECOVERY_SYSTEMS = [("DC-solo", "boot.conf", "ldc0", "virtio-blk, Linux virtio_blk in ldc0"),
-                    ("DC-twin", "boot-twin.conf", "ldc0", "virtio-blk, control plane in ldc0, vtwin serves on"),
-                    ("MMC", "boot.conf", "ldc1", "SD card, Linux sdhci-pci + mmc_block in ldc1")]
+# (name, boot script, container, what, devices: "card" the SD card, "ufs" a
+# UFS logical unit instead; ldc1's first node, which the kill's reads use,
+# is the one attached)
+RECOVERY_SYSTEMS = [("DC-solo", "boot.conf", "ldc0", "virtio-blk, Linux virtio_blk in ldc0", "card"),
+                    ("DC-twin", "boot-twin.conf", "ldc0", "virtio-blk, control plane in ldc0, vtwin serves on", "card"),
+                    ("MMC", "boot.conf", "ldc1", "SD card, Linux sdhci-pci + mmc_block in ldc1", "card"),
+                    ("UFS", "boot.conf", "ldc1", "UFS, Linux ufshcd-pci + sd in ldc1 (one logical unit)", "ufs")]
 
 
-def recovery(qemu, build, disk, card, runs, script, ct):
+def recovery(qemu, build, disk, card, ufs, runs, script, ct):
     """for `runs` kills of ct, in ms: (fault -> first read served, the longest
     read until ct runs again, fault -> ct running again); 1.5 s apart, outside
     devmgr's repeat window (no back-off)"""
     cmd = board_cmd(qemu, ["-kernel", f"{build}/hm.bin", "-initrd", f"{build}/boot-test.img",
-                           "-append", f"hm.boot={script}"], disk, card, None)
+                           "-append", f"hm.boot={script}"], disk, card, ufs)
     typed = f"sleep 1500\nfault {ct} kill\n" * runs + "poweroff\n"
     out = subprocess.run(cmd, input=typed.encode(), capture_output=True, timeout=600).stdout.decode(errors="replace")
     lines = [l.strip() for l in out.splitlines()]
@@ -218,7 +223,7 @@ def main():
                                                                              trace))
         print(fig10.write_profile(outdir, prof))
     if "recovery" in parts:
-        recovery_table(args, outdir, qv, disk, card)
+        recovery_table(args, outdir, qv, disk, card, ufs)
     for path in (disk, card, ufs, nvme):
         os.unlink(path)
     with open(os.path.join(outdir, "results.md"), "w") as f:
@@ -346,26 +351,26 @@ def blk(args, outdir, qv, disk, card, ufs, nvme):
     write_blk(outdir, qv, args, runs)
 
 
-def recovery_table(args, outdir, qv, disk, card):
+def recovery_table(args, outdir, qv, disk, card, ufs):
     print(f"bench: recovery after a kill, {args.recovery_runs} kills each of "
-          + ", ".join(n for n, _, _, _ in RECOVERY_SYSTEMS) + f" (~{args.recovery_runs * 2 * 3 // 60 + 1} min)")
-    # without the UFS controller: ldc1's first node, which the kill's reads use, is then the SD card's
-    rec = {n: recovery(args.qemu, args.build, disk, card, args.recovery_runs, s, ct)
-           for n, s, ct, _ in RECOVERY_SYSTEMS}
+          + ", ".join(n for n, _, _, _, _ in RECOVERY_SYSTEMS) + f" (~{args.recovery_runs * 2 * 4 // 60 + 1} min)")
+    rec = {n: recovery(args.qemu, args.build, disk, card if devs == "card" else None, ufs if devs == "ufs" else None,
+                       args.recovery_runs, s, ct)
+           for n, s, ct, _, devs in RECOVERY_SYSTEMS}
     with open(os.path.join(outdir, "recovery.md"), "w") as f:
         f.write("# hm recovery after a driver container is killed\n\n")
         f.write(f"{time.strftime('%Y-%m-%d')}, {qv}, `{args.qemu}`; the shell's `fault CONTAINER kill`, "
                 f"{args.recovery_runs} times, 1.5 s apart (outside devmgr's repeat window: no back-off). The shell "
                 "opens the container's first node before the kill and reads its first 512 bytes over and over "
                 "until the container runs again: *first read* is the time from the kill to the first read "
-                "served (DC-solo, MMC: by the restarted container, after devmgr reset the devices, started it "
+                "served (DC-solo, MMC, UFS: by the restarted container, after devmgr reset the devices, started it "
                 "again from the boot image, Linux probed and the node was registered again; DC-twin: by the "
                 "twin, which serves on), *longest wait* the longest any of those reads took (DC-twin: the "
                 "pause while the new LDC probes the device and hands it back), *running again* the time "
                 "until devmgr has the container running. Median (worst).\n\n")
         f.write("| system | container | first read ms | longest wait ms | running again ms |\n"
                 "| --- | --- | ---: | ---: | ---: |\n")
-        for n, _, ct, d in RECOVERY_SYSTEMS:
+        for n, _, ct, d, _ in RECOVERY_SYSTEMS:
             cols = [[r[i] for r in rec[n]] for i in range(3)]
             f.write(f"| {n} ({d}) | {ct} | " + " | ".join(f"{statistics.median(v):.0f} ({max(v)})" for v in cols)
                     + " |\n")

@@ -2,8 +2,44 @@
  * own self-check, reported through klog_stats), found the RAM and GIC the
  * device tree describes, and gave init what it documents. */
 #include "ktest.h"
+#include <hm/bootimg.h>
+#include <hm/elf.h>
 #include <string.h>
 #include <stdlib.h>
+
+/* A program's read-only segments are mapped from the boot image, not
+ * copied: spawning ldc (3 MiB of text and read-only data, 2 MiB of data)
+ * charges its spawner for the data, the stack and page tables, not the
+ * text. The child runs below us: it has not run (nor exited) when we look. */
+static void shared_text(void)
+{
+    const void *img = hm_bootimg(NULL), *elf;
+    size_t len;
+    struct hm_elf_seg segs[HM_ELF_MAX_SEGS];
+    uint64_t entry, ro = 0, rw = 0;
+    int n = img && !hm_bootimg_find(img, "ldc", &elf, &len) ?
+            hm_elf_parse(elf, len, HM_USER_VA_MIN, HM_USER_IMAGE_END, &entry, segs, HM_ELF_MAX_SEGS) : -1;
+    for (int i = 0; i < n; i++)
+        *(segs[i].flags & HM_ELF_W ? &rw : &ro) += segs[i].memsz;
+    kt_report(n > 0 && ro > (2u << 20), "ldc in the boot image: over 2 MiB of text and read-only data",
+              "%lu KiB read-only, %lu KiB writable", (unsigned long)(ro >> 10), (unsigned long)(rw >> 10));
+    struct hm_quota q0, q1;
+    const char *av[] = { "ldc", NULL };
+    long p = -1;
+    if (hm_proc_quota(HM_HANDLE_SELF_PROC, &q0) == 0) {
+        p = hm_spawn("ldc", av, NULL, 0, HM_HANDLE_INVALID, 1);
+        if (p >= 0 && hm_proc_quota(HM_HANDLE_SELF_PROC, &q1) < 0)
+            p = -1;
+    }
+    uint64_t charged = p >= 0 ? q1.used[HM_QUOTA_MEM] - q0.used[HM_QUOTA_MEM] : 0;
+    kt_report(p >= 0 && charged >= rw && charged < rw + ro / 2,
+              "spawning ldc charges its data, stack and page tables, not its text (mapped from the boot image)",
+              "%lu KiB charged", (unsigned long)(charged >> 10));
+    if (p >= 0) {
+        hm_proc_kill((hm_handle_t)p);
+        KT_CHECK(kt_wait((hm_handle_t)p, 2000) > -100000, "the unstarted ldc is killed");
+    }
+}
 
 int main(int argc, char **argv)
 {
@@ -40,5 +76,6 @@ int main(int argc, char **argv)
     KT_EQ(kt_wait((hm_handle_t)p2, 2000), 7, "a spawned program's exit status reaches its parent");
     KT_EQ(kt_stat("procs_created") - before, 1, "one process created");
     KT_CHECK(as >= 0 && kt_stat("as_switches") >= as + 2, "address-space switches counted (to the child and back)");
+    shared_text();
     return kt_finish();
 }

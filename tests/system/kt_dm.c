@@ -143,7 +143,7 @@ int main(void)
     /* the native-driver board: the LDC board is kt_ldc's */
     const char *argv[] = { "devmgr", "conf=devices-ndc.conf", NULL };
     struct hm_spawn_handle hs[4] = {
-        { "bootimg", hm_start_handle("bootimg"), HM_R_READ | HM_R_MAP | HM_R_GRANT | HM_R_DUP },
+        { "bootimg", hm_start_handle("bootimg"), HM_R_READ | HM_R_EXEC | HM_R_MAP | HM_R_GRANT | HM_R_DUP },
         { "root", hm_start_handle("root"), HM_R_ALL },
         { "dtb", hm_start_handle("dtb"), HM_R_READ | HM_R_MAP },
         { "dm", (hm_handle_t)ep, HM_R_RECV | HM_R_SEND | HM_R_DUP | HM_R_GRANT },

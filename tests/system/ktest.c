@@ -42,7 +42,7 @@ long kt_spawn(const char *mode, const char *arg, const struct hm_spawn_handle *h
     const char *argv[] = { "kt_helper", mode, arg, NULL };
     struct hm_spawn_handle all[HM_START_MAX_HANDLES];
     int n = 0;
-    all[n++] = (struct hm_spawn_handle){ "bootimg", hm_start_handle("bootimg"), HM_R_READ | HM_R_MAP | HM_R_GRANT | HM_R_DUP };
+    all[n++] = (struct hm_spawn_handle){ "bootimg", hm_start_handle("bootimg"), HM_R_READ | HM_R_EXEC | HM_R_MAP | HM_R_GRANT | HM_R_DUP };
     if (hm_start_handle("root") >= 0)
         all[n++] = (struct hm_spawn_handle){ "root", hm_start_handle("root"), HM_R_ALL };
     for (int i = 0; i < nh && n < HM_START_MAX_HANDLES - 2; i++)
@@ -77,7 +77,7 @@ void kt_start_services(hm_handle_t *vfs, hm_handle_t *dm)
     struct hm_spawn_handle vh[1] = { { "vfs", (hm_handle_t)vep, HM_R_RECV | HM_R_SEND | HM_R_DUP | HM_R_GRANT } };
     KT_OK(hm_spawn("vfs", vargv, vh, 1, HM_HANDLE_INVALID, HM_PRIO_SERVICE), "start vfs");
     struct hm_spawn_handle dh[5] = {
-        { "bootimg", hm_start_handle("bootimg"), HM_R_READ | HM_R_MAP | HM_R_GRANT | HM_R_DUP },
+        { "bootimg", hm_start_handle("bootimg"), HM_R_READ | HM_R_EXEC | HM_R_MAP | HM_R_GRANT | HM_R_DUP },
         { "root", hm_start_handle("root"), HM_R_ALL },
         { "dtb", hm_start_handle("dtb"), HM_R_READ | HM_R_MAP },
         { "dm", (hm_handle_t)dep, HM_R_RECV | HM_R_SEND | HM_R_DUP | HM_R_GRANT },

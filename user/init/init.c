@@ -83,7 +83,7 @@ static long start(char **argv, int with_root, const struct hm_spawn_handle *extr
     if (ep < 0)
         return ep;
     struct hm_spawn_handle hs[3 + MAX_EPS] = {
-        { "bootimg", bootimg_h, HM_R_READ | HM_R_MAP | HM_R_GRANT | HM_R_DUP },
+        { "bootimg", bootimg_h, HM_R_READ | HM_R_EXEC | HM_R_MAP | HM_R_GRANT | HM_R_DUP },
         { "root", root, HM_R_ALL },
         { "dtb", dtb_h, HM_R_READ | HM_R_MAP | HM_R_GRANT | HM_R_DUP },
     };

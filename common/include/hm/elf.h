@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #define HM_ELF_MAX_SEGS 8
+#define HM_ELF_PAGE 4096u   /* segments are page-aligned by this (elf.c's PG) */
 #define HM_ELF_R 4
 #define HM_ELF_W 2
 #define HM_ELF_X 1
