@@ -43,7 +43,7 @@ int hm_blk_submit(struct hm_blk_client *c, uint32_t op, uint64_t offset, uint64_
  * session, or is gone and could not be reached again before the deadline.
  * While requests are in flight it checks every HM_BLK_PROBE_MS that the
  * driver is still there, and recovers as above if not. */
-#define HM_BLK_PROBE_MS 50
+#define HM_BLK_PROBE_MS 10   /* bounds how late a client sees a restart: recovery is ~50 ms */
 int hm_blk_wait(struct hm_blk_client *c, struct hm_blk_cpl *out, uint64_t deadline);
 /* one synchronous request through the data area at data_off: status of the completion */
 int hm_blk_io(struct hm_blk_client *c, uint32_t op, uint64_t offset, uint64_t data_off, uint32_t len);
