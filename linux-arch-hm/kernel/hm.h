@@ -5,6 +5,9 @@
 void hm_timer_interrupt(void);	/* time.c: the clockevent fired */
 void hm_blk_kick(void);		/* blk.c: block work (DC-base's kick bit) */
 void hm_blk_settle(void);	/* blk.c: every disk Linux found is announced */
+struct block_device *hm_disk_bdev(int disk);	/* blk.c: the open disk with DC-base's id disk, or NULL */
+void hm_blk_io_setup(void);	/* blk_io.c: the bounce budget, at dc-blk's start */
+void hm_blk_io_work(void);	/* blk_io.c: submit what DC-base has, continue what is split */
 struct device;
 unsigned long long hm_dev_where(struct device *dev);	/* blk.c: the PCI function or DT node it sits on */
 /* chr.c: character devices */
