@@ -57,6 +57,11 @@ struct hm_io {
 static LIST_HEAD(hm_io_next);
 static DEFINE_SPINLOCK(hm_io_next_lock);
 
+/* the bounce pages a request of len bytes asks for: its largest piece */
+static unsigned int hm_io_want(unsigned int len)
+{
+	return DIV_ROUND_UP(min(len, hm_blk_piece), PAGE_SIZE);
+}
 
 static void hm_io_free_pages(struct hm_io *io)
 {
@@ -111,7 +116,6 @@ static void hm_end_io(struct bio *bio)
 	if (atomic_dec_and_test(&io->bios))
 		hm_piece_finish(io);
 }
-
 
 /*
  * Bounce pages for the request's pieces, as many as it asked for or as
@@ -216,7 +220,7 @@ static void hm_io_start(struct hm_io *io, unsigned int want)
 
 static void hm_submit(struct dc_blk_io *r)
 {
-	unsigned int npages = DIV_ROUND_UP(min(r->len, hm_blk_piece), PAGE_SIZE);
+	unsigned int npages = hm_io_want(r->len);
 	struct hm_io *io;
 
 	io = kzalloc(struct_size(io, pages, npages), GFP_NOIO | __GFP_NORETRY | __GFP_NOWARN);
@@ -249,7 +253,7 @@ static void hm_io_continue(void)
 			hm_piece_submit(io);	/* holds its pages */
 		} else {
 			hm_blk_parked--;
-			hm_io_start(io, DIV_ROUND_UP(min(io->len, hm_blk_piece), PAGE_SIZE));
+			hm_io_start(io, hm_io_want(io->len));	/* what hm_submit sized it for */
 		}
 	}
 }
