@@ -4,6 +4,7 @@
 #define KSTACK_SIZE (16 * 1024)
 
 static struct list zombies = LIST_INIT(zombies);
+struct list thread_live = LIST_INIT(thread_live);
 extern void sched_fp_forget(struct thread *t);
 
 static void thread_timeout(struct timeout *to)
@@ -31,6 +32,7 @@ static struct thread *thread_alloc(int prio, int *err)
     list_init(&t->proc_link);
     list_init(&t->zombie_link);
     list_init(&t->to.link);
+    list_add_tail(&thread_live, &t->live_link);
     /* initial kernel context: thread_entry with the trap frame at the stack top */
     t->tf = (struct trapframe *)((char *)ks + KSTACK_SIZE - sizeof(struct trapframe));
     t->ctx.sp = (uint64_t)t->tf;
@@ -126,6 +128,7 @@ void thread_kill(struct thread *t)
     ipc_release_staged(t);
     sched_fp_forget(t);
     t->state = T_DEAD;
+    list_del(&t->live_link);
     if (t->proc) {
         list_del(&t->proc_link);
         t->proc->nthreads--;

@@ -1,10 +1,13 @@
 """QEMU for the tests: a machine booted with a boot image, its console fed
 from a script or typed into line by line, its monitor on a socket."""
 import os
+import re
 import socket
 import subprocess
 import threading
 import time
+
+from harness import hang
 
 END = "hm: power off"   # what the kernel prints when PSCI powers the machine off
 
@@ -22,6 +25,17 @@ class Machine:
         if append:
             cmd += ["-append", append]
         return cmd + extra
+
+    def linux(self, image):
+        """the Linux version the image's containers run (build/linux-V/...), or None"""
+        m = re.search(r"linux-([0-9.]+)/", self.images.get(image, ""))
+        return m.group(1) if m else None
+
+
+def _hang_report(machine, image, sock):
+    """what every thread was doing when the time ran out (harness/hang.py)"""
+    text = hang.dump(machine.build, sock, machine.linux(image))
+    return f"\n(threads when the time ran out)\n{text}\n" if text else ""
 
 
 class Output:
@@ -41,14 +55,21 @@ class Output:
 def boot(machine, image, extra, script, timeout, append=None):
     """boot, type the script (all of it at once: the shell reads lines as it
     needs them), wait for power-off or the time limit"""
-    cmd = machine.command(image, extra, append)
+    gdb, sock = hang.stub()
+    cmd = machine.command(image, extra + gdb, append)
     t0 = time.time()
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        p = subprocess.run(cmd, input=(script or "").encode(), capture_output=True, timeout=timeout)
-        text, timed_out = p.stdout.decode(errors="replace") + p.stderr.decode(errors="replace"), False
-    except subprocess.TimeoutExpired as e:
-        text = (e.stdout or b"").decode(errors="replace") + f"\n(timed out after {timeout}s)"
+        out, _ = p.communicate((script or "").encode(), timeout=timeout)
+        text, timed_out = out.decode(errors="replace"), False
+    except subprocess.TimeoutExpired:
+        report = _hang_report(machine, image, sock)
+        p.kill()
+        out, _ = p.communicate()
+        text = out.decode(errors="replace") + f"\n(timed out after {timeout}s)" + report
         timed_out = True
+    finally:
+        hang.forget(sock)
     return Output(text, timed_out, time.time() - t0)
 
 
@@ -60,7 +81,9 @@ class Console:
         self.sock = os.path.join(tmpdir, "monitor.sock")
         if os.path.exists(self.sock):
             os.unlink(self.sock)
-        cmd = machine.command(image, extra, append, monitor=f"unix:{self.sock},server=on,wait=off")
+        gdb, self.gdb_sock = hang.stub()
+        self.machine, self.image = machine, image
+        cmd = machine.command(image, extra + gdb, append, monitor=f"unix:{self.sock},server=on,wait=off")
         self.t0 = time.time()
         self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.out, self.seen = "", 0
@@ -131,9 +154,11 @@ class Console:
         try:
             self.p.wait(timeout)
         except subprocess.TimeoutExpired:
+            report = _hang_report(self.machine, self.image, self.gdb_sock)
             self.p.kill()
             self.p.wait()
             timed_out = True
+        hang.forget(self.gdb_sock)
         self.reader.join(5)
-        return Output(self.out + (f"\n(timed out after {timeout}s)" if timed_out else ""), timed_out,
+        return Output(self.out + (f"\n(timed out after {timeout}s){report}" if timed_out else ""), timed_out,
                       time.time() - self.t0)

@@ -6,6 +6,21 @@ import os
 import sys
 
 
+def _hang_summary(out, tail=20):
+    """for a boot that ran out of time, in the report itself (a CI run's
+    logs do not outlive its clone): the console's last lines and the
+    threads that were not parked (harness/hang.py)"""
+    console, _, threads = out.partition("(threads when the time ran out)")
+    lines = [f"     | {x}" for x in console.rstrip().split("\n")[-tail:]]
+    keep = False
+    for x in threads.strip().split("\n"):
+        if not x.startswith("      "):   # a thread's line; its stack lines follow
+            keep = "T_PARKED" not in x and not x.startswith("[Inferior")
+        if keep and x.strip():
+            lines.append(f"     # {x}")
+    return "\n".join(lines)
+
+
 class Report:
     def __init__(self, logdir, verbose=False):
         self.logdir, self.verbose = logdir, verbose
@@ -27,6 +42,8 @@ class Report:
             print(f"     not ok - {f_}")
         if failed or self.verbose:
             print(f"     log: {path}")
+        if failed and "(timed out after" in out:
+            print(_hang_summary(out))
         sys.stdout.flush()
 
     def close(self):

@@ -135,8 +135,11 @@ struct thread {
     struct fpstate fp;
     bool fp_used;
     struct list zombie_link;
+    struct list live_link;       /* thread_live: for a debugger (tools/gdb/hm_threads.py) */
     struct quota *quota;         /* its process's, charged one thread; NULL for kernel threads */
 };
+/* every thread not yet dead, for a debugger to walk (nothing in the kernel reads it) */
+extern struct list thread_live;
 
 struct proc {
     struct kobj o;

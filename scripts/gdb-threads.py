@@ -1,0 +1,105 @@
+# gdb: `hm-threads` lists every live thread of a stopped hm (the kernel's
+# thread_live list): its process, state, priority, what it waits on and for
+# whom, and its user stack (pc, lr, then the frame-pointer chain, read
+# through the process's own page tables). For a hang: `make debug` (or
+# QEMU with -gdb), then
+#   gdb-multiarch build/hm.elf -ex 'target remote :1234' \
+#       -ex 'source scripts/gdb-threads.py' -ex hm-threads
+# The test harness does this when a boot runs out of time and names the
+# functions with addr2line (tests/harness/hang.py).
+import struct
+
+import gdb
+
+KERNEL_VBASE = 0xFFFF000000000000
+ADDR = 0x0000FFFFFFFFF000   # a descriptor's output address bits (4 KiB granule)
+
+
+def _list(head, typ, field):
+    """the entries of a kernel struct list (list.h: next/prev, head not an entry)"""
+    tptr = gdb.lookup_type(typ).pointer()
+    off = int(gdb.parse_and_eval(f"(unsigned long)&(({typ} *)0)->{field}"))
+    n = head["next"]
+    while int(n) != int(head.address):
+        yield gdb.Value(int(n) - off).cast(tptr)
+        n = n["next"]
+
+
+def _pname(t):
+    p = t["proc"]
+    return f'{p["name"].string()}#{int(p["o"]["koid"])}' if int(p) else "(kernel)"
+
+
+def _phys64(pa):
+    mem = gdb.selected_inferior().read_memory(KERNEL_VBASE + pa, 8)
+    return struct.unpack("<Q", bytes(mem))[0]
+
+
+def _user64(ttbr, va):
+    """8 bytes at user va of the address space ttbr (4 levels, 4 KiB pages); None if unmapped"""
+    table = ttbr & ADDR
+    for level in range(4):
+        shift = 39 - 9 * level
+        desc = _phys64(table + ((va >> shift) & 511) * 8)
+        if not desc & 1:
+            return None
+        if level == 3 or not desc & 2:   # a page, or a block (1 GiB / 2 MiB)
+            return _phys64((desc & ADDR & ~((1 << shift) - 1)) | (va & ((1 << shift) - 1)))
+        table = desc & ADDR
+    return None
+
+
+def _frames(t, depth=12):
+    tf = t["tf"]
+    if not int(tf) or not int(t["proc"]):
+        return []
+    ttbr = int(t["proc"]["vs"]["ttbr"])
+    out = [int(tf["pc"]), int(tf["x"][30])]
+    fp = int(tf["x"][29])
+    while fp and len(out) < depth and not fp & 7:
+        try:
+            prev, lr = _user64(ttbr, fp), _user64(ttbr, fp + 8)
+        except gdb.MemoryError:
+            break
+        if prev is None or lr is None or not lr:
+            break
+        out.append(lr)
+        if prev <= fp:   # stacks grow down: a caller's frame is above
+            break
+        fp = prev
+    return out
+
+
+class HmThreads(gdb.Command):
+    """hm-threads: every live thread, what it runs or waits on, its user stack"""
+
+    def __init__(self):
+        super().__init__("hm-threads", gdb.COMMAND_USER)
+
+    def invoke(self, arg, from_tty):
+        cur = int(gdb.parse_and_eval("current"))
+        for t in _list(gdb.parse_and_eval("thread_live"), "struct thread", "live_link"):
+            extra = []
+            if int(t["reply_from"]):
+                rf = t["reply_from"]
+                extra.append(f"waits for the reply of {_pname(rf)} tid {int(rf['tid'])}")
+            if int(t["reply_to"]):
+                rt = t["reply_to"]
+                extra.append(f"owes a reply to {_pname(rt)} tid {int(rt['tid'])}")
+            if int(t["wait_obj"]):
+                o = t["wait_obj"]
+                extra.append(f"on object type {int(o['type'])} koid {int(o['koid'])}")
+            if t["to"]["armed"]:
+                extra.append("with a deadline")
+            if t["in_fault"]:
+                extra.append("in fault")
+            sysno = int(t["tf"]["x"][8]) if int(t["tf"]) else 0
+            mark = "*" if int(t) == cur else " "
+            frames = " ".join(f"{a:#x}" for a in _frames(t))
+            print(f"{mark}{_pname(t):14} tid {int(t['tid']):5} {str(t['state']):10} prio {int(t['prio']):3} "
+                  f"syscall {sysno:2} {'; '.join(extra)}")
+            if frames:
+                print(f"    stack: {frames}")
+
+
+HmThreads()
