@@ -70,6 +70,39 @@ def _frames(t, depth=12):
     return out
 
 
+def _reg(name):
+    try:
+        return int(gdb.parse_and_eval(f"${name}"))
+    except (gdb.error, ValueError):
+        return None
+
+
+def _u32(va):
+    try:
+        return struct.unpack("<I", bytes(gdb.selected_inferior().read_memory(va, 4)))[0]
+    except gdb.MemoryError:
+        return None
+
+
+def _timer_and_gic():
+    """the timer and interrupt state: whether the next wake-up can come"""
+    dl = [int(t["deadline"]) for t in _list(gdb.parse_and_eval("timeouts"), "struct timeout", "link")]
+    ctl, cval = _reg("CNTV_CTL_EL0"), _reg("CNTV_CVAL_EL0")
+    pctl, pcval = _reg("CNTP_CTL_EL0"), _reg("CNTP_CVAL_EL0")
+    print(f"timer: programmed {int(gdb.parse_and_eval('timer_programmed')):#x}, CNTV_CTL {ctl} "
+          f"(1 enabled, 2 masked, 4 condition met), CNTV_CVAL {cval if cval is None else hex(cval)}, "
+          f"cpsr {_reg('cpsr') or 0:#x}, irqs taken {int(gdb.parse_and_eval('kstats.irqs'))}, "
+          f"{len(dl)} timeouts, earliest {', '.join(hex(d) for d in dl[:4])}; idle since {int(gdb.parse_and_eval('idle_since')):#x}, "
+          f"{int(gdb.parse_and_eval('time_freq'))} ticks/s; backstop CNTP_CTL {pctl}, CNTP_CVAL "
+          f"{pcval if pcval is None else hex(pcval)}, rescues {int(gdb.parse_and_eval('kstats.timer_rescues'))}")
+    if int(gdb.parse_and_eval("gic_ver")) == 2:
+        d, c = int(gdb.parse_and_eval("(unsigned long)gicd")), int(gdb.parse_and_eval("(unsigned long)gicc_or_gicr"))
+        regs = {"GICD_CTLR": d, "ISENABLER0": d + 0x100, "ISPENDR0": d + 0x200, "ISACTIVER0": d + 0x300,
+                "ISENABLER1": d + 0x104, "ISPENDR1": d + 0x204, "ISACTIVER1": d + 0x304,
+                "GICC_CTLR": c, "GICC_PMR": c + 4, "GICC_RPR": c + 0x14, "GICC_HPPIR": c + 0x18}
+        print("gic: " + ", ".join(f"{k} {_u32(v) if _u32(v) is None else hex(_u32(v))}" for k, v in regs.items()))
+
+
 class HmThreads(gdb.Command):
     """hm-threads: every live thread, what it runs or waits on, its user stack"""
 
@@ -78,6 +111,11 @@ class HmThreads(gdb.Command):
 
     def invoke(self, arg, from_tty):
         cur = int(gdb.parse_and_eval("current"))
+        try:   # QEMU's run state before gdb stopped it (a guest paused by an I/O error says so)
+            print("qemu: " + gdb.execute("monitor info status", to_string=True).strip())
+        except gdb.error:
+            pass
+        _timer_and_gic()
         for t in _list(gdb.parse_and_eval("thread_live"), "struct thread", "live_link"):
             extra = []
             if int(t["reply_from"]):

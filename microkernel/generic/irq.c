@@ -31,6 +31,8 @@ void irq_dispatch(uint32_t intid)
     kstats.irqs++;
     if (intid == plat_timer_irq) {
         timer_irq();
+    } else if (intid == plat_backstop_irq) {
+        timer_backstop();
     } else if (intid == plat_uart_irq) {
         console_rx_irq();
     } else if (slot(intid) && *slot(intid)) {

@@ -153,6 +153,7 @@ void kmain(uint64_t dtb_pa)
     gic_init();
     msi_init();
     timer_hw_init();
+    timer_backstop();   /* arms it */
     console_init();
     gic_enable(plat_uart_irq);
     kprintf("hm: %lu MiB RAM at %lx, GICv%d, timer %lu Hz, boot image %lu KiB, %lu pages free\n",

@@ -178,6 +178,10 @@ uint64_t sched_slice_end(void)
     return slice_end;
 }
 
+/* when the CPU last went idle (counter ticks): for a debugger, beside the
+ * timer's compare value (scripts/gdb-threads.py) */
+uint64_t idle_since;
+
 static void idle_loop(void *arg)
 {
     (void)arg;
@@ -190,6 +194,7 @@ static void idle_loop(void *arg)
             continue;
         }
         timer_reprogram();
+        idle_since = time_now();
         /* open IRQs only around wfi; handlers run on this stack and may switch away */
         __asm__ volatile("msr daifclr, #2; wfi; msr daifset, #2" ::: "memory");
     }

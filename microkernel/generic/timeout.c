@@ -72,3 +72,34 @@ void timer_irq(void)
     sched_tick(now);
     timer_reprogram();
 }
+
+/*
+ * The backstop: the EL1 physical timer fires every BACKSTOP_MS and runs the
+ * timeouts as the virtual timer's interrupt does. QEMU 10's TCG, rarely,
+ * never raises a virtual-timer compare value the kernel moved earlier while
+ * the CPU then sleeps in wfi: QEMU's main loop goes on polling with the old
+ * deadline (strace: ppoll with no timer due for years) and the system sleeps
+ * until some other interrupt. It was seen 1 boot in ~15 of fault-kill,
+ * where each kill leaves ~230 s of silence (QEMU's trace: cval_write of the
+ * earlier value, recalc with irqstate 0, then nothing; docs/testing.md).
+ * With the backstop such a wake-up comes at most BACKSTOP_MS late, it is
+ * counted (kstat timer_rescues) and said on the console. Its cost: one
+ * interrupt per BACKSTOP_MS.
+ */
+#define BACKSTOP_MS 50
+#define RESCUES_LOGGED 4
+
+void timer_backstop(void)
+{
+    uint64_t now = time_now();
+    timer_backstop_arm(now + time_freq * BACKSTOP_MS / 1000);
+    /* the virtual timer's interrupt, had it come, is taken first (lower
+     * INTID, same priority) and would have moved timer_programmed on */
+    if (timer_programmed != UINT64_MAX && timer_programmed + time_freq / 1000 < now) {
+        if (kstats.timer_rescues++ < RESCUES_LOGGED)
+            kprintf("hm: the virtual timer's wake-up due %lu ms ago never came; the backstop timer ran it\n",
+                    (now - timer_programmed) * 1000 / time_freq);
+        timer_programmed = 0;   /* written again below, whatever it was */
+    }
+    timer_irq();
+}

@@ -32,10 +32,11 @@ class Machine:
         return m.group(1) if m else None
 
 
-def _hang_report(machine, image, sock):
+def _hang_report(machine, image, sock, t0):
     """what every thread was doing when the time ran out (harness/hang.py)"""
+    secs = time.time() - t0
     text = hang.dump(machine.build, sock, machine.linux(image))
-    return f"\n(threads when the time ran out)\n{text}\n" if text else ""
+    return f"\n(threads when the time ran out, {secs:.0f} s after QEMU started)\n{text}\n" if text else ""
 
 
 class Output:
@@ -63,7 +64,7 @@ def boot(machine, image, extra, script, timeout, append=None):
         out, _ = p.communicate((script or "").encode(), timeout=timeout)
         text, timed_out = out.decode(errors="replace"), False
     except subprocess.TimeoutExpired:
-        report = _hang_report(machine, image, sock)
+        report = _hang_report(machine, image, sock, t0)
         p.kill()
         out, _ = p.communicate()
         text = out.decode(errors="replace") + f"\n(timed out after {timeout}s)" + report
@@ -154,7 +155,7 @@ class Console:
         try:
             self.p.wait(timeout)
         except subprocess.TimeoutExpired:
-            report = _hang_report(self.machine, self.image, self.gdb_sock)
+            report = _hang_report(self.machine, self.image, self.gdb_sock, self.t0)
             self.p.kill()
             self.p.wait()
             timed_out = True

@@ -10,8 +10,10 @@ def _hang_summary(out, tail=20):
     """for a boot that ran out of time, in the report itself (a CI run's
     logs do not outlive its clone): the console's last lines and the
     threads that were not parked (harness/hang.py)"""
-    console, _, threads = out.partition("(threads when the time ran out)")
+    console, _, threads = out.partition("(threads when the time ran out")
     lines = [f"     | {x}" for x in console.rstrip().split("\n")[-tail:]]
+    if threads:
+        lines.append("     # (threads when the time ran out" + threads.split("\n")[0])
     keep = False
     for x in threads.strip().split("\n"):
         if not x.startswith("      "):   # a thread's line; its stack lines follow

@@ -63,6 +63,7 @@ struct kstats {
     /* the fast paths' (fastpath.c): one count per leg, which kstat adds to
      * ipc_calls, ipc_fast and switches (three counts cost ~6 instructions) */
     uint64_t fast_calls, fast_replies, fast_handoffs;
+    uint64_t timer_rescues;   /* virtual-timer wake-ups that never came; the backstop ran them (timeout.c) */
 };
 extern struct kstats kstats;
 #endif

@@ -37,11 +37,14 @@ bool msi_owns_irq(uint32_t intid);   /* handed out by msi_map only */
 void its_lpi_set(uint32_t intid, bool enable);
 
 /* kernel-owned interrupt numbers and device ranges (excluded from user grants) */
-extern uint32_t plat_timer_irq, plat_uart_irq;
+extern uint32_t plat_timer_irq, plat_backstop_irq, plat_uart_irq;
 bool plat_kernel_owns_phys(uint64_t pa, uint64_t size);
 bool plat_kernel_owns_irq(uint32_t irq);
 
-/* generic timer (virtual) */
+/* generic timer: the virtual one for the timeouts, the physical one as
+ * their backstop (timeout.c says why) */
 void timer_hw_init(void);
 void timer_hw_program(uint64_t deadline);
+void timer_backstop_arm(uint64_t deadline);
+void timer_backstop(void);   /* its interrupt (timeout.c) */
 #endif

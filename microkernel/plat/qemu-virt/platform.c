@@ -7,6 +7,7 @@
 extern volatile uint8_t *gicd, *gicc_or_gicr;
 extern int gic_ver;
 uint32_t plat_timer_irq = 27;   /* EL1 virtual timer PPI */
+uint32_t plat_backstop_irq = 30;   /* EL1 physical timer PPI: the timeouts' backstop */
 uint32_t plat_uart_irq = 33;    /* SPI 1 on qemu-virt; fdt_scan reads the real one */
 
 void plat_init(const void *fdt)

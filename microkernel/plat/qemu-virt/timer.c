@@ -1,4 +1,5 @@
-/* ARM generic timer: EL1 virtual timer as the kernel's one-shot event source. */
+/* ARM generic timer: the EL1 virtual timer as the kernel's one-shot event
+ * source, the EL1 physical timer as its backstop (generic/timeout.c). */
 #include <kernel/kernel.h>
 #include <kernel/plat.h>
 
@@ -18,6 +19,14 @@ void timer_hw_init(void)
     __asm__ volatile("msr cntkctl_el1, %0" :: "r"((uint64_t)(1 << 1)));
     __asm__ volatile("msr cntv_ctl_el0, %0" :: "r"((uint64_t)0));
     gic_enable(plat_timer_irq);
+    gic_enable(plat_backstop_irq);
+}
+
+/* the physical counter equals the virtual one here (no EL2: CNTVOFF 0) */
+void timer_backstop_arm(uint64_t deadline)
+{
+    __asm__ volatile("msr cntp_cval_el0, %0; msr cntp_ctl_el0, %1; isb"
+                     :: "r"(deadline), "r"((uint64_t)1));
 }
 
 void timer_hw_program(uint64_t deadline)
