@@ -41,7 +41,15 @@ def _names(elf, addrs):
 
 
 def dump(build, path, linux=None):
-    """the threads of the hm behind the gdb stub at path, as text ("" if gdb cannot)"""
+    """the threads of the hm behind the gdb stub at path, as text ("" if gdb
+    cannot); never raises: a report must not break the run it describes"""
+    try:
+        return _dump(build, path, linux)
+    except (OSError, subprocess.SubprocessError, ValueError) as e:
+        return f"(no thread list: {e})\n"
+
+
+def _dump(build, path, linux):
     if not shutil.which("gdb-multiarch") or not os.path.exists(path):
         return ""
     cmd = ["gdb-multiarch", "-batch", "-nx", os.path.join(build, "hm.elf"), "-ex", f"target remote {path}",
@@ -57,7 +65,7 @@ def dump(build, path, linux=None):
             proc = m.group(1)
         s = re.match(r"    stack: (.*)", line)
         if s and proc:
-            elf = _program(build, proc, linux)
+            elf = _program(build, proc, linux) if shutil.which("addr2line") else None
             addrs = [int(a, 16) for a in s.group(1).split()]
             if elf:
                 lines += [f"      {a:#x} {n}" for a, n in zip(addrs, _names(elf, addrs))]
