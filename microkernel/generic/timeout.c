@@ -94,12 +94,11 @@ void timer_backstop(void)
     uint64_t now = time_now();
     timer_backstop_arm(now + time_freq * BACKSTOP_MS / 1000);
     /* the virtual timer's interrupt, had it come, is taken first (lower
-     * INTID, same priority) and would have moved timer_programmed on */
-    if (timer_programmed != UINT64_MAX && timer_programmed + time_freq / 1000 < now) {
-        if (kstats.timer_rescues++ < RESCUES_LOGGED)
-            kprintf("hm: the virtual timer's wake-up due %lu ms ago never came; the backstop timer ran it\n",
-                    (now - timer_programmed) * 1000 / time_freq);
-        timer_programmed = 0;   /* written again below, whatever it was */
-    }
+     * INTID, same priority) and would have moved timer_programmed on; a
+     * passed timer_programmed makes timer_irq's reprogram write it again */
+    if (timer_programmed != UINT64_MAX && timer_programmed + time_freq / 1000 < now &&
+        kstats.timer_rescues++ < RESCUES_LOGGED)
+        kprintf("hm: the virtual timer's wake-up due %lu ms ago never came; the backstop timer ran it\n",
+                (now - timer_programmed) * 1000 / time_freq);
     timer_irq();
 }

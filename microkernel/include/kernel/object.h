@@ -135,7 +135,7 @@ struct thread {
     struct fpstate fp;
     bool fp_used;
     struct list zombie_link;
-    struct list live_link;       /* thread_live: for a debugger (tools/gdb/hm_threads.py) */
+    struct list live_link;       /* thread_live: for a debugger (scripts/gdb-threads.py) */
     struct quota *quota;         /* its process's, charged one thread; NULL for kernel threads */
 };
 /* every thread not yet dead, for a debugger to walk (nothing in the kernel reads it) */
