@@ -22,6 +22,7 @@
 #include <linux/of_irq.h>
 #include <dc_host.h>
 #include <linux/cpu.h>
+#include <asm/irq_regs.h>
 #include "hm.h"
 
 unsigned long hm_irq_flags = ARCH_IRQ_DISABLED;
@@ -31,6 +32,17 @@ static struct irq_domain *hm_domain;
  * MSI vector of msi.c's domain */
 static struct irq_domain *hm_bit_domain[DC_EV_NIRQ];
 static irq_hw_number_t hm_bit_hwirq[DC_EV_NIRQ];
+/*
+ * The registers "interrupted" by a delivery: Linux in the container takes
+ * no exceptions, so there are none to save, but Linux's tick needs a
+ * non-NULL get_irq_regs() to know it runs in interrupt context: 6.12's
+ * tick_nohz_handler (low-res and high-res in one, unlike 6.1's) skips
+ * tick_sched_handle (the timer wheel, the scheduler's tick) when it is
+ * NULL, so with the tickless idle (CONFIG_NO_HZ_IDLE) no timer_list timer
+ * ever ran on Linux 6.12 (msleep never returned: no SD card).
+ * Kernel mode (user_mode() is 0), pc 0: nothing reads more.
+ */
+static struct pt_regs hm_irq_regs;
 /* INTIDs the device tree calls level-triggered (PCI INTx): the binding
  * asks the microkernel to configure them so (a level line that stays high
  * after eoi fires again; an edge setting would lose it) */
@@ -41,12 +53,14 @@ static DECLARE_BITMAP(hm_level_hw, HM_MAX_HWIRQ);
 void hm_irq_deliver(void)
 {
 	static int delivering;
+	struct pt_regs *old_regs;
 	unsigned long p;
 	int n;
 
 	if (delivering)
 		return;	/* irq_exit's softirqs enable interrupts: the loop below goes on */
 	delivering = 1;
+	old_regs = set_irq_regs(&hm_irq_regs);
 	while ((p = hm_irq_pending)) {
 		hm_irq_pending = 0;
 		hm_irq_flags = ARCH_IRQ_DISABLED;
@@ -67,6 +81,7 @@ void hm_irq_deliver(void)
 		irq_exit();
 		hm_irq_flags = ARCH_IRQ_ENABLED;
 	}
+	set_irq_regs(old_regs);
 	delivering = 0;
 }
 
