@@ -219,7 +219,8 @@ struct dm_dev *dm_conf_virtual_node(int ct, const char *name);
  * opened for writing): 0 or libfdt's error */
 int dm_conf_list_nodes(void *fdt, int ct);
 
-/* dtb_filter.c: a memory object holding container ct's device tree, or a negative errno */
+/* dtb_filter.c: a read-only handle to the memory holding container ct's
+ * device tree (built at its first start, kept), or a negative errno */
 long dm_dtb_for(int ct);
 
 /* container.c */
