@@ -42,7 +42,7 @@ uint64_t page_alloc(size_t n, size_t align)
 {
     uint64_t pa = pmm_alloc(&pmm, n, align);
     if (pa)
-        memset(phys_to_virt(pa), 0, n << PAGE_SHIFT);
+        arch_zero_pages(phys_to_virt(pa), n << PAGE_SHIFT);
     return pa;
 }
 

@@ -35,6 +35,18 @@ static uint64_t find_gap(struct vspace *vs, uint64_t size)
     return va + size <= HM_USER_STACK_TOP - (1ull << 30) ? va : 0;
 }
 
+/* page i of a mapping of m from offset off */
+struct map_src {
+    struct memobj *m;
+    uint64_t off;
+};
+
+static uint64_t map_src_page(const void *ctx, uint64_t i)
+{
+    const struct map_src *src = ctx;
+    return memobj_page(src->m, src->off + i * PAGE_SIZE);
+}
+
 int vm_map(struct vspace *vs, struct memobj *m, uint64_t off, uint64_t size, uint64_t *vap, uint32_t perms)
 {
     uint64_t va = *vap;
@@ -59,16 +71,11 @@ int vm_map(struct vspace *vs, struct memobj *m, uint64_t off, uint64_t size, uin
     struct vmap *r = kmalloc(sizeof *r);
     if (!r)
         return -HM_ENOMEM;
-    for (uint64_t o = 0; o < size; o += PAGE_SIZE) {
-        int err = vs_map_page(vs, va + o, memobj_page(m, off + o), perms, m->kind == HM_MEM_DEVICE);
-        if (err) {
-            while (o) {
-                o -= PAGE_SIZE;
-                vs_unmap_page(vs, va + o);
-            }
-            kfree(r);
-            return err;
-        }
+    struct map_src src = { m, off };
+    int err = vs_map_pages(vs, va, size / PAGE_SIZE, map_src_page, &src, perms, m->kind == HM_MEM_DEVICE);
+    if (err) {
+        kfree(r);
+        return err;
     }
     r->va = va;
     r->size = size;

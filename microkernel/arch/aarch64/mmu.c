@@ -167,19 +167,35 @@ void vs_destroy_tables(struct vspace *vs)
     vs->l0_pa = 0;
 }
 
-int vs_map_page(struct vspace *vs, uint64_t va, uint64_t pa, uint32_t perms, bool device)
+/* n pages from va, page i at pa_of(ctx, i): one table walk per
+ * last-level table (512 pages), not one per page, and one barrier at the
+ * end: a PCI host's 256 MiB ECAM window is 65,536 pages, mapped at each
+ * start of its container (about 8 ms under TCG page by page). Only
+ * invalid entries are written (vm_map checked the range is free), so no
+ * TLB entry can be stale. 0, or -HM_ENOMEM with nothing left mapped. */
+int vs_map_pages(struct vspace *vs, uint64_t va, uint64_t n, uint64_t (*pa_of)(const void *ctx, uint64_t i),
+                 const void *ctx, uint32_t perms, bool device)
 {
-    uint64_t *e = walk(vs->l0_pa, va, true, vs);
-    if (!e)
-        return -HM_ENOMEM;
-    uint64_t d = pa | PTE_PAGE | PTE_AF | PTE_NG | PTE_AP_EL0 | PTE_PXN;
-    d |= device ? PTE_ATTR(MT_DEVICE) : (PTE_ATTR(MT_NORMAL) | PTE_SH_INNER);
+    uint64_t attrs = PTE_PAGE | PTE_AF | PTE_NG | PTE_AP_EL0 | PTE_PXN;
+    attrs |= device ? PTE_ATTR(MT_DEVICE) : (PTE_ATTR(MT_NORMAL) | PTE_SH_INNER);
     if (!(perms & HM_MAP_W))
-        d |= PTE_AP_RO;
+        attrs |= PTE_AP_RO;
     if (!(perms & HM_MAP_X) || device)
-        d |= PTE_UXN;
-    __asm__ volatile("dsb ishst" ::: "memory");
-    *e = d;
+        attrs |= PTE_UXN;
+    uint64_t *e = NULL;
+    for (uint64_t i = 0; i < n; i++, e++) {
+        uint64_t v = va + i * PAGE_SIZE;
+        if (!e || !(v & (512ull * PAGE_SIZE - 1))) {
+            e = walk(vs->l0_pa, v, true, vs);
+            if (!e) {
+                __asm__ volatile("dsb ishst" ::: "memory");
+                while (i--)
+                    vs_unmap_page(vs, va + i * PAGE_SIZE);
+                return -HM_ENOMEM;
+            }
+        }
+        *e = pa_of(ctx, i) | attrs;
+    }
     __asm__ volatile("dsb ishst" ::: "memory");
     return 0;
 }

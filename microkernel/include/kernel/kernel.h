@@ -46,6 +46,7 @@ uint64_t page_alloc(size_t n, size_t align);   /* zeroed pages; 0 when out of me
 void page_free(uint64_t pa, size_t n);
 size_t page_free_count(void);
 void *kmalloc(size_t size);                     /* zeroed */
+void arch_zero_pages(void *va, size_t bytes);   /* arch/aarch64/zero.c */
 void kfree(void *p);
 void *kmalloc_sized(size_t size);               /* for callbacks that pass the size back */
 void kfree_sized(void *p, size_t size);

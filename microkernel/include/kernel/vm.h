@@ -33,7 +33,9 @@ void vs_tables_freed(struct vspace *vs);
 /* arch/aarch64/mmu.c: page-table level */
 int vs_init(struct vspace *vs);                     /* 0 or -HM_ENOMEM / -HM_ENOSPC */
 void vs_destroy_tables(struct vspace *vs);         /* frees tables and ASID */
-int vs_map_page(struct vspace *vs, uint64_t va, uint64_t pa, uint32_t perms, bool device);
+/* n pages from va, page i at pa_of(ctx, i); 0, or -HM_ENOMEM with none mapped */
+int vs_map_pages(struct vspace *vs, uint64_t va, uint64_t n, uint64_t (*pa_of)(const void *ctx, uint64_t i),
+                 const void *ctx, uint32_t perms, bool device);
 void vs_unmap_page(struct vspace *vs, uint64_t va);
 /* physical address of user va if mapped with at least the given access */
 bool vs_lookup(struct vspace *vs, uint64_t va, bool write, uint64_t *pa);
