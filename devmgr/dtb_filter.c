@@ -115,6 +115,28 @@ static int list_pci_ids(void *fdt, int ct)
     return 0;
 }
 
+/* the packed tree fdt (in mem, msize bytes) in a memory object of its
+ * own size: QEMU pads the board's tree to 1 MiB, the filtered one packs
+ * to a few pages, and devmgr keeps one per container. mem itself if the
+ * copy cannot be made (it still holds the tree) or would not be smaller. */
+static long dtb_fit(long mem, const void *fdt, uint64_t msize)
+{
+    uint64_t need = ((uint64_t)fdt_totalsize(fdt) + 4095) & ~4095ull;
+    if (need >= msize)
+        return mem;
+    long fit = hm_mem_create(need, HM_MEM_ANON);
+    long va = fit < 0 ? fit : hm_vm_map(HM_HANDLE_SELF_PROC, (hm_handle_t)fit, 0, need, 0, HM_MAP_R | HM_MAP_W);
+    if (va < 0) {
+        if (fit >= 0)
+            hm_handle_close((hm_handle_t)fit);
+        return mem;
+    }
+    memcpy((void *)va, fdt, fdt_totalsize(fdt));
+    hm_vm_unmap(HM_HANDLE_SELF_PROC, (uint64_t)va);
+    hm_handle_close((hm_handle_t)mem);
+    return fit;
+}
+
 /* container ct's device tree (see above) in a new memory object, or a
  * negative errno */
 static long dtb_build(int ct)
@@ -198,6 +220,8 @@ static long dtb_build(int ct)
          node = fdt_node_offset_by_compatible(fdt, node, compats[1]))
         err = granted_ranges_only(fdt, node) || (dm_msi_off && msi_off(fdt, node)) || iommu_hidden(fdt, node);
     fdt_pack(fdt);
+    if (!err)
+        mem = dtb_fit(mem, fdt, msize);
     hm_vm_unmap(HM_HANDLE_SELF_PROC, (uint64_t)va);
     if (err) {
         hm_handle_close((hm_handle_t)mem);
