@@ -134,9 +134,9 @@ int main(int argc, char **argv)
     uint32_t irq = (uint32_t)strtoul(argv[2], NULL, 10);
     long va = hm_vm_map(HM_HANDLE_SELF_PROC, mmio, 0, 4096, 0, HM_MAP_R | HM_MAP_W);
     /* the device manager's DMA budget, or our own when started without one (tests) */
-    long dmamem = hm_start_handle("dma") >= 0 ? hm_start_handle("dma") : hm_mem_create(3 * 4096, HM_MEM_CONTIG);
+    long dmamem = hm_start_handle("dma") >= 0 ? hm_start_handle("dma") : hm_mem_create(VBLK_DMA_SIZE, HM_MEM_CONTIG);
     struct hm_mem_info mi;
-    long dva = dmamem < 0 ? dmamem : hm_vm_map(HM_HANDLE_SELF_PROC, (hm_handle_t)dmamem, 0, 3 * 4096, 0, HM_MAP_R | HM_MAP_W);
+    long dva = dmamem < 0 ? dmamem : hm_vm_map(HM_HANDLE_SELF_PROC, (hm_handle_t)dmamem, 0, VBLK_DMA_SIZE, 0, HM_MAP_R | HM_MAP_W);
     if (va < 0 || dva < 0 || off > 4096 - 0x200 || hm_mem_info((hm_handle_t)dmamem, &mi) < 0) {
         fprintf(stderr, "ndc: cannot map the device or its queue memory\n");
         return 1;
@@ -152,7 +152,7 @@ int main(int argc, char **argv)
         printf("ndc: device tree describes %d virtio-mmio device%s, PCIe host %s\n", n, n == 1 ? "" : "s",
                fdt_node_offset_by_compatible((const void *)tva, -1, "pci-host-ecam-generic") >= 0 ? "present" : "absent");
     }
-    int err = vblk_init(&dev, (volatile uint8_t *)va + off, (uint8_t *)dva, mi.phys, 3 * 4096);
+    int err = vblk_init(&dev, (volatile uint8_t *)va + off, (uint8_t *)dva, mi.phys, VBLK_DMA_SIZE);
     if (err) {
         fprintf(stderr, "ndc: virtio-blk init failed: %s\n", strerror(-err));
         return 1;

@@ -27,9 +27,20 @@
 #define F_RING_PACKED (1ull << 34)
 #define F_NOTIFICATION_DATA (1ull << 38)
 
+#ifndef QSIZE
 #define QSIZE 128       /* ndc's own queue */
+#endif
 #define QMAX 1024       /* the largest queue the twin adopts */
 struct vq_desc { uint64_t addr; uint32_t len; uint16_t flags, next; };
+/* ndc's queue in its DMA memory, the legacy layout with 4 KiB alignment
+ * (which virtio-mmio version 1 dictates and version 2 accepts): the
+ * descriptors and the avail ring, the used ring on the next page, then a
+ * page of request headers and status bytes. 3 pages for 128 entries. */
+#define VQ_PAGE_UP(x) (((x) + 4095) & ~(uint64_t)4095)
+#define VQ_AVAIL_OFF ((uint64_t)QSIZE * 16)
+#define VQ_USED_OFF VQ_PAGE_UP(VQ_AVAIL_OFF + 6 + 2 * (uint64_t)QSIZE)
+#define VQ_HDRS_OFF VQ_PAGE_UP(VQ_USED_OFF + 6 + 8 * (uint64_t)QSIZE)
+#define VBLK_DMA_SIZE (VQ_HDRS_OFF + 4096)
 #define VQ_NEXT 1
 #define VQ_WRITE 2
 /* split ring: ring[num] then used_event (avail), avail_event (used) */

@@ -28,7 +28,7 @@ int vblk_init(struct vblk *d, volatile uint8_t *regs, uint8_t *dma, uint64_t dma
     d->version = (int)vr(d, VIRTIO_MMIO_VERSION);
     if (d->version != 1 && d->version != 2)
         return -ENODEV;
-    if (dma_size < 3 * 4096 || (dma_phys & 4095))
+    if (dma_size < VBLK_DMA_SIZE || (dma_phys & 4095))
         return -EINVAL;
     vw(d, VIRTIO_MMIO_STATUS, 0);                       /* reset */
     vw(d, VIRTIO_MMIO_STATUS, VIRTIO_ST_ACK);
@@ -46,24 +46,23 @@ int vblk_init(struct vblk *d, volatile uint8_t *regs, uint8_t *dma, uint64_t dma
         if (!(vr(d, VIRTIO_MMIO_STATUS) & VIRTIO_ST_FEATURES_OK))
             goto fail;
     }
-    /* queue 0: descriptors and avail ring in page 0, used ring in page 1
-     * (the legacy layout with 4 KiB alignment), headers and status bytes in page 2 */
+    /* queue 0 as vblk.h's VQ_* offsets lay it out */
     vw(d, VIRTIO_MMIO_QUEUE_SEL, 0);
     if (vr(d, VIRTIO_MMIO_QUEUE_NUM_MAX) < QSIZE)
         goto fail;
-    memset(dma, 0, 3 * 4096);
+    memset(dma, 0, VBLK_DMA_SIZE);
     d->num = QSIZE;
     d->desc = (struct vq_desc *)dma;
-    d->avail = (struct vq_avail *)(dma + QSIZE * sizeof(struct vq_desc));
-    d->used = (struct vq_used *)(dma + 4096);
-    vblk_slots_init(d, dma + 8192, dma_phys + 8192, 4096);
+    d->avail = (struct vq_avail *)(dma + VQ_AVAIL_OFF);
+    d->used = (struct vq_used *)(dma + VQ_USED_OFF);
+    vblk_slots_init(d, dma + VQ_HDRS_OFF, dma_phys + VQ_HDRS_OFF, 4096);
     vw(d, VIRTIO_MMIO_QUEUE_NUM, QSIZE);
     if (d->version == 1) {
         vw(d, VIRTIO_MMIO_GUEST_PAGE_SIZE, 4096);
         vw(d, VIRTIO_MMIO_QUEUE_ALIGN, 4096);
         vw(d, VIRTIO_MMIO_QUEUE_PFN, (uint32_t)(dma_phys >> 12));
     } else {
-        uint64_t a[3] = { dma_phys, dma_phys + QSIZE * sizeof(struct vq_desc), dma_phys + 4096 };
+        uint64_t a[3] = { dma_phys, dma_phys + VQ_AVAIL_OFF, dma_phys + VQ_USED_OFF };
         for (int i = 0; i < 3; i++) {
             vw(d, VIRTIO_MMIO_QUEUE_DESC + 0x10 * i, (uint32_t)a[i]);
             vw(d, VIRTIO_MMIO_QUEUE_DESC + 0x10 * i + 4, (uint32_t)(a[i] >> 32));
