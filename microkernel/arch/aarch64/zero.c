@@ -3,7 +3,7 @@
  * (page_alloc), a container's 8-24 MiB region at each of its starts,
  * restarts included. Four stp of xzr zero 64 bytes per loop turn: under
  * QEMU's TCG each guest store costs a software TLB lookup, and ldc1's 24
- * MiB took 5.4 ms so at a restart against 8.8 ms with the generic
+ * MiB took 5.4 ms at a restart against 8.8 ms with the generic
  * memset's 8-byte stores (DC ZVA, one helper call per 64 bytes: 9.3 ms).
  */
 #include <kernel/kernel.h>
