@@ -100,7 +100,8 @@ def _timer_and_gic():
         regs = {"GICD_CTLR": d, "ISENABLER0": d + 0x100, "ISPENDR0": d + 0x200, "ISACTIVER0": d + 0x300,
                 "ISENABLER1": d + 0x104, "ISPENDR1": d + 0x204, "ISACTIVER1": d + 0x304,
                 "GICC_CTLR": c, "GICC_PMR": c + 4, "GICC_RPR": c + 0x14, "GICC_HPPIR": c + 0x18}
-        print("gic: " + ", ".join(f"{k} {_u32(v) if _u32(v) is None else hex(_u32(v))}" for k, v in regs.items()))
+        vals = {k: _u32(v) for k, v in regs.items()}   # one read each
+        print("gic: " + ", ".join(f"{k} {v if v is None else hex(v)}" for k, v in vals.items()))
 
 
 class HmThreads(gdb.Command):

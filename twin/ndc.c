@@ -134,7 +134,9 @@ int main(int argc, char **argv)
     uint32_t irq = (uint32_t)strtoul(argv[2], NULL, 10);
     long va = hm_vm_map(HM_HANDLE_SELF_PROC, mmio, 0, 4096, 0, HM_MAP_R | HM_MAP_W);
     /* the device manager's DMA budget, or our own when started without one (tests) */
-    long dmamem = hm_start_handle("dma") >= 0 ? hm_start_handle("dma") : hm_mem_create(VBLK_DMA_SIZE, HM_MEM_CONTIG);
+    long dmamem = hm_start_handle("dma");
+    if (dmamem < 0)
+        dmamem = hm_mem_create(VBLK_DMA_SIZE, HM_MEM_CONTIG);
     struct hm_mem_info mi;
     long dva = dmamem < 0 ? dmamem : hm_vm_map(HM_HANDLE_SELF_PROC, (hm_handle_t)dmamem, 0, VBLK_DMA_SIZE, 0, HM_MAP_R | HM_MAP_W);
     if (va < 0 || dva < 0 || off > 4096 - 0x200 || hm_mem_info((hm_handle_t)dmamem, &mi) < 0) {

@@ -37,7 +37,7 @@ struct vq_desc { uint64_t addr; uint32_t len; uint16_t flags, next; };
  * descriptors and the avail ring, the used ring on the next page, then a
  * page of request headers and status bytes. 3 pages for 128 entries. */
 #define VQ_PAGE_UP(x) (((x) + 4095) & ~(uint64_t)4095)
-#define VQ_AVAIL_OFF ((uint64_t)QSIZE * 16)
+#define VQ_AVAIL_OFF ((uint64_t)QSIZE * sizeof(struct vq_desc))
 #define VQ_USED_OFF VQ_PAGE_UP(VQ_AVAIL_OFF + 6 + 2 * (uint64_t)QSIZE)
 #define VQ_HDRS_OFF VQ_PAGE_UP(VQ_USED_OFF + 6 + 8 * (uint64_t)QSIZE)
 #define VBLK_DMA_SIZE (VQ_HDRS_OFF + 4096)
