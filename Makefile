@@ -156,7 +156,7 @@ $(foreach p,$(BENCH_PROGS),$(eval $(call PROGRAM,$(p),tests/bench/$(p).c)))
 # build/linux-V/boot-{default,test}.img carry ldc-V; build/boot-*.img are
 # LINUX's (what `make run` and `make bench` boot)
 BOARD_CONFS := boot.conf devices.conf boot-ndc.conf devices-ndc.conf boot-one.conf devices-one.conf \
-               boot-twin.conf devices-twin.conf boot-intx.conf
+               boot-twin.conf devices-twin.conf boot-intx.conf boot-cold.conf
 NATIVE_PROGS := $(filter-out ldc,$(USER_PROGS))
 define BOOT_IMAGES
 $(B)/linux-$(1)/boot-default.img: $(addprefix $(B)/bin/,$(NATIVE_PROGS) ldc-$(1)) $(addprefix boards/$(BOARD)/,$(BOARD_CONFS)) scripts/mkbootimg

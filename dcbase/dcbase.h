@@ -79,7 +79,9 @@ void dc_chr_named(const void *fdt);      /* /chosen hm,nodes: what of Linux's ow
 
 /* host.c */
 int dc_host_setup(void);   /* grants: device memory, the interrupt resource */
+int dc_host_grant_mmio(hm_handle_t h);   /* a device memory window: 0, -EINVAL or -ENOSPC */
 void dc_irq_setup(void);                 /* the interrupt grants devmgr gave (irq.c) */
+int dc_irq_grant(hm_handle_t h);         /* an interrupt range: 0 or -ENOSPC */
 int dc_irq_release(unsigned int hwirq);   /* unbind it for a twin: its slot, or -1 */
 int dc_irq_restore(int n);                /* bind slot n again */
 void dc_irq_forwarded(int n, hm_handle_t eoi);   /* slot n is fed by its twin's forwards: its eoi signals eoi */
@@ -97,6 +99,13 @@ uint64_t dc_blk_progress(uint64_t *waiting);
 int dc_alive_start(void);
 void dc_alive_ping(uint64_t *stuck_ms, uint64_t *stall_ms);
 extern volatile int dc_hung;           /* an injected hang: the main thread stops answering */
+
+/* standby.c: a container kept booted up to its drivers (hm.standby) */
+extern int dc_standby;
+int dc_standby_setup(void);
+int dc_standby_grant(struct hm_srv_req *r);      /* HM_DC_GRANT */
+int dc_standby_activate(struct hm_srv_req *r);   /* HM_DC_ACTIVATE */
+int dc_standby_wait_activation(int (*dma_register)(void));   /* 0, or 1: cannot go on */
 
 /* twin.c */
 void dc_twin_start(void);                                   /* its thread */

@@ -31,17 +31,27 @@ static hm_handle_t timer;
 static uint64_t iomaps[MAX_IOMAPS];
 uint64_t dc_twin_serving[HM_DM_MAX_TWIN_SERVING];
 
+/* one device memory window: a start handle, or a standby's HM_DC_GRANT;
+ * 0, -EINVAL (not device memory) or -ENOSPC */
+int dc_host_grant_mmio(hm_handle_t h)
+{
+    struct hm_mem_info mi;
+    if (hm_mem_info(h, &mi) < 0 || mi.kind != HM_MEM_DEVICE)
+        return -EINVAL;
+    if (ngrants == MAX_GRANTS)
+        return -ENOSPC;
+    grants[ngrants++] = (struct grant){ h, mi.phys, mi.size };
+    return 0;
+}
+
 int dc_host_setup(void)
 {
     for (int i = 0; i < MAX_GRANTS; i++) {
         char name[12];
         snprintf(name, sizeof name, i ? "mmio%d" : "mmio", i);
         hm_handle_t h = hm_start_handle(name);
-        struct hm_mem_info mi;
-        if (h >= 0 && (hm_mem_info(h, &mi) < 0 || mi.kind != HM_MEM_DEVICE))
+        if (h >= 0 && dc_host_grant_mmio(h))
             dc_log_printf("dcbase: handle %s is not device memory: ignored\n", name);
-        else if (h >= 0)
-            grants[ngrants++] = (struct grant){ h, mi.phys, mi.size };
     }
     dc_irq_setup();
     long t = hm_timer_create(dc_events, DC_EV_TIMER);

@@ -27,6 +27,15 @@ static int irq_fwd[DC_EV_NIRQ];           /* fed by a twin's forwards (twin.c) *
 static hm_handle_t irq_fwd_eoi[DC_EV_NIRQ];   /* and what its eoi signals */
 static int nirqs;
 
+/* one interrupt range: a start handle, or a standby's HM_DC_GRANT; 0 or -ENOSPC */
+int dc_irq_grant(hm_handle_t h)
+{
+    if (nirqres == MAX_IRQRES)
+        return -ENOSPC;
+    irqres[nirqres++] = h;
+    return 0;
+}
+
 void dc_irq_setup(void)
 {
     for (int i = 0; i < MAX_IRQRES; i++) {
@@ -34,7 +43,7 @@ void dc_irq_setup(void)
         snprintf(name, sizeof name, i ? "irqres%d" : "irqres", i);
         hm_handle_t h = hm_start_handle(name);
         if (h >= 0)
-            irqres[nirqres++] = h;
+            dc_irq_grant(h);
     }
 }
 

@@ -11,7 +11,9 @@
  * and "dm" (devmgr, to publish nodes, hand data planes to twins (twin.c)
  * and say it is ready).
  * Arguments: ram=MiB (Linux's memory, default 24), log=console (echo
- * Linux's log on the console), other KEY=VALUE words are Linux's command
+ * Linux's log on the console), hm.standby (a standby: started with no
+ * device handles and no "dm"; Linux waits before its drivers until devmgr
+ * activates it, standby.c), other KEY=VALUE words are Linux's command
  * line; words without '=' (devmgr's slot offset and IRQ) are ignored:
  * Linux finds its devices in the device tree.
  */
@@ -61,6 +63,12 @@ static void *bell_forward(void *arg)
 }
 
 static uint64_t ready_t0;
+static int dma_register(hm_handle_t ram);
+
+static int dma_register_linux(void)
+{
+    return dma_register(dc_ram);
+}
 
 /* With an SMMU, the container's PCI functions reach Linux's memory only
  * once devmgr maps it for them (an identity map: what Linux's dma-direct
@@ -93,6 +101,11 @@ static void *ready_wait(void *arg)
 {
     (void)arg;
     uint64_t bits;
+    if (dc_standby) {
+        if (dc_standby_wait_activation(dma_register_linux))
+            hm_proc_exit(1);
+        ready_t0 = hm_now();   /* its restart starts now */
+    }
     if (hm_notif_wait(ready_notif, hm_deadline_ms(60000), &bits) < 0) {
         fprintf(stderr, "ldc: Linux did not finish booting in 60 s; its log follows\n");
         char buf[512];
@@ -107,8 +120,8 @@ static void *ready_wait(void *arg)
     while (!dc_blk_publish_idle())
         hm_sleep_until(hm_deadline_ms(1));
     dc_chr_report();
-    dc_log_printf("dcbase: container ready in %lu ms (start to disks published)\n",
-                  (unsigned long)((hm_now() - ready_t0) * 1000 / hm_time_freq()));
+    dc_log_printf("dcbase: container ready in %lu ms (%s to disks published)\n",
+                  (unsigned long)((hm_now() - ready_t0) * 1000 / hm_time_freq()), dc_standby ? "activation" : "start");
     if (dc_dm >= 0) {
         struct hm_msg m = { .tag = HM_TAG(HM_DM_READY, 0, 0) };
         hm_call(dc_dm, &m);
@@ -163,6 +176,8 @@ static const struct hm_srv_op dc_ops[] = {
     { HM_DC_LOG,          DC_FROM_DEVMGR,   0,       dc_log },
     { HM_DC_PING,         DC_FROM_DEVMGR,   0,       dc_ping },
     { HM_DC_FAULT,        DC_FROM_DEVMGR,   0,       dc_fault_arm },
+    { HM_DC_GRANT,        DC_FROM_DEVMGR,   1,       dc_standby_grant },
+    { HM_DC_ACTIVATE,     DC_FROM_DEVMGR,   1,       dc_standby_activate },
     { HM_BLK_INFO,        DC_FROM_DISK,     0,       dc_blk_info },
     { HM_BLK_IOCTL,       DC_FROM_DISK,     0,       dc_blk_ioctl },
     { HM_BLK_ATTACH,      DC_FROM_DISK,     2,       dc_blk_attach },
@@ -185,6 +200,8 @@ int main(int argc, char **argv)
             ram_mib = strtoul(argv[i] + 4, NULL, 10);
         else if (!strcmp(argv[i], "log=console"))
             dc_log_echo = 1;
+        else if (!strcmp(argv[i], "hm.standby"))
+            dc_standby = 1;   /* standby.c: no devices until devmgr activates us */
         else if (!strncmp(argv[i], "hm.twin_serving=", 16))
             for (char *a = argv[i] + 16, *end; *a && ntwins < HM_DM_MAX_TWIN_SERVING; a = *end ? end + 1 : end) {
                 dc_twin_serving[ntwins++] = strtoull(a, &end, 16);
@@ -226,7 +243,8 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    if (dma_register((hm_handle_t)ram))
+    /* a standby has no devices yet: it registers once activated */
+    if (!dc_standby && dma_register((hm_handle_t)ram))
         return 1;
 
     long ev = hm_notif_create(), bell = hm_notif_create(), rn = hm_notif_create();
@@ -240,7 +258,7 @@ int main(int argc, char **argv)
     dc_events = (hm_handle_t)ev;
     dc_bell = (hm_handle_t)bell;
     ready_notif = (hm_handle_t)rn;
-    if (dc_host_setup() < 0) {
+    if (dc_host_setup() < 0 || (dc_standby && dc_standby_setup() < 0)) {
         fprintf(stderr, "ldc: cannot create its timer\n");
         return 1;
     }

@@ -55,7 +55,7 @@ static int container_named(const char *name, const char *program)
     struct dm_ct *c = &dm_cts[dm_ncts];
     dm_copy_str(c->name, sizeof c->name, name);
     dm_copy_str(c->program, sizeof c->program, program);
-    c->proc = c->ep = c->fault_mem = HM_HANDLE_INVALID;
+    c->proc = c->ep = c->fault_mem = c->sb_proc = c->sb_ep = HM_HANDLE_INVALID;
     return dm_ncts++;
 }
 
@@ -202,6 +202,40 @@ static void apply_args(void)
             }
 }
 
+/* "standby CONTAINER": it keeps a standby booted (standby.c) */
+#define MAX_STANDBY_LINES DM_MAX_CTS
+static char standby_lines[MAX_STANDBY_LINES][HM_DM_CT_NAME_MAX];
+static int nstandby;
+int dm_standby_off;   /* devmgr's argument standby=off: the board's standby lines are ignored */
+
+static void standby_line(const char *line)
+{
+    char name[HM_DM_CT_NAME_MAX], end;
+    if (sscanf(line, "standby %15s %c", name, &end) != 1 || nstandby == MAX_STANDBY_LINES) {
+        printf("devmgr: bad line \"%s\" (want: standby CONTAINER; at most %d lines): ignored\n", line,
+               MAX_STANDBY_LINES);
+        return;
+    }
+    dm_copy_str(standby_lines[nstandby++], sizeof standby_lines[0], name);
+}
+
+/* only DC-base (ldc) knows how to wait as a standby */
+static void apply_standby(void)
+{
+    for (int l = 0; l < nstandby; l++) {
+        int ct = dm_ct_find(standby_lines[l]);
+        if (ct < 0)
+            printf("devmgr: standby %s: no such container: ignored\n", standby_lines[l]);
+        else if (strcmp(dm_cts[ct].program, "ldc"))
+            printf("devmgr: standby %s: it runs %s; only a Linux driver container (ldc) can stand by: ignored\n",
+                   standby_lines[l], dm_cts[ct].program);
+        else if (dm_standby_off)
+            printf("devmgr: standby %s: off (standby=off): its restarts start cold\n", standby_lines[l]);
+        else
+            dm_cts[ct].standby = 1;
+    }
+}
+
 /* each container's quota: its own line, else "*", else none */
 static void apply_limits(void)
 {
@@ -265,6 +299,10 @@ void dm_conf_load(const char *file)
             limits_line(line);
             continue;
         }
+        if (!strncmp(line, "standby ", 8)) {
+            standby_line(line);
+            continue;
+        }
         if (!strncmp(line, "args ", 5)) {
             args_line(line);
             continue;
@@ -303,6 +341,7 @@ void dm_conf_load(const char *file)
     }
     apply_limits();
     apply_args();
+    apply_standby();
     for (int i = 0; i < dm_ndevs; i++)
         if (dm_devs[i].ct >= 0)
             dm_copy_str(dm_devs[i].info.container, sizeof dm_devs[i].info.container, dm_cts[dm_devs[i].ct].name);

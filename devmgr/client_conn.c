@@ -28,6 +28,9 @@ int dm_lsdev(struct hm_srv_req *r)
         memcpy(info.quota_used, q.used, sizeof q.used);
         memcpy(info.quota_limit, q.limit, sizeof q.limit);
     }
+    hm_handle_t sb = d->ct < 0 ? HM_HANDLE_INVALID : dm_sb_proc(d->ct);
+    if (sb != HM_HANDLE_INVALID && hm_proc_quota(sb, &q) == 0)
+        memcpy(info.standby_used, q.used, sizeof q.used);
     memcpy(r->buf->words, &info, sizeof info);
     r->reply_words = HM_DM_DEV_WORDS;
     r->m.w[0] = d->ct < 0 ? HM_DM_UNASSIGNED : (uint64_t)__atomic_load_n(&dm_cts[d->ct].state, __ATOMIC_SEQ_CST);
@@ -92,11 +95,12 @@ int dm_fault(struct hm_srv_req *r)
         return -EINVAL;
     if (kind != HM_DM_FAULT_KILL && kind != HM_DM_FAULT_CRASH && kind != HM_DM_FAULT_HANG &&
         kind != HM_DM_FAULT_LINKRESET && kind != HM_DM_FAULT_SPIN && kind != HM_DM_FAULT_DEADLOCK &&
-        kind != HM_DM_FAULT_TWIN)
+        kind != HM_DM_FAULT_TWIN && kind != HM_DM_FAULT_STANDBY)
         return -EINVAL;
     uint64_t restarts = (uint64_t)dm_cts[ct].restarts;
     int st = kind == HM_DM_FAULT_KILL ? kill_container(ct, r->m.w[1])
-           : kind == HM_DM_FAULT_TWIN ? dm_twin_inject(ct, r->buf) : arm_in_container(ct, r);
+           : kind == HM_DM_FAULT_TWIN ? dm_twin_inject(ct, r->buf)
+           : kind == HM_DM_FAULT_STANDBY ? dm_sb_inject_kill(ct) : arm_in_container(ct, r);
     r->m.w[0] = restarts;
     return st;
 }

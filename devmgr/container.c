@@ -19,13 +19,14 @@
 #include <stdio.h>
 
 /* what one container can be given: a spawn carries at most
- * HM_START_MAX_HANDLES - 2 handles, 4 of them ep, dtb, dma and dm */
-#define CT_MAX_WINDOWS 6
-#define CT_MAX_IRQS 4
-#define DMA_BUDGET (256 * 1024)   /* contiguous memory each container gets for DMA rings */
+ * HM_START_MAX_HANDLES - 2 handles (the start handles "bootimg" and
+ * "console" are the others), 4 of them ep, dtb, dma and dm */
+#define CT_MAX_WINDOWS DM_CT_MAX_WINDOWS
+#define CT_MAX_IRQS DM_CT_MAX_IRQS
 
 /* bit ct: container ct was stopped, start it again; KILLS_CHANGED: an
- * injected kill was armed (the restart thread waits on it) */
+ * injected kill was armed, or a standby faulted (the restart thread waits
+ * on it) */
 static hm_handle_t restart_notif = HM_HANDLE_INVALID;
 #define KILLS_CHANGED (1ull << 63)
 
@@ -37,6 +38,11 @@ long dm_ct_wait_stopped(uint64_t deadline, uint64_t *bits)
 void dm_ct_kill_later(int ct, uint64_t at)
 {
     __atomic_store_n(&dm_cts[ct].kill_at, at, __ATOMIC_SEQ_CST);
+    hm_notif_signal(restart_notif, KILLS_CHANGED);
+}
+
+void dm_ct_wake_restart(void)
+{
     hm_notif_signal(restart_notif, KILLS_CHANGED);
 }
 
@@ -94,113 +100,166 @@ static int ct_grants(int ct, struct dm_win *wins, int *nwin, struct dm_win *irqs
 
 /* its arguments: a native driver (ndc) drives one device: its slot offset
  * and IRQ (the Linux container ignores these words and reads its device
- * tree); and the devices whose twin serves on while it restarts (DC-base
- * asks us to pause the twin before Linux touches one: HM_DM_TWIN_PAUSE) */
-static void ct_args(int ct, const struct dm_dev *first, char off[16], char irq[16], char *serving, size_t n)
+ * tree) */
+static void ct_args(const struct dm_dev *first, char off[16], char irq[16])
 {
     snprintf(off, 16, "%lx", (unsigned long)(first->phys & 0xfff));
     snprintf(irq, 16, "%u", first->irq);
-    serving[0] = 0;
-    size_t len = 0;
-    for (int i = 0, k = 0; i < dm_ndevs && k < HM_DM_MAX_TWIN_SERVING; i++)
+}
+
+int dm_ct_twins_serving(int ct, uint64_t *serving, int n)
+{
+    int k = 0;
+    for (int i = 0; i < dm_ndevs && k < n; i++)
         if (dm_devs[i].ct == ct && dm_devs[i].twin_orphan)
-            len += (size_t)snprintf(serving + len, n - len, "%s%lx", k++ ? "," : "hm.twin_serving=",
-                                    (unsigned long)dm_devs[i].phys);
+            serving[k++] = dm_devs[i].phys;
+    return k;
+}
+
+long dm_ct_spawn(int ct, int slot, struct hm_spawn_handle *hs, int n, const char *extra, hm_handle_t *sep)
+{
+    struct dm_ct *c = &dm_cts[ct];
+    struct dm_win wins[CT_MAX_WINDOWS], irqs[CT_MAX_IRQS];
+    int nwin = 0, nirq = 0;
+    struct dm_dev *first;
+    if (ct_grants(ct, wins, &nwin, irqs, &nirq, &first))
+        return -ENOSPC;
+    if (!first)
+        return -ENOENT;
+    long ep = hm_ep_create();
+    long sup = hm_handle_dup(dm_fault_ep, HM_R_SEND | HM_R_GRANT, DM_FAULT_BADGE + 2 * (uint64_t)ct + (uint64_t)slot);
+    long dtb = dm_dtb_for(ct);
+    int ours = n;
+    hs[n++] = (struct hm_spawn_handle){ "ep", (hm_handle_t)ep, HM_R_RECV | HM_R_SEND | HM_R_DUP | HM_R_GRANT };
+    hs[n++] = (struct hm_spawn_handle){ "dtb", (hm_handle_t)dtb, HM_R_READ | HM_R_MAP };
+    char off[16], irq[16], serving[24 + HM_DM_MAX_TWIN_SERVING * 17] = "";
+    uint64_t sv[HM_DM_MAX_TWIN_SERVING];
+    ct_args(first, off, irq);
+    /* the devices whose twin serves on while it restarts (DC-base asks us
+     * to pause the twin before Linux touches one: HM_DM_TWIN_PAUSE); a
+     * standby (extra) learns them when it is activated */
+    int nsv = extra ? 0 : dm_ct_twins_serving(ct, sv, HM_DM_MAX_TWIN_SERVING);
+    for (size_t k = 0, len = 0; k < (size_t)nsv; k++)
+        len += (size_t)snprintf(serving + len, sizeof serving - len, "%s%lx", k ? "," : "hm.twin_serving=",
+                                (unsigned long)sv[k]);
+    const char *argv[4 + DM_CT_MAX_ARGS + 1] = { c->program, off, irq };
+    int argc = 3;
+    if (serving[0])
+        argv[argc++] = serving;
+    if (extra)
+        argv[argc++] = extra;
+    for (int a = 0; a < c->nargs; a++)
+        argv[argc++] = c->args[a];
+    argv[argc] = NULL;
+    long p = ep < 0 || sup < 0 || dtb < 0 ? -ENOMEM : 0;
+    if (!p) {
+        p = hm_spawn_limited(c->program, argv, hs, n, (hm_handle_t)sup, HM_PRIO_DRIVER, c->limited ? c->limit : NULL);
+        if (p < 0)
+            printf("devmgr: cannot start %s: %s\n", c->program, hm_strerror(p));
+        p = p < 0 ? -EIO : p;
+    }
+    /* the container has its own copies now (or never will): drop ours;
+     * we keep a SEND handle to its endpoint (only the container receives) */
+    long e = ep < 0 || p < 0 ? -1 : hm_handle_dup((hm_handle_t)ep, HM_R_SEND | HM_R_GRANT | HM_R_DUP, 0);
+    *sep = e < 0 ? HM_HANDLE_INVALID : (hm_handle_t)e;
+    for (int i = ours; i < n; i++)
+        if (hs[i].h >= 0)
+            hm_handle_close(hs[i].h);
+    if (sup >= 0)
+        hm_handle_close((hm_handle_t)sup);
+    return p;
+}
+
+/* container ct's device memory windows and interrupt ranges, as new
+ * handles: wins[0..*nwin) and irqres[0..*nirq); 0 or a negative errno
+ * (none left open) */
+int dm_ct_device_handles(int ct, long *wins_h, int *nwin, long *irqs_h, int *nirq)
+{
+    struct dm_win wins[CT_MAX_WINDOWS], irqs[CT_MAX_IRQS];
+    struct dm_dev *first;
+    *nwin = *nirq = 0;
+    int err = ct_grants(ct, wins, nwin, irqs, nirq, &first);
+    if (!err && !first) {
+        printf("devmgr: %s: no device of its own (its lines named only PCI functions): not started\n", dm_cts[ct].name);
+        err = -ENOENT;
+    }
+    for (int w = 0; w < *nwin && !err; w++)
+        if ((wins_h[w] = hm_mem_device(dm_root, wins[w].phys, wins[w].size)) < 0)
+            err = -ENOMEM;
+    for (int q = 0; q < *nirq && !err; q++)
+        if ((irqs_h[q] = hm_resource_create(dm_root, HM_RES_IRQ, irqs[q].phys, irqs[q].size)) < 0)
+            err = -ENOMEM;
+    if (err) {
+        for (int w = 0; w < *nwin; w++)
+            if (wins_h[w] >= 0)
+                hm_handle_close((hm_handle_t)wins_h[w]);
+        for (int q = 0; q < *nirq; q++)
+            if (irqs_h[q] >= 0)
+                hm_handle_close((hm_handle_t)irqs_h[q]);
+        *nwin = *nirq = 0;
+    }
+    return err;
+}
+
+/* the new process runs container ct now (a cold start or an activated
+ * standby): stopped meanwhile (dm_ct_stop found no process to kill)? kill
+ * it; it may have touched its devices */
+void dm_ct_took_over(int ct, hm_handle_t p, hm_handle_t sep)
+{
+    struct dm_ct *c = &dm_cts[ct];
+    __atomic_store_n(&c->proc, p, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&c->state, __ATOMIC_SEQ_CST) == HM_DM_RESTARTING) {
+        hm_proc_kill(p);
+        c->requiesce = 1;
+    }
+    /* without an endpoint we cannot ask for the log; the container still runs */
+    dm_lock_take(&dm_ep_lock);
+    c->ep = sep;
+    dm_lock_drop(&dm_ep_lock);
 }
 
 int dm_ct_start(int ct)
 {
     struct dm_ct *c = &dm_cts[ct];
-    struct hm_spawn_handle hs[HM_START_MAX_HANDLES - 2];
-    long got[HM_START_MAX_HANDLES - 2];
+    struct hm_spawn_handle hs[HM_START_MAX_HANDLES];
     char names[CT_MAX_WINDOWS + CT_MAX_IRQS][12];
-    struct dm_win wins[CT_MAX_WINDOWS], irqs[CT_MAX_IRQS];
-    int n = 0, nwin = 0, nirq = 0;
-    struct dm_dev *first;
+    long wins[CT_MAX_WINDOWS], irqs[CT_MAX_IRQS];
+    int nwin, nirq, n = 0;
     dm_msi_forget(ct);
-    int err = ct_grants(ct, wins, &nwin, irqs, &nirq, &first);
+    int err = dm_ct_device_handles(ct, wins, &nwin, irqs, &nirq);
     if (err)
         return err;
-    if (!first) {
-        printf("devmgr: %s: no device of its own (its lines named only PCI functions): not started\n", c->name);
-        return -ENOENT;
-    }
-    for (int w = 0; w < nwin && !err; w++) {
+    for (int w = 0; w < nwin; w++) {
         snprintf(names[n], sizeof names[n], w ? "mmio%d" : "mmio", w);
-        got[n] = hm_mem_device(dm_root, wins[w].phys, wins[w].size);
-        hs[n] = (struct hm_spawn_handle){ names[n], (hm_handle_t)got[n], HM_R_READ | HM_R_WRITE | HM_R_MAP };
-        err = got[n++] < 0 ? -ENOMEM : 0;
+        hs[n] = (struct hm_spawn_handle){ names[n], (hm_handle_t)wins[w], HM_R_READ | HM_R_WRITE | HM_R_MAP };
+        n++;
     }
-    for (int q = 0; q < nirq && !err; q++) {
+    for (int q = 0; q < nirq; q++) {
         snprintf(names[n], sizeof names[n], q ? "irqres%d" : "irqres", q);
-        got[n] = hm_resource_create(dm_root, HM_RES_IRQ, irqs[q].phys, irqs[q].size);
-        hs[n] = (struct hm_spawn_handle){ names[n], (hm_handle_t)got[n], HM_R_MANAGE };
-        err = got[n++] < 0 ? -ENOMEM : 0;
+        hs[n] = (struct hm_spawn_handle){ names[n], (hm_handle_t)irqs[q], HM_R_MANAGE };
+        n++;
     }
-    long ep = hm_ep_create();
-    long sup = hm_handle_dup(dm_fault_ep, HM_R_SEND | HM_R_GRANT, DM_FAULT_BADGE + (uint64_t)ct);
     /* its line back to us: the badge tells us which container calls */
     long dmh = hm_handle_dup(dm_ep, HM_R_SEND | HM_R_GRANT, DM_CONTAINER_BADGE + (uint64_t)ct);
-    long dtb = dm_dtb_for(ct);
-    long dma = hm_mem_create(DMA_BUDGET, HM_MEM_CONTIG);
-    int fixed = n;
-    got[n] = ep;
-    hs[n++] = (struct hm_spawn_handle){ "ep", (hm_handle_t)ep, HM_R_RECV | HM_R_SEND | HM_R_DUP | HM_R_GRANT };
-    got[n] = dtb;
-    hs[n++] = (struct hm_spawn_handle){ "dtb", (hm_handle_t)dtb, HM_R_READ | HM_R_MAP };
-    got[n] = dma;
+    long dma = hm_mem_create(DM_DMA_BUDGET, HM_MEM_CONTIG);
     hs[n++] = (struct hm_spawn_handle){ "dma", (hm_handle_t)dma, HM_R_READ | HM_R_WRITE | HM_R_MAP };
-    got[n] = dmh;
     hs[n++] = (struct hm_spawn_handle){ "dm", (hm_handle_t)dmh, HM_R_SEND | HM_R_GRANT };
-    for (int i = fixed; i < n; i++)
-        if (got[i] < 0)
-            err = -ENOMEM;
-    if (sup < 0)
-        err = err ? err : -ENOMEM;
+    long p = dmh < 0 || dma < 0 ? -ENOMEM : 0;
+    hm_handle_t sep = HM_HANDLE_INVALID;
     /* its PCI functions' DMA reaches its DMA budget, nothing else, until
      * it registers more (HM_DM_DMA_MAP) */
-    if (!err)
+    if (!p) {
         dm_smmu_ct_start(ct, (hm_handle_t)dma);
-    long p = -1;
-    char off[16], irq[16], serving[24 + HM_DM_MAX_TWIN_SERVING * 17];
-    ct_args(ct, first, off, irq, serving, sizeof serving);
-    const char *argv[4 + DM_CT_MAX_ARGS + 1] = { c->program, off, irq };
-    int argc = 3;
-    if (serving[0])
-        argv[argc++] = serving;
-    for (int a = 0; a < c->nargs; a++)
-        argv[argc++] = c->args[a];
-    argv[argc] = NULL;
-    if (!err) {
-        p = hm_spawn_limited(c->program, argv, hs, n, (hm_handle_t)sup, HM_PRIO_DRIVER, c->limited ? c->limit : NULL);
-        if (p < 0)
-            printf("devmgr: cannot start %s: %s\n", c->program, hm_strerror(p));
+        p = dm_ct_spawn(ct, c->slot, hs, n, NULL, &sep);
     }
-    /* the container has its own copies now (or never will): drop ours */
     for (int i = 0; i < n; i++)
-        if (got[i] >= 0 && got[i] != ep)
-            hm_handle_close((hm_handle_t)got[i]);
-    if (sup >= 0)
-        hm_handle_close((hm_handle_t)sup);
-    if (err || p < 0) {
+        if (hs[i].h >= 0)
+            hm_handle_close(hs[i].h);
+    if (p < 0) {
         dm_smmu_ct_stop(ct);
-        if (ep >= 0)
-            hm_handle_close((hm_handle_t)ep);
-        return err ? err : -EIO;
+        return (int)p;
     }
-    __atomic_store_n(&c->proc, (hm_handle_t)p, __ATOMIC_SEQ_CST);
-    if (__atomic_load_n(&c->state, __ATOMIC_SEQ_CST) == HM_DM_RESTARTING) {
-        /* stopped while we spawned it (dm_ct_stop found no process to
-         * kill): kill it now; it may have touched its devices meanwhile */
-        hm_proc_kill((hm_handle_t)p);
-        c->requiesce = 1;
-    }
-    long sep = hm_handle_dup((hm_handle_t)ep, HM_R_SEND | HM_R_GRANT | HM_R_DUP, 0);
-    hm_handle_close((hm_handle_t)ep);   /* only the container receives */
-    /* without it we cannot ask for the log; the container still runs */
-    dm_lock_take(&dm_ep_lock);
-    c->ep = sep < 0 ? HM_HANDLE_INVALID : (hm_handle_t)sep;
-    dm_lock_drop(&dm_ep_lock);
+    dm_ct_took_over(ct, (hm_handle_t)p, sep);
     return 0;
 }
 
@@ -284,6 +343,7 @@ void dm_ct_restart(int ct)
         printf("devmgr: %s: %d faults in a row, each before it was ready or within %d ms after: "
                "given up (its nodes answer EIO)\n", c->name, c->repeats, HM_DM_REPEAT_WINDOW_MS);
         dm_twins_stop(ct, "devmgr gave its container up");   /* no control plane will come back */
+        dm_sb_drop(ct, "its container was given up");
         return;
     }
     if (c->repeats > 1) {
@@ -293,10 +353,12 @@ void dm_ct_restart(int ct)
     c->restarts++;
     __atomic_store_n(&c->ready_at, 0, __ATOMIC_SEQ_CST);
     __atomic_store_n(&c->state, HM_DM_STARTING, __ATOMIC_SEQ_CST);
-    int err = dm_ct_start(ct);
+    /* a standby, if it has one, else a new process */
+    int err = c->sb_proc >= 0 && !dm_sb_activate(ct) ? 0 : dm_ct_start(ct);
     if (err) {
         __atomic_store_n(&c->state, HM_DM_FAILED, __ATOMIC_SEQ_CST);
         printf("devmgr: %s: cannot start it again: %s\n", c->name, strerror(-err));
+        dm_sb_drop(ct, "its container failed");
     } else {
         printf("devmgr: %s started again (restart %d)\n", c->name, c->restarts);
     }

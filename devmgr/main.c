@@ -11,6 +11,7 @@
  *
  * Handles: "root" (resources), "dtb", "bootimg", "dm" (its endpoint, RECV),
  * "vfs" (optional). Arguments: conf=NAME reads NAME instead of devices.conf;
+ * standby=off ignores its standby lines;
  * msi=off gives PCI functions no MSI vectors (their INTx lines serve).
  */
 #include "devmgr.h"
@@ -59,6 +60,8 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++)
         if (!strncmp(argv[i], "conf=", 5))
             conf = argv[i] + 5;
+        else if (!strcmp(argv[i], "standby=off"))
+            dm_standby_off = 1;   /* every restart starts cold (the benchmark's before) */
         else if (!strcmp(argv[i], "msi=off")) {
             dm_msi_off = 1;   /* the board forces INTx (boot-intx.conf) */
             printf("devmgr: PCI functions get no MSI vectors (msi=off)\n");

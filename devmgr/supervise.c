@@ -38,7 +38,7 @@
 
 static uint32_t sup_classify(uint64_t badge)
 {
-    if (badge >= DM_FAULT_BADGE && badge < DM_FAULT_BADGE + (uint64_t)dm_ncts)
+    if (badge >= DM_FAULT_BADGE && badge < DM_FAULT_BADGE + 2 * (uint64_t)dm_ncts)
         return SUP_CONTAINER;
     if (badge >= DM_TWIN_FAULT_BADGE && badge < DM_TWIN_FAULT_BADGE + (uint64_t)dm_ndevs)
         return SUP_TWIN;
@@ -47,10 +47,17 @@ static uint32_t sup_classify(uint64_t badge)
     return SUP_OTHER;
 }
 
-/* a container faulted: it is stopped (the faulting thread goes with it) */
+/* a container faulted: it is stopped (the faulting thread goes with it);
+ * the badge's other slot is its standby's (standby.c), which is dropped */
 static int ct_faulted(struct hm_srv_req *r)
 {
-    int ct = (int)(r->m.badge - DM_FAULT_BADGE);
+    int ct = (int)(r->m.badge - DM_FAULT_BADGE) / 2, slot = (int)(r->m.badge - DM_FAULT_BADGE) % 2;
+    if (slot != __atomic_load_n(&dm_cts[ct].slot, __ATOMIC_SEQ_CST)) {
+        printf("devmgr: the standby of %s faulted (pc 0x%lx, address 0x%lx)\n", dm_cts[ct].name,
+               (unsigned long)r->m.w[1], (unsigned long)r->m.w[2]);
+        dm_sb_faulted(ct);
+        return HM_SRV_NOREPLY;
+    }
     printf("devmgr: container %s faulted (pc 0x%lx, address 0x%lx)\n", dm_cts[ct].name, (unsigned long)r->m.w[1],
            (unsigned long)r->m.w[2]);
     dm_ct_stop(ct, "its fault");
@@ -151,6 +158,8 @@ static uint64_t next_due(void)
         uint64_t ping = __atomic_load_n(&dm_cts[ct].ping_since, __ATOMIC_SEQ_CST);
         if (at && at < next)
             next = at;
+        if (dm_sb_due(ct) < next)
+            next = dm_sb_due(ct);
         if (ping && ping + hm_ms(HEARTBEAT_MS) < next)
             next = ping + hm_ms(HEARTBEAT_MS);
     }
@@ -197,6 +206,7 @@ static void *restart_loop(void *arg)
             check_container(ct);
             if (bits & (1ull << ct))
                 dm_ct_restart(ct);
+            dm_sb_check(ct);
         }
     }
     return NULL;

@@ -87,6 +87,10 @@ void *dc_host_ioremap(unsigned long phys, unsigned long size);
 /* undo an ioremap (va as it returned); -EINVAL for anything else */
 int dc_host_iounmap(void *va);
 
+/* Linux's core is initialised, its drivers' initcalls come next: a
+ * standby container (hm.standby) holds here until devmgr hands it the
+ * devices; any other returns at once */
+void dc_host_standby_wait(void);
 /* Linux has run all its initcalls (every driver built in has probed) */
 void dc_host_ready(void);
 

@@ -18,7 +18,7 @@ const char *hm_dm_state_name(uint64_t state)
 static const char *const fault_names[] = {
     [HM_DM_FAULT_CRASH] = "crash", [HM_DM_FAULT_HANG] = "hang", [HM_DM_FAULT_KILL] = "kill",
     [HM_DM_FAULT_LINKRESET] = "linkreset", [HM_DM_FAULT_DMA] = "dma", [HM_DM_FAULT_SPIN] = "spin",
-    [HM_DM_FAULT_DEADLOCK] = "deadlock", [HM_DM_FAULT_TWIN] = "twin",
+    [HM_DM_FAULT_DEADLOCK] = "deadlock", [HM_DM_FAULT_TWIN] = "twin", [HM_DM_FAULT_STANDBY] = "standby",
 };
 #define NFAULTS (sizeof fault_names / sizeof fault_names[0])
 
@@ -219,6 +219,12 @@ static void print_quota(const struct hm_dm_row *row, void *arg)
     for (int k = 0; k < HM_QUOTA_N; k++)
         quota_cell(cell[k], sizeof cell[k], d->quota_used[k], d->quota_limit[k], k <= HM_QUOTA_DMA);
     printf("%-9s %-14s %-14s %-10s %-9s %s\n", d->container, cell[0], cell[1], cell[2], cell[3], cell[4]);
+    if (!d->standby_used[HM_QUOTA_MEM])
+        return;
+    /* its standby, booted ahead (devices.conf "standby"): the same limits */
+    for (int k = 0; k < HM_QUOTA_N; k++)
+        quota_cell(cell[k], sizeof cell[k], d->standby_used[k], d->quota_limit[k], k <= HM_QUOTA_DMA);
+    printf("%-9s %-14s %-14s %-10s %-9s %s\n", " +standby", cell[0], cell[1], cell[2], cell[3], cell[4]);
 }
 
 int hm_dm_print_quotas(hm_handle_t dm, struct hm_ipc_buf *buf)

@@ -162,6 +162,20 @@ const struct seq_operations cpuinfo_op = {
 };
 
 /*
+ * A standby container (DC-base's hm.standby, dcbase/standby.c) holds here
+ * until devmgr hands it the devices: rootfs is the last initcall level
+ * before device_initcall, so Linux's core is up and no driver has been
+ * registered, none has probed, no device has been touched. Any other
+ * container passes straight on.
+ */
+static int __init hm_standby_point(void)
+{
+	dc_host_standby_wait();
+	return 0;
+}
+rootfs_initcall(hm_standby_point);
+
+/*
  * The end of boot. kernel_init() runs every initcall and then executes
  * /init; the container has no user space, so /init is an empty file in the
  * root ramfs and this binary format "executes" it: it tells DC-base that

@@ -67,8 +67,13 @@ def ldc_setup(ctx):
 
 def quota_refusal(st, ctx):
     """kt_dm's ldc9 (devices-small.conf): the kernel refused its Linux
-    region for its board quota, and both said so"""
-    return [holds("a container over its board quota: the kernel logged the refusal and the container said what it "
+    region for its board quota, and both said so; devices-crash.conf's
+    standby lines are refused, each with its reason"""
+    return [holds("devmgr refuses a standby for a native driver, for a container that does not exist and a malformed "
+                  "line", lambda r: "devmgr: standby ndc9: it runs kt_crashdrv; only a Linux driver container (ldc) can "
+                  "stand by: ignored" in r.text and "devmgr: standby nosuch: no such container: ignored" in r.text
+                  and 'devmgr: bad line "standby ndc9 extra"' in r.text and "ndc9: standby started" not in r.text),
+            holds("a container over its board quota: the kernel logged the refusal and the container said what it "
                   "could not get", lambda r: "quota: ldc over ldc's memory limit" in r.text and
                   "ldc: no 24 MiB of contiguous memory for Linux: out of memory" in r.text)]
 

@@ -45,6 +45,7 @@ const char *sh_fault_error(int err)
 {
     return err == -EAGAIN ? "not running"
          : err == -EPERM ? "refused: this shell's dm-fault handle does not carry the fault right"
+         : err == -ESRCH ? "it has no standby now (devices.conf \"standby\"; one starts after it is ready)"
          : err == -ENOTSUP ? "it has no injection points for that (a native driver; linkreset: no UFS twin there; twin: no twin serves)"
          : strerror(-err);
 }
@@ -175,7 +176,7 @@ int cmd_fault(int argc, char **argv)
         char *end;
         uint64_t v = strtoull(argv[i + 1], &end, 10);
         bad = *end || !*argv[i + 1];
-        if (kind == HM_DM_FAULT_LINKRESET || kind == HM_DM_FAULT_TWIN)
+        if (kind == HM_DM_FAULT_LINKRESET || kind == HM_DM_FAULT_TWIN || kind == HM_DM_FAULT_STANDBY)
             bad = 1;   /* no options */
         else if (!strcmp(argv[i], "--after") && kind == HM_DM_FAULT_KILL)
             after = v;
@@ -188,7 +189,7 @@ int cmd_fault(int argc, char **argv)
     }
     if (bad || !kind) {
         printf("usage: fault CONTAINER kill [--after MS] | crash|hang|spin|deadlock [--at N] [--seed S] | linkreset\n"
-               "       | twin | dma [DISK]\n");
+               "       | twin | standby | dma [DISK]\n");
         return 1;
     }
     if (sh_no_fault_right("fault"))
@@ -214,6 +215,10 @@ int cmd_fault(int argc, char **argv)
     }
     if (kind == HM_DM_FAULT_LINKRESET) {
         printf("fault: %s: link recovery started (its log says how it went)\n", argv[1]);
+        return 0;
+    }
+    if (kind == HM_DM_FAULT_STANDBY) {
+        printf("fault: %s: its standby killed; devmgr starts another\n", argv[1]);
         return 0;
     }
     if (kind == HM_DM_FAULT_TWIN) {

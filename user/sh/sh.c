@@ -48,6 +48,7 @@ static int cmd_help(int argc, char **argv)
            "                            request (a seed picks N and the path), or make its Linux's block\n"
            "                            thread loop with interrupts off or take a lock it holds, or\n"
            "                            crash the twin serving its device; devmgr restarts it\n"
+           "  fault CONTAINER standby   kill the container's standby: devmgr starts another\n"
            "  fault CONTAINER dma [DISK]  make a PCI device of the container (DISK's, e.g. nvme0n1)\n"
            "                            write a page of the shell's: the SMMU stops it, devmgr\n"
            "                            restarts the container; says whether the page is unchanged\n"

@@ -19,6 +19,18 @@
  *                block request it took stuck, none completed (dcbase/
  *                alive.c). devmgr stops a container whose w0 reaches
  *                HM_DC_ALIVE_MS or whose w1 reaches HM_DC_STALL_MS.
+ * From devmgr, to a standby LDC (DC-base started with "hm.standby": its
+ * Linux waits before its drivers' initcalls, holding no device; see
+ * docs/reliability.md "Standby containers"):
+ *   HM_DC_GRANT  w0 = HM_DC_GRANT_MMIO (a device memory window) or
+ *                HM_DC_GRANT_IRQ (an interrupt range), one handle: what a
+ *                cold start would have been given as "mmio*" / "irqres*".
+ *                EBUSY once activated, ENOSPC past DC-base's table.
+ *   HM_DC_ACTIVATE  one handle: its "dm" handle (it had none: a standby
+ *                cannot speak for the container); the IPC buffer's words:
+ *                the devices a twin serves on (as hm.twin_serving, at most
+ *                HM_DM_MAX_TWIN_SERVING). Linux goes on with its drivers'
+ *                initcalls. EBUSY if already activated.
  * From a twin, to the LDC that handed it a data plane (hm/twin.h; the
  * handle's badge names the twin):
  *   HM_DC_TWIN_EVENT  w0 = HM_TWIN_EV_CONFIG: the device raised a
@@ -47,6 +59,11 @@
 #define HM_DC_TWIN_ERROR HM_LABEL(HM_PROTO_DC, 3)
 #define HM_DC_FAULT      HM_LABEL(HM_PROTO_DC, 4)
 #define HM_DC_PING       HM_LABEL(HM_PROTO_DC, 5)
+#define HM_DC_GRANT      HM_LABEL(HM_PROTO_DC, 6)
+#define HM_DC_ACTIVATE   HM_LABEL(HM_PROTO_DC, 7)
+
+#define HM_DC_GRANT_MMIO 0
+#define HM_DC_GRANT_IRQ  1
 
 #define HM_DC_LOG_CHUNK 512
 #define HM_DC_ALIVE_MS 2000    /* Linux took no heartbeat event this long: hung */

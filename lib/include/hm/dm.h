@@ -35,7 +35,10 @@
  *                found by the heartbeat's progress checks (hm/dc.h);
  *                HM_DM_FAULT_TWIN: the twin serving one of the container's
  *                devices crashes (HM_TWIN_FAULT); devmgr stops it and
- *                restarts the container with it (ENOTSUP: no twin serves).
+ *                restarts the container with it (ENOTSUP: no twin serves);
+ *                HM_DM_FAULT_STANDBY: devmgr kills the container's standby
+ *                (devices.conf "standby"), which starts again (ESRCH: it
+ *                has none now).
  *                ENOENT: no such container, EAGAIN: it is not running,
  *                ENOTSUP: the container cannot inject that (native drivers).
  *   HM_DM_DMA_FAULT IPC-buffer words: a container's name (16 bytes, NUL-
@@ -147,6 +150,7 @@
 #define HM_DM_FAULT_SPIN  6  /* a Linux thread loops with interrupts off (LDC) */
 #define HM_DM_FAULT_DEADLOCK 7   /* a Linux thread takes a lock it holds (LDC) */
 #define HM_DM_FAULT_TWIN  8  /* the container's twin crashes (HM_TWIN_FAULT): twin and LDC restart */
+#define HM_DM_FAULT_STANDBY 9   /* devmgr kills the container's standby (it died unused: another starts) */
 /* devmgr counts a fault before a container is ready, or within this long
  * after, as a repeat (a crash loop), and gives up after HM_DM_RESTART_LIMIT
  * repeats in a row (docs/reliability.md) */
@@ -178,6 +182,9 @@ struct hm_dm_dev {
      * limits (HM_QUOTA_UNLIMITED: none); all 0 when no container runs it */
     uint64_t quota_used[HM_QUOTA_N];
     uint64_t quota_limit[HM_QUOTA_N];
+    /* its container's standby (devices.conf "standby"): what it holds
+     * (same limits); all 0 when it has none */
+    uint64_t standby_used[HM_QUOTA_N];
 };
 #define HM_DM_DEV_WORDS (sizeof(struct hm_dm_dev) / 8)
 _Static_assert(sizeof(struct hm_dm_dev) % 8 == 0 && sizeof(struct hm_dm_dev) / 8 <= 64, "fits the IPC buffer");
