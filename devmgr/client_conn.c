@@ -28,8 +28,7 @@ int dm_lsdev(struct hm_srv_req *r)
         memcpy(info.quota_used, q.used, sizeof q.used);
         memcpy(info.quota_limit, q.limit, sizeof q.limit);
     }
-    hm_handle_t sb = d->ct < 0 ? HM_HANDLE_INVALID : dm_sb_proc(d->ct);
-    if (sb != HM_HANDLE_INVALID && hm_proc_quota(sb, &q) == 0)
+    if (d->ct >= 0 && dm_sb_quota(d->ct, &q) == 0)
         memcpy(info.standby_used, q.used, sizeof q.used);
     memcpy(r->buf->words, &info, sizeof info);
     r->reply_words = HM_DM_DEV_WORDS;

@@ -3,7 +3,8 @@
  * image with exactly its devices' memory windows, interrupts and device
  * tree; "starting" until it says HM_DM_READY, then "running"; stopped on a
  * fault, an injected kill, an exit or a missed heartbeat, with its devices
- * quiet first; started again by the restart thread.
+ * quiet first; started again by the restart thread (or its standby
+ * activated: standby.c).
  *
  * Micro-reboot: a fault before the container said it was ready, or within
  * HM_DM_REPEAT_WINDOW_MS after, counts as a repeat (a crash loop: a driver
@@ -19,10 +20,11 @@
 #include <stdio.h>
 
 /* what one container can be given: a spawn carries at most
- * HM_START_MAX_HANDLES - 2 handles (the start handles "bootimg" and
- * "console" are the others), 4 of them ep, dtb, dma and dm */
+ * HM_START_MAX_HANDLES - 2 handles (the spawn adds "console" and
+ * "thread"), 4 of them ep, dtb, dma and dm */
 #define CT_MAX_WINDOWS DM_CT_MAX_WINDOWS
 #define CT_MAX_IRQS DM_CT_MAX_IRQS
+_Static_assert(CT_MAX_WINDOWS + CT_MAX_IRQS + 4 <= HM_START_MAX_HANDLES - 2, "a cold start's handles fit a spawn");
 
 /* bit ct: container ct was stopped, start it again; KILLS_CHANGED: an
  * injected kill was armed, or a standby faulted (the restart thread waits
@@ -116,7 +118,7 @@ int dm_ct_twins_serving(int ct, uint64_t *serving, int n)
     return k;
 }
 
-long dm_ct_spawn(int ct, int slot, struct hm_spawn_handle *hs, int n, const char *extra, hm_handle_t *sep)
+long dm_ct_spawn(int ct, struct hm_spawn_handle *hs, int n, const char *extra, hm_handle_t *sep)
 {
     struct dm_ct *c = &dm_cts[ct];
     struct dm_win wins[CT_MAX_WINDOWS], irqs[CT_MAX_IRQS];
@@ -127,7 +129,7 @@ long dm_ct_spawn(int ct, int slot, struct hm_spawn_handle *hs, int n, const char
     if (!first)
         return -ENOENT;
     long ep = hm_ep_create();
-    long sup = hm_handle_dup(dm_fault_ep, HM_R_SEND | HM_R_GRANT, DM_FAULT_BADGE + 2 * (uint64_t)ct + (uint64_t)slot);
+    long sup = hm_handle_dup(dm_fault_ep, HM_R_SEND | HM_R_GRANT, DM_FAULT_BADGE + (uint64_t)ct);
     long dtb = dm_dtb_for(ct);
     int ours = n;
     hs[n++] = (struct hm_spawn_handle){ "ep", (hm_handle_t)ep, HM_R_RECV | HM_R_SEND | HM_R_DUP | HM_R_GRANT };
@@ -142,7 +144,7 @@ long dm_ct_spawn(int ct, int slot, struct hm_spawn_handle *hs, int n, const char
     for (size_t k = 0, len = 0; k < (size_t)nsv; k++)
         len += (size_t)snprintf(serving + len, sizeof serving - len, "%s%lx", k ? "," : "hm.twin_serving=",
                                 (unsigned long)sv[k]);
-    const char *argv[4 + DM_CT_MAX_ARGS + 1] = { c->program, off, irq };
+    const char *argv[5 + DM_CT_MAX_ARGS + 1] = { c->program, off, irq };
     int argc = 3;
     if (serving[0])
         argv[argc++] = serving;
@@ -178,6 +180,10 @@ int dm_ct_device_handles(int ct, long *wins_h, int *nwin, long *irqs_h, int *nir
     struct dm_win wins[CT_MAX_WINDOWS], irqs[CT_MAX_IRQS];
     struct dm_dev *first;
     *nwin = *nirq = 0;
+    for (int i = 0; i < CT_MAX_WINDOWS; i++)
+        wins_h[i] = -1;   /* the clean-up below closes only what was made */
+    for (int i = 0; i < CT_MAX_IRQS; i++)
+        irqs_h[i] = -1;
     int err = ct_grants(ct, wins, nwin, irqs, nirq, &first);
     if (!err && !first) {
         printf("devmgr: %s: no device of its own (its lines named only PCI functions): not started\n", dm_cts[ct].name);
@@ -220,7 +226,6 @@ void dm_ct_took_over(int ct, hm_handle_t p, hm_handle_t sep)
 
 int dm_ct_start(int ct)
 {
-    struct dm_ct *c = &dm_cts[ct];
     struct hm_spawn_handle hs[HM_START_MAX_HANDLES];
     char names[CT_MAX_WINDOWS + CT_MAX_IRQS][12];
     long wins[CT_MAX_WINDOWS], irqs[CT_MAX_IRQS];
@@ -250,7 +255,7 @@ int dm_ct_start(int ct)
      * it registers more (HM_DM_DMA_MAP) */
     if (!p) {
         dm_smmu_ct_start(ct, (hm_handle_t)dma);
-        p = dm_ct_spawn(ct, c->slot, hs, n, NULL, &sep);
+        p = dm_ct_spawn(ct, hs, n, NULL, &sep);
     }
     for (int i = 0; i < n; i++)
         if (hs[i].h >= 0)

@@ -104,15 +104,15 @@ struct dm_ct {
     uint64_t limit[HM_QUOTA_N];
     char args[DM_CT_MAX_ARGS][32];   /* the board file's args line: added to its program's arguments */
     int nargs;
-    int slot;               /* its running process's supervisor badge: DM_FAULT_BADGE + 2 * ct + slot */
     /* its standby (standby.c; devices.conf "standby"): an LDC booted up to
      * its drivers, holding no device, activated at the container's next
-     * restart. sb_proc and sb_ep belong to the restart thread (the fault
-     * thread loads sb_proc to kill a faulting standby). */
+     * restart. The restart thread changes them; sb_proc and sb_koid under
+     * standby.c's lock (other threads kill it). */
     int standby;            /* the board file asks for one */
-    hm_handle_t sb_proc, sb_ep;   /* the standby (slot ^ 1) and its endpoint (SEND), or invalid */
+    hm_handle_t sb_proc, sb_ep;   /* the standby and its endpoint (SEND), or invalid */
+    uint64_t sb_koid;       /* its process's kernel object id: its faults say it */
     uint64_t sb_started;    /* hm_now() of its spawn */
-    int sb_fails;           /* standbys in a row that died unused (at DM_SB_MAX_FAILS: no more) */
+    int sb_fails;           /* standbys in a row lost unused (at DM_SB_MAX_FAILS: a pause) */
 };
 
 extern struct dm_dev dm_devs[DM_MAX_DEVS];
@@ -127,7 +127,7 @@ extern const void *dm_board;      /* the board's device tree */
 extern int dm_ep_lock, dm_twin_lock;
 
 /* badges of the handles devmgr gives out (+ a container's or device's index) */
-#define DM_FAULT_BADGE      0x1000   /* a container's supervisor handle (+ 2 * container + slot) */
+#define DM_FAULT_BADGE      0x1000   /* a container's supervisor handle, and its standby's */
 #define DM_CONTAINER_BADGE  0x2000   /* a container's "dm" handle */
 #define DM_TWIN_FAULT_BADGE 0x3000   /* a twin's supervisor handle */
 #define DM_TWIN_BADGE       0x4000   /* a twin's "dm" handle, on the supervisor endpoint (+ its device's index) */
@@ -253,10 +253,10 @@ void dm_ct_wake_restart(void);                 /* the restart thread looks at ev
 
 /* container.c, for standby.c: what a spawn and an activation share */
 /* spawn container ct's program with hs[0..n) (hs has room for 2 more: "ep"
- * and "dtb" are added), the supervisor badge of `slot` and the argument
- * extra (or NULL): its process, or a negative errno; *sep: its endpoint
- * (SEND), or invalid. The caller keeps and closes hs[0..n). */
-long dm_ct_spawn(int ct, int slot, struct hm_spawn_handle *hs, int n, const char *extra, hm_handle_t *sep);
+ * and "dtb" are added) and the argument extra (or NULL): its process, or a
+ * negative errno; *sep: its endpoint (SEND), or invalid. The caller keeps
+ * and closes hs[0..n). */
+long dm_ct_spawn(int ct, struct hm_spawn_handle *hs, int n, const char *extra, hm_handle_t *sep);
 /* new handles for its device memory windows and interrupt ranges: 0 or a negative errno */
 int dm_ct_device_handles(int ct, long *wins, int *nwin, long *irqs, int *nirq);
 #define DM_CT_MAX_WINDOWS 6
@@ -267,15 +267,17 @@ int dm_ct_twins_serving(int ct, uint64_t *serving, int n);
 void dm_ct_took_over(int ct, hm_handle_t p, hm_handle_t sep);
 
 /* standby.c: standby containers */
-#define DM_SB_DELAY_MS 500   /* a new standby starts this long after its container is ready */
-#define DM_SB_MAX_FAILS 3
+#define DM_SB_DELAY_MS 500     /* a new standby starts this long after its container is ready, or the last was lost */
+#define DM_SB_MAX_FAILS 3      /* lost in a row: the next waits DM_SB_RETRY_MS */
+#define DM_SB_RETRY_MS 10000   /* and one that lives this long resets the count */
 int dm_sb_activate(int ct);          /* the restart thread: 0, or a negative errno (start cold) */
 void dm_sb_check(int ct);            /* the restart thread: start one that is due, reap one that died */
 uint64_t dm_sb_due(int ct);          /* when dm_sb_check has work for ct: hm_now() ticks, or UINT64_MAX */
-void dm_sb_faulted(int ct);          /* the fault thread: its standby faulted */
+int dm_sb_faulted(int ct, uint64_t koid);   /* the fault thread: process koid faulted; 1 if it was ct's standby (killed) */
 int dm_sb_inject_kill(int ct);       /* HM_DM_FAULT_STANDBY: 0, or -ESRCH (none) */
 void dm_sb_drop(int ct, const char *why);   /* the restart thread: kill it (its container was given up) */
-hm_handle_t dm_sb_proc(int ct);     /* lsdev: the standby, or invalid */
+int dm_sb_quota(int ct, struct hm_quota *q);   /* lsdev: what the standby holds; 0, or -ESRCH (none) */
+void dm_sb_watchdog(void);           /* the heartbeat thread: kill a standby overrunning an activation call */
 
 /* quiesce.c: stop container ct's devices' DMA; returns how many its twins serve on */
 int dm_quiesce(int ct);

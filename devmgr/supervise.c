@@ -8,7 +8,8 @@
  *     (asking for its log) when that container faults, and must not be the
  *     one that has to hear it.
  *   - the heartbeat thread calls each running container's endpoint
- *     (HM_DC_PING) every HEARTBEAT_PERIOD_MS; a container that has not
+ *     (HM_DC_PING) every HEARTBEAT_PERIOD_MS (and kills a standby that
+ *     does not answer its activation: dm_sb_watchdog); a container that has not
  *     answered HEARTBEAT_MS after the call began is taken as hung. DC-base's
  *     main thread may legitimately wait up to 1 s (an I/O error's verdict
  *     from Linux). An LDC's answer also says whether its Linux makes
@@ -38,7 +39,7 @@
 
 static uint32_t sup_classify(uint64_t badge)
 {
-    if (badge >= DM_FAULT_BADGE && badge < DM_FAULT_BADGE + 2 * (uint64_t)dm_ncts)
+    if (badge >= DM_FAULT_BADGE && badge < DM_FAULT_BADGE + (uint64_t)dm_ncts)
         return SUP_CONTAINER;
     if (badge >= DM_TWIN_FAULT_BADGE && badge < DM_TWIN_FAULT_BADGE + (uint64_t)dm_ndevs)
         return SUP_TWIN;
@@ -47,15 +48,15 @@ static uint32_t sup_classify(uint64_t badge)
     return SUP_OTHER;
 }
 
-/* a container faulted: it is stopped (the faulting thread goes with it);
- * the badge's other slot is its standby's (standby.c), which is dropped */
+/* a container faulted: it is stopped (the faulting thread goes with it).
+ * Its standby has the same badge: w5, the faulting process's koid, tells
+ * them apart; a faulting standby is killed and replaced (standby.c). */
 static int ct_faulted(struct hm_srv_req *r)
 {
-    int ct = (int)(r->m.badge - DM_FAULT_BADGE) / 2, slot = (int)(r->m.badge - DM_FAULT_BADGE) % 2;
-    if (slot != __atomic_load_n(&dm_cts[ct].slot, __ATOMIC_SEQ_CST)) {
+    int ct = (int)(r->m.badge - DM_FAULT_BADGE);
+    if (dm_sb_faulted(ct, r->m.w[5])) {
         printf("devmgr: the standby of %s faulted (pc 0x%lx, address 0x%lx)\n", dm_cts[ct].name,
                (unsigned long)r->m.w[1], (unsigned long)r->m.w[2]);
-        dm_sb_faulted(ct);
         return HM_SRV_NOREPLY;
     }
     printf("devmgr: container %s faulted (pc 0x%lx, address 0x%lx)\n", dm_cts[ct].name, (unsigned long)r->m.w[1],
@@ -140,6 +141,7 @@ static void *heartbeat_loop(void *arg)
             if (r >= 0 && !HM_TAG_LABEL(m.tag))
                 linux_progress(ct, m.w[0], m.w[1]);   /* an LDC: its Linux too */
         }
+        dm_sb_watchdog();   /* the restart thread may be the one waiting on a standby */
         hm_sleep_until(hm_deadline_ms(HEARTBEAT_PERIOD_MS));
     }
     return NULL;
@@ -158,8 +160,9 @@ static uint64_t next_due(void)
         uint64_t ping = __atomic_load_n(&dm_cts[ct].ping_since, __ATOMIC_SEQ_CST);
         if (at && at < next)
             next = at;
-        if (dm_sb_due(ct) < next)
-            next = dm_sb_due(ct);
+        uint64_t sb = dm_sb_due(ct);
+        if (sb < next)
+            next = sb;
         if (ping && ping + hm_ms(HEARTBEAT_MS) < next)
             next = ping + hm_ms(HEARTBEAT_MS);
     }

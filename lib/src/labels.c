@@ -66,6 +66,8 @@ int hm_label_defined(uint32_t label)
     case HM_DC_TWIN_ERROR:
     case HM_DC_FAULT:
     case HM_DC_PING:
+    case HM_DC_GRANT:
+    case HM_DC_ACTIVATE:
     case HM_TWIN_ATTACH:
     case HM_TWIN_RESIZE:
     case HM_TWIN_PAUSE:

@@ -152,10 +152,16 @@ RUNNING = re.compile(r"^fault: \w+ running again after (\d+) ms")
 # (name, boot script, container, what, devices: "card" the SD card, "ufs" a
 # UFS logical unit instead; ldc1's first node, which the kill's reads use,
 # is the one attached)
+# ldc1 has a standby on the board (devices.conf "standby ldc1"): its rows
+# run with it and, for the before/after, cold (boot-cold.conf: standby=off)
 RECOVERY_SYSTEMS = [("DC-solo", "boot.conf", "ldc0", "virtio-blk, Linux virtio_blk in ldc0", "card"),
                     ("DC-twin", "boot-twin.conf", "ldc0", "virtio-blk, control plane in ldc0, vtwin serves on", "card"),
-                    ("MMC", "boot.conf", "ldc1", "SD card, Linux sdhci-pci + mmc_block in ldc1", "card"),
-                    ("UFS", "boot.conf", "ldc1", "UFS, Linux ufshcd-pci + sd in ldc1 (one logical unit)", "ufs")]
+                    ("MMC", "boot.conf", "ldc1", "SD card, Linux sdhci-pci + mmc_block in ldc1; standby activated",
+                     "card"),
+                    ("MMC cold", "boot-cold.conf", "ldc1", "the same, standby=off: started from its program", "card"),
+                    ("UFS", "boot.conf", "ldc1", "UFS, Linux ufshcd-pci + sd in ldc1 (one logical unit); standby "
+                     "activated", "ufs"),
+                    ("UFS cold", "boot-cold.conf", "ldc1", "the same, standby=off", "ufs")]
 
 
 def recovery(qemu, build, disk, card, ufs, runs, script, ct):
@@ -353,7 +359,7 @@ def blk(args, outdir, qv, disk, card, ufs, nvme):
 
 def recovery_table(args, outdir, qv, disk, card, ufs):
     print(f"bench: recovery after a kill, {args.recovery_runs} kills each of "
-          + ", ".join(n for n, _, _, _, _ in RECOVERY_SYSTEMS) + f" (~{args.recovery_runs * 2 * 4 // 60 + 1} min)")
+          + ", ".join(n for n, _, _, _, _ in RECOVERY_SYSTEMS) + f" (~{args.recovery_runs * 2 * len(RECOVERY_SYSTEMS) // 60 + 1} min)")
     rec = {n: recovery(args.qemu, args.build, disk, card if devs == "card" else None, ufs if devs == "ufs" else None,
                        args.recovery_runs, s, ct)
            for n, s, ct, _, devs in RECOVERY_SYSTEMS}
@@ -363,9 +369,10 @@ def recovery_table(args, outdir, qv, disk, card, ufs):
                 f"{args.recovery_runs} times, 1.5 s apart (outside devmgr's repeat window: no back-off). The shell "
                 "opens the container's first node before the kill and reads its first 512 bytes over and over "
                 "until the container runs again: *first read* is the time from the kill to the first read "
-                "served (DC-solo, MMC, UFS: by the restarted container, after devmgr reset the devices, started it "
-                "again from the boot image, Linux probed and the node was registered again; DC-twin: by the "
-                "twin, which serves on), *longest wait* the longest any of those reads took (DC-twin: the "
+                "served (DC-solo, MMC cold, UFS cold: by the restarted container, after devmgr reset the devices, "
+                "started it again from the boot image, Linux probed and the node was registered again; MMC, UFS: "
+                "devmgr handed the reset devices to ldc1's standby, booted ahead up to its drivers, whose Linux "
+                "probed them; DC-twin: by the twin, which serves on), *longest wait* the longest any of those reads took (DC-twin: the "
                 "pause while the new LDC probes the device and hands it back), *running again* the time "
                 "until devmgr has the container running. Median (worst).\n\n")
         f.write("| system | container | first read ms | longest wait ms | running again ms |\n"
