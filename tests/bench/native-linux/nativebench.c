@@ -13,7 +13,8 @@
  * "nativebench.set=SET" (all, fig10), "nativebench.dev=NAME" (vda; sda:
  * QEMU's UFS logical unit, whose PCI ID is given to ufshcd through new_id
  * first when this Linux's table lacks it, as hm's board file does for its
- * container).
+ * container), "nativebench.nomerges=N" (the disk's queue/nomerges: 2
+ * turns the block layer's request merging off).
  * Static: aarch64-linux-gnu-gcc -static -O2.
  */
 #define _GNU_SOURCE
@@ -178,6 +179,17 @@ int main(void)
         printf("nativebench: cannot set up %s with O_DIRECT, AIO and %zu MiB of huge pages (boot with hugepages=16): "
                "%s\n", dev, len >> 20, strerror(errno));
         goto out;
+    }
+    /* nativebench.nomerges=N (0: merge, Linux's default; 2: never): what
+     * the block layer's merging of adjacent requests gives native Linux */
+    char *nm = strstr(cmdline, "nativebench.nomerges=");
+    if (nm) {
+        char path[64];
+        snprintf(path, sizeof path, "/sys/block/%s/queue/nomerges", dev + 5);
+        FILE *q = fopen(path, "w");
+        int ok = q && fprintf(q, "%c\n", nm[21]) == 2;
+        ok = q && !fclose(q) && ok;
+        printf("nativebench: %s = %c%s\n", path, nm[21], ok ? "" : ": cannot write it");
     }
     blkb_fill(buf, (uint32_t)len);
     printf("blkbench: %s (native Linux, O_DIRECT, AIO, huge-page buffers), %lu MiB per workload, set %s\n", dev,
