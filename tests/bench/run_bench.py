@@ -184,7 +184,7 @@ def recovery(qemu, build, disk, card, ufs, runs, script, ct):
 # merging (native Linux, nativebench.nomerges=2) or QEMU's (ndc with
 # virtio-blk's request-merging=off); one workload per boot
 MERGE_WORKLOADS = [("seqread", 1048576, 32), ("seqread", 65536, 32), ("randread", 1048576, 32),
-                   ("seqwrite", 1048576, 1)]
+                   ("seqwrite", 1048576, 1), ("randwrite", 1048576, 32)]
 MERGE_SYSTEMS = [("native", "native Linux 6.1"), ("native-nomerges", "native Linux, its merging off (nomerges=2)"),
                  ("ndc", "ndc"), ("ndc-qemu-nomerge", "ndc, QEMU's merging off (request-merging=off)")]
 
