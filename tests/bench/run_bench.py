@@ -16,6 +16,7 @@ import sys
 import time
 
 import fig10
+import merge
 
 LINE = re.compile(r"^bench (\S+) (\d+) (\d+) ([\d.]+)")
 DESCR = {
@@ -180,63 +181,6 @@ def recovery(qemu, build, disk, card, ufs, runs, script, ct):
     return [(a, b, c) for (a, b), c in zip(ms, up)]
 
 
-# what bounds hm's sequential reads against native Linux: the block layer's
-# merging (native Linux, nativebench.nomerges=2) or QEMU's (ndc with
-# virtio-blk's request-merging=off); one workload per boot
-MERGE_WORKLOADS = [("seqread", 1048576, 32), ("seqread", 65536, 32), ("randread", 1048576, 32),
-                   ("seqwrite", 1048576, 1), ("randwrite", 1048576, 32)]
-MERGE_SYSTEMS = [("native", "native Linux 6.1"), ("native-nomerges", "native Linux, its merging off (nomerges=2)"),
-                 ("ndc", "ndc"), ("ndc-qemu-nomerge", "ndc, QEMU's merging off (request-merging=off)")]
-
-
-def merge_boot(args, disk, system, op, bs, qd, mib):
-    """IOPS of one workload on one system (one boot)"""
-    if system.startswith("native"):
-        boot = ["-kernel", f"{args.build}/native-linux-6.1/Image", "-initrd",
-                f"{args.build}/native-linux-6.1/initramfs.cpio", "-append",
-                f"console=ttyAMA0 hugepages=16 nativebench.mib={mib} nativebench.dev=vda "
-                f"nativebench.only={op},{bs},{qd}" + (" nativebench.nomerges=2" if "nomerges" in system else "")]
-        cmd, typed = board_cmd(no_smmu(args.qemu), boot, disk, None, None), b""
-    else:
-        boot = ["-kernel", f"{args.build}/hm.bin", "-initrd", f"{args.build}/boot-test.img", "-append",
-                "hm.boot=boot-ndc.conf"]
-        cmd = board_cmd(args.qemu, boot, disk, None, None)
-        if "qemu-nomerge" in system:
-            cmd = [c + ",request-merging=off" if c == "virtio-blk-device,drive=hd" else c for c in cmd]
-        typed = f"blkbench /dev/vda {mib} {op} {bs} {qd}\npoweroff\n".encode()
-    out = subprocess.run(cmd, input=typed, capture_output=True, timeout=600).stdout.decode(errors="replace")
-    iops = [int(m.group(5)) for m in map(BLK.match, (l.strip() for l in out.splitlines())) if m]
-    if len(iops) != 1 or (system == "native-nomerges" and "nomerges = 2\n" not in out.replace("\r", "")):
-        sys.exit(f"bench: merging, {system} {op} {bs} {qd}: no result (or nomerges not set); output:\n" + out)
-    return iops[0]
-
-
-def merge_table(args, outdir, qv, disk):
-    mib = 128   # 128 requests at 1 MiB (16 MiB would be 16: noise)
-    print(f"bench: request merging, {len(MERGE_WORKLOADS)} workloads x {len(MERGE_SYSTEMS)} systems, "
-          f"{args.merge_runs} alternating rounds, {mib} MiB per workload (~{args.merge_runs * 2} min)")
-    res = {}
-    for _ in range(args.merge_runs):
-        for wl in MERGE_WORKLOADS:
-            for system, _d in MERGE_SYSTEMS:
-                res.setdefault((wl, system), []).append(merge_boot(args, disk, system, *wl, mib))
-    with open(os.path.join(outdir, "merge.md"), "w") as f:
-        f.write("# What bounds hm's sequential reads against native Linux: request merging\n\n")
-        f.write(f"{time.strftime('%Y-%m-%d')}, {qv}, `{args.qemu}`; one workload per boot (nativebench.only=, "
-                f"the shell's `blkbench /dev/vda {mib} OP BS QD`), {mib} MiB per workload, {args.merge_runs} "
-                "rounds alternating the systems; IOPS, median (min-max). Native Linux's block layer merges "
-                "adjacent requests unless nomerges=2; QEMU's virtio-blk merges adjacent requests it takes from the "
-                "ring in one go unless request-merging=off.\n\n")
-        f.write("| workload | " + " | ".join(d for _, d in MERGE_SYSTEMS) + " | ndc / native |\n")
-        f.write("| --- | " + " | ".join("---:" for _ in MERGE_SYSTEMS) + " | ---: |\n")
-        for wl in MERGE_WORKLOADS:
-            cells = [f"{statistics.median(res[(wl, s)]):.0f} ({min(res[(wl, s)])}-{max(res[(wl, s)])})"
-                     for s, _ in MERGE_SYSTEMS]
-            ratio = statistics.median(res[(wl, "ndc")]) / statistics.median(res[(wl, "native")])
-            f.write(f"| {wl[0]} {wl[1] // 1024} KiB qd{wl[2]} | " + " | ".join(cells) + f" | {ratio:.2f} |\n")
-    print(open(os.path.join(outdir, "merge.md")).read())
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
@@ -276,7 +220,8 @@ def main():
     if "blk" in parts:
         blk(args, outdir, qv, disk, card, ufs, nvme)
     if "merge" in parts:
-        merge_table(args, outdir, qv, disk)
+        merge.table(lambda system, op, bs, qd, mib: merge.boot(args, board_cmd, no_smmu, BLK, disk, system, op, bs,
+                                                               qd, mib), args, outdir, qv)
     if "fig10" in parts:
         print(f"bench: figure 10 (UFS, 4-512 KiB), {args.fig10_runs} runs of {args.fig10_mib} MiB per workload, "
               "systems alternating: " + ", ".join(d for _, _, d in fig10.SYSTEMS))
