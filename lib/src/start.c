@@ -21,23 +21,42 @@ hm_handle_t hm_start_handle(const char *name)
     return HM_HANDLE_INVALID;
 }
 
-/* ---- stdout/stderr: line-buffered writes to the console handle ---- */
-static char outbuf[256];
-static size_t outlen;
+/* ---- stdout/stderr: line-buffered writes to the console handle ----
+ * Each thread assembles its own line (picolibc's stdio does not lock a
+ * stream), so threads of one process printing at once give whole lines, not
+ * one buffer written past its end. DC-base's Linux threads have no picolibc
+ * TLS (TPIDR_EL0 is 0): they share one line, which is safe because they run
+ * one at a time on Linux's one CPU. */
+#define CON_LINE 256
+struct con_line {
+    size_t len;
+    char buf[CON_LINE];
+};
+static __thread struct con_line con_own;
+static struct con_line con_notls;
+
+static struct con_line *con_line(void)
+{
+    uint64_t tp;
+    __asm__ volatile("mrs %0, tpidr_el0" : "=r"(tp));
+    return tp ? &con_own : &con_notls;
+}
 
 static int con_flush(FILE *f)
 {
     (void)f;
-    if (outlen && hm_console >= 0)
-        hm_console_write(hm_console, outbuf, outlen);
-    outlen = 0;
+    struct con_line *l = con_line();
+    if (l->len && hm_console >= 0)
+        hm_console_write(hm_console, l->buf, l->len);
+    l->len = 0;
     return 0;
 }
 
 static int con_put(char c, FILE *f)
 {
-    outbuf[outlen++] = c;
-    if (c == '\n' || outlen == sizeof outbuf)
+    struct con_line *l = con_line();
+    l->buf[l->len++] = c;
+    if (c == '\n' || l->len == sizeof l->buf)
         con_flush(f);
     return (unsigned char)c;
 }

@@ -78,6 +78,16 @@ def quota_refusal(st, ctx):
                   "ldc: no 24 MiB of contiguous memory for Linux: out of memory" in r.text)]
 
 
+def console_lines(st, ctx):
+    """kt_libc: two threads that built their lines a character at a time,
+    yielding to each other, each got every line to the console whole"""
+    def whole(r):
+        lines = r.text.splitlines()
+        return all(f"# console line {n} of thread {t}: {chr(ord('a') + t) * 40}" in lines
+                   for t in (0, 1) for n in range(8))
+    return [holds("threads printing at once: each line reaches the console whole", whole)]
+
+
 def image_check(what):
     return lambda st, ctx: [same_image(what, st["disk"], st["want"])]
 
@@ -86,7 +96,8 @@ def image_check(what):
 SETUPS = {"kt_ldc": [("gpt", ldc_setup, image_check("host image holds exactly the write to vda2's last sector"))],
           "kt_vblk": [("legacy", vblk_setup("legacy"), image_check("host image holds exactly the written pattern")),
                       ("modern", vblk_setup("modern"), image_check("host image holds exactly the written pattern"))],
-          "kt_dm": [("disk", dm_setup, quota_refusal)]}
+          "kt_dm": [("disk", dm_setup, quota_refusal)],
+          "kt_libc": [("", None, console_lines)]}
 
 
 def scenario(name, variant, setup, checks):

@@ -1,5 +1,6 @@
 /* The user runtime: picolibc's stdio, heap and string functions on hm,
- * thread-local storage per thread, and the malloc lock under threads. */
+ * thread-local storage per thread, the malloc lock under threads, and whole
+ * console lines from threads printing at once (the host checks them). */
 #include "ktest.h"
 #include <errno.h>
 #include <stdlib.h>
@@ -45,6 +46,27 @@ static void *malloc_thread(void *a)
     return NULL;
 }
 
+/* two threads build their lines a character at a time, yielding to each
+ * other after each one: every line must reach the console whole
+ * (tests/scenarios/programs.py reads them) */
+#define CON_LINES 8
+#define CON_CHARS 40
+static volatile int con_done[2];
+static void *console_thread(void *a)
+{
+    int idx = (int)(uintptr_t)a;
+    for (int l = 0; l < CON_LINES; l++) {
+        printf("# console line %d of thread %d: ", l, idx);
+        for (int i = 0; i < CON_CHARS; i++) {
+            putchar('a' + idx);
+            hm_thread_yield();
+        }
+        putchar('\n');
+    }
+    con_done[idx] = 1;
+    return NULL;
+}
+
 static int cmp(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
 
 int main(void)
@@ -84,6 +106,13 @@ int main(void)
     while ((!malloc_ok[0] || !malloc_ok[1]) && hm_now() < end)
         hm_sleep_until(hm_deadline_ms(5));
     kt_report(malloc_ok[0] == 1 && malloc_ok[1] == 1, "malloc from two threads at once", "results %d %d", malloc_ok[0], malloc_ok[1]);
+    struct hm_thread c0, c1;
+    hm_thread_start(&c0, console_thread, (void *)0, HM_PRIO_MAX - 2, 1);
+    hm_thread_start(&c1, console_thread, (void *)1, HM_PRIO_MAX - 2, 1);
+    end = hm_deadline_ms(5000);
+    while ((!con_done[0] || !con_done[1]) && hm_now() < end)
+        hm_sleep_until(hm_deadline_ms(5));
+    KT_CHECK(con_done[0] && con_done[1], "two threads printed their console lines");
     void *pg = hm_alloc_pages(10000, NULL);
     KT_CHECK(pg && ((uintptr_t)pg & 4095) == 0, "hm_alloc_pages returns page-aligned memory");
     return kt_finish();
