@@ -35,6 +35,8 @@ void irq_dispatch(uint32_t intid)
         timer_backstop();
     } else if (intid == plat_uart_irq) {
         console_rx_irq();
+    } else if (intid == plat_pmu_irq) {
+        pmu_irq();
     } else if (slot(intid) && *slot(intid)) {
         struct irqobj *q = *slot(intid);
         q->count++;

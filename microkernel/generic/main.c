@@ -156,6 +156,7 @@ void kmain(uint64_t dtb_pa)
     timer_backstop();   /* arms it */
     console_init();
     gic_enable(plat_uart_irq);
+    pmu_init();
     kprintf("hm: %lu MiB RAM at %lx, GICv%d, timer %lu Hz, boot image %lu KiB, %lu pages free\n",
             bi->ram_size >> 20, bi->ram_base, gic_version(), time_freq, bi->initrd_size >> 10,
             (uint64_t)page_free_count());

@@ -298,18 +298,22 @@ void sys_klog_stats(struct trapframe *tf)
     if (wx == ~0ull)
         mmu_wx_stats(&wx, &xpages);
     __asm__ volatile("mrs %0, sctlr_el1" : "=r"(sctlr));
+    uint64_t instr;
+    char instr_s[24] = "-";
+    if (pmu_instructions(&instr))
+        ksnprintf(instr_s, sizeof instr_s, "%lu", instr);
     int n = ksnprintf(buf, sizeof buf,
                       "syscalls=%lu ipc_calls=%lu ipc_fast=%lu switches=%lu irqs=%lu faults=%lu "
                       "procs_created=%lu procs_destroyed=%lu free_pages=%lu ram_mib=%lu gic=%d "
                       "kernel_wx_pages=%lu kernel_exec_pages=%lu sctlr_wxn=%lu kernel_upper_half=%d as_switches=%lu "
-                      "msis=%lu msi=%s timer_rescues=%lu\n",
+                      "msis=%lu msi=%s timer_rescues=%lu instructions=%s\n",
                       kstats.syscalls, kstats.ipc_calls + kstats.fast_calls,
                       kstats.ipc_fast + kstats.fast_calls + kstats.fast_replies,
                       kstats.switches + kstats.fast_calls + kstats.fast_replies + kstats.fast_handoffs, kstats.irqs,
                       kstats.faults, kstats.procs_created, kstats.procs_destroyed, (uint64_t)page_free_count(),
                       boot_info.ram_size >> 20, gic_version(), wx, xpages, (sctlr >> 19) & 1,
                       (uint64_t)sys_klog_stats >= KERNEL_VBASE, kstats.as_switches, kstats.msis,
-                      msi_kind() == 2 ? "gicv2m" : msi_kind() == 3 ? "its" : "none", kstats.timer_rescues);
+                      msi_kind() == 2 ? "gicv2m" : msi_kind() == 3 ? "its" : "none", kstats.timer_rescues, instr_s);
     if (n >= (int)sizeof buf)
         n = sizeof buf - 1;
     uint64_t len = tf->x[1];

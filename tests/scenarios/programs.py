@@ -15,7 +15,7 @@ from harness.scenario import Scenario, holds, same_image
 HERE = os.path.dirname(os.path.abspath(__file__))
 HELPERS = {"kt_helper", "kt_crashdrv", "kt_msidrv"}   # programs the tests start, not tests
 WITH_LINUX = {"kt_ldc", "kt_chr"}
-ANY_GIC = {"kt_chr"}   # the GIC does not change what they test: one GIC only
+ANY_GIC = {"kt_chr", "kt_pmu"}   # the GIC does not change what they test: one GIC only
 PATTERN_OFF, PATTERN_LEN = 1024 * 1024 + 4096, 8192
 
 
@@ -97,7 +97,8 @@ SETUPS = {"kt_ldc": [("gpt", ldc_setup, image_check("host image holds exactly th
           "kt_vblk": [("legacy", vblk_setup("legacy"), image_check("host image holds exactly the written pattern")),
                       ("modern", vblk_setup("modern"), image_check("host image holds exactly the written pattern"))],
           "kt_dm": [("disk", dm_setup, quota_refusal)],
-          "kt_libc": [("", None, console_lines)]}
+          "kt_libc": [("", None, console_lines)],
+          "kt_pmu": [("", lambda ctx: {"qemu": ["-icount", "shift=0"]}, ())]}
 
 
 def scenario(name, variant, setup, checks):

@@ -58,7 +58,7 @@ long kt_stat(const char *name)
     size_t l = strlen(name);
     for (char *p = buf; (p = strstr(p, name)); p += l)
         if ((p == buf || p[-1] == ' ') && p[l] == '=')
-            return strtol(p + l + 1, NULL, 10);
+            return p[l + 1] >= '0' && p[l + 1] <= '9' ? strtol(p + l + 1, NULL, 10) : -1;   /* "-": not counted */
     return -1;
 }
 

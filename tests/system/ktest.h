@@ -25,7 +25,7 @@ long kt_spawn(const char *mode, const char *arg, const struct hm_spawn_handle *h
  * *vfs and *dm are client (send-only) handles to them; *dm carries the
  * fault right (badge HM_DM_BADGE_FAULT), as the shell's "dm-fault" */
 void kt_start_services(hm_handle_t *vfs, hm_handle_t *dm);
-/* kernel counter by name from hm_klog_stats, or -1 */
+/* kernel counter by name from hm_klog_stats, or -1 (none, or not counted here) */
 long kt_stat(const char *name);
 /* wait for a process to exit; returns its status or a large negative on timeout */
 long kt_wait(hm_handle_t p, uint64_t ms);

@@ -47,4 +47,10 @@ void timer_hw_init(void);
 void timer_hw_program(uint64_t deadline);
 void timer_backstop_arm(uint64_t deadline);
 void timer_backstop(void);   /* its interrupt (timeout.c) */
+
+/* the CPU's PMU (arch/aarch64/pmu.c): retired instructions, for benchmarks */
+extern uint32_t plat_pmu_irq;
+void pmu_init(void);
+void pmu_irq(void);
+bool pmu_instructions(uint64_t *total);   /* false: not counted on this CPU/QEMU */
 #endif
