@@ -56,3 +56,15 @@ int hm_thread_start(struct hm_thread *t, void *(*fn)(void *), void *arg, int pri
         hm_thread_resume(t->h);
     return 0;
 }
+
+/* a thread that has said it is done (it may not have reached its exit yet):
+ * stopped, and its stack and handles given back */
+void hm_thread_reap(struct hm_thread *t)
+{
+    hm_thread_kill(t->h);
+    hm_handle_close(t->h);
+    hm_vm_unmap(HM_HANDLE_SELF_PROC, (uint64_t)t->stack);
+    hm_handle_close(t->stack_mem);
+    t->h = t->stack_mem = HM_HANDLE_INVALID;
+    t->stack = NULL;
+}

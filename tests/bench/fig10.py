@@ -13,6 +13,7 @@ throughput against request size, the systems as lines, as in the paper).
 import os
 import statistics
 import subprocess
+import sys
 import time
 
 # (name, boot script (None: native Linux), description)
@@ -94,41 +95,52 @@ set multiplot layout 2,4 title 'hm on QEMU UFS: native Linux, DC-solo, DC-twin (
 
 def profile(boot_one, mibs=(4, 8)):
     """what a 4 KiB random read at depth 1 costs each system, per request:
-    guest instructions (-icount shift=0: 1 guest ns per instruction, so
-    instructions per request = 10^9 / IOPS; the virtual clock also runs
-    while the guest idles for QEMU's device, so this is an upper bound and
-    the best of three runs is kept) and QEMU's UFS register
-    accesses (its trace events ufs_mmio_read / ufs_mmio_write, counted over
-    two runs of different sizes: the difference is the workload's own).
-    boot_one(script, mib, icount, trace) -> (IOPS, QEMU's stderr, hm's counters or None).
+    guest instructions (-icount shift=0, the PMU's retired instructions as
+    hm's kernel and native Linux's perf count them: every instruction of the
+    guest, client, driver and kernel, idle loop included; median of three
+    runs), the guest's virtual time per request (10^9 / IOPS under -icount:
+    the instructions plus the time it idled for QEMU's device) and QEMU's UFS
+    register accesses (its trace events ufs_mmio_read / ufs_mmio_write,
+    counted over two runs of different sizes: the difference is the
+    workload's own).
+    boot_one(script, mib, icount, trace) -> (IOPS, QEMU's stderr, hm's
+    counters or None, instructions per request or None).
     Returns {system: {...}} and writes nothing."""
     out = {}
     for name, script, _ in SYSTEMS:
-        # idle virtual time (waiting for QEMU's device) inflates a run's
-        # count: the fastest of three is the best estimate
-        best = max((boot_one(script, mibs[1], True, False) for _ in range(3)), key=lambda r: r[0])
-        iops, _, kc = best
+        runs = [boot_one(script, mibs[1], True, False) for _ in range(3)]
+        instr = [r[3] for r in runs]
+        if None in instr:
+            sys.exit(f"bench: profile: {name}: no instruction count under -icount (the PMU's INST_RETIRED)")
         counts = []
         for mib in mibs:
-            _, err, _ = boot_one(script, mib, False, True)
+            _, err, _, _ = boot_one(script, mib, False, True)
             counts.append((err.count("ufs_mmio_read"), err.count("ufs_mmio_write")))
         n = (mibs[1] - mibs[0]) * 256   # 4 KiB requests in the difference
-        out[name] = {"instructions": 1e9 / iops if iops else 0,
+        vns = [1e9 / r[0] for r in runs if r[0]]
+        out[name] = {"instructions": instr, "virtual_ns": vns,
                      "reads": (counts[1][0] - counts[0][0]) / n, "writes": (counts[1][1] - counts[0][1]) / n,
-                     "counters": kc}
+                     "counters": runs[0][2]}
     return out
+
+
+def _spread(v, fmt="{:,.0f}"):
+    return f"{fmt.format(statistics.median(v))} ({fmt.format(min(v))}-{fmt.format(max(v))})"
 
 
 def write_profile(outdir, prof):
     with open(os.path.join(outdir, "fig10-profile.md"), "w") as f:
         f.write("# Figure 10 profile: a 4 KiB random read at queue depth 1, per request\n\n")
-        f.write("Guest instructions under `-icount shift=0` (10^9 / IOPS, the best of three runs: time the guest "
-                "idles for QEMU's device also counts, so these are upper bounds); QEMU's UFS register reads and writes "
-                "(trace events, the difference of a 4 MiB and an 8 MiB run); hm's microkernel counters "
-                "(blkbench's per-request line).\n\n")
+        f.write("Under `-icount shift=0`, three runs, median (min-max): guest instructions are the PMU's retired "
+                "instructions (hm's kernel: kstat's instructions=; native Linux: perf on CPU 0), everything the guest "
+                "ran for a request; virtual time is 10^9 / IOPS, those instructions plus the time the guest idled "
+                "for QEMU's device. QEMU's UFS register reads and writes: trace events, the difference of a 4 MiB and "
+                "an 8 MiB run; hm's microkernel counters: blkbench's per-request line.\n\n")
         f.write("| per request | " + " | ".join(SHORT[n] for n, _, _ in SYSTEMS) + " |\n| --- |"
                 + " ---: |" * len(SYSTEMS) + "\n")
-        f.write("| guest instructions | " + " | ".join(f"{prof[n]['instructions']:,.0f}" for n, _, _ in SYSTEMS) + " |\n")
+        f.write("| guest instructions | " + " | ".join(_spread(prof[n]["instructions"]) for n, _, _ in SYSTEMS) + " |\n")
+        f.write("| virtual ns under -icount | " + " | ".join(_spread(prof[n]["virtual_ns"]) for n, _, _ in SYSTEMS)
+                + " |\n")
         f.write("| UFS register reads / writes | " + " | ".join(f"{prof[n]['reads']:.2f} / {prof[n]['writes']:.2f}"
                                                               for n, _, _ in SYSTEMS) + " |\n")
         for i, label in enumerate(("system calls", "thread switches", "address-space switches", "interrupts")):

@@ -24,6 +24,8 @@ DESCR = {
     "handoff_roundtrip": "same-process hand-off there and back (2 thread switches)",
     "call_reply_xproc": "cross-process call + reply (2 address-space switches)",
     "notif_roundtrip_xproc": "cross-process notification signal + wait, both ways",
+    "handoff_touch256": "same-process hand-off there and back, then a store into each of 256 pages",
+    "call_reply_touch256": "cross-process call + reply, then a store into each of 256 pages",
 }
 
 
@@ -220,8 +222,8 @@ def main():
     if "blk" in parts:
         blk(args, outdir, qv, disk, card, ufs, nvme)
     if "merge" in parts:
-        merge.table(lambda system, op, bs, qd, mib: merge.boot(args, board_cmd, no_smmu, BLK, disk, system, op, bs,
-                                                               qd, mib), args, outdir, qv)
+        merge.table(lambda system, op, bs, qd, mib, trace=None: merge.boot(args, board_cmd, no_smmu, BLK, disk, system,
+                                                                           op, bs, qd, mib, trace), args, outdir, qv)
     if "fig10" in parts:
         print(f"bench: figure 10 (UFS, 4-512 KiB), {args.fig10_runs} runs of {args.fig10_mib} MiB per workload, "
               "systems alternating: " + ", ".join(d for _, _, d in fig10.SYSTEMS))
@@ -249,11 +251,13 @@ def main():
 
 
 COUNTERS = re.compile(r"syscalls/req=(\S+) switches/req=(\S+) as_switches/req=(\S+) irqs/req=(\S+)")
+INSTRUCTIONS = re.compile(r"^blkbench .* instructions/req=(\S+)", re.M)
 
 
 def profile_boot(args, disk, card, ufs, script, mib, icount, trace):
     """one 4 KiB random-read workload on the UFS LU: (IOPS, QEMU's stderr,
-    hm's counters per request or None)"""
+    hm's counters per request or None, guest instructions per request (the
+    PMU's, under -icount) or None)"""
     if script is None:
         boot = ["-kernel", f"{args.build}/native-linux-6.1/Image", "-initrd", f"{args.build}/native-linux-6.1/initramfs.cpio",
                 "-append", f"console=ttyAMA0 hugepages=16 nativebench.mib={mib} nativebench.dev=sda "
@@ -266,10 +270,10 @@ def profile_boot(args, disk, card, ufs, script, mib, icount, trace):
                        capture_output=True, timeout=1800)
     out, err = p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
     m = re.search(r"^blkbench randread bs=4096 qd=1 MBps=\S+ iops=(\d+)", out, re.M)
-    k = COUNTERS.search(out)
+    k, i = COUNTERS.search(out), INSTRUCTIONS.search(out)
     if not m:
         sys.exit("bench: profile: no result; output:\n" + out)
-    return float(m.group(1)), err, tuple(float(x) for x in k.groups()) if k else None
+    return float(m.group(1)), err, tuple(float(x) for x in k.groups()) if k else None, float(i.group(1)) if i else None
 
 
 MAPPAIR = re.compile(r"# dma-map-pair (\d+) pairs, (\d+) ns each")

@@ -6,16 +6,23 @@
  * MB/s (10^6 bytes per second) and IOPS; reads are checked block by block;
  * a verify pass reads everything back at the end. Writes overwrite the
  * data there.
- *   blkbench [DEVICE] [MiB] [SET | OP BS QD]   defaults: /dev/vda, 16, all
+ *   blkbench [-b] [DEVICE] [MiB] [SET | OP BS QD]   defaults: /dev/vda, 16, all
+ * -b: the workloads run in a thread below the drivers (HM_PRIO_BACKGROUND,
+ * "load that must not delay drivers") instead of at the shell's priority,
+ * above them: a driver then takes each request as it is submitted (as
+ * native Linux's driver does inside io_submit) rather than a whole depth of
+ * them when the client next waits (make bench's merge part compares both).
  * SET: all or fig10 (hm/blkbench.h); OP BS QD: one workload of "all"
  * (profiling: QEMU's trace counts of two runs of different sizes differ by
  * exactly that workload's requests).
  * Output lines: "blkbench OP bs=N qd=N MBps=X iops=Y" (parsed by make bench),
  * then the microkernel's counters per request (syscalls, thread switches,
- * address-space switches, interrupts); "blkbench: verify ..." at the end.
+ * address-space switches, interrupts, and under -icount the PMU's retired
+ * instructions); "blkbench: verify ..." at the end.
  */
 #include "sh.h"
 #include <hm/blkbench.h>
+#include <hm/prio.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,15 +30,17 @@
 
 static uint64_t rng = BLKB_SEED;
 
-/* the microkernel's counters a workload is profiled by (klog_stats) */
-static const char *const kcounters[] = { "syscalls", "switches", "as_switches", "irqs", "msis" };
+/* the microkernel's counters a workload is profiled by (klog_stats);
+ * instructions: the PMU's retired instructions, counted under -icount only */
+static const char *const kcounters[] = { "syscalls", "switches", "as_switches", "irqs", "msis", "instructions" };
 #define NKC (sizeof kcounters / sizeof kcounters[0])
+#define KC_NONE UINT64_MAX   /* the kernel does not count it here */
 
 static void kstat_read(uint64_t v[NKC])
 {
     char buf[512];
     for (unsigned i = 0; i < NKC; i++)
-        v[i] = 0;
+        v[i] = KC_NONE;
     if (hm_klog_stats(buf, sizeof buf) <= 0)
         return;
     for (unsigned i = 0; i < NKC; i++) {
@@ -40,7 +49,7 @@ static void kstat_read(uint64_t v[NKC])
         const char *s = strstr(buf, key);
         if (!s && !strncmp(buf, key + 1, strlen(key + 1)))
             s = buf - 1;   /* the first counter has no space before it */
-        if (s)
+        if (s && s[strlen(key)] >= '0' && s[strlen(key)] <= '9')
             v[i] = strtoull(s + strlen(key), NULL, 10);
     }
 }
@@ -92,7 +101,7 @@ static int run(struct hm_blk_client *c, int write, int random, uint32_t bs, int 
     return 0;
 }
 
-int cmd_blkbench(int argc, char **argv)
+static int blkbench(int argc, char **argv)
 {
     const char *path = argc > 1 ? argv[1] : "/dev/vda";
     uint64_t span = argc > 2 ? strtoull(argv[2], NULL, 0) << 20 : 16ull << 20;
@@ -166,7 +175,8 @@ int cmd_blkbench(int argc, char **argv)
                 printf("blkbench %s bs=%u qd=%d MBps=%.1f iops=%.0f", op->name, bs, qd,
                        (double)span / 1e6 / secs, (double)n / secs);
                 for (unsigned i = 0; i < NKC; i++)
-                    printf(" %s/req=%.2f", kcounters[i], (double)(k1[i] - k0[i]) / (double)n);
+                    if (k0[i] != KC_NONE && k1[i] != KC_NONE)
+                        printf(" %s/req=%.2f", kcounters[i], (double)(k1[i] - k0[i]) / (double)n);
                 printf("\n");
             }
     if (!rc && !ran) {
@@ -188,4 +198,44 @@ int cmd_blkbench(int argc, char **argv)
     hm_blk_close(&c);
     hm_handle_close(session);
     return rc;
+}
+
+/* -b: blkbench in a thread below the drivers; the shell's thread waits */
+struct blkbench_bg {
+    int argc;
+    char **argv;
+    int rc;
+    hm_handle_t done;
+};
+
+static void *blkbench_bg_main(void *arg)
+{
+    struct blkbench_bg *b = arg;
+    /* the shell's thread only waits meanwhile: its IPC buffer is free */
+    b->rc = hm_ipc_buf_set(&sh_buf) < 0 ? 1 : blkbench(b->argc, b->argv);
+    hm_notif_signal(b->done, 1);
+    return NULL;
+}
+
+int cmd_blkbench(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "-b"))
+        return blkbench(argc, argv);
+    static struct blkbench_bg b;
+    static struct hm_thread t;
+    long n = hm_notif_create();
+    b = (struct blkbench_bg){ argc - 1, argv + 1, 1, (hm_handle_t)n };
+    argv[1] = argv[0];   /* the thread's argv[0] */
+    int st = n < 0 ? (int)n : hm_thread_start(&t, blkbench_bg_main, &b, HM_PRIO_BACKGROUND, 1);
+    if (st < 0) {
+        printf("sh: blkbench: cannot start its thread: %s\n", hm_strerror(st));
+        if (n >= 0)
+            hm_handle_close((hm_handle_t)n);
+        return 1;
+    }
+    uint64_t bits;
+    hm_notif_wait(b.done, HM_DEADLINE_NEVER, &bits);
+    hm_thread_reap(&t);
+    hm_handle_close(b.done);
+    return b.rc;
 }

@@ -14,7 +14,10 @@
  * QEMU's UFS logical unit, whose PCI ID is given to ufshcd through new_id
  * first when this Linux's table lacks it, as hm's board file does for its
  * container), "nativebench.nomerges=N" (the disk's queue/nomerges: 2
- * turns the block layer's request merging off).
+ * turns the block layer's request merging off). Under QEMU's -icount the
+ * PMU counts retired instructions: each workload's line then ends with
+ * " instructions/req=X", all of CPU 0's (user, kernel, idle), as hm's
+ * blkbench prints the whole system's from its kernel.
  * Static: aarch64-linux-gnu-gcc -static -O2.
  */
 #define _GNU_SOURCE
@@ -33,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <hm/blkbench.h>
+#include <linux/perf_event.h>
 
 static uint64_t rng = BLKB_SEED;   /* blkbench's generator and seed */
 
@@ -41,6 +45,20 @@ static double now(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* CPU 0's retired instructions, all tasks and the kernel; -1 where the PMU
+ * does not count them (QEMU without -icount) */
+static int instructions_open(void)
+{
+    struct perf_event_attr a = { .type = PERF_TYPE_HARDWARE, .size = sizeof a, .config = PERF_COUNT_HW_INSTRUCTIONS };
+    return (int)syscall(SYS_perf_event_open, &a, -1, 0, -1, 0);
+}
+
+static uint64_t instructions_read(int pfd)
+{
+    uint64_t v = 0;
+    return pfd >= 0 && read(pfd, &v, sizeof v) == (ssize_t)sizeof v ? v : 0;
 }
 
 /* n requests of bs bytes, at most qd in flight, each in its own buffer;
@@ -191,6 +209,8 @@ int main(void)
         ok = q && !fclose(q) && ok;
         printf("nativebench: %s = %c%s\n", path, nm[21], ok ? "" : ": cannot write it");
     }
+    int pfd = instructions_open();
+    printf("nativebench: retired instructions %s\n", pfd >= 0 ? "counted (the PMU, CPU 0)" : "not counted here");
     blkb_fill(buf, (uint32_t)len);
     printf("blkbench: %s (native Linux, O_DIRECT, AIO, huge-page buffers), %lu MiB per workload, set %s\n", dev,
            (unsigned long)(span >> 20), only_op[0] ? "-" : set);
@@ -209,9 +229,11 @@ int main(void)
                 if (only_op[0] && (strcmp(only_op, op->name) || only_bs != bs || only_qd != qd))
                     continue;
                 uint64_t n = span / bs;
+                uint64_t i0 = instructions_read(pfd);
                 double t0 = now();
                 r = run(ctx, fd, buf, op->write, op->random, bs, qd, span, n, 0, &bad);
                 double secs = now() - t0;
+                uint64_t i1 = instructions_read(pfd);
                 if (r) {
                     if (r == -EILSEQ)
                         printf("nativebench: %s bs=%u qd=%d: the block at byte %lu reads back wrong\n", op->name, bs,
@@ -220,8 +242,11 @@ int main(void)
                         printf("nativebench: %s: %s\n", op->name, strerror(-r));
                     goto out;
                 }
-                printf("blkbench %s bs=%u qd=%d MBps=%.1f iops=%.0f\n", op->name, bs, qd,
+                printf("blkbench %s bs=%u qd=%d MBps=%.1f iops=%.0f", op->name, bs, qd,
                        (double)span / 1e6 / secs, (double)n / secs);
+                if (pfd >= 0)
+                    printf(" instructions/req=%.2f", (double)(i1 - i0) / (double)n);
+                printf("\n");
             }
     r = run(ctx, fd, buf, 0, 0, BLKB_MAX_BS, 1, span, span / BLKB_MAX_BS, 1, &bad);
     if (r == -EILSEQ)
