@@ -26,10 +26,12 @@ TRACE_EVENTS = ["virtio_blk_handle_read", "virtio_blk_handle_write", "virtio_blk
 EVENT = re.compile(r"\d+@(\d+\.\d+):(\w+) (.*)")
 
 
-def boot(args, board_cmd, no_smmu, blk_re, disk, system, op, bs, qd, mib, trace=None):
+def boot(args, board_cmd, no_smmu, blk_re, disk, system, op, bs, qd, mib, trace=None, icount=False):
     """IOPS of one workload on one system (one boot); board_cmd, no_smmu
     and the result line's pattern are run_bench's; trace: a file for QEMU's
-    virtio-blk trace events (TRACE_EVENTS, with timestamps)"""
+    virtio-blk trace events (TRACE_EVENTS, with timestamps); icount: under
+    -icount shift=0, and the guest's instructions per request (the PMU's,
+    the result line's instructions/req) instead of IOPS"""
     if system.startswith("native"):
         kboot = ["-kernel", f"{args.build}/native-linux-6.1/Image", "-initrd",
                  f"{args.build}/native-linux-6.1/initramfs.cpio", "-append",
@@ -43,12 +45,19 @@ def boot(args, board_cmd, no_smmu, blk_re, disk, system, op, bs, qd, mib, trace=
         if "qemu-nomerge" in system:
             cmd = [c + ",request-merging=off" if c == "virtio-blk-device,drive=hd" else c for c in cmd]
         typed = f"blkbench{' -b' if system == 'ndc-bg' else ''} /dev/vda {mib} {op} {bs} {qd}\npoweroff\n".encode()
+    if icount:
+        cmd += ["-icount", "shift=0"]
     if trace:
         cmd += [a for ev in TRACE_EVENTS for a in ("-trace", ev)] + ["-msg", "timestamp=on", "-D", trace]
     out = subprocess.run(cmd, input=typed, capture_output=True, timeout=600).stdout.decode(errors="replace")
     iops = [int(m.group(5)) for m in map(blk_re.match, (line.strip() for line in out.splitlines())) if m]
     if len(iops) != 1 or (system == "native-nomerges" and "nomerges = 2\n" not in out.replace("\r", "")):
         sys.exit(f"bench: merging, {system} {op} {bs} {qd}: no result (or nomerges not set); output:\n" + out)
+    if icount:
+        instr = re.search(r"^blkbench .* instructions/req=(\S+)", out, re.M)
+        if not instr:
+            sys.exit(f"bench: merging, {system} {op} {bs} {qd}: no instruction count under -icount; output:\n" + out)
+        return float(instr.group(1))
     return iops[0]
 
 
@@ -142,17 +151,20 @@ def qemu_view_table(run_one, outdir):
         for system in systems:
             path = os.path.join(outdir, f"merge-trace-{system}.log")
             run_one(system, op, bs, qd, MIB, path)
+            instr = run_one(system, op, bs, qd, MIB // 2, None, True)
             v = qemu_view(open(path).read(), MIB * 1048576 // bs, bs // 512, op.endswith("write"))
             os.unlink(path)
             if not v:
                 sys.exit(f"bench: merging: {system}'s trace does not hold the workload's requests")
             rows.append(f"| {op} {bs // 1024} KiB qd{qd} | {dict(SYSTEMS)[system]} | {MIB * 1048576 // bs} | "
                         f"{v['host_ios']} | {v['largest']} | {v['notifies']} | {v['irqs']} | {v['us_per_req']:.0f} | "
-                        f"{v['us_inside']:.0f} | {100 * v['idle']:.0f} % |\n")
+                        f"{v['us_inside']:.0f} | {100 * v['idle']:.0f} % | {instr:,.0f} |\n")
     return ("What QEMU did with the requests (one traced boot per row, trace events " + ", ".join(TRACE_EVENTS)
             + "; a request is in QEMU from its handle_read/handle_write to its rw_complete; device idle: the share "
             "of the workload's time with none of its requests in QEMU, the guest working while the device has "
-            "nothing to do; tracing slows both sides, so compare rows, not with the table above):\n\n"
+            "nothing to do; tracing slows both sides, so compare rows, not with the table above; guest "
+            f"instructions: the PMU's retired instructions per request in another boot under -icount shift=0, "
+            f"{MIB // 2} MiB):\n\n"
             "| workload | system | requests | host I/Os after QEMU's merging | largest merge | notifications | "
-            "interrupts | us per request | us in QEMU per request | device idle |\n"
-            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n" + "".join(rows))
+            "interrupts | us per request | us in QEMU per request | device idle | guest instructions per request |\n"
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n" + "".join(rows))

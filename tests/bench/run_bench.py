@@ -222,8 +222,9 @@ def main():
     if "blk" in parts:
         blk(args, outdir, qv, disk, card, ufs, nvme)
     if "merge" in parts:
-        merge.table(lambda system, op, bs, qd, mib, trace=None: merge.boot(args, board_cmd, no_smmu, BLK, disk, system,
-                                                                           op, bs, qd, mib, trace), args, outdir, qv)
+        merge.table(lambda system, op, bs, qd, mib, trace=None, icount=False:
+                    merge.boot(args, board_cmd, no_smmu, BLK, disk, system, op, bs, qd, mib, trace, icount),
+                    args, outdir, qv)
     if "fig10" in parts:
         print(f"bench: figure 10 (UFS, 4-512 KiB), {args.fig10_runs} runs of {args.fig10_mib} MiB per workload, "
               "systems alternating: " + ", ".join(d for _, _, d in fig10.SYSTEMS))
