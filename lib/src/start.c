@@ -26,7 +26,8 @@ hm_handle_t hm_start_handle(const char *name)
  * stream), so threads of one process printing at once give whole lines, not
  * one buffer written past its end. DC-base's Linux threads have no picolibc
  * TLS (TPIDR_EL0 is 0): they share one line, which is safe because they run
- * one at a time on Linux's one CPU. */
+ * one at a time on Linux's one CPU. A flush (a newline, _exit, a read from
+ * the console) writes the calling thread's line only. */
 #define CON_LINE 256
 struct con_line {
     size_t len;

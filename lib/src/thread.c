@@ -58,13 +58,16 @@ int hm_thread_start(struct hm_thread *t, void *(*fn)(void *), void *arg, int pri
 }
 
 /* a thread that has said it is done (it may not have reached its exit yet):
- * stopped, and its stack and handles given back */
-void hm_thread_reap(struct hm_thread *t)
+ * stopped, and its stack and handles given back. 0, or the first error
+ * (one that it had already exited is none) */
+int hm_thread_reap(struct hm_thread *t)
 {
-    hm_thread_kill(t->h);
-    hm_handle_close(t->h);
-    hm_vm_unmap(HM_HANDLE_SELF_PROC, (uint64_t)t->stack);
-    hm_handle_close(t->stack_mem);
+    long k = hm_thread_kill(t->h);
+    long c = hm_handle_close(t->h);
+    long u = hm_vm_unmap(HM_HANDLE_SELF_PROC, (uint64_t)t->stack);
+    long m = hm_handle_close(t->stack_mem);
     t->h = t->stack_mem = HM_HANDLE_INVALID;
     t->stack = NULL;
+    long first = k < 0 && k != -HM_ESTATE ? k : c < 0 ? c : u < 0 ? u : m;
+    return first < 0 ? (int)first : 0;
 }

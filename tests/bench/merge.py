@@ -160,7 +160,9 @@ def qemu_view_table(run_one, outdir):
                         f"{v['host_ios']} | {v['largest']} | {v['notifies']} | {v['irqs']} | {v['us_per_req']:.0f} | "
                         f"{v['us_inside']:.0f} | {100 * v['idle']:.0f} % | {instr:,.0f} |\n")
     return ("What QEMU did with the requests (one traced boot per row, trace events " + ", ".join(TRACE_EVENTS)
-            + "; a request is in QEMU from its handle_read/handle_write to its rw_complete; device idle: the share "
+            + "; a request is in QEMU from its handle_read/handle_write to its rw_complete; notifications and "
+            "interrupts are those from the first request's handling to the last one's completion (at depth 1: "
+            "one fewer than requests); device idle: the share "
             "of the workload's time with none of its requests in QEMU, the guest working while the device has "
             "nothing to do; tracing slows both sides, so compare rows, not with the table above; guest "
             f"instructions: the PMU's retired instructions per request in another boot under -icount shift=0, "

@@ -107,8 +107,8 @@ int main(void)
         hm_sleep_until(hm_deadline_ms(5));
     kt_report(malloc_ok[0] == 1 && malloc_ok[1] == 1, "malloc from two threads at once", "results %d %d", malloc_ok[0], malloc_ok[1]);
     struct hm_thread c0, c1;
-    hm_thread_start(&c0, console_thread, (void *)0, HM_PRIO_MAX - 2, 1);
-    hm_thread_start(&c1, console_thread, (void *)1, HM_PRIO_MAX - 2, 1);
+    KT_OK(hm_thread_start(&c0, console_thread, (void *)0, HM_PRIO_MAX - 2, 1), "first console thread started");
+    KT_OK(hm_thread_start(&c1, console_thread, (void *)1, HM_PRIO_MAX - 2, 1), "second console thread started");
     end = hm_deadline_ms(5000);
     while ((!con_done[0] || !con_done[1]) && hm_now() < end)
         hm_sleep_until(hm_deadline_ms(5));

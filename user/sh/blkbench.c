@@ -205,6 +205,7 @@ struct blkbench_bg {
     int argc;
     char **argv;
     int rc;
+    int finished;        /* set before the signal: a lost signal costs a second, not a hang */
     hm_handle_t done;
 };
 
@@ -213,6 +214,7 @@ static void *blkbench_bg_main(void *arg)
     struct blkbench_bg *b = arg;
     /* the shell's thread only waits meanwhile: its IPC buffer is free */
     b->rc = hm_ipc_buf_set(&sh_buf) < 0 ? 1 : blkbench(b->argc, b->argv);
+    __atomic_store_n(&b->finished, 1, __ATOMIC_RELEASE);
     hm_notif_signal(b->done, 1);
     return NULL;
 }
@@ -224,7 +226,7 @@ int cmd_blkbench(int argc, char **argv)
     static struct blkbench_bg b;
     static struct hm_thread t;
     long n = hm_notif_create();
-    b = (struct blkbench_bg){ argc - 1, argv + 1, 1, (hm_handle_t)n };
+    b = (struct blkbench_bg){ argc - 1, argv + 1, 1, 0, (hm_handle_t)n };
     argv[1] = argv[0];   /* the thread's argv[0] */
     int st = n < 0 ? (int)n : hm_thread_start(&t, blkbench_bg_main, &b, HM_PRIO_BACKGROUND, 1);
     if (st < 0) {
@@ -233,9 +235,18 @@ int cmd_blkbench(int argc, char **argv)
             hm_handle_close((hm_handle_t)n);
         return 1;
     }
-    uint64_t bits;
-    hm_notif_wait(b.done, HM_DEADLINE_NEVER, &bits);
-    hm_thread_reap(&t);
+    while (!__atomic_load_n(&b.finished, __ATOMIC_ACQUIRE)) {
+        uint64_t bits;
+        long w = hm_notif_wait(b.done, hm_deadline_ms(1000), &bits);
+        if (w < 0 && w != -HM_ETIMEDOUT) {
+            /* the thread still runs its requests: leave it be */
+            printf("sh: blkbench: cannot wait for its thread: %s\n", hm_strerror(w));
+            return 1;
+        }
+    }
+    st = hm_thread_reap(&t);
+    if (st < 0)
+        printf("sh: blkbench: its thread's stack and handles not given back: %s\n", hm_strerror(st));
     hm_handle_close(b.done);
     return b.rc;
 }

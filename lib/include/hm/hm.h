@@ -235,8 +235,9 @@ struct hm_thread {
 };
 /* created parked when start == 0 (then hm_thread_resume or hm_thread_switch it) */
 int hm_thread_start(struct hm_thread *t, void *(*fn)(void *), void *arg, int prio, int start);
-/* stop a thread that has said it is done and give back its stack and handles */
-void hm_thread_reap(struct hm_thread *t);
+/* stop a thread that has said it is done and give back its stack and
+ * handles: 0 or the first error */
+int hm_thread_reap(struct hm_thread *t);
 
 /* processes from the boot image */
 struct hm_spawn_handle { const char *name; hm_handle_t h; uint32_t rights; };

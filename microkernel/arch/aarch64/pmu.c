@@ -31,10 +31,14 @@ void pmu_init(void)
     __asm__ volatile("mrs %0, pmcr_el0" : "=r"(pmcr));
     if (!(ceid0 & (1ull << PMU_EV_INST_RETIRED)) || !((pmcr >> 11) & 0x1f))
         return;   /* QEMU counts them under -icount only */
-    __asm__ volatile("msr pmcntenclr_el0, %0" :: "r"((uint64_t)PMU_CTR0));
+    /* firmware may have left any counter, its interrupt or its overflow
+     * flag on (their reset values are UNKNOWN on hardware): all off, so the
+     * level-triggered line can only mean our counter's overflow */
+    __asm__ volatile("msr pmcntenclr_el0, %0" :: "r"(~0ull));
+    __asm__ volatile("msr pmintenclr_el1, %0" :: "r"(~0ull));
+    __asm__ volatile("msr pmovsclr_el0, %0" :: "r"(~0ull));
     __asm__ volatile("msr pmevtyper0_el0, %0" :: "r"((uint64_t)PMU_EV_INST_RETIRED));   /* filter 0: EL0 and EL1 */
     __asm__ volatile("msr pmevcntr0_el0, %0" :: "r"(PMU_START));
-    __asm__ volatile("msr pmovsclr_el0, %0" :: "r"((uint64_t)PMU_CTR0));
     __asm__ volatile("msr pmintenset_el1, %0" :: "r"((uint64_t)PMU_CTR0));
     __asm__ volatile("msr pmcr_el0, %0" :: "r"((pmcr & ~0xffull) | PMCR_E));
     __asm__ volatile("msr pmcntenset_el0, %0" :: "r"((uint64_t)PMU_CTR0));
@@ -44,34 +48,42 @@ void pmu_init(void)
     kprintf("hm: the PMU counts retired instructions (kstat's instructions=)\n");
 }
 
-/* an overflow of counter 0 not yet accounted for: account it */
-static void pmu_take_overflow(void)
+/* an overflow of counter 0 not yet accounted for: account it; true if
+ * there was one */
+static bool pmu_take_overflow(void)
 {
     uint64_t ovs;
     __asm__ volatile("mrs %0, pmovsclr_el0" : "=r"(ovs));
-    if (ovs & PMU_CTR0) {
-        __asm__ volatile("msr pmovsclr_el0, %0" :: "r"((uint64_t)PMU_CTR0));
-        __asm__ volatile("isb");
-        pmu_wraps += 1ull << 32;
-    }
+    if (!(ovs & PMU_CTR0))
+        return false;
+    __asm__ volatile("msr pmovsclr_el0, %0" :: "r"((uint64_t)PMU_CTR0));
+    __asm__ volatile("isb");
+    pmu_wraps += 1ull << 32;
+    return true;
 }
 
+/* its interrupt (level-triggered: the flag cleared before the EOI lowers
+ * it); counted in kstat's pmu_overflows, so kt_pmu sees this path taken */
 void pmu_irq(void)
 {
-    pmu_take_overflow();
+    if (pmu_take_overflow())
+        kstats.pmu_overflows++;
 }
 
 /* the total so far; false if the PMU does not count instructions. Runs with
- * interrupts masked (in the kernel): an overflow since the last interrupt is
- * taken here, then the low half read; one that comes between the two would
- * need 2^32 instructions in between */
+ * interrupts masked (in the kernel). The low half is read after taking any
+ * overflow, and again if the counter wrapped in between: otherwise a wrap
+ * between the two reads would leave the total 2^32 short */
 bool pmu_instructions(uint64_t *total)
 {
     if (!pmu_counting)
         return false;
-    pmu_take_overflow();
-    uint64_t lo;
-    __asm__ volatile("mrs %0, pmevcntr0_el0" : "=r"(lo));
+    uint64_t lo, ovs;
+    do {
+        pmu_take_overflow();
+        __asm__ volatile("mrs %0, pmevcntr0_el0" : "=r"(lo));
+        __asm__ volatile("isb; mrs %0, pmovsclr_el0" : "=r"(ovs));
+    } while (ovs & PMU_CTR0);
     *total = pmu_wraps + (lo & 0xffffffffull);
     return true;
 }

@@ -65,6 +65,7 @@ struct kstats {
      * ipc_calls, ipc_fast and switches (three counts cost ~6 instructions) */
     uint64_t fast_calls, fast_replies, fast_handoffs;
     uint64_t timer_rescues;   /* virtual-timer wake-ups that never came; the backstop ran them (timeout.c) */
+    uint64_t pmu_overflows;   /* the PMU's instruction counter wrapping, taken by its interrupt (pmu.c) */
 };
 extern struct kstats kstats;
 #endif

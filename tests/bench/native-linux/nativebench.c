@@ -55,10 +55,11 @@ static int instructions_open(void)
     return (int)syscall(SYS_perf_event_open, &a, -1, 0, -1, 0);
 }
 
+/* the count, or UINT64_MAX if it cannot be read */
 static uint64_t instructions_read(int pfd)
 {
     uint64_t v = 0;
-    return pfd >= 0 && read(pfd, &v, sizeof v) == (ssize_t)sizeof v ? v : 0;
+    return pfd >= 0 && read(pfd, &v, sizeof v) == (ssize_t)sizeof v ? v : UINT64_MAX;
 }
 
 /* n requests of bs bytes, at most qd in flight, each in its own buffer;
@@ -244,7 +245,7 @@ int main(void)
                 }
                 printf("blkbench %s bs=%u qd=%d MBps=%.1f iops=%.0f", op->name, bs, qd,
                        (double)span / 1e6 / secs, (double)n / secs);
-                if (pfd >= 0)
+                if (pfd >= 0 && i0 != UINT64_MAX && i1 != UINT64_MAX)
                     printf(" instructions/req=%.2f", (double)(i1 - i0) / (double)n);
                 printf("\n");
             }
