@@ -141,7 +141,8 @@ def qemu_view(text, n, nsectors, write):
 
 
 # (op, bs, qd, systems): the traced workloads
-TRACED = [("seqread", 1048576, 32, ("native", "ndc", "ndc-bg")), ("seqwrite", 1048576, 1, ("native", "ndc"))]
+TRACED = [("seqread", 1048576, 32, ("native", "ndc", "ndc-bg")), ("seqread", 65536, 32, ("native", "ndc")),
+          ("seqwrite", 1048576, 1, ("native", "ndc"))]
 
 
 def qemu_view_table(run_one, outdir):
