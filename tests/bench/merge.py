@@ -23,6 +23,7 @@ SYSTEMS = [("native", "native Linux 6.1"), ("native-nomerges", "native Linux, it
 MIB = 128
 TRACE_EVENTS = ["virtio_blk_handle_read", "virtio_blk_handle_write", "virtio_blk_rw_complete",
                 "virtio_blk_submit_multireq", "virtio_queue_notify", "virtio_notify"]
+INSTRUCTIONS = re.compile(r"^blkbench .* instructions/req=(\S+)", re.M)   # the PMU's, under -icount
 EVENT = re.compile(r"\d+@(\d+\.\d+):(\w+) (.*)")
 
 
@@ -54,7 +55,7 @@ def boot(args, board_cmd, no_smmu, blk_re, disk, system, op, bs, qd, mib, trace=
     if len(iops) != 1 or (system == "native-nomerges" and "nomerges = 2\n" not in out.replace("\r", "")):
         sys.exit(f"bench: merging, {system} {op} {bs} {qd}: no result (or nomerges not set); output:\n" + out)
     if icount:
-        instr = re.search(r"^blkbench .* instructions/req=(\S+)", out, re.M)
+        instr = INSTRUCTIONS.search(out)
         if not instr:
             sys.exit(f"bench: merging, {system} {op} {bs} {qd}: no instruction count under -icount; output:\n" + out)
         return float(instr.group(1))

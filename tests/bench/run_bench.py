@@ -252,7 +252,6 @@ def main():
 
 
 COUNTERS = re.compile(r"syscalls/req=(\S+) switches/req=(\S+) as_switches/req=(\S+) irqs/req=(\S+)")
-INSTRUCTIONS = re.compile(r"^blkbench .* instructions/req=(\S+)", re.M)
 
 
 def profile_boot(args, disk, card, ufs, script, mib, icount, trace):
@@ -271,7 +270,7 @@ def profile_boot(args, disk, card, ufs, script, mib, icount, trace):
                        capture_output=True, timeout=1800)
     out, err = p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
     m = re.search(r"^blkbench randread bs=4096 qd=1 MBps=\S+ iops=(\d+)", out, re.M)
-    k, i = COUNTERS.search(out), INSTRUCTIONS.search(out)
+    k, i = COUNTERS.search(out), merge.INSTRUCTIONS.search(out)
     if not m:
         sys.exit("bench: profile: no result; output:\n" + out)
     return float(m.group(1)), err, tuple(float(x) for x in k.groups()) if k else None, float(i.group(1)) if i else None

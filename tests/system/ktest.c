@@ -53,13 +53,10 @@ long kt_spawn(const char *mode, const char *arg, const struct hm_spawn_handle *h
 long kt_stat(const char *name)
 {
     char buf[512];
-    if (hm_klog_stats(buf, sizeof buf) < 0)
+    uint64_t v;
+    if (hm_klog_stats(buf, sizeof buf) < 0 || hm_kstat_field(buf, name, &v))
         return -1;
-    size_t l = strlen(name);
-    for (char *p = buf; (p = strstr(p, name)); p += l)
-        if ((p == buf || p[-1] == ' ') && p[l] == '=')
-            return p[l + 1] >= '0' && p[l + 1] <= '9' ? strtol(p + l + 1, NULL, 10) : -1;   /* "-": not counted */
-    return -1;
+    return (long)v;
 }
 
 long kt_wait(hm_handle_t p, uint64_t ms)

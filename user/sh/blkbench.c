@@ -39,19 +39,10 @@ static const char *const kcounters[] = { "syscalls", "switches", "as_switches", 
 static void kstat_read(uint64_t v[NKC])
 {
     char buf[512];
+    int got = hm_klog_stats(buf, sizeof buf) > 0;
     for (unsigned i = 0; i < NKC; i++)
-        v[i] = KC_NONE;
-    if (hm_klog_stats(buf, sizeof buf) <= 0)
-        return;
-    for (unsigned i = 0; i < NKC; i++) {
-        char key[24];
-        snprintf(key, sizeof key, " %s=", kcounters[i]);
-        const char *s = strstr(buf, key);
-        if (!s && !strncmp(buf, key + 1, strlen(key + 1)))
-            s = buf - 1;   /* the first counter has no space before it */
-        if (s && s[strlen(key)] >= '0' && s[strlen(key)] <= '9')
-            v[i] = strtoull(s + strlen(key), NULL, 10);
-    }
+        if (!got || hm_kstat_field(buf, kcounters[i], &v[i]))
+            v[i] = KC_NONE;
 }
 
 /* n requests of bs bytes, at most qd in flight, each in its own buffer

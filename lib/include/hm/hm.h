@@ -235,6 +235,9 @@ struct hm_thread {
 };
 /* created parked when start == 0 (then hm_thread_resume or hm_thread_switch it) */
 int hm_thread_start(struct hm_thread *t, void *(*fn)(void *), void *arg, int prio, int start);
+/* the value of counter `name` in a hm_klog_stats line: 0, or -ENOENT if the
+ * line has none or says "-" (not counted here) */
+int hm_kstat_field(const char *stats, const char *name, uint64_t *value);
 /* stop a thread that has said it is done and give back its stack and
  * handles: 0 or the first error */
 int hm_thread_reap(struct hm_thread *t);
