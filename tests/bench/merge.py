@@ -15,6 +15,8 @@ import subprocess
 import sys
 import time
 
+import guests
+
 WORKLOADS = [("seqread", 1048576, 32), ("seqread", 65536, 32), ("randread", 1048576, 32),
              ("seqwrite", 1048576, 1), ("randwrite", 1048576, 32)]
 SYSTEMS = [("native", "native Linux 6.1"), ("native-nomerges", "native Linux, its merging off (nomerges=2)"),
@@ -34,10 +36,8 @@ def boot(args, board_cmd, no_smmu, blk_re, disk, system, op, bs, qd, mib, trace=
     -icount shift=0, and the guest's instructions per request (the PMU's,
     the result line's instructions/req) instead of IOPS"""
     if system.startswith("native"):
-        kboot = ["-kernel", f"{args.build}/native-linux-6.1/Image", "-initrd",
-                 f"{args.build}/native-linux-6.1/initramfs.cpio", "-append",
-                 f"console=ttyAMA0 hugepages=16 nativebench.mib={mib} nativebench.dev=vda "
-                 f"nativebench.only={op},{bs},{qd}" + (" nativebench.nomerges=2" if "nomerges" in system else "")]
+        kboot = guests.native_linux(args.build, mib, "vda", f"nativebench.only={op},{bs},{qd}"
+                                    + (" nativebench.nomerges=2" if "nomerges" in system else ""))
         cmd, typed = board_cmd(no_smmu(args.qemu), kboot, disk, None, None), b""
     else:
         kboot = ["-kernel", f"{args.build}/hm.bin", "-initrd", f"{args.build}/boot-test.img", "-append",

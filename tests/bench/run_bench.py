@@ -16,6 +16,7 @@ import sys
 import time
 
 import fig10
+import guests
 import merge
 
 LINE = re.compile(r"^bench (\S+) (\d+) (\d+) ([\d.]+)")
@@ -122,9 +123,7 @@ def blkbench(qemu, build, disk, card, ufs, mib, script, dev, opts=None, workload
     sdhci-pci on the PCIe host. workloads: hm/blkbench.h's set (all, fig10).
     Every run ends with the benchmark's verify pass, or the bench stops."""
     if script is None:
-        boot = ["-kernel", f"{build}/native-linux-6.1/Image", "-initrd", f"{build}/native-linux-6.1/initramfs.cpio",
-                "-append", f"console=ttyAMA0 hugepages=16 nativebench.mib={mib} nativebench.dev={dev[5:]} "
-                           f"nativebench.set={workloads}"]
+        boot = guests.native_linux(build, mib, dev[5:], f"nativebench.set={workloads}")
     else:
         opts = opts or {}
         image = f"{build}/linux-{opts['linux']}/boot-test.img" if "linux" in opts else f"{build}/boot-test.img"
@@ -259,9 +258,7 @@ def profile_boot(args, disk, card, ufs, script, mib, icount, trace):
     hm's counters per request or None, guest instructions per request (the
     PMU's, under -icount) or None)"""
     if script is None:
-        boot = ["-kernel", f"{args.build}/native-linux-6.1/Image", "-initrd", f"{args.build}/native-linux-6.1/initramfs.cpio",
-                "-append", f"console=ttyAMA0 hugepages=16 nativebench.mib={mib} nativebench.dev=sda "
-                           "nativebench.only=randread,4096,1"]
+        boot = guests.native_linux(args.build, mib, "sda", "nativebench.only=randread,4096,1")
     else:
         boot = ["-kernel", f"{args.build}/hm.bin", "-initrd", f"{args.build}/boot-test.img", "-append", f"hm.boot={script}"]
     cmd = board_cmd(args.qemu, boot, disk, card, ufs) + (["-icount", "shift=0"] if icount else []) + \
