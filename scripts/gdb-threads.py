@@ -91,10 +91,10 @@ def _timer_and_gic():
     pctl, pcval = _reg("CNTP_CTL_EL0"), _reg("CNTP_CVAL_EL0")
     print(f"timer: programmed {int(gdb.parse_and_eval('timer_programmed')):#x}, CNTV_CTL {ctl} "
           f"(1 enabled, 2 masked, 4 condition met), CNTV_CVAL {cval if cval is None else hex(cval)}, "
-          f"cpsr {_reg('cpsr') or 0:#x}, irqs taken {int(gdb.parse_and_eval('kstats.irqs'))}, "
+          f"cpsr {_reg('cpsr') or 0:#x}, irqs taken {int(gdb.parse_and_eval('kcpu.stats.irqs'))}, "
           f"{len(dl)} timeouts, earliest {', '.join(hex(d) for d in dl[:4])}; idle since {int(gdb.parse_and_eval('idle_since')):#x}, "
           f"{int(gdb.parse_and_eval('time_freq'))} ticks/s; backstop CNTP_CTL {pctl}, CNTP_CVAL "
-          f"{pcval if pcval is None else hex(pcval)}, rescues {int(gdb.parse_and_eval('kstats.timer_rescues'))}")
+          f"{pcval if pcval is None else hex(pcval)}, rescues {int(gdb.parse_and_eval('kcpu.stats.timer_rescues'))}")
     if int(gdb.parse_and_eval("gic_ver")) == 2:
         d, c = int(gdb.parse_and_eval("(unsigned long)gicd")), int(gdb.parse_and_eval("(unsigned long)gicc_or_gicr"))
         regs = {"GICD_CTLR": d, "ISENABLER0": d + 0x100, "ISPENDR0": d + 0x200, "ISACTIVER0": d + 0x300,
@@ -111,7 +111,7 @@ class HmThreads(gdb.Command):
         super().__init__("hm-threads", gdb.COMMAND_USER)
 
     def invoke(self, arg, from_tty):
-        cur = int(gdb.parse_and_eval("current"))
+        cur = int(gdb.parse_and_eval("kcpu.current"))
         try:   # QEMU's run state before gdb stopped it (a guest paused by an I/O error says so)
             print("qemu: " + gdb.execute("monitor info status", to_string=True).strip())
         except gdb.error:

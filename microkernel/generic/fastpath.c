@@ -20,8 +20,9 @@ _Static_assert(HM_SYS_CALL == SYS_NR_CALL && HM_SYS_REPLY_RECV == SYS_NR_REPLY_R
 /*
  * The switch: the caller is leaving the kernel blocked, and its kernel
  * stack holds nothing but its trap frame, so instead of saving a kernel
- * context we reset it to "return to user from the trap frame" and resume
- * next straight from its trap frame too. next must be a user thread blocked
+ * context we mark it "resume from the trap frame" (the scheduler builds
+ * that context if it resumes prev: sched.c) and resume next straight from
+ * its trap frame too. next must be a user thread blocked
  * in recv, waiting for a reply or parked: states whose kernel frames have no
  * work left after waking (see ipc.c).
  */
@@ -30,9 +31,7 @@ static inline __attribute__((always_inline)) struct trapframe *fast_switch(struc
                                                                            bool same_proc)
 {
     uint64_t tp;
-    prev->ctx.sp = (uint64_t)prev->tf;
-    prev->ctx.x19_x30[0] = 0;                       /* x19 = 0: user thread */
-    prev->ctx.x19_x30[11] = (uint64_t)thread_entry; /* x30 */
+    prev->ctx_from_frame = true;
     next->state = T_RUNNING;
     __asm__ volatile("mrs %0, tpidr_el0" : "=r"(tp));
     prev->tpidr = tp;
@@ -41,8 +40,10 @@ static inline __attribute__((always_inline)) struct trapframe *fast_switch(struc
      * registers, and the eret to next synchronises the context */
     if (!same_proc)
         vs_set_ttbr_nosync(next->proc->vs.ttbr);   /* a user thread: it has a process */
-    if (unlikely((fp_owner == next) != (fp_owner == prev)))
-        fp_trap_set_nosync(fp_owner != next);
+    /* written, not compared first: a compare of both threads against
+     * kcpu.fp_owner and a branch cost more than the write (a register, no
+     * flush) */
+    fp_trap_set_nosync(kcpu.fp_owner != next);
     current = next;
     return next->tf;
 }
@@ -59,7 +60,7 @@ struct trapframe *ipc_fastpath(struct trapframe *tf)
     int32_t h = (int32_t)tf->x[0];
     struct htab *ht = &me->proc->handles;
     uint32_t idx = (uint32_t)h & 0xffff;
-    if (unlikely((tag >> 32) | need_resched | fault_orphans_pending) || h < 0 || idx >= ht->cap)
+    if (unlikely((tag >> 32) | kcpu.work_pending) || h < 0 || idx >= ht->cap)
         return NULL;
     struct hslot *s = &ht->slots[idx];
     if (unlikely(!s->obj || s->type != HM_OBJ_EP || s->gen != ((uint32_t)h >> 16)))
@@ -78,7 +79,7 @@ struct trapframe *ipc_fastpath(struct trapframe *tf)
         me->state = T_REPLY;
         me->reply_from = to;
         to->reply_to = me;
-        kstats.fast_calls++;
+        kcpu.stats.fast_calls++;
     } else {
         to = me->reply_to;
         if (unlikely(!(s->rights & HM_R_RECV) || !to || to->in_fault || !list_empty(&ep->senders) ||
@@ -89,7 +90,7 @@ struct trapframe *ipc_fastpath(struct trapframe *tf)
         me->state = T_RECV;
         list_add_tail(&ep->receivers, &me->qlink);
         me->queue = &ep->receivers;
-        kstats.fast_replies++;
+        kcpu.stats.fast_replies++;
     }
     /* x0..x7 in pairs (ldp/stp), then the result and the badge over them */
     uint64_t *out = to->tf->x;
@@ -110,7 +111,7 @@ struct trapframe *thread_switch_fastpath(struct trapframe *tf)
     int32_t h = (int32_t)tf->x[0];
     struct htab *ht = &me->proc->handles;
     uint32_t idx = (uint32_t)h & 0xffff;
-    if (unlikely(need_resched | fault_orphans_pending) || h < 0 || idx >= ht->cap)
+    if (unlikely(kcpu.work_pending) || h < 0 || idx >= ht->cap)
         return NULL;
     struct hslot *s = &ht->slots[idx];
     if (unlikely(!s->obj || s->type != HM_OBJ_THREAD || s->gen != ((uint32_t)h >> 16) || !(s->rights & HM_R_MANAGE)))
@@ -120,6 +121,6 @@ struct trapframe *thread_switch_fastpath(struct trapframe *tf)
         return NULL;
     tf->x[0] = 0;   /* our result when someone resumes us */
     me->state = T_PARKED;
-    kstats.fast_handoffs++;
+    kcpu.stats.fast_handoffs++;
     return fast_switch(me, t, true);   /* t->proc == me->proc: checked above */
 }

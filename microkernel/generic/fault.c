@@ -9,7 +9,7 @@ static const char *const kind_name[] = { "?", "data abort", "instruction abort",
 void fault_user(struct thread *t, uint32_t kind, uint64_t addr, uint64_t esr)
 {
     struct proc *p = t->proc;
-    kstats.faults++;
+    kcpu.stats.faults++;
     kprintf("hm: fault in %s thread %lu: %s at pc %lx (lr %lx), address %lx (esr %lx)\n", p->name, t->tid,
             kind < ARRAY_SIZE(kind_name) ? kind_name[kind] : "?", t->tf->pc, t->tf->x[30], addr, esr);
     if (ipc_fault_send(t, kind, addr, esr) == 0)
@@ -24,7 +24,6 @@ void fault_user(struct thread *t, uint32_t kind, uint64_t addr, uint64_t esr)
  * end of the current kernel entry (or the idle loop), where no other
  * operation is half done. */
 static struct list orphans = LIST_INIT(orphans);
-unsigned fault_orphans_pending;
 
 void fault_orphaned(struct thread *t)
 {
@@ -36,7 +35,7 @@ void fault_orphaned(struct thread *t)
     p->orphaned = true;
     obj_ref(&p->o);
     list_add_tail(&orphans, &p->orphan_link);
-    fault_orphans_pending++;
+    kcpu.fault_orphans_pending++;
 }
 
 void fault_reap_orphans(void)
@@ -44,7 +43,7 @@ void fault_reap_orphans(void)
     while (!list_empty(&orphans)) {
         struct proc *p = list_entry(orphans.next, struct proc, orphan_link);
         list_del(&p->orphan_link);
-        fault_orphans_pending--;
+        kcpu.fault_orphans_pending--;
         if (!p->dead)
             kprintf("hm: %s: fault left without a supervisor: terminated\n", p->name);
         proc_terminate(p, HM_PROC_EXIT_FAULTED);

@@ -190,12 +190,12 @@ void sys_call(struct trapframe *tf)
             return;
         }
     }
-    kstats.ipc_calls++;
+    kcpu.stats.ipc_calls++;
     if (likely(!list_empty(&ep->receivers))) {
         struct thread *r = take_waiter(&ep->receivers);
         pair(me, r, badge);
         if (likely(sched_can_direct(r))) {
-            kstats.ipc_fast++;
+            kcpu.stats.ipc_fast++;
             sched_switch_to(r);
         } else {
             sched_ready(r);
@@ -311,7 +311,7 @@ void sys_reply_recv(struct trapframe *tf)
         me->state = T_RECV;
         list_add_tail(&ep->receivers, &me->qlink);
         me->queue = &ep->receivers;
-        kstats.ipc_fast++;
+        kcpu.stats.ipc_fast++;
         sched_switch_to(c);
         return;
     }

@@ -28,7 +28,7 @@ static struct irqobj **slot(uint32_t intid)
 
 void irq_dispatch(uint32_t intid)
 {
-    kstats.irqs++;
+    kcpu.stats.irqs++;
     if (intid == plat_timer_irq) {
         timer_irq();
     } else if (intid == plat_backstop_irq) {
@@ -41,7 +41,7 @@ void irq_dispatch(uint32_t intid)
         struct irqobj *q = *slot(intid);
         q->count++;
         if (q->msi)
-            kstats.msis++;
+            kcpu.stats.msis++;
         if (!q->edge) {
             gic_disable(intid);
             q->masked = true;

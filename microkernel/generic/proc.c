@@ -48,7 +48,7 @@ struct proc *proc_create(const char *name, size_t len, struct endpoint *sup, uin
         p->sup_badge = badge;
         obj_ref(&sup->o);
     }
-    kstats.procs_created++;
+    kcpu.stats.procs_created++;
     return p;
 }
 
@@ -72,7 +72,7 @@ void proc_terminate(struct proc *p, int64_t status)
         thread_unblock(w, 0);
         w->tf->x[1] = (uint64_t)status;
     }
-    kstats.procs_destroyed++;
+    kcpu.stats.procs_destroyed++;
     bool own = current->proc == p;
     obj_unref(&p->o);
     /* the caller was one of p's threads: never returns. (A nested

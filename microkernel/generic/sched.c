@@ -10,12 +10,9 @@
 #define NPRIO 32
 #define SLICE_US 10000
 
-struct thread *current;
-bool need_resched;
+struct kcpu kcpu;
 static struct list runq[NPRIO];
-uint32_t runq_bitmap;   /* bit p set: run queue p non-empty (read by the IPC fast path) */
 static struct thread *idle_thread;
-struct thread *fp_owner;   /* holds the FP/SIMD registers (read by the fast paths) */
 static uint64_t slice_end;
 extern uint64_t timer_programmed;
 
@@ -33,9 +30,9 @@ void sched_ready(struct thread *t)
         return;
     list_add_tail(&runq[t->prio], &t->qlink);
     t->queue = &runq[t->prio];
-    runq_bitmap |= 1u << t->prio;
+    kcpu.runq_bitmap |= 1u << t->prio;
     if (current && t->prio > current->prio)
-        need_resched = true;
+        kcpu.need_resched = true;
     else if (current && t != current && t->prio == current->prio && current != idle_thread &&
              timer_programmed > slice_end)
         timer_reprogram();   /* current now shares its priority: its slice counts (sched_slice_end) */
@@ -48,14 +45,14 @@ void sched_dequeue(struct thread *t)
     list_del(&t->qlink);
     t->queue = NULL;
     if (list_empty(&runq[t->prio]))
-        runq_bitmap &= ~(1u << t->prio);
+        kcpu.runq_bitmap &= ~(1u << t->prio);
 }
 
 static struct thread *pick(void)
 {
-    if (!runq_bitmap)
+    if (!kcpu.runq_bitmap)
         return idle_thread;
-    int p = 31 - __builtin_clz(runq_bitmap);
+    int p = 31 - __builtin_clz(kcpu.runq_bitmap);
     struct thread *t = list_entry(runq[p].next, struct thread, qlink);
     sched_dequeue(t);
     return t;
@@ -64,10 +61,10 @@ static struct thread *pick(void)
 
 void sched_fp_trap(void)
 {
-    if (fp_owner == current)
+    if (kcpu.fp_owner == current)
         return;
-    if (fp_owner)
-        arch_fp_save(&fp_owner->fp);
+    if (kcpu.fp_owner)
+        arch_fp_save(&kcpu.fp_owner->fp);
     if (current->fp_used)
         arch_fp_load(&current->fp);
     else {
@@ -75,7 +72,7 @@ void sched_fp_trap(void)
         arch_fp_load(&zero);
     }
     current->fp_used = true;
-    fp_owner = current;
+    kcpu.fp_owner = current;
     fp_trap_set(false);
 }
 
@@ -84,8 +81,8 @@ void sched_fp_trap(void)
  * it the dead thread's registers) */
 void sched_fp_forget(struct thread *t)
 {
-    if (fp_owner == t) {
-        fp_owner = NULL;
+    if (kcpu.fp_owner == t) {
+        kcpu.fp_owner = NULL;
         fp_trap_set(true);
     }
 }
@@ -94,7 +91,7 @@ void sched_fp_forget(struct thread *t)
  * and whether FP/SIMD use traps (lazy switching) */
 static inline void switch_user_state(struct thread *prev, struct thread *next)
 {
-    kstats.switches++;
+    kcpu.stats.switches++;
     next->state = T_RUNNING;
     if (prev->proc)
         __asm__ volatile("mrs %0, tpidr_el0" : "=r"(prev->tpidr));
@@ -103,8 +100,8 @@ static inline void switch_user_state(struct thread *prev, struct thread *next)
             vs_activate(&next->proc->vs);
         __asm__ volatile("msr tpidr_el0, %0" :: "r"(next->tpidr));
     }
-    if ((fp_owner == next) != (fp_owner == prev))
-        fp_trap_set(fp_owner != next);
+    if ((kcpu.fp_owner == next) != (kcpu.fp_owner == prev))
+        fp_trap_set(kcpu.fp_owner != next);
     current = next;
 }
 
@@ -124,6 +121,12 @@ static void switch_to(struct thread *next, bool new_slice)
         if (timer_programmed > slice_end)
             timer_reprogram();
     }
+    /* prev's context is saved below; next's, if a fast path blocked it, is
+     * built here, where it costs the general path instead of every fast
+     * IPC (fastpath.c) */
+    prev->ctx_from_frame = false;
+    if (next->ctx_from_frame)
+        thread_ctx_from_frame(next);
     arch_switch(&prev->ctx, &next->ctx);
     /* back in prev */
     thread_reap_zombies();
@@ -133,7 +136,7 @@ void sched_switch_to(struct thread *next) { switch_to(next, false); }
 
 void schedule(void)
 {
-    need_resched = false;
+    kcpu.need_resched = false;
     struct thread *next = pick();
     if (current->state == T_RUNNING) {
         /* still runnable: keep running unless something outranks it */
@@ -141,7 +144,7 @@ void schedule(void)
             if (next != idle_thread) {   /* put it back where it was */
                 list_add_head(&runq[next->prio], &next->qlink);
                 next->queue = &runq[next->prio];
-                runq_bitmap |= 1u << next->prio;
+                kcpu.runq_bitmap |= 1u << next->prio;
             }
             return;
         }
@@ -154,15 +157,15 @@ void sched_yield(void)
 {
     if (current != idle_thread)
         sched_ready(current);
-    need_resched = false;
+    kcpu.need_resched = false;
     switch_to(pick(), true);
 }
 
 void sched_tick(uint64_t now)
 {
-    if (now >= slice_end && current != idle_thread && runq_bitmap &&
-        (31 - __builtin_clz(runq_bitmap)) >= current->prio)
-        need_resched = true;   /* round robin among equals */
+    if (now >= slice_end && current != idle_thread && kcpu.runq_bitmap &&
+        (31 - __builtin_clz(kcpu.runq_bitmap)) >= current->prio)
+        kcpu.need_resched = true;   /* round robin among equals */
     if (now >= slice_end)
         slice_end = now + time_freq / (1000000 / SLICE_US);
 }
@@ -173,7 +176,7 @@ void sched_tick(uint64_t now)
  * (sched_ready brings the slice back when a peer arrives) */
 uint64_t sched_slice_end(void)
 {
-    if (current == idle_thread || !runq_bitmap || (31 - __builtin_clz(runq_bitmap)) < current->prio)
+    if (current == idle_thread || !kcpu.runq_bitmap || (31 - __builtin_clz(kcpu.runq_bitmap)) < current->prio)
         return UINT64_MAX;
     return slice_end;
 }
@@ -187,9 +190,9 @@ static void idle_loop(void *arg)
     (void)arg;
     for (;;) {
         thread_reap_zombies();
-        if (fault_orphans_pending)
+        if (kcpu.fault_orphans_pending)
             fault_reap_orphans();
-        if (runq_bitmap) {
+        if (kcpu.runq_bitmap) {
             sched_yield();
             continue;
         }

@@ -273,7 +273,7 @@ void sys_thread_set_prio(struct trapframe *tf)
     if (queued)
         sched_ready(t);
     if (t == current)
-        need_resched = true;
+        kcpu.need_resched = true;
     RET(0);
 }
 
@@ -307,14 +307,14 @@ void sys_klog_stats(struct trapframe *tf)
                       "procs_created=%lu procs_destroyed=%lu free_pages=%lu ram_mib=%lu gic=%d "
                       "kernel_wx_pages=%lu kernel_exec_pages=%lu sctlr_wxn=%lu kernel_upper_half=%d as_switches=%lu "
                       "msis=%lu msi=%s timer_rescues=%lu instructions=%s pmu_overflows=%lu\n",
-                      kstats.syscalls, kstats.ipc_calls + kstats.fast_calls,
-                      kstats.ipc_fast + kstats.fast_calls + kstats.fast_replies,
-                      kstats.switches + kstats.fast_calls + kstats.fast_replies + kstats.fast_handoffs, kstats.irqs,
-                      kstats.faults, kstats.procs_created, kstats.procs_destroyed, (uint64_t)page_free_count(),
+                      kcpu.stats.syscalls, kcpu.stats.ipc_calls + kcpu.stats.fast_calls,
+                      kcpu.stats.ipc_fast + kcpu.stats.fast_calls + kcpu.stats.fast_replies,
+                      kcpu.stats.switches + kcpu.stats.fast_calls + kcpu.stats.fast_replies + kcpu.stats.fast_handoffs, kcpu.stats.irqs,
+                      kcpu.stats.faults, kcpu.stats.procs_created, kcpu.stats.procs_destroyed, (uint64_t)page_free_count(),
                       boot_info.ram_size >> 20, gic_version(), wx, xpages, (sctlr >> 19) & 1,
-                      (uint64_t)sys_klog_stats >= KERNEL_VBASE, kstats.as_switches, kstats.msis,
-                      msi_kind() == 2 ? "gicv2m" : msi_kind() == 3 ? "its" : "none", kstats.timer_rescues, instr_s,
-                      kstats.pmu_overflows);
+                      (uint64_t)sys_klog_stats >= KERNEL_VBASE, kcpu.stats.as_switches, kcpu.stats.msis,
+                      msi_kind() == 2 ? "gicv2m" : msi_kind() == 3 ? "its" : "none", kcpu.stats.timer_rescues, instr_s,
+                      kcpu.stats.pmu_overflows);
     if (n >= (int)sizeof buf)
         n = sizeof buf - 1;
     uint64_t len = tf->x[1];

@@ -4,8 +4,6 @@
  * waker has written the result. */
 #include <kernel/object.h>
 
-struct kstats kstats;
-
 #define SYS(name) void sys_##name(struct trapframe *tf);
 SYS(console_write) SYS(console_read) SYS(handle_close) SYS(handle_dup) SYS(handle_info) SYS(handle_give)
 SYS(proc_create) SYS(proc_kill) SYS(proc_wait) SYS(proc_exit) SYS(thread_create) SYS(thread_resume)
@@ -44,15 +42,15 @@ static const syscall_fn table[HM_NSYSCALLS] = {
 struct trapframe *syscall_entry(struct trapframe *tf)
 {
     uint64_t nr = tf->x[8];
-    kstats.syscalls++;
+    kcpu.stats.syscalls++;
 
     if (likely(nr < HM_NSYSCALLS))
         table[nr](tf);
     else
         tf->x[0] = (uint64_t)-HM_ENOSYS;
-    if (unlikely(fault_orphans_pending))
+    if (unlikely(kcpu.fault_orphans_pending))
         fault_reap_orphans();
-    if (unlikely(need_resched))
+    if (unlikely(kcpu.need_resched))
         schedule();
     return tf;
 }

@@ -35,8 +35,7 @@ static struct thread *thread_alloc(int prio, int *err)
     list_add_tail(&thread_live, &t->live_link);
     /* initial kernel context: thread_entry with the trap frame at the stack top */
     t->tf = (struct trapframe *)((char *)ks + KSTACK_SIZE - sizeof(struct trapframe));
-    t->ctx.sp = (uint64_t)t->tf;
-    t->ctx.x19_x30[11] = (uint64_t)thread_entry;   /* x30 */
+    thread_ctx_from_frame(t);
     return t;
 }
 

@@ -97,7 +97,7 @@ void timer_backstop(void)
      * INTID, same priority) and would have moved timer_programmed on; a
      * passed timer_programmed makes timer_irq's reprogram write it again */
     if (timer_programmed != UINT64_MAX && timer_programmed + time_freq / 1000 < now &&
-        kstats.timer_rescues++ < RESCUES_LOGGED)
+        kcpu.stats.timer_rescues++ < RESCUES_LOGGED)
         kprintf("hm: the virtual timer's wake-up due %lu ms ago never came; the backstop timer ran it\n",
                 (now - timer_programmed) * 1000 / time_freq);
     timer_irq();

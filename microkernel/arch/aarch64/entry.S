@@ -33,28 +33,39 @@
     stp     x22, x23, [sp, #16 * 16]
 .endm
 
-.macro RESTORE_FRAME
-    ldp     x22, x23, [sp, #16 * 16]
-    ldp     x30, x21, [sp, #16 * 15]
+/* The frame at sp, or at base: the fast paths return the partner's frame
+ * in x0, which is then loaded last, after sp is set above the frame (one
+ * instruction less per leg than moving it to sp first). */
+.macro RESTORE_FRAME base=sp
+    ldp     x22, x23, [\base, #16 * 16]
+    ldp     x30, x21, [\base, #16 * 15]
     msr     elr_el1, x22
     msr     spsr_el1, x23
     msr     sp_el0, x21
+.ifc \base, sp
     ldp     x0, x1, [sp, #16 * 0]
-    ldp     x2, x3, [sp, #16 * 1]
-    ldp     x4, x5, [sp, #16 * 2]
-    ldp     x6, x7, [sp, #16 * 3]
-    ldp     x8, x9, [sp, #16 * 4]
-    ldp     x10, x11, [sp, #16 * 5]
-    ldp     x12, x13, [sp, #16 * 6]
-    ldp     x14, x15, [sp, #16 * 7]
-    ldp     x16, x17, [sp, #16 * 8]
-    ldp     x18, x19, [sp, #16 * 9]
-    ldp     x20, x21, [sp, #16 * 10]
-    ldp     x22, x23, [sp, #16 * 11]
-    ldp     x24, x25, [sp, #16 * 12]
-    ldp     x26, x27, [sp, #16 * 13]
-    ldp     x28, x29, [sp, #16 * 14]
+.else
+    add     sp, \base, #TF_SIZE
+.endif
+    ldp     x2, x3, [\base, #16 * 1]
+    ldp     x4, x5, [\base, #16 * 2]
+    ldp     x6, x7, [\base, #16 * 3]
+    ldp     x8, x9, [\base, #16 * 4]
+    ldp     x10, x11, [\base, #16 * 5]
+    ldp     x12, x13, [\base, #16 * 6]
+    ldp     x14, x15, [\base, #16 * 7]
+    ldp     x16, x17, [\base, #16 * 8]
+    ldp     x18, x19, [\base, #16 * 9]
+    ldp     x20, x21, [\base, #16 * 10]
+    ldp     x22, x23, [\base, #16 * 11]
+    ldp     x24, x25, [\base, #16 * 12]
+    ldp     x26, x27, [\base, #16 * 13]
+    ldp     x28, x29, [\base, #16 * 14]
+.ifc \base, sp
     add     sp, sp, #TF_SIZE
+.else
+    ldp     x0, x1, [\base, #16 * 0]   /* the base last */
+.endif
     eret
 .endm
 
@@ -114,14 +125,12 @@ vec_el0_sync:
     b.ne    3f
     bl      ipc_fastpath            /* returns the partner's frame, or NULL */
     cbz     x0, 2f
-    mov     sp, x0
-    RESTORE_FRAME                   /* inline: a branch less per leg */
+    RESTORE_FRAME x0                /* inline: a branch less per leg */
 3:  cmp     x8, #SYS_NR_THREAD_SWITCH
     b.ne    2f
     bl      thread_switch_fastpath  /* returns the target's frame, or NULL */
     cbz     x0, 2f
-    mov     sp, x0
-    RESTORE_FRAME
+    RESTORE_FRAME x0
 2:  mov     x0, sp
     bl      syscall_entry           /* returns the frame to resume */
     mov     sp, x0

@@ -225,8 +225,6 @@ bool vs_lookup(struct vspace *vs, uint64_t va, bool write, uint64_t *pa)
     return true;
 }
 
-uint64_t vs_active_ttbr;
-
 void vs_activate(struct vspace *vs)
 {
     vs_set_ttbr(vs ? vs->ttbr : empty_l0_pa);

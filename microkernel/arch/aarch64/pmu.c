@@ -67,7 +67,7 @@ static bool pmu_take_overflow(void)
 void pmu_irq(void)
 {
     if (pmu_take_overflow())
-        kstats.pmu_overflows++;
+        kcpu.stats.pmu_overflows++;
 }
 
 /* the total so far; false if the PMU does not count instructions. Runs with

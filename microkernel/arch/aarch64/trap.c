@@ -41,9 +41,9 @@ void trap_irq(struct trapframe *tf)
         irq_dispatch(intid);
         gic_eoi(intid);
     }
-    if (fault_orphans_pending && current->proc)
+    if (kcpu.fault_orphans_pending && current->proc)
         fault_reap_orphans();
-    if (need_resched)
+    if (kcpu.need_resched)
         schedule();
 }
 
@@ -65,8 +65,8 @@ void trap_user_sync(struct trapframe *tf, uint64_t esr)
     default: kind = HM_FAULT_OTHER; break;
     }
     fault_user(current, kind, far, esr);
-    if (fault_orphans_pending)
+    if (kcpu.fault_orphans_pending)
         fault_reap_orphans();
-    if (need_resched)
+    if (kcpu.need_resched)
         schedule();
 }

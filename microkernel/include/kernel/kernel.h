@@ -67,5 +67,28 @@ struct kstats {
     uint64_t timer_rescues;   /* virtual-timer wake-ups that never came; the backstop ran them (timeout.c) */
     uint64_t pmu_overflows;   /* the PMU's instruction counter wrapping, taken by its interrupt (pmu.c) */
 };
-extern struct kstats kstats;
+
+/*
+ * The CPU's state, in one structure so that the IPC fast paths (fastpath.c)
+ * reach every field they read from one base register: as separate globals
+ * each cost its own address computation, 16 instructions of a call + reply
+ * round trip (docs/benchmarks.md). hm runs on one CPU.
+ */
+struct thread;
+struct kcpu {
+    struct thread *current;         /* the running thread */
+    struct thread *fp_owner;        /* holds the FP/SIMD registers (sched.c) */
+    uint64_t active_ttbr;           /* TTBR0_EL1 as last written (vm.h) */
+    uint32_t runq_bitmap;           /* bit p set: run queue p is not empty (sched.c) */
+    union {
+        struct {
+            uint32_t need_resched;          /* schedule before returning to user (0 or 1) */
+            uint32_t fault_orphans_pending; /* faulted threads nobody will resume (fault.c) */
+        };
+        uint64_t work_pending;   /* either of the two, in one load (fastpath.c) */
+    };
+    struct kstats stats;            /* hm_klog_stats, kstat */
+};
+extern struct kcpu kcpu;
+#define current (kcpu.current)
 #endif

@@ -112,6 +112,9 @@ struct proc;
 struct thread {
     struct kobj o;
     struct arch_ctx ctx;
+    /* resume from the trap frame, whatever ctx holds: set by the fast paths,
+     * which block a thread without saving a kernel context (fastpath.c) */
+    bool ctx_from_frame;
     struct trapframe *tf;
     void *kstack;
     struct proc *proc;           /* NULL for the idle thread */
@@ -209,10 +212,16 @@ void thread_kill(struct thread *t);
 void thread_reap_zombies(void);
 void thread_unblock(struct thread *t, int64_t result);   /* leave a wait, set x0, make ready */
 void thread_block(enum tstate st, struct list *q, struct kobj *obj, uint64_t deadline);
+/* a kernel context that returns to user from the trap frame: thread_entry
+ * with x19 = 0 (a user thread) and sp at the frame */
+static inline void thread_ctx_from_frame(struct thread *t)
+{
+    t->ctx.sp = (uint64_t)t->tf;
+    t->ctx.x19_x30[0] = 0;                       /* x19 = 0: a user thread */
+    t->ctx.x19_x30[11] = (uint64_t)thread_entry; /* x30 */
+}
 
 /* scheduler (sched.c) */
-extern struct thread *current;
-extern bool need_resched;
 void sched_init(void);
 void sched_ready(struct thread *t);
 void sched_dequeue(struct thread *t);
@@ -223,7 +232,6 @@ void sched_switch_to(struct thread *t);   /* current is already not runnable */
  * the general path */
 struct trapframe *ipc_fastpath(struct trapframe *tf);
 struct trapframe *thread_switch_fastpath(struct trapframe *tf);
-extern struct thread *fp_owner;   /* the thread whose FP/SIMD registers the CPU holds */
 /* FP/SIMD registers switch lazily: EL0 traps on first use (CPACR_EL1.FPEN
  * = 01) unless the incoming thread already owns the register file. */
 static inline void fp_trap_set_nosync(bool trap)
@@ -236,9 +244,8 @@ static inline void fp_trap_set(bool trap)
     fp_trap_set_nosync(trap);
     __asm__ volatile("isb");
 }
-extern uint32_t runq_bitmap;   /* bit p set: run queue p is not empty */
 /* no ready thread outranks t (equal priority is fine): t may run at once */
-static inline bool sched_can_direct(const struct thread *t) { return (runq_bitmap >> t->prio) <= 1; }
+static inline bool sched_can_direct(const struct thread *t) { return (kcpu.runq_bitmap >> t->prio) <= 1; }
 void sched_tick(uint64_t now);
 void sched_start(void) __attribute__((noreturn));
 
@@ -258,5 +265,4 @@ void console_rx_irq(void);
 void fault_user(struct thread *t, uint32_t kind, uint64_t addr, uint64_t esr);
 void fault_orphaned(struct thread *t);
 void fault_reap_orphans(void);
-extern unsigned fault_orphans_pending;
 #endif

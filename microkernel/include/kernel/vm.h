@@ -44,13 +44,12 @@ void vs_activate(struct vspace *vs);                /* NULL = no user space (emp
  * the idle thread in between, keeps it): the write costs an isb here, and
  * under QEMU's TCG a change of ASID flushes its whole software TLB. Inline
  * for the IPC fast paths (fastpath.c). */
-extern uint64_t vs_active_ttbr;
 static inline bool vs_set_ttbr_nosync(uint64_t v)   /* true: written */
 {
-    if (v == vs_active_ttbr)
+    if (v == kcpu.active_ttbr)
         return false;
-    vs_active_ttbr = v;
-    kstats.as_switches++;
+    kcpu.active_ttbr = v;
+    kcpu.stats.as_switches++;
     __asm__ volatile("msr ttbr0_el1, %0" :: "r"(v) : "memory");
     return true;
 }
