@@ -3,7 +3,9 @@ native Linux, the block layer's merging of adjacent requests (native Linux
 with nativebench.nomerges=2) or QEMU's (ndc with virtio-blk's
 request-merging=off), and what makes QEMU merge hm's requests: the shell's
 client runs above the drivers, so ndc takes a whole depth of them at once
-(ndc with `blkbench -b`: the client below the driver). One workload per boot, 128 MiB per workload (the
+(ndc with `blkbench -b`: the client below the driver); and what touching
+the pages of a request costs hm's client after its address-space switches
+(ndc with `blkbench -n`). One workload per boot, 128 MiB per workload (the
 blk table's 16 would give 16 requests at 1 MiB: noise), the systems
 alternating round by round; writes build/bench/merge.md
 (docs/benchmarks.md quotes it).
@@ -21,7 +23,8 @@ WORKLOADS = [("seqread", 1048576, 32), ("seqread", 65536, 32), ("randread", 1048
              ("seqwrite", 1048576, 1), ("randwrite", 1048576, 32)]
 SYSTEMS = [("native", "native Linux 6.1"), ("native-nomerges", "native Linux, its merging off (nomerges=2)"),
            ("ndc", "ndc"), ("ndc-qemu-nomerge", "ndc, QEMU's merging off (request-merging=off)"),
-           ("ndc-bg", "ndc, client below the driver (blkbench -b)")]
+           ("ndc-bg", "ndc, client below the driver (blkbench -b)"),
+           ("ndc-untouched", "ndc, the client touches no page (blkbench -n)")]
 MIB = 128
 TRACE_EVENTS = ["virtio_blk_handle_read", "virtio_blk_handle_write", "virtio_blk_rw_complete",
                 "virtio_blk_submit_multireq", "virtio_queue_notify", "virtio_notify"]
@@ -45,7 +48,8 @@ def boot(args, board_cmd, no_smmu, blk_re, disk, system, op, bs, qd, mib, trace=
         cmd = board_cmd(args.qemu, kboot, disk, None, None)
         if "qemu-nomerge" in system:
             cmd = [c + ",request-merging=off" if c == "virtio-blk-device,drive=hd" else c for c in cmd]
-        typed = f"blkbench{' -b' if system == 'ndc-bg' else ''} /dev/vda {mib} {op} {bs} {qd}\npoweroff\n".encode()
+        flag = {"ndc-bg": " -b", "ndc-untouched": " -n"}.get(system, "")
+        typed = f"blkbench{flag} /dev/vda {mib} {op} {bs} {qd}\npoweroff\n".encode()
     if icount:
         cmd += ["-icount", "shift=0"]
     if trace:
@@ -81,16 +85,17 @@ def table(run_one, args, outdir, qv):
                 "adjacent requests unless nomerges=2; QEMU's virtio-blk merges adjacent requests it takes from the "
                 "ring in one go unless request-merging=off. The shell runs above the drivers (hm/prio.h); "
                 "`blkbench -b` runs the workload in a thread below them, so ndc takes each request as it is "
-                "submitted.\n\n")
-        f.write("| workload | " + " | ".join(d for _, d in SYSTEMS) + " | ndc / native | ndc -b / native |\n")
-        f.write("| --- | " + " | ".join("---:" for _ in SYSTEMS) + " | ---: | ---: |\n")
+                "submitted; `blkbench -n` touches no page of its buffers (no stamps, no checks): what touching "
+                "them costs after a request's address-space switches.\n\n")
+        f.write("| workload | " + " | ".join(d for _, d in SYSTEMS) + " | ndc / native | ndc -b / native | ndc -n / native |\n")
+        f.write("| --- | " + " | ".join("---:" for _ in SYSTEMS) + " | ---: | ---: | ---: |\n")
         for wl in WORKLOADS:
             cells = [f"{statistics.median(res[(wl, s)]):.0f} ({min(res[(wl, s)])}-{max(res[(wl, s)])})"
                      for s, _ in SYSTEMS]
             native = statistics.median(res[(wl, "native")])
-            ratio, ratio_bg = (statistics.median(res[(wl, s)]) / native for s in ("ndc", "ndc-bg"))
+            ratios = [statistics.median(res[(wl, s)]) / native for s in ("ndc", "ndc-bg", "ndc-untouched")]
             f.write(f"| {wl[0]} {wl[1] // 1024} KiB qd{wl[2]} | " + " | ".join(cells)
-                    + f" | {ratio:.2f} | {ratio_bg:.2f} |\n")
+                    + "".join(f" | {r:.2f}" for r in ratios) + " |\n")
         f.write("\n" + qemu_view_table(run_one, outdir))
     print(open(os.path.join(outdir, "merge.md")).read())
 

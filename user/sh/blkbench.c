@@ -6,12 +6,17 @@
  * MB/s (10^6 bytes per second) and IOPS; reads are checked block by block;
  * a verify pass reads everything back at the end. Writes overwrite the
  * data there.
- *   blkbench [-b] [DEVICE] [MiB] [SET | OP BS QD]   defaults: /dev/vda, 16, all
+ *   blkbench [-b] [-n] [DEVICE] [MiB] [SET | OP BS QD]   defaults: /dev/vda, 16, all
  * -b: the workloads run in a thread below the drivers (HM_PRIO_BACKGROUND,
  * "load that must not delay drivers") instead of at the shell's priority,
  * above them: a driver then takes each request as it is submitted (as
  * native Linux's driver does inside io_submit) rather than a whole depth of
  * them when the client next waits (make bench's merge part compares both).
+ * -n: an experiment, not a benchmark of record: the workloads touch no page
+ * of their buffers (writes carry whatever the buffers hold, reads are not
+ * checked, no verify pass), which shows what the client's touching of each
+ * page costs after the address-space switches of a request (make bench's
+ * merge part).
  * SET: all or fig10 (hm/blkbench.h); OP BS QD: one workload of "all"
  * (profiling: QEMU's trace counts of two runs of different sizes differ by
  * exactly that workload's requests).
@@ -29,6 +34,7 @@
 #include <string.h>
 
 static uint64_t rng = BLKB_SEED;
+static int touch = 1;   /* 0: -n, the workloads touch no page of their buffers */
 
 /* the microkernel's counters a workload is profiled by (klog_stats);
  * instructions: the PMU's retired instructions, counted under -icount only */
@@ -60,7 +66,7 @@ static int run(struct hm_blk_client *c, int write, int random, uint32_t bs, int 
             uint64_t blk = random ? blkb_rand(&rng) % (span / bs) : submitted % (span / bs);
             int slot = free_slots[nfree - 1];
             uint8_t *buf = c->data + (uint64_t)slot * bs;
-            if (write)
+            if (write && touch)
                 blkb_stamp(buf, bs, blk * bs);
             int r = hm_blk_submit(c, write ? HM_BLK_WRITE : HM_BLK_READ, blk * bs, (uint64_t)slot * bs, bs,
                                   (uint64_t)slot);
@@ -81,7 +87,7 @@ static int run(struct hm_blk_client *c, int write, int random, uint32_t bs, int 
         if (cpl.id >= (uint64_t)qd)
             return -EPROTO;   /* an id we never gave */
         int slot = (int)cpl.id;
-        int64_t wrong = write ? -1 : blkb_check(c->data + (uint64_t)slot * bs, bs, off_of[slot], full);
+        int64_t wrong = write || !touch ? -1 : blkb_check(c->data + (uint64_t)slot * bs, bs, off_of[slot], full);
         if (wrong >= 0) {
             *bad = (uint64_t)wrong;
             return -EILSEQ;
@@ -175,7 +181,9 @@ static int blkbench(int argc, char **argv)
                "BS 4096|65536|1048576, QD 1|32)\n", only_op, argc > 4 ? argv[4] : "any", argc > 5 ? argv[5] : "any");
         rc = 1;
     }
-    if (!rc) {
+    if (!rc && !touch)
+        printf("blkbench: verify: skipped (-n: the workloads wrote no stamps)\n");
+    else if (!rc) {
         r = run(&c, 0, 0, BLKB_MAX_BS, 1, span, span / BLKB_MAX_BS, 1, &bad);
         if (r == -EILSEQ)
             printf("sh: blkbench: verify: the block at byte %lu reads back wrong\n", (unsigned long)bad);
@@ -212,13 +220,23 @@ static void *blkbench_bg_main(void *arg)
 
 int cmd_blkbench(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "-b"))
+    int bg = 0;
+    touch = 1;
+    while (argc > 1 && (!strcmp(argv[1], "-b") || !strcmp(argv[1], "-n"))) {
+        if (argv[1][1] == 'b')
+            bg = 1;
+        else
+            touch = 0;
+        argv[1] = argv[0];   /* drop the option: argv[0] moves up */
+        argv++;
+        argc--;
+    }
+    if (!bg)
         return blkbench(argc, argv);
     static struct blkbench_bg b;
     static struct hm_thread t;
     long n = hm_notif_create();
-    b = (struct blkbench_bg){ argc - 1, argv + 1, 1, 0, (hm_handle_t)n };
-    argv[1] = argv[0];   /* the thread's argv[0] */
+    b = (struct blkbench_bg){ argc, argv, 1, 0, (hm_handle_t)n };
     int st = n < 0 ? (int)n : hm_thread_start(&t, blkbench_bg_main, &b, HM_PRIO_BACKGROUND, 1);
     if (st < 0) {
         printf("sh: blkbench: cannot start its thread: %s\n", hm_strerror(st));

@@ -38,7 +38,7 @@ static int cmd_help(int argc, char **argv)
            "  dd if=F of=F [bs=N] [count=N] [skip=N] [seek=N]   copy blocks (coreutils semantics)\n"
            "  sha256sum PATH...         SHA-256 of files and devices\n"
            "  hexdump -C [-n N] FILE... hex and ASCII, as util-linux's hexdump -C (first N bytes)\n"
-           "  blkbench [-b] [DEV] [MiB] [all|fig10 | OP BS QD]\n"
+           "  blkbench [-b] [-n] [DEV] [MiB] [all|fig10 | OP BS QD]\n"
            "                            block I/O throughput (overwrites the first MiB of DEV; default 16;\n"
            "                            OP seqread|randread|seqwrite|randwrite, BS, QD pick workloads)\n"
            "  kstat                     the microkernel's counters (syscalls, switches, interrupts, ...)\n"
