@@ -125,8 +125,10 @@ static void switch_to(struct thread *next, bool new_slice)
      * built here, where it costs the general path instead of every fast
      * IPC (fastpath.c) */
     prev->ctx_from_frame = false;
-    if (next->ctx_from_frame)
+    if (next->ctx_from_frame) {
         thread_ctx_from_frame(next);
+        next->ctx_from_frame = false;
+    }
     arch_switch(&prev->ctx, &next->ctx);
     /* back in prev */
     thread_reap_zombies();

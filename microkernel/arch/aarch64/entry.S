@@ -37,6 +37,11 @@
  * in x0, which is then loaded last, after sp is set above the frame (one
  * instruction less per leg than moving it to sp first). */
 .macro RESTORE_FRAME base=sp
+.ifnc \base, sp
+.ifnc \base, x0
+    .error "RESTORE_FRAME: the frame is at sp or x0"
+.endif
+.endif
     ldp     x22, x23, [\base, #16 * 16]
     ldp     x30, x21, [\base, #16 * 15]
     msr     elr_el1, x22

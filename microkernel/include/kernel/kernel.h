@@ -71,7 +71,7 @@ struct kstats {
 /*
  * The CPU's state, in one structure so that the IPC fast paths (fastpath.c)
  * reach every field they read from one base register: as separate globals
- * each cost its own address computation, 16 instructions of a call + reply
+ * each cost its own address computation, 12 instructions of a call + reply
  * round trip (docs/benchmarks.md). hm runs on one CPU.
  */
 struct thread;
@@ -89,6 +89,10 @@ struct kcpu {
     };
     struct kstats stats;            /* hm_klog_stats, kstat */
 };
+/* work_pending covers both flags, and nothing else */
+_Static_assert(sizeof(((struct kcpu *)0)->work_pending) ==
+                   sizeof(((struct kcpu *)0)->need_resched) + sizeof(((struct kcpu *)0)->fault_orphans_pending),
+               "kcpu.work_pending");
 extern struct kcpu kcpu;
 #define current (kcpu.current)
 #endif
