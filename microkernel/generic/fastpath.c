@@ -1,15 +1,24 @@
 /*
  * The fast paths, entered from the exception vector (entry.S) before the
  * general system-call dispatcher: call and reply_recv with the partner
- * already waiting (ipc_fastpath), and thread_switch to a parked thread of
- * the same process (thread_switch_fastpath). Each checks everything the
- * general path would, then moves the message trap frame to trap frame and
- * returns the frame to resume; NULL sends the call down the general path
- * (syscall.c), which gives the same results.
+ * already waiting (ipc_call_fastpath, ipc_reply_recv_fastpath), and
+ * thread_switch to a parked thread of the same process
+ * (thread_switch_fastpath). Each checks everything the general path would,
+ * then returns the frame to resume; NULL sends the call down the general
+ * path (syscall.c), which gives the same results.
  *
- * They live in one file so that the switch below is inlined into both:
- * a call per leg, its stack frame and a second check of the address space
- * cost about 15 instructions of a round trip's 450 (docs/benchmarks.md).
+ * The IPC message stays in registers. The vector saves the caller's whole
+ * frame (a thread that blocks here keeps all of its registers, as on the
+ * general path) and calls the IPC fast paths with x1..x7 untouched: this
+ * file is compiled with -ffixed-x1 .. -ffixed-x7 and calls no function
+ * (the Makefile checks its object for calls). On success the vector loads
+ * the partner's x8..x30 from its frame (x8 = the badge written here), sets
+ * x0 = 0 and returns to it with the sender's x1..x7, the message. Copying
+ * the message frame to frame and loading it back, with one entry for both
+ * system calls, cost 36 instructions of a 341-instruction call + reply
+ * (docs/benchmarks.md).
+ *
+ * They live in one file so that the switch below is inlined into all three.
  */
 #include <kernel/object.h>
 #include <kernel/vm.h>
@@ -17,18 +26,32 @@
 _Static_assert(HM_SYS_CALL == SYS_NR_CALL && HM_SYS_REPLY_RECV == SYS_NR_REPLY_RECV &&
                HM_SYS_THREAD_SWITCH == SYS_NR_THREAD_SWITCH, "entry.S numbers");
 
+#define FAST static inline __attribute__((always_inline))
+
+/* the live slot of handle x0 if it names an object of this type */
+FAST struct hslot *fast_slot(struct thread *me, const struct trapframe *tf, uint16_t type)
+{
+    int32_t h = (int32_t)tf->x[0];
+    struct htab *ht = &me->proc->handles;
+    uint64_t idx = (uint32_t)h & 0xffff;
+    if (h < 0 || idx >= ht->cap)
+        return NULL;
+    struct hslot *s = &ht->slots[idx];
+    if (unlikely(!s->obj || s->type != type || s->gen != ((uint32_t)h >> 16)))
+        return NULL;
+    return s;
+}
+
 /*
  * The switch: the caller is leaving the kernel blocked, and its kernel
  * stack holds nothing but its trap frame, so instead of saving a kernel
  * context we mark it "resume from the trap frame" (the scheduler builds
  * that context if it resumes prev: sched.c) and resume next straight from
- * its trap frame too. next must be a user thread blocked
- * in recv, waiting for a reply or parked: states whose kernel frames have no
- * work left after waking (see ipc.c).
+ * its trap frame too. next must be a user thread blocked in recv, waiting
+ * for a reply or parked: states whose kernel frames have no work left after
+ * waking (see ipc.c). The address space is the caller's business.
  */
-static inline __attribute__((always_inline)) struct trapframe *fast_switch(struct thread *prev,
-                                                                           struct thread *next,
-                                                                           bool same_proc)
+FAST struct trapframe *fast_switch(struct thread *prev, struct thread *next)
 {
     uint64_t tp;
     prev->ctx_from_frame = true;
@@ -38,8 +61,6 @@ static inline __attribute__((always_inline)) struct trapframe *fast_switch(struc
     __asm__ volatile("msr tpidr_el0, %0" :: "r"(next->tpidr));
     /* no isb after either write: nothing here touches user memory or FP
      * registers, and the eret to next synchronises the context */
-    if (!same_proc)
-        vs_set_ttbr_nosync(next->proc->vs.ttbr);   /* a user thread: it has a process */
     /* written, not compared first: a compare of both threads against
      * kcpu.fp_owner and a branch cost more than the write (a register, no
      * flush) */
@@ -49,72 +70,95 @@ static inline __attribute__((always_inline)) struct trapframe *fast_switch(struc
 }
 
 /*
- * call and reply_recv: no extra words or handles (tag bits 32 and up
- * clear), the partner already waiting, nothing of higher priority ready,
- * no pending kernel work.
+ * The IPC partner's address space. The running user thread's TTBR0 is its
+ * process's (the kernel returns to user space with it), and each process
+ * has its own, so the translation changes exactly when the process does:
+ * compared by process, and counted when it does not change (the rarer
+ * case; kstat's as_switches adds the fast IPC legs and subtracts these).
  */
-struct trapframe *ipc_fastpath(struct trapframe *tf)
+FAST void fast_ipc_vspace(struct thread *me, struct thread *to)
+{
+    if (likely(to->proc != me->proc)) {   /* both user threads: both have a process */
+        uint64_t v = to->proc->vs.ttbr;
+        kcpu.active_ttbr = v;
+        /* no "memory" clobber: nothing here touches user memory, and one
+         * would make the compiler load to->tf again */
+        __asm__ volatile("msr ttbr0_el1, %0" :: "r"(v));
+    } else {
+        kcpu.stats.fast_ipc_same_vspace++;
+    }
+}
+
+/* no extra words or handles (tag bits 32 and up clear), no pending kernel work */
+FAST bool fast_ipc_plain(const struct trapframe *tf)
+{
+    return !((tf->x[1] >> 32) | kcpu.work_pending);
+}
+
+/* call: a receiver already waiting, without a deadline, nothing of higher
+ * priority ready */
+struct trapframe *ipc_call_fastpath(struct trapframe *tf)
 {
     struct thread *me = current, *to;
-    uint64_t tag = tf->x[1];
-    int32_t h = (int32_t)tf->x[0];
-    struct htab *ht = &me->proc->handles;
-    uint32_t idx = (uint32_t)h & 0xffff;
-    if (unlikely((tag >> 32) | kcpu.work_pending) || h < 0 || idx >= ht->cap)
+    if (unlikely(!fast_ipc_plain(tf)))
         return NULL;
-    struct hslot *s = &ht->slots[idx];
-    if (unlikely(!s->obj || s->type != HM_OBJ_EP || s->gen != ((uint32_t)h >> 16)))
+    struct hslot *s = fast_slot(me, tf, HM_OBJ_EP);
+    if (unlikely(!s || !(s->rights & HM_R_SEND)))
         return NULL;
     struct endpoint *ep = (struct endpoint *)s->obj;
-    uint64_t badge = 0;
-    if (tf->x[8] == HM_SYS_CALL) {
-        if (unlikely(!(s->rights & HM_R_SEND) || list_empty(&ep->receivers)))
-            return NULL;   /* a closed endpoint has no receivers either */
-        to = list_entry(ep->receivers.next, struct thread, qlink);
-        if (unlikely(to->to.armed || !sched_can_direct(to)))
-            return NULL;   /* receiver has a deadline, or someone outranks it */
-        list_del(&to->qlink);
-        to->queue = NULL;
-        badge = s->badge;
-        me->state = T_REPLY;
-        me->reply_from = to;
-        to->reply_to = me;
-        kcpu.stats.fast_calls++;
-    } else {
-        to = me->reply_to;
-        if (unlikely(!(s->rights & HM_R_RECV) || !to || to->in_fault || !list_empty(&ep->senders) ||
-                     !sched_can_direct(to)))
-            return NULL;
-        me->reply_to = NULL;
-        to->reply_from = NULL;
-        me->state = T_RECV;
-        list_add_tail(&ep->receivers, &me->qlink);
-        me->queue = &ep->receivers;
-        kcpu.stats.fast_replies++;
-    }
-    /* x0..x7 in pairs (ldp/stp), then the result and the badge over them */
-    uint64_t *out = to->tf->x;
-    __builtin_memcpy(out, tf->x, 8 * sizeof(uint64_t));
-    out[0] = 0;
-    out[8] = badge;
-    return fast_switch(me, to, false);
+    if (unlikely(list_empty(&ep->receivers)))
+        return NULL;   /* a closed endpoint has no receivers either */
+    to = list_entry(ep->receivers.next, struct thread, qlink);
+    if (unlikely(to->to.armed || !sched_can_direct(to)))
+        return NULL;   /* receiver has a deadline, or someone outranks it */
+    list_del(&to->qlink);
+    to->queue = NULL;
+    me->state = T_REPLY;
+    me->reply_from = to;
+    to->reply_to = me;
+    kcpu.stats.fast_calls++;
+    to->tf->x[8] = s->badge;   /* x0..x7: the vector's (result 0, then the message) */
+    fast_ipc_vspace(me, to);
+    return fast_switch(me, to);
+}
+
+/* reply_recv: the caller we serve waits for the reply (not a fault reply),
+ * no sender queued on the endpoint, nothing of higher priority ready */
+struct trapframe *ipc_reply_recv_fastpath(struct trapframe *tf)
+{
+    struct thread *me = current, *to = me->reply_to;
+    if (unlikely(!fast_ipc_plain(tf)))
+        return NULL;
+    struct hslot *s = fast_slot(me, tf, HM_OBJ_EP);
+    if (unlikely(!s || !(s->rights & HM_R_RECV)))
+        return NULL;
+    struct endpoint *ep = (struct endpoint *)s->obj;
+    if (unlikely(!to || to->in_fault || !list_empty(&ep->senders) || !sched_can_direct(to)))
+        return NULL;
+    me->reply_to = NULL;
+    to->reply_from = NULL;
+    me->state = T_RECV;
+    list_add_tail(&ep->receivers, &me->qlink);
+    me->queue = &ep->receivers;
+    kcpu.stats.fast_replies++;
+    to->tf->x[8] = 0;   /* no badge on a reply */
+    fast_ipc_vspace(me, to);
+    return fast_switch(me, to);
 }
 
 /*
  * thread_switch: the target is a parked thread of our process that may run
  * now. A parked thread has no kernel work left when it resumes (it parked
- * in thread_switch or thread_park, or never ran).
+ * in thread_switch or thread_park, or never ran). The vector saved the
+ * whole frame: the target resumes from all of its own.
  */
 struct trapframe *thread_switch_fastpath(struct trapframe *tf)
 {
     struct thread *me = current;
-    int32_t h = (int32_t)tf->x[0];
-    struct htab *ht = &me->proc->handles;
-    uint32_t idx = (uint32_t)h & 0xffff;
-    if (unlikely(kcpu.work_pending) || h < 0 || idx >= ht->cap)
+    if (unlikely(kcpu.work_pending))
         return NULL;
-    struct hslot *s = &ht->slots[idx];
-    if (unlikely(!s->obj || s->type != HM_OBJ_THREAD || s->gen != ((uint32_t)h >> 16) || !(s->rights & HM_R_MANAGE)))
+    struct hslot *s = fast_slot(me, tf, HM_OBJ_THREAD);
+    if (unlikely(!s || !(s->rights & HM_R_MANAGE)))
         return NULL;
     struct thread *t = (struct thread *)s->obj;
     if (unlikely(t->proc != me->proc || t == me || t->state != T_PARKED || !sched_can_direct(t)))
@@ -122,5 +166,5 @@ struct trapframe *thread_switch_fastpath(struct trapframe *tf)
     tf->x[0] = 0;   /* our result when someone resumes us */
     me->state = T_PARKED;
     kcpu.stats.fast_handoffs++;
-    return fast_switch(me, t, true);   /* t->proc == me->proc: checked above */
+    return fast_switch(me, t);   /* same process: same address space */
 }

@@ -312,7 +312,9 @@ void sys_klog_stats(struct trapframe *tf)
                       kcpu.stats.switches + kcpu.stats.fast_calls + kcpu.stats.fast_replies + kcpu.stats.fast_handoffs, kcpu.stats.irqs,
                       kcpu.stats.faults, kcpu.stats.procs_created, kcpu.stats.procs_destroyed, (uint64_t)page_free_count(),
                       boot_info.ram_size >> 20, gic_version(), wx, xpages, (sctlr >> 19) & 1,
-                      (uint64_t)sys_klog_stats >= KERNEL_VBASE, kcpu.stats.as_switches, kcpu.stats.msis,
+                      (uint64_t)sys_klog_stats >= KERNEL_VBASE,
+                      kcpu.stats.as_switches + kcpu.stats.fast_calls + kcpu.stats.fast_replies - kcpu.stats.fast_ipc_same_vspace,
+                      kcpu.stats.msis,
                       msi_kind() == 2 ? "gicv2m" : msi_kind() == 3 ? "its" : "none", kcpu.stats.timer_rescues, instr_s,
                       kcpu.stats.pmu_overflows);
     if (n >= (int)sizeof buf)

@@ -4,17 +4,20 @@ under gdb. Usage (from the repository root, after `make build/boot-test.img`):
     qemu-system-aarch64 -M virt -cpu cortex-a72 -m 512M -nic none \\
         -kernel build/hm.bin -initrd build/boot-test.img -append hm.run=ipcbench \\
         -display none -monitor none -serial null -s -S &
-    gdb-multiarch -q -batch build/hm.elf -ex 'py STOP="ipc_fastpath"' -x tests/bench/gdb_profile.py
+    gdb-multiarch -q -batch build/hm.elf -ex 'py STOP="ipc_call_fastpath"' -x tests/bench/gdb_profile.py
 
-STOP names a kernel function entered twice per round trip (ipc_fastpath for
-call + reply, thread_switch_fastpath for the hand-off). Prints the number of
-instructions executed between one entry and the one two entries later, by
+STOP names a kernel function and ENTRIES how often one round trip enters it
+(ipc_call_fastpath: once, for call + reply, the default;
+thread_switch_fastpath: twice, for the hand-off: add -ex 'py ENTRIES=2').
+Prints the number of instructions executed between one entry and the one
+ENTRIES entries later, by
 function, then by source line (`-ex 'py LINES=1'`; what docs/benchmarks.md's
 "what each instruction is for" counts).
 """
 import gdb
 
-stop = globals().get("STOP", "ipc_fastpath")
+stop = globals().get("STOP", "ipc_call_fastpath")
+entries = globals().get("ENTRIES", 1)
 gdb.execute("set pagination off")
 gdb.execute("target remote :1234")
 gdb.execute("add-symbol-file build/bin/ipcbench 0x400000 -readnow", to_string=True)
@@ -25,7 +28,7 @@ bp.delete()
 start = int(gdb.parse_and_eval("(long)&%s" % stop)) & 0xffffffffffffffff
 by_line = globals().get("LINES", 0)
 counts, lines, total, hits = {}, {}, 0, 0
-while hits < 2:
+while hits < entries:
     gdb.execute("stepi", to_string=True)
     pc = int(gdb.parse_and_eval("$pc")) & 0xffffffffffffffff
     hits += pc == start

@@ -6,6 +6,21 @@
 
 static struct hm_ipc_buf buf;
 
+/* triples w[0] until its endpoint goes away */
+static hm_handle_t local_ep;
+static void *local_server(void *arg)
+{
+    (void)arg;
+    struct hm_msg m;
+    long r = hm_recv(local_ep, &m, HM_DEADLINE_NEVER);
+    while (r >= 0) {
+        m.tag = 0;
+        m.w[0] *= 3;
+        r = hm_reply_recv(local_ep, &m);
+    }
+    return NULL;
+}
+
 static hm_handle_t start_server(hm_handle_t ep)
 {
     struct hm_spawn_handle hs = { "ep", ep, HM_R_RECV };
@@ -25,7 +40,7 @@ int main(void)
     /* a badged send-only handle: the server sees the badge */
     long cli = hm_handle_dup((hm_handle_t)ep, HM_R_SEND, 0x5eed);
     KT_OK(cli, "mint badged send handle");
-    long fast0 = kt_stat("ipc_fast");
+    long fast0 = kt_stat("ipc_fast"), as0 = kt_stat("as_switches");
     struct hm_msg m = { .tag = HM_TAG(7, 0, 0), .w = { 1, 2, 3, 4, 5, 6 } };
     long r = hm_call((hm_handle_t)cli, &m);
     KT_EQ(r, 0, "call returns 0");
@@ -41,6 +56,31 @@ int main(void)
     }
     KT_EQ(m.w[0], 198, "100 round trips");
     KT_CHECK(kt_stat("ipc_fast") - fast0 >= 200, "call and reply_recv take the direct-switch path");
+    KT_CHECK(kt_stat("as_switches") - as0 >= 200, "a direct switch to another process switches the address space");
+
+    /* a server thread of our own process: the direct switch keeps the
+     * address space (the fast path counts such legs apart, kstat subtracts
+     * them from its as_switches) */
+    long lep = hm_ep_create();
+    KT_OK(lep, "create endpoint for a thread of ours");
+    local_ep = (hm_handle_t)lep;
+    struct hm_thread local;
+    KT_EQ(hm_thread_start(&local, local_server, NULL, HM_PRIO_MAX - 3, 1), 0, "start a server thread");
+    m.tag = HM_TAG(1, 0, 0);
+    m.w[0] = 5;
+    KT_CHECK(hm_call((hm_handle_t)lep, &m) == 0 && m.w[0] == 15, "our thread answers (now waiting in reply_recv)");
+    fast0 = kt_stat("ipc_fast");
+    as0 = kt_stat("as_switches");
+    for (int i = 0; i < 100; i++) {
+        m.tag = HM_TAG(1, 0, 0);
+        m.w[0] = (uint64_t)i;
+        if (hm_call((hm_handle_t)lep, &m) != 0 || m.w[0] != (uint64_t)i * 3)
+            break;
+    }
+    KT_EQ(m.w[0], 297, "100 round trips with a thread of ours");
+    long fast_local = kt_stat("ipc_fast") - fast0, as_local = kt_stat("as_switches") - as0;
+    kt_report(fast_local >= 200, "they take the direct-switch path", "ipc_fast grew by %ld", fast_local);
+    kt_report(as_local < 20, "without switching the address space", "as_switches grew by %ld", as_local);
 
     /* re-badging a badged handle is refused; rights only shrink */
     KT_EQ(hm_handle_dup((hm_handle_t)cli, HM_R_SEND, 0x1234), -HM_EPERM, "cannot change a badge");

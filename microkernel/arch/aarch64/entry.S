@@ -2,7 +2,8 @@
  * Exception vectors, trap-frame save/restore and the kernel context switch.
  *
  * Every exception saves a full struct trapframe (x0..x30, sp_el0, elr, spsr)
- * on the current kernel stack. Entries from EL0 arrive on the thread's own
+ * on the current kernel stack, so a thread that blocks keeps all of its
+ * registers there whichever path it took. Entries from EL0 arrive on the thread's own
  * kernel stack (SP_EL1 is left at its top when we return to user), so the
  * frame of a thread in the kernel is always at the top of its stack. The
  * kernel runs with IRQs masked; only the idle thread waits with them open.
@@ -74,6 +75,33 @@
     eret
 .endm
 
+.macro RESTORE_IPC
+/*
+ * Return to an IPC fast path's partner, whose frame is at x0: its x8..x30,
+ * sp, pc and pstate from the frame (x8 the badge the fast path wrote), the
+ * result 0 in x0 and the message in x1..x7 as the sender left them.
+ */
+    ldp     x22, x23, [x0, #16 * 16]
+    ldp     x30, x21, [x0, #16 * 15]
+    msr     elr_el1, x22
+    msr     spsr_el1, x23
+    msr     sp_el0, x21
+    add     sp, x0, #TF_SIZE
+    ldp     x8, x9, [x0, #16 * 4]
+    ldp     x10, x11, [x0, #16 * 5]
+    ldp     x12, x13, [x0, #16 * 6]
+    ldp     x14, x15, [x0, #16 * 7]
+    ldp     x16, x17, [x0, #16 * 8]
+    ldp     x18, x19, [x0, #16 * 9]
+    ldp     x20, x21, [x0, #16 * 10]
+    ldp     x22, x23, [x0, #16 * 11]
+    ldp     x24, x25, [x0, #16 * 12]
+    ldp     x26, x27, [x0, #16 * 13]
+    ldp     x28, x29, [x0, #16 * 14]
+    mov     x0, #0
+    eret
+.endm
+
 .macro VECTOR label
     .balign 0x80
     b       \label
@@ -125,12 +153,19 @@ vec_el0_sync:
     cmp     x10, #0x15              /* SVC from AArch64 */
     b.ne    1f
     mov     x0, sp
+    /* call and reply_recv: the fast paths leave x1..x7 (the message) as
+     * they are (fastpath.c is built with them fixed) and return the
+     * partner's frame, or NULL for the general path */
     cmp     x8, #SYS_NR_CALL
-    ccmp    x8, #SYS_NR_REPLY_RECV, #4, ne
+    b.eq    4f
+    cmp     x8, #SYS_NR_REPLY_RECV
     b.ne    3f
-    bl      ipc_fastpath            /* returns the partner's frame, or NULL */
+    bl      ipc_reply_recv_fastpath
     cbz     x0, 2f
-    RESTORE_FRAME x0                /* inline: a branch less per leg */
+    RESTORE_IPC                     /* inline: a branch less per leg */
+4:  bl      ipc_call_fastpath
+    cbz     x0, 2f
+    RESTORE_IPC
 3:  cmp     x8, #SYS_NR_THREAD_SWITCH
     b.ne    2f
     bl      thread_switch_fastpath  /* returns the target's frame, or NULL */

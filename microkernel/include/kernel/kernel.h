@@ -62,8 +62,10 @@ struct kstats {
     uint64_t as_switches;   /* TTBR0 changes: what an emulator without ASID-tagged TLBs pays for */
     uint64_t msis;          /* interrupts that came as messages (GICv2m SPIs, ITS LPIs) */
     /* the fast paths' (fastpath.c): one count per leg, which kstat adds to
-     * ipc_calls, ipc_fast and switches (three counts cost ~6 instructions) */
-    uint64_t fast_calls, fast_replies, fast_handoffs;
+     * ipc_calls, ipc_fast and switches (three counts cost ~6 instructions);
+     * fast IPC legs switch the address space unless they stay in one
+     * process, which is counted instead (kstat: as_switches) */
+    uint64_t fast_calls, fast_replies, fast_handoffs, fast_ipc_same_vspace;
     uint64_t timer_rescues;   /* virtual-timer wake-ups that never came; the backstop ran them (timeout.c) */
     uint64_t pmu_overflows;   /* the PMU's instruction counter wrapping, taken by its interrupt (pmu.c) */
 };

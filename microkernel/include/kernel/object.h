@@ -230,7 +230,8 @@ void sched_yield(void);
 void sched_switch_to(struct thread *t);   /* current is already not runnable */
 /* fast paths entered from the exception vector (fastpath.c); NULL: take
  * the general path */
-struct trapframe *ipc_fastpath(struct trapframe *tf);
+struct trapframe *ipc_call_fastpath(struct trapframe *tf);
+struct trapframe *ipc_reply_recv_fastpath(struct trapframe *tf);
 struct trapframe *thread_switch_fastpath(struct trapframe *tf);
 /* FP/SIMD registers switch lazily: EL0 traps on first use (CPACR_EL1.FPEN
  * = 01) unless the incoming thread already owns the register file. */
