@@ -76,16 +76,16 @@ $(B)/k/libfdt/%.o: $(B)/libfdt/.stamp
 # The IPC fast paths keep the message in x1..x7 from the exception vector
 # to the partner (fastpath.c, entry.S): the compiler must not use those
 # registers there, and the file must call nothing (a called function would
-# use them): tail calls are turned off and the object is checked for bl, blr
-# and br.
+# use them): tail calls are turned off and the object is checked for bl, blr,
+# br and any mention of x1..x7.
 FASTPATH_O := $(B)/k/microkernel/generic/fastpath.o
 $(FASTPATH_O): KCFLAGS += $(foreach r,1 2 3 4 5 6 7,-ffixed-x$(r)) -fno-optimize-sibling-calls
 $(FASTPATH_O): microkernel/generic/fastpath.c $(B)/libfdt/.stamp
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (x1..x7 fixed)"
 	@$(CC_T) $(KCFLAGS) -MMD -MP -c $< -o $@
-	@if $(CROSS)objdump -d $@ | grep -E '\s(bl|blr|br)\s'; then \
-	    echo "$<: the fast paths must not call functions (x1..x7 carry the message)"; rm -f $@; exit 1; fi
+	@if $(CROSS)objdump -d $@ | grep -E '\s(bl|blr|br)\s|\b[xw][1-7]\b'; then \
+	    echo "$<: the fast paths must not call functions or touch x1..x7 (they carry the message)"; rm -f $@; exit 1; fi
 
 $(B)/hm.elf: $(KOBJ) $(FDTOBJ) microkernel/arch/aarch64/kernel.ld
 	@echo "  LD      $@"
