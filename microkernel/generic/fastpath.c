@@ -89,10 +89,17 @@ FAST void fast_ipc_vspace(struct thread *me, struct thread *to)
     }
 }
 
-/* no extra words or handles (tag bits 32 and up clear), no pending kernel work */
-FAST bool fast_ipc_plain(const struct trapframe *tf)
+/* the endpoint slot of handle x0 with the given right, for a message
+ * without extra words or handles (tag bits 32 and up clear) and no pending
+ * kernel work; NULL otherwise */
+FAST struct hslot *fast_ipc_slot(struct thread *me, const struct trapframe *tf, uint32_t right)
 {
-    return !((tf->x[1] >> 32) | kcpu.work_pending);
+    if (unlikely((tf->x[1] >> 32) | kcpu.work_pending))
+        return NULL;
+    struct hslot *s = fast_slot(me, tf, HM_OBJ_EP);
+    if (unlikely(!s || !(s->rights & right)))
+        return NULL;
+    return s;
 }
 
 /* call: a receiver already waiting, without a deadline, nothing of higher
@@ -100,10 +107,8 @@ FAST bool fast_ipc_plain(const struct trapframe *tf)
 struct trapframe *ipc_call_fastpath(struct trapframe *tf)
 {
     struct thread *me = current, *to;
-    if (unlikely(!fast_ipc_plain(tf)))
-        return NULL;
-    struct hslot *s = fast_slot(me, tf, HM_OBJ_EP);
-    if (unlikely(!s || !(s->rights & HM_R_SEND)))
+    struct hslot *s = fast_ipc_slot(me, tf, HM_R_SEND);
+    if (unlikely(!s))
         return NULL;
     struct endpoint *ep = (struct endpoint *)s->obj;
     if (unlikely(list_empty(&ep->receivers)))
@@ -127,10 +132,8 @@ struct trapframe *ipc_call_fastpath(struct trapframe *tf)
 struct trapframe *ipc_reply_recv_fastpath(struct trapframe *tf)
 {
     struct thread *me = current, *to = me->reply_to;
-    if (unlikely(!fast_ipc_plain(tf)))
-        return NULL;
-    struct hslot *s = fast_slot(me, tf, HM_OBJ_EP);
-    if (unlikely(!s || !(s->rights & HM_R_RECV)))
+    struct hslot *s = fast_ipc_slot(me, tf, HM_R_RECV);
+    if (unlikely(!s))
         return NULL;
     struct endpoint *ep = (struct endpoint *)s->obj;
     if (unlikely(!to || to->in_fault || !list_empty(&ep->senders) || !sched_can_direct(to)))

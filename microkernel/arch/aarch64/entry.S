@@ -34,13 +34,23 @@
     stp     x22, x23, [sp, #16 * 16]
 .endm
 
-/* The frame at sp, or at base: the fast paths return the partner's frame
- * in x0, which is then loaded last, after sp is set above the frame (one
- * instruction less per leg than moving it to sp first). */
-.macro RESTORE_FRAME base=sp
+/*
+ * The frame at sp, or at base (x0): the fast paths return the partner's
+ * frame in x0, which is then loaded last, after sp is set above the frame
+ * (one instruction less per leg than moving it to sp first).
+ * ipc=1, after an IPC fast path: the partner gets x8..x30 from its frame
+ * (x8 the badge the fast path wrote), the result 0 in x0 and the message
+ * in x1..x7 as the sender left them in the registers.
+ */
+.macro RESTORE_FRAME base=sp, ipc=0
 .ifnc \base, sp
 .ifnc \base, x0
     .error "RESTORE_FRAME: the frame is at sp or x0"
+.endif
+.endif
+.if \ipc
+.ifnc \base, x0
+    .error "RESTORE_FRAME: an IPC fast path returns the frame in x0"
 .endif
 .endif
     ldp     x22, x23, [\base, #16 * 16]
@@ -53,9 +63,11 @@
 .else
     add     sp, \base, #TF_SIZE
 .endif
+.if !\ipc
     ldp     x2, x3, [\base, #16 * 1]
     ldp     x4, x5, [\base, #16 * 2]
     ldp     x6, x7, [\base, #16 * 3]
+.endif
     ldp     x8, x9, [\base, #16 * 4]
     ldp     x10, x11, [\base, #16 * 5]
     ldp     x12, x13, [\base, #16 * 6]
@@ -70,35 +82,12 @@
 .ifc \base, sp
     add     sp, sp, #TF_SIZE
 .else
+.if \ipc
+    mov     x0, #0                     /* the result */
+.else
     ldp     x0, x1, [\base, #16 * 0]   /* the base last */
 .endif
-    eret
-.endm
-
-.macro RESTORE_IPC
-/*
- * Return to an IPC fast path's partner, whose frame is at x0: its x8..x30,
- * sp, pc and pstate from the frame (x8 the badge the fast path wrote), the
- * result 0 in x0 and the message in x1..x7 as the sender left them.
- */
-    ldp     x22, x23, [x0, #16 * 16]
-    ldp     x30, x21, [x0, #16 * 15]
-    msr     elr_el1, x22
-    msr     spsr_el1, x23
-    msr     sp_el0, x21
-    add     sp, x0, #TF_SIZE
-    ldp     x8, x9, [x0, #16 * 4]
-    ldp     x10, x11, [x0, #16 * 5]
-    ldp     x12, x13, [x0, #16 * 6]
-    ldp     x14, x15, [x0, #16 * 7]
-    ldp     x16, x17, [x0, #16 * 8]
-    ldp     x18, x19, [x0, #16 * 9]
-    ldp     x20, x21, [x0, #16 * 10]
-    ldp     x22, x23, [x0, #16 * 11]
-    ldp     x24, x25, [x0, #16 * 12]
-    ldp     x26, x27, [x0, #16 * 13]
-    ldp     x28, x29, [x0, #16 * 14]
-    mov     x0, #0
+.endif
     eret
 .endm
 
@@ -162,10 +151,10 @@ vec_el0_sync:
     b.ne    3f
     bl      ipc_reply_recv_fastpath
     cbz     x0, 2f
-    RESTORE_IPC                     /* inline: a branch less per leg */
+    RESTORE_FRAME x0, ipc=1         /* inline: a branch less per leg */
 4:  bl      ipc_call_fastpath
     cbz     x0, 2f
-    RESTORE_IPC
+    RESTORE_FRAME x0, ipc=1
 3:  cmp     x8, #SYS_NR_THREAD_SWITCH
     b.ne    2f
     bl      thread_switch_fastpath  /* returns the target's frame, or NULL */
