@@ -17,6 +17,7 @@ import time
 
 import fig10
 import guests
+import icount_load
 import merge
 
 LINE = re.compile(r"^bench (\S+) (\d+) (\d+) ([\d.]+)")
@@ -192,8 +193,9 @@ def main():
     ap.add_argument("--recovery-runs", type=int, default=5)
     ap.add_argument("--merge-runs", type=int, default=3)
     ap.add_argument("--fig10-runs", type=int, default=5)
+    ap.add_argument("--icountload-rounds", type=int, default=3)
     ap.add_argument("--fig10-mib", type=int, default=16)
-    ap.add_argument("--parts", default="ipc,smmu,blk,merge,fig10,profile,recovery",
+    ap.add_argument("--parts", default="ipc,smmu,blk,merge,fig10,profile,icountload,recovery",
                     help="which parts to run (comma-separated)")
     ap.add_argument("--systems", default="", help="blk: only these systems (comma-separated names of SYSTEMS; "
                                                   "default all)")
@@ -235,12 +237,17 @@ def main():
         prof = fig10.profile(lambda script, mib, icount, trace: profile_boot(args, disk, card, ufs, script, mib, icount,
                                                                              trace))
         print(fig10.write_profile(outdir, prof))
+    if "icountload" in parts:
+        print("bench: -icount and the host's load (the profile's workload; host idle, then busy; ~30 s)")
+        res = icount_load.run(lambda script, mib, icount, trace: profile_boot(args, disk, card, ufs, script, mib,
+                                                                              icount, trace), args.icountload_rounds)
+        print(icount_load.write(outdir, res, args.icountload_rounds, qv, args.qemu))
     if "recovery" in parts:
         recovery_table(args, outdir, qv, disk, card, ufs)
     for path in (disk, card, ufs, nvme):
         os.unlink(path)
     with open(os.path.join(outdir, "results.md"), "w") as f:
-        for name in ("ipc.md", "blk.md", "merge.md", "fig10.md", "fig10-profile.md", "recovery.md"):
+        for name in ("ipc.md", "blk.md", "merge.md", "fig10.md", "fig10-profile.md", "icount-load.md", "recovery.md"):
             path = os.path.join(outdir, name)
             if os.path.exists(path):
                 f.write(open(path).read() + "\n")
