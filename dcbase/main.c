@@ -213,8 +213,8 @@ int main(int argc, char **argv)
         else if (cl + strlen(argv[i]) + 2 < sizeof cmdline)
             cl += (size_t)snprintf(cmdline + cl, sizeof cmdline - cl, "%s%s", cl ? " " : "", argv[i]);
     }
-    if (ram_mib < 8 || ram_mib > 256) {
-        fprintf(stderr, "ldc: ram=%lu MiB is outside 8..256\n", ram_mib);
+    if (ram_mib < 6 || ram_mib > 256) {
+        fprintf(stderr, "ldc: ram=%lu MiB is outside 6..256\n", ram_mib);
         return 2;
     }
     dc_ep = hm_start_handle("ep");
