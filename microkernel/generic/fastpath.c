@@ -31,15 +31,8 @@ _Static_assert(HM_SYS_CALL == SYS_NR_CALL && HM_SYS_REPLY_RECV == SYS_NR_REPLY_R
 /* the live slot of handle x0 if it names an object of this type */
 FAST struct hslot *fast_slot(struct thread *me, const struct trapframe *tf, uint16_t type)
 {
-    int32_t h = (int32_t)tf->x[0];
-    struct htab *ht = &me->proc->handles;
-    uint64_t idx = (uint32_t)h & 0xffff;
-    if (h < 0 || idx >= ht->cap)
-        return NULL;
-    struct hslot *s = &ht->slots[idx];
-    if (unlikely(!s->obj || s->type != type || s->gen != ((uint32_t)h >> 16)))
-        return NULL;
-    return s;
+    struct hslot *s = htab_lookup(&me->proc->handles, (int32_t)tf->x[0]);
+    return likely(s && s->type == type) ? s : NULL;
 }
 
 /*

@@ -1,9 +1,7 @@
 /* Handle table (see htab.h). */
 #include <kernel/htab.h>
 
-#define H_IDX(h) ((uint32_t)(h) & 0xffffu)
-#define H_GEN(h) (((uint32_t)(h) >> 16) & 0x7fffu)
-#define H_MAKE(idx, gen) ((int32_t)(((uint32_t)(gen) & 0x7fffu) << 16 | (idx)))
+#define HTAB_MAKE(idx, gen) ((int32_t)(((uint32_t)(gen) & 0x7fffu) << 16 | (idx)))
 
 int htab_init(struct htab *t, void *(*alloc)(size_t), void (*free)(void *, size_t))
 {
@@ -50,19 +48,9 @@ int32_t htab_insert(struct htab *t, void *obj, uint16_t type, uint32_t rights, u
         s->rights = rights;
         s->badge = badge;
         t->used++;
-        return H_MAKE(i, s->gen);
+        return HTAB_MAKE(i, s->gen);
     }
     return -1;
-}
-
-struct hslot *htab_lookup(struct htab *t, int32_t h)
-{
-    if (h < 0 || H_IDX(h) >= t->cap)
-        return NULL;
-    struct hslot *s = &t->slots[H_IDX(h)];
-    if (!s->obj || s->gen != H_GEN(h))
-        return NULL;
-    return s;
 }
 
 void *htab_remove(struct htab *t, int32_t h, struct hslot *out)

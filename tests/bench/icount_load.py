@@ -11,7 +11,7 @@ import os
 import statistics
 import subprocess
 
-from fig10 import SHORT, SYSTEMS
+from fig10 import SHORT, SYSTEMS, _spread
 
 
 def run(boot_one, rounds=3, mib=8):
@@ -37,10 +37,6 @@ def run(boot_one, rounds=3, mib=8):
     return res
 
 
-def _spread(v):
-    return f"{statistics.median(v):,.0f} ({min(v):,.0f}-{max(v):,.0f})"
-
-
 def write(outdir, res, rounds, qv, qemu):
     path = os.path.join(outdir, "icount-load.md")
     with open(path, "w") as f:
@@ -54,7 +50,7 @@ def write(outdir, res, rounds, qv, qemu):
                 v = res[(name, loaded)]
                 sw = [x[1] for x in v if x[1] is not None]
                 f.write(f"| {SHORT[name]} | {'busy' if loaded else 'idle'} | {_spread([x[0] for x in v])} | "
-                        + (f"{statistics.median(sw):.2f} ({min(sw):.2f}-{max(sw):.2f})" if sw else "-")
+                        + (_spread(sw, "{:.2f}") if sw else "-")
                         + f" | {_spread([x[2] for x in v])} |\n")
         f.write("\n| system | instructions, busy / idle (medians) |\n| --- | ---: |\n")
         for name, _, _ in SYSTEMS:

@@ -14,15 +14,21 @@ from harness.scenario import Scenario, absent, expect, holds, same_image
 SD_SIZE = 16 * 1024 * 1024   # QEMU's SD card: a power of two
 SD_PARTS = [(2048, 8192), (10240, 6144), (16384, 14336)]   # (first LBA, sectors)
 DISK_SIZE = 8 * 1024 * 1024
+DISK_PARTS = [(2048, 6143), (6144, 10239), (10240, 16349)]   # (first LBA, last LBA)
 # Linux's region in ldc0, as the boards give it (devices.conf and
 # devices-twin.conf: "args ldc0 ram=N"); the container's whole count must
 # stay within 8 MiB (issue "Faster where it counts": small containers)
 BOARD_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "boards", "qemu-virt")
-LDC0_RAM_MIB = {int(re.search(r"^args ldc0 ram=(\d+)$", open(os.path.join(BOARD_DIR, f)).read(), re.M).group(1))
-                for f in ("devices.conf", "devices-twin.conf")}
-assert len(LDC0_RAM_MIB) == 1, "devices.conf and devices-twin.conf give ldc0 the same region"
-LDC0_RAM_MIB = LDC0_RAM_MIB.pop()
-DISK_PARTS = [(2048, 6143), (6144, 10239), (10240, 16349)]   # (first LBA, last LBA)
+
+
+def board_ldc0_ram_mib():
+    sizes = {int(re.search(r"^args ldc0 ram=(\d+)$", open(os.path.join(BOARD_DIR, f)).read(), re.M).group(1))
+             for f in ("devices.conf", "devices-twin.conf")}
+    assert len(sizes) == 1, "devices.conf and devices-twin.conf give ldc0 the same region"
+    return sizes.pop()
+
+
+LDC0_RAM_MIB = board_ldc0_ram_mib()
 
 
 def sha(b):
